@@ -1,0 +1,55 @@
+import type { EngineRequest, Phase } from './engine.js';
+import type { Decision } from './types.js';
+
+/**
+ * One structured line per admission decision. It names the object and what each rule decided, never the
+ * object itself (a Secret-bearing or 500 KB object has no place in a log).
+ */
+export interface AuditRecord {
+  audit: 'admission';
+  uid: string;
+  phase: Phase;
+  kind: string;
+  group: string;
+  namespace: string;
+  name: string;
+  operation: string;
+  user: string;
+  dryRun: boolean;
+  decision: 'allow' | 'deny' | 'warn';
+  rules: Array<{ rule: string; decision: string; message?: string }>;
+  patched: boolean;
+  skipped?: string;
+  latencyMs: number;
+}
+
+export function auditRecord(args: {
+  uid: string;
+  phase: Phase;
+  request: EngineRequest;
+  decision: Decision;
+  user: string;
+  latencyMs: number;
+  name?: string;
+}): AuditRecord {
+  const { request, decision } = args;
+  const obj = request.object ?? request.oldObject;
+  const record: AuditRecord = {
+    audit: 'admission',
+    uid: args.uid,
+    phase: args.phase,
+    kind: request.gvk.kind,
+    group: request.gvk.group,
+    namespace: request.namespace,
+    name: args.name || obj?.metadata?.name || obj?.metadata?.generateName || '',
+    operation: request.operation,
+    user: args.user,
+    dryRun: request.dryRun,
+    decision: !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow',
+    rules: decision.results.map((r) => (r.messages.length > 0 ? { rule: r.rule, decision: r.decision, message: r.messages.join(' ') } : { rule: r.rule, decision: r.decision })),
+    patched: decision.patch.length > 0,
+    latencyMs: Math.round(args.latencyMs * 1000) / 1000,
+  };
+  if (decision.skipped) record.skipped = decision.skipped;
+  return record;
+}

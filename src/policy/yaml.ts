@@ -1,0 +1,65 @@
+import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+
+/** A YAML document parsed as kubectl reads it (YAML 1.1: `0644` is octal 420), with line lookup. */
+export interface ParsedDocument {
+  value: unknown;
+  /** 1-based line where the document starts. */
+  line: number;
+  /** 1-based line of the node at a JSON pointer (`/spec/ports/0`), or of the nearest parent that exists. */
+  lineOf(pointer: string): number;
+}
+
+export class YamlSyntaxError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly reason: string,
+  ) {
+    super(`${file}:${line}: ${reason}`);
+  }
+}
+
+/** Every document of a multi-document stream; empty documents (`---` alone) are left out. */
+export function parseYamlDocuments(text: string, file: string): ParsedDocument[] {
+  const lineCounter = new LineCounter();
+  const docs = parseAllDocuments(text, { version: '1.1', lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const out: ParsedDocument[] = [];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) throw new YamlSyntaxError(file, lineCounter.linePos(error.pos[0]).line, error.message.split('\n')[0] ?? 'YAML error');
+    if (doc.contents === null) continue;
+    const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    if (value === null || value === undefined) continue;
+    const startLine = lineCounter.linePos(doc.contents.range?.[0] ?? 0).line;
+    out.push({ value, line: startLine, lineOf: (pointer) => lineOfPointer(doc, lineCounter, pointer) ?? startLine });
+  }
+  return out;
+}
+
+function lineOfPointer(doc: Document, lines: LineCounter, pointer: string): number | undefined {
+  const keys = pointer
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let node: unknown = doc.contents;
+  let line: number | undefined = rangeLine(node, lines);
+  for (const key of keys) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown } | null)?.value ?? p.key) === key);
+      if (!pair) break;
+      line = rangeLine(pair.key, lines) ?? line;
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(key)];
+      if (node === undefined) break;
+      line = rangeLine(node, lines) ?? line;
+    } else break;
+  }
+  return line;
+}
+
+function rangeLine(node: unknown, lines: LineCounter): number | undefined {
+  const range = (node as Node | null)?.range;
+  return range ? lines.linePos(range[0]).line : undefined;
+}

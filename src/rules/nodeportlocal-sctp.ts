@@ -1,0 +1,33 @@
+import type { Rule, RuleInput } from '../engine/types.js';
+import { describeObject, pass, violation } from '../engine/verdict.js';
+import { annotation, portLabel, serviceSctpPorts } from './objects.js';
+
+export const ID = 'nodeportlocal-sctp';
+export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
+
+export const nodePortLocalSctp: Rule = {
+  id: ID,
+  description: 'Antrea NodePortLocal allocates ports for TCP and UDP only: SCTP ports of an NPL Service get no mapping.',
+  phase: 'validate',
+  defaultEnforcement: 'warn',
+  matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+  evaluate({ object, policy, namespace }: RuleInput) {
+    const ports = serviceSctpPorts(object);
+    if (ports.length === 0) return pass();
+    const annotated = annotation(object, NPL_ANNOTATION)?.toLowerCase() === 'true';
+    if (!annotated && !policy.akoNodePortLocal) return pass();
+
+    const who = describeObject(object, 'Service', namespace);
+    const why = annotated
+      ? `it has the annotation ${NPL_ANNOTATION}: "true"`
+      : 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
+    const fix = annotated
+      ? `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`
+      : 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
+    return violation(
+      `[${ID}] ${who}: ${why}, but Antrea NodePortLocal cannot carry SCTP: ports ${ports.map(portLabel).join(', ')} ` +
+        `will get no NodePortLocal mapping. Fix: ${fix}.`,
+      `[${ID}] ${who}: Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping`,
+    );
+  },
+};

@@ -1,0 +1,115 @@
+import type { KubeObject } from '../engine/types.js';
+
+/** Readers for the object shapes the rules look at. Objects come from users: every field may be anything. */
+
+export interface PortRef {
+  name?: string;
+  port: unknown;
+  protocol: string;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function records(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {
+  return isRecord(obj?.spec) ? obj.spec : {};
+}
+
+export function isSctp(protocol: unknown): boolean {
+  return typeof protocol === 'string' && protocol.toUpperCase() === 'SCTP';
+}
+
+export function serviceSctpPorts(obj: KubeObject | null | undefined): PortRef[] {
+  return records(specOf(obj).ports)
+    .filter((p) => isSctp(p.protocol))
+    .map((p) => ({ name: typeof p.name === 'string' ? p.name : undefined, port: p.port, protocol: 'SCTP' }));
+}
+
+/** `spec.type` with the API server's default. */
+export function serviceType(obj: KubeObject | null | undefined): string {
+  const type = specOf(obj).type;
+  return typeof type === 'string' && type !== '' ? type : 'ClusterIP';
+}
+
+export function portLabel(p: PortRef): string {
+  return p.name ? `${p.name} (${String(p.port)}/SCTP)` : `${String(p.port)}/SCTP`;
+}
+
+export function annotation(obj: KubeObject | null | undefined, key: string): string | undefined {
+  const value = obj?.metadata?.annotations?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The workload kinds whose pod template the Pod rules also cover, and where that template lives. */
+const POD_SPEC_PATHS: Record<string, string[]> = {
+  Pod: ['spec'],
+  Deployment: ['spec', 'template', 'spec'],
+  StatefulSet: ['spec', 'template', 'spec'],
+  DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'],
+  ReplicationController: ['spec', 'template', 'spec'],
+  Job: ['spec', 'template', 'spec'],
+  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
+};
+
+export const WORKLOAD_KINDS = Object.keys(POD_SPEC_PATHS);
+
+/** The pod spec of a Pod or of any pod controller's template (Kyverno's autogen idea), if it has one. */
+export function podSpecOf(obj: KubeObject | null | undefined): Record<string, unknown> | undefined {
+  const path = obj?.kind ? POD_SPEC_PATHS[obj.kind] : undefined;
+  if (!path) return undefined;
+  let cursor: unknown = obj;
+  for (const key of path) {
+    if (!isRecord(cursor)) return undefined;
+    cursor = cursor[key];
+  }
+  return isRecord(cursor) ? cursor : undefined;
+}
+
+export interface ContainerPortRef extends PortRef {
+  container: string;
+  hostPort?: unknown;
+}
+
+/** SCTP container ports (and host ports) of every container, init container included. */
+export function podSctpPorts(podSpec: Record<string, unknown> | undefined): ContainerPortRef[] {
+  if (!podSpec) return [];
+  const containers = [...records(podSpec.initContainers), ...records(podSpec.containers)];
+  const out: ContainerPortRef[] = [];
+  for (const c of containers) {
+    for (const p of records(c.ports)) {
+      if (!isSctp(p.protocol)) continue;
+      out.push({
+        container: typeof c.name === 'string' ? c.name : '<unnamed>',
+        name: typeof p.name === 'string' ? p.name : undefined,
+        port: p.containerPort,
+        hostPort: p.hostPort,
+        protocol: 'SCTP',
+      });
+    }
+  }
+  return out;
+}
+
+/** SCTP ports of a NetworkPolicy's ingress and egress rules. */
+export function networkPolicySctpPorts(obj: KubeObject | null | undefined): PortRef[] {
+  const spec = specOf(obj);
+  const rules = [...records(spec.ingress), ...records(spec.egress)];
+  return rules.flatMap((r) =>
+    records(r.ports)
+      .filter((p) => isSctp(p.protocol))
+      .map((p) => ({ port: p.port, protocol: 'SCTP' })),
+  );
+}
+
+/** SCTP listeners of a Gateway (AKO's networking.x-k8s.io/v1alpha1 and gateway.networking.k8s.io). */
+export function gatewaySctpListeners(obj: KubeObject | null | undefined): PortRef[] {
+  return records(specOf(obj).listeners)
+    .filter((l) => isSctp(l.protocol))
+    .map((l) => ({ name: typeof l.name === 'string' ? l.name : undefined, port: l.port, protocol: 'SCTP' }));
+}

@@ -1,0 +1,37 @@
+import type { KubeObject, Rule, RuleInput } from '../engine/types.js';
+import { advisory, describeObject, pass, violation } from '../engine/verdict.js';
+import { portLabel, serviceSctpPorts, serviceType } from './objects.js';
+
+export const ID = 'sctp-service-type';
+
+/** True when `oldObject` already had SCTP ports under the same type: the update did not cause the problem. */
+function alreadyPresent(oldObject: KubeObject | null, type: string): boolean {
+  return oldObject !== null && serviceSctpPorts(oldObject).length > 0 && serviceType(oldObject) === type;
+}
+
+export const sctpServiceType: Rule = {
+  id: ID,
+  description: 'SCTP Services must use a Service type that the platform can carry SCTP on.',
+  phase: 'validate',
+  defaultEnforcement: 'deny',
+  matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+  evaluate({ object, oldObject, operation, policy, namespace }: RuleInput) {
+    const ports = serviceSctpPorts(object);
+    if (ports.length === 0) return pass();
+    const type = serviceType(object);
+    if (policy.allowedServiceTypes.includes(type)) return pass();
+
+    const who = describeObject(object, 'Service', namespace);
+    const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
+    const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;
+    const fix =
+      `use type ${policy.allowedServiceTypes.join(' or ') || 'ClusterIP'}` +
+      `, or, if your load balancer carries SCTP (AKO 1.9.1+), add ${type} to allowedServiceTypes in the sctp-guard policy (or use preset: ako)`;
+    const message = `[${ID}] ${who}: ${what}; allowed types under preset ${policy.preset}: ${allowed}. Fix: ${fix}.`;
+    if (operation === 'UPDATE' && alreadyPresent(oldObject, type)) {
+      // The object predates the policy: block only changes that introduce the problem, never e.g. a finalizer removal.
+      return advisory(message, `[${ID}] ${who}: existing SCTP Service of type ${type} is not carried here`);
+    }
+    return violation(message, `[${ID}] ${who}: type ${type} cannot carry SCTP; allowed: ${allowed}`);
+  },
+};

@@ -1,0 +1,140 @@
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import {
+  admissionReviewResponseSchema,
+  admissionReviewSchema,
+  SUPPORTED_API_VERSIONS,
+  type AdmissionReview,
+} from '../admission/envelope.js';
+import { review } from '../admission/review.js';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
+import type { Engine, Phase } from '../engine/engine.js';
+import { TLS_SETTINGS, type KeyPair } from './tls.js';
+
+/** Where the server gets cluster state and readiness from; informers or a file loader sit behind it. */
+export interface ClusterStateSource {
+  snapshot(): ClusterSnapshot;
+  readiness(): { ready: boolean; reason: string };
+}
+
+export interface AppOptions {
+  engine: Engine;
+  cluster: ClusterStateSource;
+  /** The audit trail and the server's own log. */
+  logger: Logger;
+  /** No TLS means plain HTTP: for in-process tests through `inject` only. */
+  tls?: KeyPair;
+  bodyLimitBytes?: number;
+  /** Called after each decision is logged, before the response is sent (metrics hang here). */
+  onDecision?: (record: AuditRecord) => void;
+  onBadRequest?: (route: string, statusCode: number) => void;
+}
+
+/** 4 MiB: an UPDATE of a 1.5 MB object carries it twice, plus the envelope. */
+export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  reason: string;
+}
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const app = Fastify({
+    // Fastify's own request logs would double the audit trail; bad requests are logged by the error handler.
+    logger: false,
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+    // Slow-client guards: the API server sends a whole review at once and waits at most 30 s.
+    connectionTimeout: 0,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 65_000,
+    ...(options.tls ? { https: { ...TLS_SETTINGS, ...options.tls } } : {}),
+    ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const statusCode = err.statusCode === 413 ? 413 : err.statusCode && err.statusCode < 500 ? 400 : 500;
+    const reason = badRequestReason(err);
+    options.onBadRequest?.(request.routeOptions.url ?? request.url, statusCode);
+    options.logger.warn({ route: request.url, statusCode, reason }, 'bad admission request');
+    const body: ErrorBody = { statusCode, error: statusCode === 413 ? 'Payload Too Large' : statusCode === 400 ? 'Bad Request' : 'Internal Server Error', reason };
+    return reply.code(statusCode).type('application/json').send(body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const body: ErrorBody = { statusCode: 404, error: 'Not Found', reason: `no route ${request.method} ${request.url}; routes: POST /validate, POST /mutate, GET /healthz, GET /readyz` };
+    return reply.code(404).send(body);
+  });
+
+  const admissionRoute = (phase: Phase) => ({
+    schema: { body: admissionReviewSchema, response: { 200: admissionReviewResponseSchema } },
+    handler: async (request: FastifyRequest<{ Body: AdmissionReview }>, reply: FastifyReply) => {
+      const started = performance.now();
+      const body = request.body;
+      const outcome = review(body, options.engine, options.cluster.snapshot(), phase);
+      const record = auditRecord({
+        uid: body.request.uid,
+        phase,
+        request: outcome.request,
+        decision: outcome.decision,
+        user: body.request.userInfo?.username ?? '',
+        name: body.request.name,
+        latencyMs: performance.now() - started,
+      });
+      // Logged before the response leaves: a decision the API server acted on is always in the trail.
+      options.logger.info(record, 'admission decision');
+      options.onDecision?.(record);
+      return reply.send(outcome.review);
+    },
+  });
+
+  app.post('/validate', admissionRoute('validate'));
+  app.post('/mutate', admissionRoute('mutate'));
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, reason } = options.cluster.readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', reason });
+  });
+  return app;
+}
+
+function badRequestReason(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `unsupported content type: send the AdmissionReview as application/json`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'empty body: expected an AdmissionReview JSON object';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `body too large: ${err.message}`;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return `malformed JSON: ${err.message}`;
+    default:
+      if (err.validation) return `invalid AdmissionReview: ${err.message}`;
+      if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON|Unexpected|token/i.test(err.message))) return `malformed JSON: ${err.message}`;
+      return err.message;
+  }
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns ajv's first error into a sentence that names the field, e.g. `request.uid is required`. */
+function describeSchemaError(errors: SchemaError[], dataVar: string): string {
+  const e = errors[0];
+  if (!e) return 'invalid AdmissionReview';
+  const path = e.instancePath.split('/').filter(Boolean).join('.');
+  const field = path || (dataVar === 'body' ? 'the body' : dataVar);
+  if (e.keyword === 'required') return `${path ? `${path}.` : ''}${String(e.params.missingProperty)} is required`;
+  if (path === 'apiVersion' && e.keyword === 'enum') return `unknown apiVersion: expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`;
+  if (path === 'apiVersion' || e.keyword === 'type') return `${field} ${e.message ?? 'is invalid'}`;
+  if (e.keyword === 'const') return `${field} must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'enum') return `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  return `${field} ${e.message ?? 'is invalid'}`;
+}
