@@ -1,11 +1,11 @@
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { EMPTY_SNAPSHOT } from '../cluster/snapshot.js';
+import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import { ALL_RULES } from '../rules/index.js';
-import { buildApp, DEFAULT_BODY_LIMIT, type ClusterStateSource } from '../server/app.js';
+import { buildApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { createLogger } from '../server/logger.js';
 import { readKeyPair } from '../server/tls.js';
 import { ensureDevCerts } from './certs.js';
@@ -56,16 +56,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const tls = readKeyPair(opts.tlsCert, opts.tlsKey);
   const engine = new Engine(ALL_RULES, policy);
-  const cluster: ClusterStateSource = {
-    snapshot: () => EMPTY_SNAPSHOT,
-    readiness: () => ({ ready: true, reason: 'no cluster state configured' }),
-  };
+  const cluster = createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger });
+  await cluster.start();
   const app = buildApp({ engine, cluster, logger, tls, bodyLimitBytes: opts.maxBodyBytes });
   await app.listen({ port: opts.port, host: opts.host });
   logger.info({ port: opts.port, host: opts.host, preset: policy.preset, rules: engine.rules.map((r) => r.id) }, 'sctp-guard listening');
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     await app.close();
+    await cluster.stop();
     logger.flush();
     process.exit(0);
   };

@@ -13,6 +13,7 @@ export class PolicyError extends Error {
     readonly reason: string,
   ) {
     super(`${file}:${line}: ${reason}`);
+    this.name = 'PolicyError';
   }
 }
 

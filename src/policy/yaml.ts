@@ -16,6 +16,7 @@ export class YamlSyntaxError extends Error {
     readonly reason: string,
   ) {
     super(`${file}:${line}: ${reason}`);
+    this.name = 'YamlSyntaxError';
   }
 }
 

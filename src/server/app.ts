@@ -55,6 +55,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
   });
 
+  // An AdmissionReview is JSON only; Fastify's default text/plain parser would let other bodies reach the schema.
+  app.removeContentTypeParser('text/plain');
+
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err.statusCode === 413 ? 413 : err.statusCode && err.statusCode < 500 ? 400 : 500;
     const reason = badRequestReason(err);

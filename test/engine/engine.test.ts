@@ -1,0 +1,108 @@
+import t from 'tap';
+import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
+import { Engine, type EngineRequest } from '../../src/engine/engine.js';
+import type { KubeObject, Rule } from '../../src/engine/types.js';
+import { advisory, pass, patched, violation } from '../../src/engine/verdict.js';
+import { defaultPolicy } from '../../src/policy/presets.js';
+import type { Policy } from '../../src/policy/types.js';
+
+const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'app' } };
+const request = (overrides: Partial<EngineRequest> = {}): EngineRequest => ({
+  object: svc,
+  oldObject: null,
+  operation: 'CREATE',
+  gvk: { group: '', version: 'v1', kind: 'Service' },
+  namespace: 'app',
+  dryRun: false,
+  ...overrides,
+});
+
+function rule(id: string, evaluate: Rule['evaluate'], extra: Partial<Rule> = {}): Rule {
+  return {
+    id,
+    description: id,
+    phase: 'validate',
+    defaultEnforcement: 'deny',
+    matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+    evaluate,
+    ...extra,
+  };
+}
+
+const policyWith = (rules: Policy['rules'], extra: Partial<Policy> = {}): Policy => ({ ...defaultPolicy(), rules, ...extra });
+
+t.test('a deny wins and its message lists every failing rule', async (t) => {
+  const engine = new Engine([rule('a', () => violation('[a] bad A', 'A')), rule('b', () => violation('[b] bad B', 'B')), rule('c', () => pass())], defaultPolicy());
+  const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(d.allowed, false);
+  t.equal(d.message, '[a] bad A\n[b] bad B');
+  t.same(d.results.map((r) => [r.rule, r.decision]), [['a', 'deny'], ['b', 'deny'], ['c', 'allow']]);
+  t.same(Object.keys(d.auditAnnotations), ['a', 'b']);
+});
+
+t.test('enforcement: warn lets through with a warning, audit only logs, off never runs', async (t) => {
+  let offRan = false;
+  const rules = [rule('w', () => violation('[w] long', '[w] short')), rule('au', () => violation('[au] logged')), rule('off', () => ((offRan = true), violation('x')))];
+  const engine = new Engine(rules, policyWith({ w: { enforcement: 'warn' }, au: { enforcement: 'audit' }, off: { enforcement: 'off' } }));
+  const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(d.allowed, true);
+  t.same(d.warnings, ['[w] short']);
+  t.same(d.results.map((r) => [r.rule, r.decision]), [['w', 'warn'], ['au', 'audit']]);
+  t.equal(offRan, false, 'a rule switched off never runs');
+  t.match(d.auditAnnotations, { au: /^audit: \[au\] logged/ });
+});
+
+t.test('advisories warn even under deny enforcement, and never deny', async (t) => {
+  const engine = new Engine([rule('adv', () => advisory('[adv] note', '[adv] n'))], defaultPolicy());
+  const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(d.allowed, true);
+  t.same(d.warnings, ['[adv] n']);
+});
+
+t.test('rules only see their kinds, operations and phase; excluded namespaces are skipped', async (t) => {
+  let calls = 0;
+  const engine = new Engine([rule('a', () => (calls++, pass()))], defaultPolicy());
+  t.match(engine.evaluate(request({ gvk: { group: '', version: 'v1', kind: 'Pod' } }), EMPTY_SNAPSHOT, 'validate'), { allowed: true, skipped: /no validate rule reads Pod/ });
+  t.match(engine.evaluate(request({ operation: 'DELETE' }), EMPTY_SNAPSHOT, 'validate'), { skipped: /DELETE/ });
+  t.match(engine.evaluate(request(), EMPTY_SNAPSHOT, 'mutate'), { skipped: /no mutate rule/ });
+  for (const ns of ['kube-system', 'openshift-monitoring', 'sctp-guard']) {
+    t.match(engine.evaluate(request({ namespace: ns }), EMPTY_SNAPSHOT, 'validate'), { skipped: /excluded/ }, ns);
+  }
+  t.equal(calls, 0);
+  engine.evaluate(request({ namespace: 'openshift' }), EMPTY_SNAPSHOT, 'validate');
+  t.equal(calls, 1, '"openshift-*" does not match "openshift"');
+});
+
+t.test('a rule that throws follows failureMode and never escapes', async (t) => {
+  const boom = rule('boom', () => {
+    throw new TypeError('cannot read x');
+  });
+  const closed = new Engine([boom], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(closed.allowed, false);
+  t.match(closed.message, /\[boom\] Service app\/s: the rule failed \(cannot read x\); failureMode closed denies/);
+  t.equal(closed.results[0]!.decision, 'error');
+  const open = new Engine([boom], policyWith({}, { failureMode: 'open' })).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(open.allowed, true);
+  t.match(open.warnings[0], /\[boom\].*the rule failed/);
+});
+
+t.test('mutating rules: patches only from the mutate phase, dropped on denial and in audit mode', async (t) => {
+  const op = { op: 'add' as const, path: '/metadata/labels', value: { a: 'b' } };
+  const m = rule('m', () => patched([op]), { phase: 'mutate' });
+  t.same(new Engine([m], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, [op]);
+  t.same(new Engine([m], policyWith({ m: { enforcement: 'audit' } })).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, []);
+  const deny = rule('d', () => violation('[d] no'), { phase: 'mutate' });
+  const d = new Engine([m, deny], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
+  t.equal(d.allowed, false);
+  t.same(d.patch, []);
+});
+
+t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
+  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, message: `m${i}`, summary: `[many] warning number ${i} `.padEnd(110, 'x') })), patch: [], annotations: {} }));
+  const twice = rule('twice', () => advisory('a\nb', 'line one\nline two'));
+  const d = new Engine([twice, twice, many], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(d.warnings[0], 'line one line two');
+  t.ok(d.warnings.join('').length <= 4096);
+  t.ok(d.warnings.every((w) => w.length < 120));
+  t.equal(new Set(d.warnings).size, d.warnings.length);
+});

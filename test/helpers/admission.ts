@@ -1,0 +1,147 @@
+/** Builders shared by the tests: AdmissionReviews from real manifests, an HTTPS app, a captured audit log. */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { writeDevCerts } from '../../src/cli/certs.js';
+import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../../src/cluster/snapshot.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { KubeObject, Operation } from '../../src/engine/types.js';
+import { defaultPolicy } from '../../src/policy/presets.js';
+import type { Policy } from '../../src/policy/types.js';
+import { parseYamlDocuments } from '../../src/policy/yaml.js';
+import { ALL_RULES } from '../../src/rules/index.js';
+import { buildApp, type AppOptions } from '../../src/server/app.js';
+import { createLogger } from '../../src/server/logger.js';
+import { readKeyPair } from '../../src/server/tls.js';
+
+export const EXAMPLES_DIR = new URL('../../examples/', import.meta.url).pathname;
+
+/** Every object of an examples/ manifest, parsed as kubectl would (YAML 1.1). */
+export function exampleObjects(file: string): KubeObject[] {
+  const path = join(EXAMPLES_DIR, file);
+  return parseYamlDocuments(readFileSync(path, 'utf8'), path).map((d) => d.value as KubeObject);
+}
+
+export function exampleObject(file: string, kind: string, name?: string): KubeObject {
+  const found = exampleObjects(file).find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  if (!found) throw new Error(`no ${kind} ${name ?? ''} in examples/${file}`);
+  return found;
+}
+
+let uidCounter = 0;
+
+export interface ReviewOptions {
+  apiVersion?: 'admission.k8s.io/v1' | 'admission.k8s.io/v1beta1';
+  operation?: Operation;
+  oldObject?: KubeObject | null;
+  uid?: string;
+  dryRun?: boolean;
+  namespace?: string;
+}
+
+/** The AdmissionReview the API server would send for `object`. */
+export function admissionReview(object: KubeObject | null, options: ReviewOptions = {}) {
+  const source = object ?? options.oldObject ?? {};
+  const [group, version] = (source.apiVersion ?? 'v1').includes('/') ? (source.apiVersion as string).split('/') : ['', source.apiVersion ?? 'v1'];
+  const operation = options.operation ?? 'CREATE';
+  return {
+    apiVersion: options.apiVersion ?? 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: options.uid ?? `uid-${++uidCounter}`,
+      kind: { group, version, kind: source.kind },
+      resource: { group, version, resource: `${String(source.kind).toLowerCase()}s` },
+      name: source.metadata?.name,
+      namespace: options.namespace ?? source.metadata?.namespace ?? (source.kind === 'MachineConfig' || source.kind === 'Node' ? undefined : 'default'),
+      operation,
+      userInfo: { username: 'tester', groups: ['system:authenticated'] },
+      object: operation === 'DELETE' ? null : object,
+      oldObject: options.oldObject ?? null,
+      dryRun: options.dryRun ?? false,
+    },
+  };
+}
+
+/** A logger whose JSON lines land in an array, to assert on the audit trail. */
+export function capturedLogger(level = 'info') {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger(level, stream), lines };
+}
+
+export interface TestAppOptions extends Partial<Omit<AppOptions, 'engine' | 'logger' | 'cluster'>> {
+  policy?: Policy;
+  snapshot?: ClusterSnapshot;
+}
+
+export function testApp(options: TestAppOptions = {}) {
+  const { policy = defaultPolicy(), snapshot = EMPTY_SNAPSHOT, ...rest } = options;
+  const { logger, lines } = capturedLogger();
+  const app = buildApp({
+    engine: new Engine(ALL_RULES, policy),
+    cluster: { snapshot: () => snapshot, readiness: () => ({ ready: true, reason: 'test' }) },
+    logger,
+    ...rest,
+  });
+  return { app, auditLines: lines };
+}
+
+/** The same app on real HTTPS with fresh dev certificates, on a port the OS picks. */
+export async function startHttpsApp(options: TestAppOptions = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-test-'));
+  const files = writeDevCerts({ dir });
+  const { app, auditLines } = testApp({ ...options, tls: readKeyPair(files.cert, files.key) });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const ca = readFileSync(files.caCert);
+  const post = (path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    httpsPost(port, ca, path, body, headers);
+  return { app, port, ca, auditLines, post, close: () => app.close() };
+}
+
+export interface HttpResult {
+  statusCode: number;
+  body: string;
+  json(): any;
+}
+
+export function httpsPost(port: number, ca: Buffer, path: string, body: string | Buffer, headers: Record<string, string>, method = 'POST'): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca, servername: 'localhost', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ statusCode: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** A RuleInput for calling a rule's evaluate directly. */
+export function ruleInput(object: KubeObject | null, overrides: Partial<import('../../src/engine/types.js').RuleInput> = {}): import('../../src/engine/types.js').RuleInput {
+  const src = object ?? overrides.oldObject ?? {};
+  const apiVersion = src.apiVersion ?? 'v1';
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return {
+    object,
+    oldObject: null,
+    operation: 'CREATE',
+    gvk: { group: group!, version: version!, kind: src.kind ?? '' },
+    namespace: src.metadata?.namespace ?? '',
+    dryRun: false,
+    snapshot: EMPTY_SNAPSHOT,
+    policy: defaultPolicy(),
+    ...overrides,
+  };
+}

@@ -1,0 +1,418 @@
+/**
+ * A real HTTP server in the test process that speaks the Kubernetes API protocol the cluster code uses:
+ * paginated lists (limit/continue), chunked watch streams with resourceVersion resume and bookmarks, 410 Gone
+ * for a compacted resourceVersion, and plain create/get/replace/patch/delete. Faults are switched on by tests:
+ * an outage (503), a dropped watch, a watch that hangs without data, slow responses.
+ */
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface ResourceType {
+  group: string; // '' for core
+  version: string;
+  plural: string;
+  kind: string;
+  namespaced: boolean;
+}
+
+type Obj = { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };
+
+interface WatchEvent {
+  rv: number;
+  type: 'ADDED' | 'MODIFIED' | 'DELETED';
+  object: Obj;
+}
+
+interface Watcher {
+  res: ServerResponse;
+  namespace?: string;
+  labelSelector?: string;
+  bookmarks: boolean;
+  hung: boolean;
+}
+
+interface Store {
+  type: ResourceType;
+  objects: Map<string, Obj>; // key: ns/name
+  events: WatchEvent[];
+  watchers: Set<Watcher>;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  watch: boolean;
+}
+
+export const CORE_TYPES = {
+  nodes: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
+  services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
+  pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
+  deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
+  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
+  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
+  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true },
+  jobs: { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true },
+  cronjobs: { group: 'batch', version: 'v1', plural: 'cronjobs', kind: 'CronJob', namespaced: true },
+  networkpolicies: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
+  validatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
+  mutatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
+} satisfies Record<string, ResourceType>;
+
+export const OPENSHIFT_TYPES = {
+  machineconfigs: { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', kind: 'MachineConfig', namespaced: false },
+  machineconfigpools: { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools', kind: 'MachineConfigPool', namespaced: false },
+  clusterversions: { group: 'config.openshift.io', version: 'v1', plural: 'clusterversions', kind: 'ClusterVersion', namespaced: false },
+} satisfies Record<string, ResourceType>;
+
+export const GATEWAY_TYPES = {
+  gatewaysV1alpha1: { group: 'networking.x-k8s.io', version: 'v1alpha1', plural: 'gateways', kind: 'Gateway', namespaced: true },
+  gatewaysV1: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true },
+} satisfies Record<string, ResourceType>;
+
+function apiVersionOf(t: ResourceType): string {
+  return t.group ? `${t.group}/${t.version}` : t.version;
+}
+
+function basePath(t: ResourceType): string {
+  return t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
+}
+
+export interface FakeApiServerOptions {
+  /** Resource types served; anything else is 404, as for a CRD that is not installed. */
+  types?: ResourceType[];
+}
+
+export class FakeApiServer {
+  readonly requests: RequestRecord[] = [];
+  private readonly stores = new Map<string, Store>(); // key: group/plural
+  private rv = 1000;
+  private server: Server;
+  private port = 0;
+  /** Faults, switched by tests. */
+  outage = false;
+  delayMs = 0;
+  hangWatches = false;
+  /** Events at or below this resourceVersion are compacted: a watch from there gets 410 Gone. */
+  compactedBelow = 0;
+
+  constructor(options: FakeApiServerOptions = {}) {
+    for (const t of options.types ?? [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)]) this.addType(t);
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.keepAliveTimeout = 1000;
+  }
+
+  addType(t: ResourceType): void {
+    this.stores.set(`${t.group}/${t.plural}`, { type: t, objects: new Map(), events: [], watchers: new Set() });
+  }
+
+  async start(): Promise<string> {
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.port = (this.server.address() as AddressInfo).port;
+    return this.url;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.dropWatches();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** A kubeconfig file that points at this server (no auth: the fake accepts everyone). */
+  writeKubeconfig(dir = tmpdir()): string {
+    const file = join(dir, `kubeconfig-fake-${this.port}-${process.pid}.yaml`);
+    writeFileSync(
+      file,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: fake, cluster: {server: "' + this.url + '", insecure-skip-tls-verify: true}}]',
+        'users: [{name: fake, user: {token: fake-token}}]',
+        'contexts: [{name: fake, context: {cluster: fake, user: fake}}]',
+        'current-context: fake',
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  private store(t: ResourceType | string): Store {
+    const key = typeof t === 'string' ? t : `${t.group}/${t.plural}`;
+    const s = this.stores.get(key);
+    if (!s) throw new Error(`fake apiserver: type ${key} not registered`);
+    return s;
+  }
+
+  /** Create or replace an object, emitting ADDED or MODIFIED to watchers. */
+  upsert(t: ResourceType, object: Omit<Obj, 'metadata'> & { metadata: { name: string; namespace?: string; [k: string]: unknown } }): Obj {
+    const s = this.store(t);
+    const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+    const existed = s.objects.get(key);
+    const stored: Obj = structuredClone({
+      ...object,
+      apiVersion: apiVersionOf(t),
+      kind: t.kind,
+      metadata: { ...object.metadata, uid: existed?.metadata.uid ?? `uid-${key}-${this.rv}`, resourceVersion: String(++this.rv) },
+    }) as Obj;
+    s.objects.set(key, stored);
+    this.emit(s, { rv: this.rv, type: existed ? 'MODIFIED' : 'ADDED', object: stored });
+    return stored;
+  }
+
+  remove(t: ResourceType, name: string, namespace?: string): boolean {
+    const s = this.store(t);
+    const key = `${namespace ?? ''}/${name}`;
+    const existed = s.objects.get(key);
+    if (!existed) return false;
+    s.objects.delete(key);
+    const object = { ...existed, metadata: { ...existed.metadata, resourceVersion: String(++this.rv) } };
+    this.emit(s, { rv: this.rv, type: 'DELETED', object });
+    return true;
+  }
+
+  get(t: ResourceType, name: string, namespace?: string): Obj | undefined {
+    return this.store(t).objects.get(`${namespace ?? ''}/${name}`);
+  }
+
+  list(t: ResourceType): Obj[] {
+    return [...this.store(t).objects.values()];
+  }
+
+  /** Closes every watch stream cleanly, as the API server does when a watch's timeout is up. */
+  endWatches(): void {
+    for (const s of this.stores.values()) {
+      for (const w of s.watchers) w.res.end();
+      s.watchers.clear();
+    }
+  }
+
+  /** Cuts every open watch connection mid-stream, as a crashed API server or a load balancer reset does. */
+  dropWatches(): void {
+    for (const s of this.stores.values()) {
+      for (const w of s.watchers) w.res.destroy();
+      s.watchers.clear();
+    }
+  }
+
+  /** Sends a BOOKMARK at the current resourceVersion to every watcher that asked for bookmarks. */
+  bookmark(): void {
+    for (const s of this.stores.values()) {
+      for (const w of s.watchers) {
+        if (w.bookmarks && !w.hung) this.write(w, { type: 'BOOKMARK', object: { kind: s.type.kind, apiVersion: apiVersionOf(s.type), metadata: { resourceVersion: String(this.rv) } } });
+      }
+    }
+  }
+
+  /** Sends a 410 Gone ERROR event on every open watch and compacts history, as etcd compaction does. */
+  expireWatches(): void {
+    this.compactedBelow = this.rv;
+    for (const s of this.stores.values()) {
+      for (const w of s.watchers) {
+        this.write(w, { type: 'ERROR', object: status(410, 'Expired', 'too old resource version') });
+        w.res.end();
+      }
+      s.watchers.clear();
+    }
+  }
+
+  watcherCount(t?: ResourceType): number {
+    const stores = t ? [this.store(t)] : [...this.stores.values()];
+    return stores.reduce((n, s) => n + s.watchers.size, 0);
+  }
+
+  countRequests(filter: (r: RequestRecord) => boolean): number {
+    return this.requests.filter(filter).length;
+  }
+
+  private emit(s: Store, ev: WatchEvent): void {
+    s.events.push(ev);
+    for (const w of s.watchers) {
+      if (!w.hung && matchesWatcher(w, ev.object)) this.write(w, { type: ev.type, object: ev.object });
+    }
+  }
+
+  private write(w: Watcher, event: unknown): void {
+    if (!w.res.writableEnded) w.res.write(`${JSON.stringify(event)}\n`);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const query = url.searchParams;
+    const watch = query.get('watch') === 'true' || query.get('watch') === '1';
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, watch });
+    const body = await readBody(req);
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+    if (this.outage) return send(res, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+
+    const route = this.route(url.pathname);
+    if (!route) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
+    const { store, namespace, name } = route;
+    try {
+      switch (req.method) {
+        case 'GET':
+          if (name) return this.getOne(res, store, namespace, name);
+          return watch ? this.watch(res, store, namespace, query) : this.listPage(res, store, namespace, query);
+        case 'POST':
+          return this.create(res, store, namespace, JSON.parse(body) as Obj);
+        case 'PUT':
+          return this.replace(res, store, namespace, name!, JSON.parse(body) as Obj);
+        case 'PATCH':
+          return this.patch(res, store, namespace, name!, JSON.parse(body) as Record<string, unknown>);
+        case 'DELETE':
+          if (!this.remove(store.type, name!, namespace)) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
+          return send(res, 200, status(200, 'Success', 'deleted'));
+        default:
+          return send(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not allowed`));
+      }
+    } catch (err) {
+      return send(res, 400, status(400, 'BadRequest', (err as Error).message));
+    }
+  }
+
+  /** `/api/v1/nodes`, `/api/v1/namespaces/ns/services/name`, `/apis/g/v/plural`... */
+  private route(pathname: string): { store: Store; namespace?: string; name?: string } | undefined {
+    const parts = pathname.split('/').filter(Boolean);
+    let rest: string[];
+    let group: string;
+    if (parts[0] === 'api' && parts.length >= 3) {
+      group = '';
+      rest = parts.slice(2);
+    } else if (parts[0] === 'apis' && parts.length >= 4) {
+      group = parts[1]!;
+      rest = parts.slice(3);
+    } else return undefined;
+    const version = parts[0] === 'api' ? parts[1] : parts[2];
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const store = this.stores.get(`${group}/${rest[0]}`);
+    if (!store || store.type.version !== version) return undefined;
+    if (namespace && !store.type.namespaced) return undefined;
+    return { store, namespace, name: rest[1] };
+  }
+
+  private visible(store: Store, namespace?: string, labelSelector?: string | null): Obj[] {
+    return [...store.objects.values()]
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
+      .filter((o) => matchesLabels(o, labelSelector ?? undefined))
+      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+  }
+
+  private listPage(res: ServerResponse, store: Store, namespace: string | undefined, query: URLSearchParams): void {
+    const all = this.visible(store, namespace, query.get('labelSelector'));
+    const limit = Number(query.get('limit') ?? 0);
+    const start = Number(query.get('continue') ? Buffer.from(query.get('continue')!, 'base64').toString() : 0);
+    const items = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
+    const next = limit > 0 && start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64') : undefined;
+    send(res, 200, {
+      apiVersion: apiVersionOf(store.type),
+      kind: `${store.type.kind}List`,
+      metadata: { resourceVersion: String(this.rv), ...(next ? { continue: next } : {}) },
+      items,
+    });
+  }
+
+  private watch(res: ServerResponse, store: Store, namespace: string | undefined, query: URLSearchParams): void {
+    const from = Number(query.get('resourceVersion') ?? 0);
+    if (from > 0 && from < this.compactedBelow) {
+      // The API server answers an expired resourceVersion with 200 and a single ERROR event carrying 410.
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`) })}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const w: Watcher = { res, namespace, labelSelector: query.get('labelSelector') ?? undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', hung: this.hangWatches };
+    store.watchers.add(w);
+    res.on('close', () => store.watchers.delete(w));
+    if (w.hung) return;
+    for (const ev of store.events) {
+      if (ev.rv > from && matchesWatcher(w, ev.object)) this.write(w, { type: ev.type, object: ev.object });
+    }
+  }
+
+  private getOne(res: ServerResponse, store: Store, namespace: string | undefined, name: string): void {
+    const obj = store.objects.get(`${namespace ?? ''}/${name}`);
+    if (!obj) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
+    send(res, 200, obj);
+  }
+
+  private create(res: ServerResponse, store: Store, namespace: string | undefined, obj: Obj): void {
+    const ns = namespace ?? obj.metadata?.namespace;
+    if (!obj.metadata?.name) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
+    if (store.objects.has(`${ns ?? ''}/${obj.metadata.name}`)) return send(res, 409, status(409, 'AlreadyExists', `${store.type.plural} "${obj.metadata.name}" already exists`));
+    send(res, 201, this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } }));
+  }
+
+  private replace(res: ServerResponse, store: Store, namespace: string | undefined, name: string, obj: Obj): void {
+    const existing = store.objects.get(`${namespace ?? ''}/${name}`);
+    if (!existing) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
+    const rv = obj.metadata?.resourceVersion;
+    if (rv && rv !== existing.metadata.resourceVersion) return send(res, 409, status(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again'));
+    send(res, 200, this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, name, ...(namespace ? { namespace } : {}) } }));
+  }
+
+  private patch(res: ServerResponse, store: Store, namespace: string | undefined, name: string, patch: Record<string, unknown>): void {
+    const existing = store.objects.get(`${namespace ?? ''}/${name}`);
+    if (!existing) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
+    send(res, 200, this.upsert(store.type, mergePatch(existing, patch) as Obj));
+  }
+}
+
+function status(code: number, reason: string, message: string): Record<string, unknown> {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: code < 400 ? 'Success' : 'Failure', message, reason, code };
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function matchesWatcher(w: Watcher, o: Obj): boolean {
+  return (w.namespace === undefined || o.metadata.namespace === w.namespace) && matchesLabels(o, w.labelSelector);
+}
+
+/** Equality selectors only (`a=b,c`), which is what the cluster code sends. */
+function matchesLabels(o: Obj, selector: string | undefined): boolean {
+  if (!selector) return true;
+  const labels = (o.metadata.labels ?? {}) as Record<string, string>;
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=');
+    return v === undefined ? k! in labels : labels[k!] === v;
+  });
+}
+
+/** RFC 7386 JSON merge patch. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import t from 'tap';
+import { loadPolicy, parsePolicy, PolicyError } from '../../src/policy/load.js';
+
+t.test('no file: the openshift-baremetal defaults', async (t) => {
+  const p = loadPolicy(undefined, { webhookNamespace: 'guard' });
+  t.equal(p.preset, 'openshift-baremetal');
+  t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort']);
+  t.same(p.excludedNamespaces, ['kube-system', 'kube-public', 'guard', 'openshift-*']);
+  t.equal(p.failureMode, 'closed');
+  t.equal(p.unknownNodeState, 'warn');
+  t.equal(p.ignition.targetVersion, 'auto');
+});
+
+t.test('the preset fills what the file leaves out; the file wins', async (t) => {
+  const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml');
+  t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort', 'LoadBalancer']);
+  t.equal(p.allowSctpGateways, true);
+  t.same(p.rules, { 'nodeportlocal-sctp': { enforcement: 'deny' } });
+  const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml');
+  t.same(q.allowedServiceTypes, ['NodePort']);
+  t.equal(q.ignition.targetVersion, '3.4.0');
+});
+
+t.test('errors name the file and the line of the offending field', async (t) => {
+  const cases: Array<[string, number, RegExp]> = [
+    ['preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n', 4, /\/allowedServiceTypes\/1: must be equal to one of the allowed values: ClusterIP, NodePort, LoadBalancer, ExternalName/],
+    ['preset: gke\n', 1, /\/preset/],
+    ['failureMode: closed\nunknwonNodeState: deny\n', 2, /unknown field "unknwonNodeState"/],
+    ['rules:\n  sctp-service-type:\n    enforcement: block\n', 3, /\/rules\/sctp-service-type\/enforcement/],
+    ['rules:\n  no-such-rule: {enforcement: deny}\n', 2, /unknown rule "no-such-rule"; known rules: sctp-service-type/],
+    ['preset: [unclosed\n', 2, /Flow sequence/],
+    ['a: 1\n---\nb: 2\n', 3, /one YAML document/],
+  ];
+  for (const [text, line, reason] of cases) {
+    try {
+      parsePolicy(text, 'policy.yaml');
+      t.fail(`accepted: ${text}`);
+    } catch (err) {
+      t.type(err, PolicyError);
+      const e = err as PolicyError;
+      t.equal(e.file, 'policy.yaml');
+      t.equal(e.line, line, `line for ${JSON.stringify(text)}`);
+      t.match(e.reason, reason);
+      t.match(e.message, new RegExp(`^policy.yaml:${line}: `));
+    }
+  }
+});
+
+t.test('a missing file is a PolicyError', async (t) => {
+  t.throws(() => loadPolicy('/nonexistent/policy.yaml'), { name: 'PolicyError', message: /nonexistent\/policy.yaml:0: cannot read the policy file/ });
+});
