@@ -68,7 +68,8 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
   cert.setExtensions([
     { name: 'basicConstraints', cA: false },
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
+    // clientAuth too, so that one dev pair can also stand in for the API server's client certificate (--client-ca).
+    { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
     { name: 'subjectAltName', altNames: names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
   ]);
   cert.sign(ca.privateKey, forge.md.sha256.create());

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { createClusterSource } from '../cluster/source.js';
@@ -22,6 +23,7 @@ export interface ServeOptions {
   maxBodyBytes: number;
   clusterState?: string;
   kubeconfig?: string;
+  clientCa?: string;
 }
 
 export const DEFAULT_TLS_CERT = 'certs/tls.crt';
@@ -39,6 +41,7 @@ export function registerServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info')
     .option('--namespace <ns>', 'namespace the webhook runs in (excluded from checks)', process.env.POD_NAMESPACE ?? DEFAULT_WEBHOOK_NAMESPACE)
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
+    .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
     .option('--cluster-state <dir>', 'offline cluster state: YAML files of Nodes, MachineConfigs, MachineConfigPools')
     .option('--kubeconfig <file>', 'kubeconfig for live cluster state (default: in-cluster or $KUBECONFIG)')
     .action(async (opts: ServeOptions) => {
@@ -58,7 +61,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const engine = new Engine(ALL_RULES, policy);
   const cluster = createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger });
   await cluster.start();
-  const app = buildApp({ engine, cluster, logger, tls, bodyLimitBytes: opts.maxBodyBytes });
+  const clientCa = opts.clientCa ? readFileSync(opts.clientCa) : undefined;
+  const app = buildApp({ engine, cluster, logger, tls, clientCa, bodyLimitBytes: opts.maxBodyBytes });
   await app.listen({ port: opts.port, host: opts.host });
   logger.info({ port: opts.port, host: opts.host, preset: policy.preset, rules: engine.rules.map((r) => r.id) }, 'sctp-guard listening');
   const stop = async (signal: string) => {

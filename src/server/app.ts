@@ -25,11 +25,26 @@ export interface AppOptions {
   logger: Logger;
   /** No TLS means plain HTTP: for in-process tests through `inject` only. */
   tls?: KeyPair;
+  /** CA bundle that client certificates must chain to (`--client-ca`): only the API server may call. */
+  clientCa?: Buffer;
+  timeouts?: Partial<Timeouts>;
   bodyLimitBytes?: number;
   /** Called after each decision is logged, before the response is sent (metrics hang here). */
   onDecision?: (record: AuditRecord) => void;
   onBadRequest?: (route: string, statusCode: number) => void;
 }
+
+/**
+ * Slow-client guards. The API server sends a whole review at once and gives up after at most 30 s, so a client
+ * that dribbles headers or a body is not the API server: cut it before it ties up a socket.
+ */
+export interface Timeouts {
+  headersMs: number;
+  requestMs: number;
+  keepAliveMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 10_000, requestMs: 30_000, keepAliveMs: 65_000 };
 
 /** 4 MiB: an UPDATE of a 1.5 MB object carries it twice, plus the envelope. */
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
@@ -41,16 +56,27 @@ export interface ErrorBody {
 }
 
 export function buildApp(options: AppOptions): FastifyInstance {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const clientAuth = options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: true } : {};
   const app = Fastify({
     // Fastify's own request logs would double the audit trail; bad requests are logged by the error handler.
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
-    // Slow-client guards: the API server sends a whole review at once and waits at most 30 s.
-    connectionTimeout: 0,
-    requestTimeout: 30_000,
-    keepAliveTimeout: 65_000,
-    ...(options.tls ? { https: { ...TLS_SETTINGS, ...options.tls } } : {}),
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    ...(options.tls
+      ? {
+          https: {
+            ...TLS_SETTINGS,
+            ...options.tls,
+            ...clientAuth,
+            // Passed through to the server: Node checks these timeouts every connectionsCheckingInterval.
+            headersTimeout: timeouts.headersMs,
+            connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+          },
+        }
+      : {}),
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
   });
@@ -67,8 +93,21 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return reply.code(statusCode).type('application/json').send(body);
   });
 
+  // Routes as registered (here and by plugins): anything else is 404, a known path with another method 405.
+  const routes: Array<{ method: string; path: string }> = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, path: r.url });
+  });
+
   app.setNotFoundHandler((request, reply) => {
-    const body: ErrorBody = { statusCode: 404, error: 'Not Found', reason: `no route ${request.method} ${request.url}; routes: POST /validate, POST /mutate, GET /healthz, GET /readyz` };
+    const path = request.url.split('?')[0]!;
+    const allowed = routes.filter((r) => r.path === path).map((r) => r.method);
+    const listing = routes.map((r) => `${r.method} ${r.path}`).join(', ');
+    if (allowed.length > 0) {
+      const body: ErrorBody = { statusCode: 405, error: 'Method Not Allowed', reason: `${request.method} ${path} is not allowed; use ${allowed.join(', ')}` };
+      return reply.code(405).header('allow', allowed.join(', ')).send(body);
+    }
+    const body: ErrorBody = { statusCode: 404, error: 'Not Found', reason: `no route ${request.method} ${path}; routes: ${listing}` };
     return reply.code(404).send(body);
   });
 

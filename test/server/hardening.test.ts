@@ -1,0 +1,105 @@
+import t from 'tap';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeDevCerts } from '../../src/cli/certs.js';
+import { readKeyPair } from '../../src/server/tls.js';
+import { admissionReview, exampleObject, httpsPost, startHttpsApp } from '../helpers/admission.js';
+
+function handshake(port: number, options: ConnectionOptions): Promise<{ ok: boolean; socket?: TLSSocket; error?: Error }> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options });
+    socket.once('secureConnect', () => resolve({ ok: true, socket }));
+    socket.once('error', (error) => resolve({ ok: false, error }));
+  });
+}
+
+t.test('TLS: 1.2 and 1.3 accepted, 1.1 refused, no non-forward-secret or CBC suites', async (t) => {
+  const server = await startHttpsApp();
+  t.teardown(server.close);
+  const v13 = await handshake(server.port, {});
+  t.equal(v13.socket?.getProtocol(), 'TLSv1.3');
+  v13.socket?.destroy();
+  const v12 = await handshake(server.port, { maxVersion: 'TLSv1.2' });
+  t.equal(v12.socket?.getProtocol(), 'TLSv1.2');
+  t.match(v12.socket?.getCipher().name, /^ECDHE-.*GCM|CHACHA20/, 'a forward-secret AEAD suite');
+  v12.socket?.destroy();
+  const v11 = await handshake(server.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+  t.equal(v11.ok, false, 'TLS 1.1 refused');
+  for (const weak of ['AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'AES256-GCM-SHA384']) {
+    const r = await handshake(server.port, { maxVersion: 'TLSv1.2', ciphers: weak });
+    t.equal(r.ok, false, `${weak} refused`);
+  }
+});
+
+t.test('--client-ca: only clients with a certificate from that CA are served', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-client-'));
+  const clientCa = writeDevCerts({ dir: join(dir, 'client') });
+  const server = await startHttpsApp({ clientCa: readFileSync(clientCa.caCert) });
+  t.teardown(server.close);
+  const body = JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')));
+  await t.rejects(server.post('/validate', body), 'no client certificate: handshake refused');
+  const stranger = writeDevCerts({ dir: join(dir, 'stranger') });
+  const bad = await handshake(server.port, { cert: readFileSync(stranger.cert), key: readFileSync(stranger.key) });
+  if (bad.ok) {
+    // TLS 1.3 reports the refusal after the handshake, on first read.
+    const closed = await new Promise<boolean>((resolve) => {
+      bad.socket!.once('error', () => resolve(true));
+      bad.socket!.once('close', () => resolve(true));
+      bad.socket!.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n');
+      bad.socket!.once('data', () => resolve(false));
+    });
+    t.ok(closed, 'a certificate from another CA is refused');
+  } else t.pass('a certificate from another CA is refused');
+  const pair = readKeyPair(clientCa.cert, clientCa.key);
+  const ok = await new Promise<number>((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.ca, cert: pair.cert, key: pair.key }, () => {
+      socket.write(`POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    });
+    let text = '';
+    socket.on('data', (d) => (text += d));
+    socket.on('end', () => resolve(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
+  t.equal(ok, 200, 'a certificate from the client CA is served');
+});
+
+t.test('slow clients are cut off: headers that never finish, a body that never arrives', async (t) => {
+  const server = await startHttpsApp({ timeouts: { headersMs: 300, requestMs: 600 } });
+  t.teardown(server.close);
+  const slow = async (payload: string) => {
+    const { socket } = await handshake(server.port, {});
+    const started = Date.now();
+    socket!.write(payload);
+    const answer = await new Promise<string>((resolve) => {
+      let text = '';
+      socket!.on('data', (d) => (text += d));
+      socket!.on('close', () => resolve(text));
+      setTimeout(() => resolve(`still open: ${text}`), 5000).unref();
+    });
+    return { answer, ms: Date.now() - started };
+  };
+  const headers = await slow('POST /validate HTTP/1.1\r\nhost: localhost\r\n');
+  t.notMatch(headers.answer, /^still open/, 'unfinished headers: connection closed');
+  t.match(headers.answer, /^$|408/, 'closed, or told 408');
+  const body = await slow('POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":');
+  t.notMatch(body.answer, /^still open/, 'a body that never arrives: connection closed');
+  const next = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service'))));
+  t.equal(next.statusCode, 200, 'the server still serves');
+});
+
+t.test('only the documented routes and methods', async (t) => {
+  const server = await startHttpsApp();
+  t.teardown(server.close);
+  const req = (method: string, path: string) => httpsPost(server.port, server.ca, path, '', {}, method);
+  t.equal((await req('GET', '/validate')).statusCode, 405);
+  t.match((await req('GET', '/validate')).json().reason, /use POST/);
+  t.equal((await req('PUT', '/mutate')).statusCode, 405);
+  t.equal((await req('POST', '/healthz')).statusCode, 405);
+  t.equal((await req('DELETE', '/readyz')).statusCode, 405);
+  t.equal((await req('GET', '/')).statusCode, 404);
+  t.equal((await req('GET', '/admin')).statusCode, 404);
+  t.equal((await req('GET', '/validate/../etc/passwd')).statusCode, 404);
+  t.equal((await req('GET', '/healthz')).statusCode, 200);
+});
