@@ -24,6 +24,7 @@ export interface ServeOptions {
   clusterState?: string;
   kubeconfig?: string;
   clientCa?: string;
+  http2: boolean;
 }
 
 export const DEFAULT_TLS_CERT = 'certs/tls.crt';
@@ -41,6 +42,7 @@ export function registerServeCommand(program: Command): void {
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info')
     .option('--namespace <ns>', 'namespace the webhook runs in (excluded from checks)', process.env.POD_NAMESPACE ?? DEFAULT_WEBHOOK_NAMESPACE)
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
+    .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)
     .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
     .option('--cluster-state <dir>', 'offline cluster state: YAML files of Nodes, MachineConfigs, MachineConfigPools')
     .option('--kubeconfig <file>', 'kubeconfig for live cluster state (default: in-cluster or $KUBECONFIG)')
@@ -62,7 +64,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const cluster = createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger });
   await cluster.start();
   const clientCa = opts.clientCa ? readFileSync(opts.clientCa) : undefined;
-  const app = buildApp({ engine, cluster, logger, tls, clientCa, bodyLimitBytes: opts.maxBodyBytes });
+  const app = buildApp({ engine, cluster, logger, tls, clientCa, http2: opts.http2, bodyLimitBytes: opts.maxBodyBytes });
   await app.listen({ port: opts.port, host: opts.host });
   logger.info({ port: opts.port, host: opts.host, preset: policy.preset, rules: engine.rules.map((r) => r.id) }, 'sctp-guard listening');
   const stop = async (signal: string) => {

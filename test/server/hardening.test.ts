@@ -103,3 +103,26 @@ t.test('only the documented routes and methods', async (t) => {
   t.equal((await req('GET', '/validate/../etc/passwd')).statusCode, 404);
   t.equal((await req('GET', '/healthz')).statusCode, 200);
 });
+
+t.test('--http2: HTTP/2 offered through ALPN, HTTP/1.1 still served', async (t) => {
+  const { connect } = await import('node:http2');
+  const server = await startHttpsApp({ http2: true });
+  t.teardown(server.close);
+  const body = JSON.stringify(admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'h2-uid' }));
+  const session = connect(`https://localhost:${server.port}`, { ca: server.ca });
+  t.teardown(() => session.close());
+  const out = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+    let status = 0;
+    let text = '';
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('data', (d) => (text += d));
+    stream.on('end', () => resolve({ status, text }));
+    stream.on('error', reject);
+    stream.end(body);
+  });
+  t.equal(out.status, 200);
+  t.match(JSON.parse(out.text).response, { uid: 'h2-uid', allowed: false });
+  const h1 = await server.post('/validate', body);
+  t.equal(h1.json().response.uid, 'h2-uid', 'HTTP/1.1 too');
+});
