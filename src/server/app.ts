@@ -1,4 +1,4 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import {
   admissionReviewResponseSchema,
@@ -10,6 +10,8 @@ import { review } from '../admission/review.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
 import type { Engine, Phase } from '../engine/engine.js';
+import type { MetricsEndpoint } from './metrics.js';
+import { registerDebugRoutes } from './debug-routes.js';
 import { TLS_SETTINGS, type KeyPair } from './tls.js';
 
 /** Where the server gets cluster state and readiness from; informers or a file loader sit behind it. */
@@ -34,6 +36,10 @@ export interface AppOptions {
   /** Called after each decision is logged, before the response is sent (metrics hang here). */
   onDecision?: (record: AuditRecord) => void;
   onBadRequest?: (route: string, statusCode: number) => void;
+  /** Served as GET /metrics (Prometheus text format). */
+  metrics?: MetricsEndpoint;
+  /** True once shutdown has begun: /readyz answers 503 and HTTP/1.1 connections are closed after each answer. */
+  draining?: () => boolean;
 }
 
 /**
@@ -60,8 +66,7 @@ export interface ErrorBody {
 export function buildApp(options: AppOptions): FastifyInstance {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const clientAuth = options.clientCa ? { ca: options.clientCa, requestCert: true, rejectUnauthorized: true } : {};
-  // The HTTP/2 server has other generic types but the same request/reply API: one instance type for both.
-  const app = Fastify({
+  const fastifyOptions: FastifyServerOptions & Record<string, unknown> = {
     // Fastify's own request logs would double the audit trail; bad requests are logged by the error handler.
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
@@ -85,7 +90,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
       : {}),
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
-  });
+  };
+  // The HTTP/2 server has other generic types but the same request/reply API: one instance type for both.
+  const app = Fastify(fastifyOptions) as unknown as FastifyInstance;
 
   // An AdmissionReview is JSON only; Fastify's default text/plain parser would let other bodies reach the schema.
   app.removeContentTypeParser('text/plain');
@@ -122,8 +129,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     handler: async (request: FastifyRequest<{ Body: AdmissionReview }>, reply: FastifyReply) => {
       const started = performance.now();
       const body = request.body;
-      const outcome = review(body, options.engine, options.cluster.snapshot(), phase);
+      const snapshot = options.cluster.snapshot();
+      const outcome = review(body, options.engine, snapshot, phase);
       const record = auditRecord({
+        clusterStateAgeSeconds: snapshot.source === 'none' ? undefined : snapshot.ageSeconds,
         uid: body.request.uid,
         phase,
         request: outcome.request,
@@ -139,10 +148,24 @@ export function buildApp(options: AppOptions): FastifyInstance {
     },
   });
 
+  if (options.draining) {
+    const draining = options.draining;
+    // Kept-alive connections outlive the endpoint removal: closing them moves clients to the other replicas.
+    // (HTTP/2 has no Connection header: its sessions get GOAWAY when the server closes.)
+    app.addHook('onSend', async (request, reply) => {
+      if (draining() && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    });
+  }
+  if (options.metrics) {
+    const metrics = options.metrics;
+    app.get('/metrics', async (_request, reply) => reply.type(metrics.contentType).send(await metrics.render()));
+  }
   app.post('/validate', admissionRoute('validate'));
   app.post('/mutate', admissionRoute('mutate'));
   app.get('/healthz', async () => ({ status: 'ok' }));
+  registerDebugRoutes(app, { cluster: options.cluster, policy: options.engine.policy });
   app.get('/readyz', async (_request, reply) => {
+    if (options.draining?.()) return reply.code(503).send({ status: 'not ready', reason: 'shutting down' });
     const { ready, reason } = options.cluster.readiness();
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', reason });
   });
