@@ -1,0 +1,252 @@
+import { isRecord } from '../rules/objects.js';
+import { decodeDataUrl, parseDataUrl } from './data-url.js';
+import { member, records } from './paths.js';
+import { error, type Problem } from './problems.js';
+
+type Rec = Record<string, unknown>;
+
+/**
+ * What Ignition 3's own validation refuses beyond the schema (coreos/ignition `config/v3_N/types`,
+ * `config/validate`), and what the MCO refuses on top (openshift/machine-config-operator
+ * pkg/controller/common/helpers.go ValidateIgnition, and reconcile.go isConfigReconcilable: the sections the
+ * machine-config daemon cannot apply to running nodes). Input: a schema-valid 3.x config.
+ */
+export function checkConfig(config: Rec): Problem[] {
+  return [...ignitionChecks(config), ...mcoChecks(config)];
+}
+
+
+/** Every resource with a URL, and where it sits, for the data URL checks. */
+export function resources(config: Rec): Array<{ where: string; resource: Rec; file?: Rec }> {
+  const ign = member(config, 'ignition');
+  const cfg = member(ign, 'config');
+  const out: Array<{ where: string; resource: Rec; file?: Rec }> = [];
+  for (const [i, r] of records(cfg.merge).entries()) out.push({ where: `ignition.config.merge[${i}]`, resource: r });
+  if (isRecord(cfg.replace)) out.push({ where: 'ignition.config.replace', resource: cfg.replace });
+  const cas = records(member(member(ign, 'security'), 'tls').certificateAuthorities);
+  for (const [i, r] of cas.entries()) out.push({ where: `ignition.security.tls.certificateAuthorities[${i}]`, resource: r });
+  for (const file of records(member(config, 'storage').files)) {
+    if (isRecord(file.contents)) out.push({ where: `contents of ${String(file.path)}`, resource: file.contents, file });
+    for (const [i, r] of records(file.append).entries()) out.push({ where: `append[${i}] of ${String(file.path)}`, resource: r, file });
+  }
+  for (const luks of records(member(config, 'storage').luks)) {
+    if (isRecord(luks.keyFile)) out.push({ where: `keyFile of luks ${String(luks.name)}`, resource: luks.keyFile });
+  }
+  return out;
+}
+
+function ignitionChecks(config: Rec): Problem[] {
+  const problems: Problem[] = [];
+  const storage = member(config, 'storage');
+  const duplicate = (list: string, key: string) =>
+    problems.push(
+      error(
+        `spec.config.${list} has ${key} more than once: Ignition 3 refuses duplicate entries`,
+        `keep one entry for ${key} (the MCO merges duplicates only in 2.2 configs)`,
+        `${list} has ${key} more than once`,
+      ),
+    );
+  // Files, directories and links share one namespace of paths (ign-converter v23tov30 Check2_3, spec 3.0).
+  findDuplicates(['files', 'directories', 'links'].flatMap((k) => records(storage[k]).map((n) => String(n.path))), (p) => duplicate('storage', p));
+  const keyed: Array<[string, unknown, string]> = [
+    ['systemd.units', member(config, 'systemd').units, 'name'],
+    ['passwd.users', member(config, 'passwd').users, 'name'],
+    ['passwd.groups', member(config, 'passwd').groups, 'name'],
+    ['storage.disks', storage.disks, 'device'],
+    ['storage.raid', storage.raid, 'name'],
+    ['storage.luks', storage.luks, 'name'],
+    ['storage.filesystems', storage.filesystems, 'device'],
+  ];
+  for (const [list, entries, key] of keyed) findDuplicates(records(entries).map((e) => String(e[key])), (k) => duplicate(list, k));
+  for (const unit of records(member(config, 'systemd').units)) {
+    findDuplicates(records(unit.dropins).map((d) => String(d.name)), (d) => duplicate(`systemd.units (${String(unit.name)}) dropins`, d));
+  }
+
+  for (const file of records(storage.files)) {
+    const contents = isRecord(file.contents) ? file.contents : {};
+    if (file.overwrite === true && (contents.source === undefined || contents.source === null)) {
+      problems.push(
+        error(
+          `file ${String(file.path)} has overwrite: true but no contents.source: Ignition refuses it ("overwrite must be false if source is unspecified")`,
+          'give contents.source (data:, for an empty file) or drop overwrite',
+          `${String(file.path)}: overwrite true needs contents.source`,
+        ),
+      );
+    }
+  }
+  for (const kind of ['files', 'directories', 'links']) {
+    for (const node of records(storage[kind])) {
+      for (const owner of ['user', 'group'] as const) {
+        const o = node[owner];
+        if (!isRecord(o) || o.id === undefined || o.id === null || o.name === undefined || o.name === null) continue;
+        problems.push(
+          error(
+            `${String(node.path)} sets both ${owner}.id and ${owner}.name: Ignition refuses it ("cannot set both id and name")`,
+            `keep ${owner}.id or ${owner}.name`,
+            `${String(node.path)}: both ${owner}.id and ${owner}.name`,
+          ),
+        );
+      }
+    }
+  }
+  for (const { where, resource } of resources(config)) {
+    const source = resource.source;
+    if (typeof source !== 'string' || !source.startsWith('data:')) continue;
+    try {
+      parseDataUrl(source);
+    } catch (err) {
+      problems.push(
+        error(
+          `the data URL in ${where} is malformed: ${(err as Error).message}; Ignition refuses the config`,
+          'percent-encode the content (space %20, newline %0A) or use ;base64',
+          `malformed data URL in ${where}`,
+        ),
+      );
+    }
+  }
+  return problems;
+}
+
+function findDuplicates(keys: string[], report: (key: string) => void): void {
+  const seen = new Set<string>();
+  const reported = new Set<string>();
+  for (const key of keys) {
+    if (seen.has(key) && !reported.has(key)) {
+      reported.add(key);
+      report(key);
+    }
+    seen.add(key);
+  }
+}
+
+export const ONLY_CORE_USER_FIX =
+  'configure only the user core (its sshAuthorizedKeys and passwordHash); create other accounts with a systemd unit or a file';
+
+/** pkg/daemon/constants MachineConfigDaemonForceFile: the daemon's own switch, never written by a config. */
+const DAEMON_FORCE_FILE = '/run/machine-config-daemon-force';
+
+/** 0o1204 → "01204", as Go's %#o prints it in the MCO's message. */
+function goOctal(mode: number): string {
+  return `0${mode.toString(8)}`;
+}
+
+/** The MCO's checks on a user MachineConfig, each with its own words. */
+function mcoChecks(config: Rec): Problem[] {
+  const problems: Problem[] = [];
+  const storage = member(config, 'storage');
+  const passwd = member(config, 'passwd');
+
+  for (const file of records(storage.files)) {
+    const path = String(file.path);
+    if (typeof file.mode === 'number' && file.mode > 0o777) problems.push(modeTooLarge(path, file.mode));
+    if (records(file.append).length > 0) {
+      problems.push(
+        error(
+          `file ${path} appends: the machine-config daemon refuses it on running nodes ("ignition file ${path} includes append"), the pool degrades`,
+          'write the whole file with contents and overwrite: true',
+          `${path}: append cannot be applied to running nodes`,
+        ),
+      );
+    }
+    if (path === DAEMON_FORCE_FILE) {
+      problems.push(error(`the MCO refuses to write ${path} ("cannot create ${path} via Ignition")`, 'remove this file', `cannot create ${path} via Ignition`));
+    }
+  }
+
+  // The daemon writes file contents itself and fetches nothing (DecodeIgnitionFileContents): inline data only.
+  for (const { where, resource, file } of resources(config)) {
+    const source = resource.source;
+    if (!file || typeof source !== 'string' || source === '') continue;
+    if (!source.startsWith('data:')) {
+      problems.push(
+        error(
+          `the ${where} come from ${source.split(':')[0]}: URLs, but the machine-config daemon writes only inline data: URLs ("could not decode file content string")`,
+          'inline the content as a data: URL',
+          `${where}: only data: URLs are written by the daemon`,
+        ),
+      );
+      continue;
+    }
+    try {
+      decodeDataUrl(source, typeof resource.compression === 'string' ? resource.compression : undefined);
+    } catch (err) {
+      if (!/compress/i.test((err as Error).message)) continue; // malformed URLs are reported by the Ignition checks
+      problems.push(
+        error(
+          `the ${where} cannot be decoded by the machine-config daemon: ${(err as Error).message}`,
+          'gzip the bytes before base64-encoding them, or drop compression',
+          `${where}: compression does not match the data`,
+        ),
+      );
+    }
+  }
+
+  for (const user of records(passwd.users)) {
+    const name = String(user.name);
+    if (name !== 'core') {
+      problems.push(
+        error(
+          `passwd.users has user "${name}": the machine-config daemon refuses it ("ignition passwd user section contains unsupported changes: non-core user")`,
+          ONLY_CORE_USER_FIX,
+          `user "${name}": only user core is supported`,
+        ),
+      );
+      continue;
+    }
+    const extra = Object.keys(user).filter((k) => !['name', 'sshAuthorizedKeys', 'passwordHash'].includes(k));
+    if (extra.length > 0) {
+      problems.push(
+        error(
+          `user core sets ${extra.join(', ')}: the machine-config daemon changes only sshAuthorizedKeys and passwordHash ("SSH keys and password hash are not reconcilable")`,
+          `remove ${extra.join(', ')} from user core`,
+          `user core: only sshAuthorizedKeys and passwordHash can be set`,
+        ),
+      );
+    }
+  }
+  const unappliable: Array<[string, unknown, string]> = [
+    ['passwd.groups', passwd.groups, 'ignition Passwd Groups section contains changes'],
+    ['storage.disks', storage.disks, 'ignition disks section contains changes'],
+    ['storage.filesystems', storage.filesystems, 'ignition filesystems section contains changes'],
+    ['storage.raid', storage.raid, 'ignition raid section contains changes'],
+    ['storage.directories', storage.directories, 'ignition directories section contains changes'],
+    ['storage.links', storage.links, 'ignition links section contains changes'],
+  ];
+  for (const [field, value, reason] of unappliable) {
+    if (!Array.isArray(value) || value.length === 0) continue;
+    problems.push(
+      error(
+        `spec.config.${field} cannot be applied to running nodes: the machine-config daemon refuses it ("${reason}"), the pool degrades`,
+        field === 'storage.directories' || field === 'storage.links'
+          ? 'create it from a systemd unit (e.g. a oneshot with mkdir/ln), or let a file path imply the directory'
+          : 'apply it at install time (installer manifests), not as a MachineConfig on a running cluster',
+        `${field} cannot be applied to running nodes`,
+      ),
+    );
+  }
+  const kargs = member(config, 'kernelArguments');
+  if ([kargs.shouldExist, kargs.shouldNotExist].some((list) => Array.isArray(list) && list.length > 0)) {
+    problems.push(
+      error(
+        'spec.config.kernelArguments cannot be applied by the machine-config daemon ("ignition kargs section contains changes")',
+        'move the arguments to spec.kernelArguments of the MachineConfig',
+        'use spec.kernelArguments, not spec.config.kernelArguments',
+      ),
+    );
+  }
+  return problems;
+}
+
+/** validateIgn3FileModes: modes above 0777 (sticky, setuid, setgid) degrade the pool (Bugzilla 2038240). */
+function modeTooLarge(path: string, mode: number): Problem {
+  const asOctal = Number.parseInt(String(mode), 8);
+  const typedInDecimal = /^[0-7]{3,4}$/.test(String(mode)) && asOctal <= 0o777;
+  const fix = typedInDecimal
+    ? `${mode} reads as the octal mode 0${String(mode)} typed in decimal: use ${asOctal} (JSON) or YAML 0${String(mode)}`
+    : `use a mode of at most 511 (0777); in JSON modes are decimal (0644 is 420)`;
+  return error(
+    `invalid mode ${goOctal(mode)} for ${path}, cannot exceed 0777 (the MCO refuses it and the pool degrades)`,
+    fix,
+    typedInDecimal ? `${path}: mode ${mode} is ${goOctal(mode)}; use ${asOctal} or YAML 0${String(mode)}` : `${path}: mode ${goOctal(mode)} exceeds 0777`,
+  );
+}

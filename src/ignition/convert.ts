@@ -1,0 +1,131 @@
+import { isRecord } from '../rules/objects.js';
+import { advisories } from './advisories.js';
+import { checkConfig } from './checks.js';
+import { deletePointer, fieldPath } from './paths.js';
+import { error, hasErrors, warning, type Problem } from './problems.js';
+import { translateV22ToV30 } from './translate-v22.js';
+import { translateV3 } from './translate-v3.js';
+import { validateConfig, type SchemaIssue } from './validate.js';
+import { isSpecVersion, SPEC_VERSIONS, type SpecVersion } from './versions.js';
+
+type Rec = Record<string, unknown>;
+
+export interface Conversion {
+  /** The version the config declares, when sctp-guard knows it. */
+  from?: SpecVersion;
+  /** The version the config is written in for the cluster. */
+  to?: SpecVersion;
+  /** The rewritten config, set only when it differs from the input and is valid for `to`. */
+  config?: Rec;
+  problems: Problem[];
+}
+
+/** Schema errors past this many are counted, not listed: one mistake often breaks a whole section. */
+const MAX_LISTED_ERRORS = 5;
+
+/** 3.x configs sctp-guard writes for a 2.2.0 target are 3.0.0: what OpenShift 4.1–4.5 also accept. */
+export function outputVersion(from: SpecVersion, target: SpecVersion): SpecVersion {
+  if (target !== '2.2.0') return target;
+  return from === '2.2.0' ? '2.2.0' : '3.0.0';
+}
+
+/**
+ * An Ignition config as the MCO would take it, rewritten to `target`: validated against the declared version's
+ * schema, translated (2.2 → 3.0 → ... → target, or down from a newer 3.x), validated again against the target's
+ * schema, then checked the way the MCO and the machine-config daemon check it. Configs already in the target
+ * version are checked and never rewritten.
+ */
+export function convertConfig(input: unknown, target: SpecVersion): Conversion {
+  if (!isRecord(input)) {
+    return { problems: [error('spec.config is not an object', 'give spec.config an Ignition config object, or leave spec.config out', 'spec.config is not an object')] };
+  }
+  const declared = isRecord(input.ignition) ? input.ignition.version : undefined;
+  if (!isSpecVersion(declared)) return { problems: [badVersion(declared, target)] };
+
+  const issues = validateConfig(input, declared);
+  const problems = schemaProblems(issues, declared);
+  if (hasErrors(problems)) return { from: declared, problems };
+
+  // Checks read the 3.x form: a 2.2 config as the MCO converts it, a 3.x config as it is.
+  let current: Rec;
+  let currentVersion: SpecVersion;
+  if (declared === '2.2.0') {
+    const v30 = translateV22ToV30(input);
+    problems.push(...v30.problems);
+    if (!v30.config) return { from: declared, problems };
+    current = v30.config;
+    currentVersion = '3.0.0';
+  } else {
+    current = input;
+    currentVersion = declared;
+  }
+
+  const to = outputVersion(declared, target);
+  let written: Rec | undefined;
+  if (to !== declared) {
+    const translated = translateV3(withoutUnknownFields(current, issues, declared), currentVersion, to);
+    problems.push(...translated.problems);
+    if (!translated.config) return { from: declared, to, problems };
+    const invalid = validateConfig(translated.config, to).filter((i) => i.kind === 'invalid');
+    if (invalid.length > 0) {
+      problems.push(
+        error(
+          `the config translated from ${declared} to ${to} is not valid Ignition ${to}: ${invalid[0]!.message}`,
+          `write the config in Ignition ${to}`,
+          `translation to Ignition ${to} gives an invalid config`,
+        ),
+      );
+      return { from: declared, to, problems };
+    }
+    written = translated.config;
+    current = translated.config;
+  }
+  problems.push(...checkConfig(current), ...advisories(current));
+  return { from: declared, to, config: written, problems };
+}
+
+function badVersion(declared: unknown, target: SpecVersion): Problem {
+  const supported = SPEC_VERSIONS.join(', ');
+  if (declared === undefined || declared === null || declared === '') {
+    return error(
+      `spec.config has no ignition.version: the MCO refuses it ("parsing Ignition config failed: invalid version"); supported versions: ${supported}`,
+      `set spec.config.ignition.version (the cluster renders ${target})`,
+      'spec.config.ignition.version is missing',
+    );
+  }
+  return error(
+    `spec.config.ignition.version ${JSON.stringify(declared)} is not a spec version the MCO accepts ("unknown version"); supported versions: ${supported}`,
+    `write the config in one of these versions (the cluster renders ${target})`,
+    `unknown Ignition version ${JSON.stringify(declared)}; supported: ${SPEC_VERSIONS[0]}, 3.0.0–3.5.0`,
+  );
+}
+
+function schemaProblems(issues: SchemaIssue[], version: SpecVersion): Problem[] {
+  const out: Problem[] = [];
+  const invalid = issues.filter((i) => i.kind === 'invalid');
+  for (const issue of invalid.slice(0, MAX_LISTED_ERRORS)) {
+    out.push(error(`${issue.message}: Ignition ${version} refuses the config, and so does the MCO`, 'correct the field', issue.message));
+  }
+  if (invalid.length > MAX_LISTED_ERRORS) {
+    out.push(error(`and ${invalid.length - MAX_LISTED_ERRORS} more schema errors in spec.config`, 'correct the fields', `${invalid.length - MAX_LISTED_ERRORS} more schema errors`));
+  }
+  for (const issue of issues.filter((i) => i.kind === 'unknown-field')) {
+    out.push(
+      warning(
+        `${issue.message}: Ignition ignores it`,
+        'remove it, or, if it belongs to a newer spec, write the config in that version',
+        `${fieldPath(issue.pointer, true)} is not in Ignition ${version}; ignored`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** A copy without the keys the declared version does not know: the MCO's parser drops them too. */
+function withoutUnknownFields(config: Rec, issues: SchemaIssue[], declared: SpecVersion): Rec {
+  const unknown = declared === '2.2.0' ? [] : issues.filter((i) => i.kind === 'unknown-field');
+  if (unknown.length === 0) return config;
+  const copy = structuredClone(config);
+  for (const issue of unknown) deletePointer(copy, issue.pointer);
+  return copy;
+}

@@ -1,0 +1,141 @@
+// RFC 2397 data URLs as Ignition reads them. Ignition decodes `data:` sources with
+// github.com/vincent-petithory/dataurl (coreos/ignition internal/resource/url.go), whose lexer
+// (lex.go, rfc2396.go) is stricter than a browser's: this decoder follows it, so a source that
+// Ignition would refuse on the node is refused here too, with the reason.
+import { gunzipSync } from 'node:zlib';
+
+export class DataUrlError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DataUrlError';
+  }
+}
+
+export interface DataUrl {
+  /** `type/subtype`, `text/plain` when the URL names none (RFC 2397 default). */
+  mediaType: string;
+  params: Record<string, string>;
+  base64: boolean;
+  data: Buffer;
+}
+
+// RFC 2045 token: ASCII, no controls, no space, no tspecials.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// The lexer accepts discrete/composite types by prefix, and x- extension tokens.
+const KNOWN_TYPE = /^(?:text|image|audio|video|application|message|multipart)|^x-/i;
+// isURLCharRune in lex.go: printable ASCII minus delims and "unwise" characters.
+const URL_DATA = /^[^\x00-\x20\x7f-\uffff<>#"{}|\\^[\]`]*$/;
+const BASE64_DATA = /^[A-Za-z0-9+/=]*$/;
+// Go's base64.StdEncoding: padded, so length is a multiple of 4 and '=' only at the end.
+const STD_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Parses a data URL into media type, parameters and raw (still compressed) bytes. */
+export function parseDataUrl(source: string): DataUrl {
+  if (!source.startsWith('data:')) throw new DataUrlError('not a data URL: missing "data:" prefix');
+  const comma = source.indexOf(',');
+  if (comma < 0) throw new DataUrlError('missing comma before data');
+  const header = source.slice(5, comma);
+  const body = source.slice(comma + 1);
+
+  const parts = splitHeader(header);
+  let mediaType = 'text/plain';
+  const params: Record<string, string> = {};
+  let base64 = false;
+  const first = parts[0] ?? '';
+  if (first !== '') {
+    const slash = first.indexOf('/');
+    const type = first.slice(0, slash);
+    const sub = first.slice(slash + 1);
+    if (slash < 0 || !TOKEN.test(type) || !TOKEN.test(sub)) throw new DataUrlError(`invalid media type "${first}"`);
+    if (!KNOWN_TYPE.test(type)) throw new DataUrlError(`invalid media type "${type}"`);
+    mediaType = `${type}/${sub}`.toLowerCase();
+  } else {
+    params.charset = 'US-ASCII';
+  }
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i]!;
+    if (i === parts.length - 1 && !part.includes('=')) {
+      if (part !== 'base64') throw new DataUrlError(`expected base64, got "${part}"`);
+      base64 = true;
+      continue;
+    }
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new DataUrlError(`unterminated parameter "${part}"`);
+    const attr = part.slice(0, eq);
+    if (!TOKEN.test(attr)) throw new DataUrlError(`invalid parameter name "${attr}"`);
+    params[attr] = paramValue(part.slice(eq + 1));
+  }
+
+  if (base64) {
+    if (!BASE64_DATA.test(body) || !STD_BASE64.test(body)) throw new DataUrlError('invalid base64 data');
+    return { mediaType, params, base64, data: Buffer.from(body, 'base64') };
+  }
+  if (!URL_DATA.test(body)) throw new DataUrlError('invalid data character (escape it as %XX)');
+  return { mediaType, params, base64, data: percentDecode(body) };
+}
+
+/**
+ * Decodes the content of an Ignition file source. `compression` is the file's
+ * `contents.compression` (Ignition 3.1+ and 2.x: "gzip", or empty for none).
+ */
+export function decodeDataUrl(source: string, compression?: string | null): Buffer {
+  const { data } = parseDataUrl(source);
+  if (compression === undefined || compression === null || compression === '') return data;
+  if (compression !== 'gzip') throw new DataUrlError(`unsupported compression "${compression}" (Ignition knows only gzip)`);
+  try {
+    return gunzipSync(data);
+  } catch (err) {
+    throw new DataUrlError(`gzip data does not decompress: ${(err as Error).message}`);
+  }
+}
+
+// Splits on ';' outside quoted parameter values.
+function splitHeader(header: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < header.length; i++) {
+    const c = header[i]!;
+    if (quoted && c === '\\' && i + 1 < header.length) {
+      current += c + header[++i];
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (c === ';' && !quoted) {
+      parts.push(current);
+      current = '';
+      continue;
+    }
+    current += c;
+  }
+  if (quoted) throw new DataUrlError('unclosed quoted string in media type parameters');
+  parts.push(current);
+  return parts;
+}
+
+function paramValue(raw: string): string {
+  if (raw.startsWith('"')) {
+    if (!raw.endsWith('"') || raw.length < 2) throw new DataUrlError(`unclosed quoted string ${raw}`);
+    return raw.slice(1, -1).replace(/\\(.)/g, '$1');
+  }
+  if (!TOKEN.test(raw)) throw new DataUrlError(`invalid parameter value "${raw}"`);
+  return percentDecode(raw).toString('latin1');
+}
+
+// rfc2396.go Unescape: every '%' must start two hex digits; '+' stays '+'.
+function percentDecode(s: string): Buffer {
+  const out = Buffer.alloc(s.length);
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x25) {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) throw new DataUrlError(`invalid escape "%${hex}"`);
+      out[n++] = parseInt(hex, 16);
+      i += 2;
+    } else {
+      out[n++] = c;
+    }
+  }
+  return out.subarray(0, n);
+}

@@ -1,0 +1,71 @@
+import ajvDraft04, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
+import { ignitionV2_2Schema } from './schemas/v2_2.js';
+import { ignitionV3Schema } from './schemas/v3.js';
+import { escapePointer, fieldPath } from './paths.js';
+import { minorOf, SPEC_VERSIONS, type SpecVersion } from './versions.js';
+
+/** One schema finding: a field Ignition does not know (ignored with a warning), or an invalid value (fatal). */
+export interface SchemaIssue {
+  kind: 'unknown-field' | 'invalid';
+  /** JSON pointer of the offending member inside the Ignition config (for unknown fields: the field itself). */
+  pointer: string;
+  /** `spec.config.storage.files[0].mode must be a decimal mode from 0 to 4095 (07777)` */
+  message: string;
+}
+
+// allErrors: report every unknown key and invalid value at once; verbose: errors carry the schema's description.
+// A CommonJS module: its class is the `default` member of what ESM imports.
+const ajv = new ajvDraft04.default({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
+const validators = new Map<SpecVersion, ValidateFunction>();
+
+/** One compiled validator per version, built on first use and kept for the life of the process. */
+function validatorFor(version: SpecVersion): ValidateFunction {
+  let fn = validators.get(version);
+  if (!fn) {
+    fn = ajv.compile(version === '2.2.0' ? ignitionV2_2Schema : ignitionV3Schema(minorOf(version)));
+    validators.set(version, fn);
+  }
+  return fn;
+}
+
+/** Compiles every version's validator now, so that no admission request pays for a compile. */
+export function compileAllValidators(): void {
+  for (const version of SPEC_VERSIONS) validatorFor(version);
+}
+
+export function validateConfig(config: unknown, version: SpecVersion): SchemaIssue[] {
+  const validate = validatorFor(version);
+  if (validate(config)) return [];
+  return (validate.errors ?? []).map((e) => toIssue(e, version));
+}
+
+function toIssue(e: ErrorObject, version: SpecVersion): SchemaIssue {
+  if (e.keyword === 'additionalProperties') {
+    const pointer = `${e.instancePath}/${escapePointer(String(e.params.additionalProperty))}`;
+    return { kind: 'unknown-field', pointer, message: `${fieldPath(pointer)} is not a field of Ignition ${version}` };
+  }
+  const path = fieldPath(e.instancePath);
+  const description = (e.parentSchema as { description?: string } | undefined)?.description;
+  let what: string;
+  switch (e.keyword) {
+    case 'required':
+      return { kind: 'invalid', pointer: e.instancePath, message: `${path}.${String(e.params.missingProperty)} is required in Ignition ${version}` };
+    case 'type':
+      what = `must be ${[e.params.type].flat().join(' or ')}`;
+      break;
+    case 'enum':
+      what = description
+        ? `must be ${description}`
+        : `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    default:
+      what = description ? `must be ${description}` : (e.message ?? 'is invalid');
+  }
+  return { kind: 'invalid', pointer: e.instancePath, message: `${path} ${what} (got ${brief(e.data)})` };
+}
+
+/** The offending value, cut short: a message names it, it does not reprint a whole section. */
+function brief(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= 40 ? text : `${text.slice(0, 37)}...`;
+}

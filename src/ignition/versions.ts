@@ -1,0 +1,87 @@
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+
+/** The Ignition spec versions sctp-guard reads and writes: what the MCO accepts in some OpenShift release. */
+export const SPEC_VERSIONS = ['2.2.0', '3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'] as const;
+export type SpecVersion = (typeof SPEC_VERSIONS)[number];
+
+/** The version of the OpenShift documentation's MachineConfigs, and the fallback target. */
+export const DEFAULT_TARGET: SpecVersion = '3.2.0';
+
+export function isSpecVersion(value: unknown): value is SpecVersion {
+  return typeof value === 'string' && (SPEC_VERSIONS as readonly string[]).includes(value);
+}
+
+/** Minor of a 3.x version (3.2.0 → 2); 2.2.0 is -1, below every 3.x. */
+export function minorOf(version: SpecVersion): number {
+  return version.startsWith('3.') ? Number(version.split('.')[1]) : -1;
+}
+
+export function v3(minor: number): SpecVersion {
+  const version = `3.${minor}.0`;
+  if (!isSpecVersion(version)) throw new RangeError(`no Ignition spec ${version}`);
+  return version;
+}
+
+/**
+ * What the MCO renders per OpenShift release (MergeMachineConfigs sets the rendered config to its newest internal
+ * version: openshift/machine-config-operator pkg/controller/common/helpers.go, at each release branch). Ranges of
+ * 4.x minors, oldest first; the last row is open-ended.
+ */
+export const RELEASE_RENDERS: ReadonlyArray<{ from: number; to: number; renders: SpecVersion }> = [
+  { from: 1, to: 5, renders: '2.2.0' },
+  { from: 6, to: 6, renders: '3.1.0' },
+  { from: 7, to: 13, renders: '3.2.0' },
+  { from: 14, to: 18, renders: '3.4.0' },
+  { from: 19, to: Number.POSITIVE_INFINITY, renders: '3.5.0' },
+];
+
+/** `4.14.3` → 3.4.0; undefined for anything that is not an OpenShift 4 release. */
+export function renderedVersionOfRelease(release: string | undefined): SpecVersion | undefined {
+  const m = /^v?4\.(\d+)(?:\.|$|-)/.exec(release ?? '');
+  if (!m) return undefined;
+  const minor = Number(m[1]);
+  return RELEASE_RENDERS.find((r) => minor >= r.from && minor <= r.to)?.renders;
+}
+
+/** The first OpenShift release whose rendered configs carry `version` (a field of 3.3 needs 4.14, which renders 3.4). */
+export function firstReleaseRendering(version: SpecVersion): string {
+  const row = RELEASE_RENDERS.find((r) => compareVersions(r.renders, version) >= 0);
+  return row ? `OpenShift 4.${row.from}` : 'no OpenShift release yet';
+}
+
+export function compareVersions(a: SpecVersion, b: SpecVersion): number {
+  return SPEC_VERSIONS.indexOf(a) - SPEC_VERSIONS.indexOf(b);
+}
+
+export type TargetSource = 'policy' | 'rendered' | 'release' | 'default';
+
+export interface Target {
+  version: SpecVersion;
+  /** Where the version came from, for messages: a user wants to know why 3.4.0 and not 3.2.0. */
+  source: TargetSource;
+}
+
+/**
+ * The version MachineConfigs are rewritten to: the policy's fixed version; with `auto`, the version of the
+ * cluster's rendered MachineConfigs, else the version its ClusterVersion's release renders, else 3.2.0.
+ */
+export function resolveTarget(targetVersion: string, snapshot: ClusterSnapshot): Target {
+  if (targetVersion !== 'auto' && isSpecVersion(targetVersion)) return { version: targetVersion, source: 'policy' };
+  if (isSpecVersion(snapshot.renderedIgnitionVersion)) return { version: snapshot.renderedIgnitionVersion, source: 'rendered' };
+  const byRelease = renderedVersionOfRelease(snapshot.openshiftVersion);
+  if (byRelease) return { version: byRelease, source: 'release' };
+  return { version: DEFAULT_TARGET, source: 'default' };
+}
+
+export function describeTarget(target: Target, snapshot: ClusterSnapshot): string {
+  switch (target.source) {
+    case 'policy':
+      return `${target.version} (ignition.targetVersion in the sctp-guard policy)`;
+    case 'rendered':
+      return `${target.version} (the version of this cluster's rendered MachineConfigs)`;
+    case 'release':
+      return `${target.version} (what OpenShift ${snapshot.openshiftVersion ?? '?'} renders)`;
+    case 'default':
+      return `${target.version} (the OpenShift documentation's version; cluster version unknown)`;
+  }
+}

@@ -1,0 +1,72 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
+import { describeObject, oneLine, pass } from '../engine/verdict.js';
+import { convertConfig } from '../ignition/convert.js';
+import { escapePointer } from '../ignition/paths.js';
+import type { Problem } from '../ignition/problems.js';
+import { describeTarget, resolveTarget } from '../ignition/versions.js';
+import { isRecord } from './objects.js';
+
+export const ID = 'ignition-spec-version';
+
+/** Records the version a MachineConfig was written in before sctp-guard translated it. */
+export const TRANSLATED_FROM_ANNOTATION = 'sctp-guard.io/ignition-translated-from';
+
+/** The controller's merged configs (`rendered-<pool>-<hash>`, owned by their MachineConfigPool) are its own. */
+function isRenderedByPool(obj: KubeObject): boolean {
+  const owners: unknown = obj.metadata?.ownerReferences;
+  const owned = Array.isArray(owners) && owners.some((o) => isRecord(o) && o.kind === 'MachineConfigPool');
+  return owned && String(obj.metadata?.name ?? '').startsWith('rendered-');
+}
+
+function specConfig(obj: KubeObject | null): unknown {
+  return isRecord(obj?.spec) ? obj.spec.config : undefined;
+}
+
+export const ignitionSpecVersion: Rule = {
+  id: ID,
+  description:
+    'MachineConfigs are rewritten to the Ignition spec version the cluster renders, and refused when the MCO or the machine-config daemon would refuse them.',
+  phase: 'mutate',
+  defaultEnforcement: 'deny',
+  matches: [
+    {
+      group: 'machineconfiguration.openshift.io',
+      versions: ['v1'],
+      kinds: [{ kind: 'MachineConfig', resource: 'machineconfigs' }],
+      operations: ['CREATE', 'UPDATE'],
+    },
+  ],
+  evaluate({ object, oldObject, operation, snapshot, policy }: RuleInput) {
+    if (!object || isRenderedByPool(object)) return pass();
+    const config = specConfig(object);
+    // A MachineConfig may carry only kernelArguments, extensions or an OS image: no Ignition config to read.
+    if (config === undefined || config === null) return pass();
+
+    const target = resolveTarget(policy.ignition.targetVersion, snapshot);
+    const conversion = convertConfig(config, target.version);
+    const who = describeObject(object, 'MachineConfig');
+    // An update that leaves an existing config as it was did not cause its problems: tell, do not block.
+    const unchanged = operation === 'UPDATE' && oldObject !== null && isDeepStrictEqual(specConfig(oldObject), config);
+    const targetText = describeTarget(target, snapshot);
+    const findings = conversion.problems.map((p) => toFinding(p, who, targetText, unchanged));
+    const patch = conversion.config && conversion.from ? patchFor(object, conversion.config, conversion.from) : [];
+    return { findings, patch, annotations: {} };
+  },
+};
+
+function toFinding(p: Problem, who: string, target: string, unchanged: boolean): Finding {
+  const tail = p.severity === 'error' ? ` Target Ignition version: ${target}.` : '';
+  const message = `[${ID}] ${who}: ${p.message}. Fix: ${p.fix}.${tail}`;
+  const severity = p.severity === 'error' && !unchanged ? 'violation' : 'advisory';
+  return { severity, message, summary: oneLine(`[${ID}] ${who}: ${unchanged && p.severity === 'error' ? 'existing config: ' : ''}${p.short}`) };
+}
+
+/** Replaces spec.config and records the original version; nothing else of the object is touched. */
+function patchFor(obj: KubeObject, config: Record<string, unknown>, from: string): JsonPatchOp[] {
+  const ops: JsonPatchOp[] = [{ op: 'replace', path: '/spec/config', value: config }];
+  if (!isRecord(obj.metadata)) ops.push({ op: 'add', path: '/metadata', value: { annotations: { [TRANSLATED_FROM_ANNOTATION]: from } } });
+  else if (!isRecord(obj.metadata.annotations)) ops.push({ op: 'add', path: '/metadata/annotations', value: { [TRANSLATED_FROM_ANNOTATION]: from } });
+  else ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(TRANSLATED_FROM_ANNOTATION)}`, value: from });
+  return ops;
+}

@@ -1,0 +1,55 @@
+import t from 'tap';
+import { gzipSync } from 'node:zlib';
+import { decodeDataUrl, parseDataUrl, DataUrlError } from '../../src/ignition/data-url.js';
+
+t.test('plain forms used by the SCTP MachineConfigs', async (t) => {
+  t.equal(decodeDataUrl('data:,sctp').toString(), 'sctp');
+  t.equal(decodeDataUrl('data:text/plain;charset=utf-8,sctp').toString(), 'sctp');
+  t.equal(decodeDataUrl('data:,').length, 0, 'empty content (the emptied blacklist file)');
+  const parsed = parseDataUrl('data:text/plain;charset=utf-8,sctp');
+  t.equal(parsed.mediaType, 'text/plain');
+  t.same(parsed.params, { charset: 'utf-8' });
+  t.equal(parsed.base64, false);
+  t.same(parseDataUrl('data:,x').params, { charset: 'US-ASCII' }, 'RFC 2397 default charset');
+});
+
+t.test('percent-encoding', async (t) => {
+  t.equal(decodeDataUrl('data:,sctp%0A').toString(), 'sctp\n');
+  t.equal(decodeDataUrl('data:,blacklist%20sctp%0Ainstall%20sctp%20%2Fbin%2Ffalse').toString(),
+    'blacklist sctp\ninstall sctp /bin/false');
+  t.equal(decodeDataUrl('data:,a+b').toString(), 'a+b', "'+' is not a space in RFC 2396 unescaping");
+  t.same([...decodeDataUrl('data:,%ff%00')], [0xff, 0x00], 'bytes, not characters');
+});
+
+t.test('base64', async (t) => {
+  t.equal(decodeDataUrl('data:;base64,c2N0cAo=').toString(), 'sctp\n');
+  t.equal(decodeDataUrl('data:text/plain;charset=utf-8;base64,c2N0cA==').toString(), 'sctp');
+  t.equal(parseDataUrl('data:;base64,c2N0cA==').base64, true);
+  t.throws(() => decodeDataUrl('data:;base64,c2N0cA'), DataUrlError, 'unpadded base64 is refused like Go StdEncoding');
+  t.throws(() => decodeDataUrl('data:;base64,c2N0%63A=='), /invalid base64/);
+});
+
+t.test('gzip compression', async (t) => {
+  const gz = gzipSync(Buffer.from('sctp\n')).toString('base64');
+  t.equal(decodeDataUrl(`data:;base64,${gz}`, 'gzip').toString(), 'sctp\n');
+  t.equal(decodeDataUrl('data:,sctp', '').toString(), 'sctp', 'empty compression means none');
+  t.equal(decodeDataUrl('data:,sctp', null).toString(), 'sctp');
+  t.throws(() => decodeDataUrl('data:,sctp', 'gzip'), /does not decompress/);
+  t.throws(() => decodeDataUrl('data:,sctp', 'bzip2'), /unsupported compression "bzip2"/);
+});
+
+t.test('malformed URLs are refused with a reason', async (t) => {
+  t.throws(() => decodeDataUrl('https://example.com/sctp'), /missing "data:" prefix/);
+  t.throws(() => decodeDataUrl('data:text/plain'), /missing comma/);
+  t.throws(() => decodeDataUrl('data:,sctp load'), /invalid data character/, 'raw space must be %20');
+  t.throws(() => decodeDataUrl('data:,100%'), /invalid escape/);
+  t.throws(() => decodeDataUrl('data:,%zz'), /invalid escape/);
+  t.throws(() => decodeDataUrl('data:,sctp\n'), /invalid data character/);
+  t.throws(() => decodeDataUrl('data:,café'), /invalid data character/, 'non-ASCII');
+  t.throws(() => decodeDataUrl('data:foo/bar,x'), /invalid media type "foo"/);
+  t.throws(() => decodeDataUrl('data:textplain,x'), /invalid media type/);
+  t.throws(() => decodeDataUrl('data:text/plain;charset,x'), /expected base64, got "charset"/);
+  t.throws(() => decodeDataUrl('data:text/plain;=x,x'), /unterminated parameter/);
+  t.equal(decodeDataUrl('data:x-custom/thing,ok').toString(), 'ok', 'x- extension types are tokens');
+  t.same(parseDataUrl('data:text/plain;name="a\\"b",x').params, { name: 'a"b' }, 'quoted parameter values');
+});
