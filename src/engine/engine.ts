@@ -1,29 +1,10 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
-import type {
-  Decision,
-  Enforcement,
-  GroupVersionKind,
-  JsonPatchOp,
-  KubeObject,
-  Operation,
-  Rule,
-  RuleOutcome,
-  RuleVerdict,
-} from './types.js';
+import type { Decision, Enforcement, EngineRequest, JsonPatchOp, Operation, Rule, RuleOutcome, RuleVerdict } from './types.js';
 import { describeObject, oneLine, WARNING_MAX } from './verdict.js';
 
-/** What the three front doors (server, check, audit) hand the engine for one object. */
-export interface EngineRequest {
-  object: KubeObject | null;
-  oldObject: KubeObject | null;
-  operation: Operation;
-  gvk: GroupVersionKind;
-  /** '' for cluster-scoped objects. */
-  namespace: string;
-  dryRun: boolean;
-}
+export type { EngineRequest };
 
 export type Phase = 'validate' | 'mutate';
 

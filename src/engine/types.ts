@@ -36,14 +36,19 @@ export type JsonPatchOp =
   | { op: 'remove'; path: string }
   | { op: 'move' | 'copy'; from: string; path: string };
 
-/** Everything a rule may read. Rules are pure: no network, clock or environment beyond this. */
-export interface RuleInput {
+/** What the three front doors (server, check, audit) hand the engine for one object. */
+export interface EngineRequest {
   object: KubeObject | null;
   oldObject: KubeObject | null;
   operation: Operation;
   gvk: GroupVersionKind;
+  /** '' for cluster-scoped objects. */
   namespace: string;
   dryRun: boolean;
+}
+
+/** Everything a rule may read. Rules are pure: no network, clock or environment beyond this. */
+export interface RuleInput extends EngineRequest {
   snapshot: ClusterSnapshot;
   policy: Policy;
 }
