@@ -1,7 +1,68 @@
 /**
  * What the rules know about the cluster: an immutable value, rebuilt by the informers or the file loader
  * whenever the cluster changes, so that a decision never calls the API server.
+ *
+ * Nodes are grouped into equivalence classes: nodes with the same labels (minus per-node labels such as
+ * `kubernetes.io/hostname`), the same scheduling taints and the same SCTP state are interchangeable for every
+ * placement question, so a decision costs O(classes), not O(nodes).
  */
+
+/** Whether a node carries SCTP: `pending` is a node mid-rollout (its config is about to change). */
+export type SctpState = 'ready' | 'not-ready' | 'pending' | 'unknown';
+
+export interface SctpStatus {
+  readonly state: SctpState;
+  /** Why, in words that fit in a denial: "rendered-worker-1 keeps /etc/modprobe.d/sctp-blacklist.conf". */
+  readonly reason: string;
+  /** The rendered MachineConfig the state was read from, when there is one. */
+  readonly config?: string;
+  /** For `pending`: whether the config the node is moving to carries SCTP. */
+  readonly desiredCarriesSctp?: boolean;
+}
+
+/** A taint that keeps pods off a node (effects NoSchedule and NoExecute; PreferNoSchedule never does). */
+export interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: 'NoSchedule' | 'NoExecute';
+}
+
+export interface NodeClass {
+  readonly id: number;
+  /** Labels shared by every member (per-node labels are in `ClusterSnapshot.perNodeLabels`). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly Taint[];
+  /** The MachineConfigPool the members belong to (the MCO's own choice among matching pools). */
+  readonly pool?: string;
+  /** SCTP state read from OpenShift's rendered MachineConfig; `unknown` without MCO data. */
+  readonly machineConfig: SctpStatus;
+  /** Member node names, sorted. */
+  readonly nodes: readonly string[];
+}
+
+export interface LabelSelectorRequirement {
+  readonly key: string;
+  readonly operator: string;
+  readonly values?: readonly string[];
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly LabelSelectorRequirement[];
+}
+
+export interface PoolInfo {
+  readonly name: string;
+  readonly nodeSelector?: LabelSelector;
+  /** `status.configuration.name`: the rendered config the pool's updated nodes run. */
+  readonly currentConfig?: string;
+  /** `spec.configuration.name`: the rendered config the pool is rolling out. */
+  readonly targetConfig?: string;
+  readonly machineCount?: number;
+  readonly updatedMachineCount?: number;
+  readonly degraded: boolean;
+}
+
 export interface ClusterSnapshot {
   /** `none`: no cluster state at all; `offline`: loaded from files; `live`: fed by informers. */
   readonly source: 'none' | 'offline' | 'live';
@@ -9,6 +70,29 @@ export interface ClusterSnapshot {
   readonly renderedIgnitionVersion?: string;
   /** The OpenShift release from ClusterVersion `version` (status.desired.version), when known. */
   readonly openshiftVersion?: string;
+  /** Seconds since the state was last known to be current (0 for offline state and healthy informers). */
+  readonly ageSeconds: number;
+  /** True when node state cannot be trusted: informers not synced yet, or down past the staleness limit. */
+  readonly stale: boolean;
+  /** Whether MachineConfig data was available (OpenShift with the MCO). */
+  readonly machineConfigsAvailable: boolean;
+  readonly nodeCount: number;
+  readonly classes: readonly NodeClass[];
+  /** Node name → index into `classes`. */
+  readonly nodeClass: ReadonlyMap<string, number>;
+  /** Per-node label key → value → node names (e.g. `kubernetes.io/hostname`). */
+  readonly perNodeLabels: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  readonly pools: readonly PoolInfo[];
 }
 
-export const EMPTY_SNAPSHOT: ClusterSnapshot = Object.freeze({ source: 'none' });
+export const EMPTY_SNAPSHOT: ClusterSnapshot = Object.freeze({
+  source: 'none',
+  ageSeconds: 0,
+  stale: false,
+  machineConfigsAvailable: false,
+  nodeCount: 0,
+  classes: [],
+  nodeClass: new Map(),
+  perNodeLabels: new Map(),
+  pools: [],
+});

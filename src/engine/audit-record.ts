@@ -20,6 +20,8 @@ export interface AuditRecord {
   rules: Array<{ rule: string; decision: string; message?: string }>;
   patched: boolean;
   skipped?: string;
+  /** Age of the cluster state the decision read (seconds; 0 while informers are healthy). */
+  clusterStateAgeSeconds?: number;
   latencyMs: number;
 }
 
@@ -31,6 +33,7 @@ export function auditRecord(args: {
   user: string;
   latencyMs: number;
   name?: string;
+  clusterStateAgeSeconds?: number;
 }): AuditRecord {
   const { request, decision } = args;
   const obj = request.object ?? request.oldObject;
@@ -51,5 +54,6 @@ export function auditRecord(args: {
     latencyMs: Math.round(args.latencyMs * 1000) / 1000,
   };
   if (decision.skipped) record.skipped = decision.skipped;
+  if (args.clusterStateAgeSeconds !== undefined) record.clusterStateAgeSeconds = args.clusterStateAgeSeconds;
   return record;
 }

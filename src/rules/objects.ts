@@ -46,7 +46,7 @@ export function annotation(obj: KubeObject | null | undefined, key: string): str
 }
 
 /** The workload kinds whose pod template the Pod rules also cover, and where that template lives. */
-const POD_SPEC_PATHS: Record<string, string[]> = {
+export const POD_SPEC_PATHS: Record<string, string[]> = {
   Pod: ['spec'],
   Deployment: ['spec', 'template', 'spec'],
   StatefulSet: ['spec', 'template', 'spec'],

@@ -101,6 +101,8 @@ export class FakeApiServer {
   hangWatches = false;
   /** Events at or below this resourceVersion are compacted: a watch from there gets 410 Gone. */
   compactedBelow = 0;
+  /** Types whose requests get 403 Forbidden, as with missing RBAC (see `forbid`). */
+  private readonly forbidden = new Set<string>();
 
   constructor(options: FakeApiServerOptions = {}) {
     for (const t of options.types ?? [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)]) this.addType(t);
@@ -145,6 +147,15 @@ export class FakeApiServer {
       ].join('\n'),
     );
     return file;
+  }
+
+  /** Answers every request for `t` with 403 Forbidden (missing RBAC) until `allow(t)`. */
+  forbid(t: ResourceType): void {
+    this.forbidden.add(`${t.group}/${t.plural}`);
+  }
+
+  allow(t: ResourceType): void {
+    this.forbidden.delete(`${t.group}/${t.plural}`);
   }
 
   get resourceVersion(): number {
@@ -262,6 +273,9 @@ export class FakeApiServer {
     const route = this.route(url.pathname);
     if (!route) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
     const { store, namespace, name } = route;
+    if (this.forbidden.has(`${store.type.group}/${store.type.plural}`)) {
+      return send(res, 403, status(403, 'Forbidden', `${store.type.plural}.${store.type.group} is forbidden: User "system:serviceaccount:sctp-guard:sctp-guard" cannot list resource "${store.type.plural}"`));
+    }
     try {
       switch (req.method) {
         case 'GET':

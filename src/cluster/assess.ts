@@ -1,0 +1,66 @@
+import type { Policy } from '../policy/types.js';
+import { candidateNames, effectiveStatus, type Candidate } from './placement.js';
+import type { ClusterSnapshot, SctpState } from './snapshot.js';
+
+/** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
+export interface NodeGroup {
+  pool?: string;
+  state: SctpState;
+  reason: string;
+  count: number;
+  /** Up to `SAMPLE` names, for messages. */
+  sample: string[];
+  desiredCarriesSctp: boolean;
+}
+
+export interface Assessment {
+  total: number;
+  counts: Record<SctpState, number>;
+  /** Groups of nodes that do not (or may not) carry SCTP, largest first. */
+  lacking: NodeGroup[];
+  /** Pools with at least one node that carries SCTP. */
+  readyPools: string[];
+}
+
+const SAMPLE = 5;
+
+/** Tallies candidates by SCTP state under the policy, in O(classes). */
+export function assess(candidates: readonly Candidate[], policy: Pick<Policy, 'sctpNodeLabel'>): Assessment {
+  const counts: Record<SctpState, number> = { ready: 0, 'not-ready': 0, pending: 0, unknown: 0 };
+  const groups = new Map<string, NodeGroup>();
+  const readyPools = new Set<string>();
+  let total = 0;
+  for (const candidate of candidates) {
+    const { cls, count } = candidate;
+    const status = effectiveStatus(cls, policy);
+    counts[status.state] += count;
+    total += count;
+    if (status.state === 'ready') {
+      if (cls.pool) readyPools.add(cls.pool);
+      continue;
+    }
+    const key = `${cls.pool ?? ''}|${status.state}|${status.reason}`;
+    const group = groups.get(key) ?? {
+      ...(cls.pool ? { pool: cls.pool } : {}),
+      state: status.state,
+      reason: status.reason,
+      count: 0,
+      sample: [],
+      desiredCarriesSctp: status.desiredCarriesSctp === true,
+    };
+    group.count += count;
+    for (const n of candidateNames(candidate)) {
+      if (group.sample.length >= SAMPLE) break;
+      group.sample.push(n);
+    }
+    groups.set(key, group);
+  }
+  return { total, counts, lacking: [...groups.values()].sort((a, b) => b.count - a.count), readyPools: [...readyPools].sort() };
+}
+
+/** Why node state cannot be used at all, or undefined when it can. */
+export function unusableReason(snapshot: ClusterSnapshot): string | undefined {
+  if (snapshot.source === 'none') return 'sctp-guard has no cluster state (run it in the cluster, or with --kubeconfig or --cluster-state)';
+  if (snapshot.stale) return `the cluster state is stale (${snapshot.ageSeconds > 0 ? `not synced for ${snapshot.ageSeconds}s` : 'informers not synced yet'})`;
+  return undefined;
+}

@@ -1,0 +1,145 @@
+import { isRecord } from '../rules/objects.js';
+import { decodeDataUrl } from '../ignition/data-url.js';
+
+/**
+ * What sctp-guard keeps of a MachineConfig. Rendered configs are hundreds of KB (kubelet, CRI-O and certificate
+ * files of the pool) and clusters keep dozens: each is reduced to these few fields as it arrives.
+ */
+export interface MachineConfigRecord {
+  metadata: { name: string; resourceVersion?: string };
+  ignitionVersion?: string;
+  /** The MachineConfigPool that owns a rendered config (ownerReferences), or the role label of a plain one. */
+  pool?: string;
+  rendered: boolean;
+  sctp: SctpFacts;
+}
+
+/** Whether a node running this config carries SCTP, and why (not). */
+export interface SctpFacts {
+  carries: boolean | 'unknown';
+  reason: string;
+}
+
+export const BLACKLIST_FILE = '/etc/modprobe.d/sctp-blacklist.conf';
+const MODULES_LOAD_DIR = '/etc/modules-load.d/';
+const MODPROBE_DIR = '/etc/modprobe.d/';
+/** Commands that make `install sctp ...` a no-op: the module is never loaded. */
+const NOOP_COMMANDS = new Set(['/bin/false', '/bin/true', '/usr/bin/false', '/usr/bin/true', 'false', 'true', ':']);
+
+export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfigRecord {
+  const metadata = isRecord(raw.metadata) ? raw.metadata : {};
+  const name = typeof metadata.name === 'string' ? metadata.name : '';
+  const spec = isRecord(raw.spec) ? raw.spec : {};
+  const config = isRecord(spec.config) ? spec.config : {};
+  const ignition = isRecord(config.ignition) ? config.ignition : {};
+  const owner = Array.isArray(metadata.ownerReferences)
+    ? metadata.ownerReferences.find((o: unknown) => isRecord(o) && o.kind === 'MachineConfigPool' && typeof o.name === 'string')
+    : undefined;
+  const labels = isRecord(metadata.labels) ? metadata.labels : {};
+  const role = labels['machineconfiguration.openshift.io/role'];
+  const pool = isRecord(owner) ? (owner.name as string) : typeof role === 'string' ? role : undefined;
+  return {
+    metadata: { name, ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}) },
+    ...(typeof ignition.version === 'string' ? { ignitionVersion: ignition.version } : {}),
+    ...(pool ? { pool } : {}),
+    rendered: isRecord(owner) || name.startsWith('rendered-'),
+    sctp: analyzeSctp(config, spec.kernelArguments, name),
+  };
+}
+
+interface FileWrite {
+  /** The file's content replaces what the OS shipped (else the OS's own file stays and `appends` go after it). */
+  replaces: boolean;
+  content: Content;
+  appends: Content[];
+}
+
+type Content = { text: string } | { opaque: string };
+
+/**
+ * Reads an Ignition config (2.x or 3.x) the way a node applies it, for the facts that decide SCTP:
+ * systemd-modules-load loads the modules listed in /etc/modules-load.d/*.conf but honours modprobe blacklists
+ * (systemd src/shared/module-util.c probes with KMOD_PROBE_APPLY_BLACKLIST), and RHCOS ships
+ * /etc/modprobe.d/sctp-blacklist.conf with `blacklist sctp`. So a node carries SCTP only when its config lists
+ * sctp in a modules-load.d file, replaces the blacklist file, and nothing else in modprobe.d disables sctp.
+ */
+export function analyzeSctp(config: Record<string, unknown>, kernelArguments: unknown, name = 'the config'): SctpFacts {
+  const ignition = isRecord(config.ignition) ? config.ignition : {};
+  const v2 = typeof ignition.version === 'string' && ignition.version.startsWith('2.');
+  const storage = isRecord(config.storage) ? config.storage : {};
+  const files = new Map<string, FileWrite>();
+  // Later entries for the same path win, as in the MCO's merge and its 2.2 duplicate removal.
+  for (const f of Array.isArray(storage.files) ? storage.files : []) {
+    if (!isRecord(f) || typeof f.path !== 'string') continue;
+    files.set(f.path, v2 ? fileWriteV2(f) : fileWriteV3(f));
+  }
+
+  const blockers: string[] = [];
+  const opaque: string[] = [];
+  let loads = false;
+  for (const [path, w] of files) {
+    if (!path.endsWith('.conf')) continue;
+    const texts: string[] = [];
+    for (const c of [w.content, ...w.appends]) {
+      if ('text' in c) texts.push(c.text);
+      else if (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR)) opaque.push(`${path}: ${c.opaque}`);
+    }
+    if (path.startsWith(MODULES_LOAD_DIR) && texts.some(listsSctp)) loads = true;
+    if (path.startsWith(MODPROBE_DIR)) {
+      const disabling = texts.flatMap(sctpDisablingLines);
+      if (disabling.length > 0) blockers.push(`${path} has "${disabling[0]}"`);
+    }
+  }
+  const blacklist = files.get(BLACKLIST_FILE);
+  if (!blacklist || !blacklist.replaces) blockers.unshift(`${name} keeps the RHCOS ${BLACKLIST_FILE} (blacklist sctp)`);
+  for (const arg of Array.isArray(kernelArguments) ? kernelArguments : []) {
+    if (typeof arg === 'string' && /^(module_blacklist|modprobe\.blacklist)=/.test(arg) && arg.split('=')[1]!.split(',').includes('sctp')) {
+      blockers.push(`kernel argument ${arg}`);
+    }
+  }
+  if (!loads) blockers.push(`no file under ${MODULES_LOAD_DIR} in ${name} lists sctp`);
+  if (blockers.length === 0) return { carries: true, reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}` };
+  if (opaque.length > 0) return { carries: 'unknown', reason: `${blockers.join('; ')}; cannot read ${opaque.join(', ')}` };
+  return { carries: false, reason: blockers.join('; ') };
+}
+
+// Ignition 2.x: files overwrite by default; `append: true` appends (coreos/ign-converter translate/v23tov30).
+function fileWriteV2(f: Record<string, unknown>): FileWrite {
+  const content = contentOf(f.contents);
+  return f.append === true ? { replaces: false, content: { text: '' }, appends: [content] } : { replaces: true, content, appends: [] };
+}
+
+// Ignition 3.x: `contents` replaces the file when `overwrite` is true, which the MCO sets on rendered files that
+// did not say; `append` adds after the (replaced or original) content.
+function fileWriteV3(f: Record<string, unknown>): FileWrite {
+  const appends = (Array.isArray(f.append) ? f.append : []).map(contentOf);
+  const hasSource = isRecord(f.contents) && typeof f.contents.source === 'string';
+  const replaces = f.overwrite === true || (f.overwrite === undefined && (hasSource || appends.length === 0));
+  return { replaces, content: hasSource ? contentOf(f.contents) : { text: '' }, appends };
+}
+
+function contentOf(resource: unknown): Content {
+  if (!isRecord(resource) || typeof resource.source !== 'string') return { text: '' };
+  const source = resource.source;
+  if (!source.startsWith('data:')) return { opaque: `content comes from ${source.split(':')[0]}: URL` };
+  try {
+    const compression = typeof resource.compression === 'string' ? resource.compression : undefined;
+    return { text: decodeDataUrl(source, compression).toString('utf8') };
+  } catch (err) {
+    return { opaque: `undecodable data URL (${(err as Error).message})` };
+  }
+}
+
+/** modules-load.d(5): one module per line; lines starting with # or ; are comments. */
+function listsSctp(text: string): boolean {
+  return text.split(/\r?\n/).some((line) => line.trim() === 'sctp');
+}
+
+/** modprobe.d(5) lines that keep sctp from loading: `blacklist sctp` and `install sctp /bin/false` (or true). */
+function sctpDisablingLines(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*/, '').trim().split(/\s+/))
+    .filter(([cmd, mod, ...rest]) => mod === 'sctp' && (cmd === 'blacklist' || (cmd === 'install' && rest.length > 0 && NOOP_COMMANDS.has(rest[0]!))))
+    .map((words) => words.join(' '));
+}

@@ -1,0 +1,146 @@
+import { isRecord } from '../rules/objects.js';
+import { reduceMachineConfig, type MachineConfigRecord } from './machineconfig.js';
+import type { LabelSelector, LabelSelectorRequirement, PoolInfo, Taint } from './snapshot.js';
+
+/**
+ * The reduced forms of the objects sctp-guard watches. Informers and the offline loader both go through
+ * `reduce`, so a live cluster and a directory of YAML give the same snapshot.
+ */
+export interface NodeRecord {
+  metadata: { name: string; resourceVersion?: string };
+  labels: Record<string, string>;
+  taints: Taint[];
+  /** machineconfiguration.openshift.io/{currentConfig,desiredConfig,state}, written by the machine-config daemon. */
+  currentConfig?: string;
+  desiredConfig?: string;
+  mcdState?: string;
+}
+
+export interface PoolRecord extends PoolInfo {
+  metadata: { name: string; resourceVersion?: string };
+}
+
+export interface ClusterVersionRecord {
+  metadata: { name: string; resourceVersion?: string };
+  desiredVersion?: string;
+}
+
+export type KindName = 'Node' | 'MachineConfig' | 'MachineConfigPool' | 'ClusterVersion';
+
+export interface RecordOf {
+  Node: NodeRecord;
+  MachineConfig: MachineConfigRecord;
+  MachineConfigPool: PoolRecord;
+  ClusterVersion: ClusterVersionRecord;
+}
+
+export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> = {
+  Node: { path: '/api/v1/nodes', plural: 'nodes' },
+  MachineConfig: { path: '/apis/machineconfiguration.openshift.io/v1/machineconfigs', plural: 'machineconfigs' },
+  MachineConfigPool: { path: '/apis/machineconfiguration.openshift.io/v1/machineconfigpools', plural: 'machineconfigpools' },
+  ClusterVersion: { path: '/apis/config.openshift.io/v1/clusterversions', plural: 'clusterversions' },
+};
+
+export const MCO_ANNOTATION = 'machineconfiguration.openshift.io';
+
+export function isWatchedKind(kind: unknown): kind is KindName {
+  return typeof kind === 'string' && Object.hasOwn(WATCHED_KINDS, kind);
+}
+
+export function reduce<K extends KindName>(kind: K, raw: Record<string, unknown>): RecordOf[K] {
+  const reducers: { [P in KindName]: (raw: Record<string, unknown>) => RecordOf[P] } = {
+    Node: reduceNode,
+    MachineConfig: reduceMachineConfig,
+    MachineConfigPool: reducePool,
+    ClusterVersion: reduceClusterVersion,
+  };
+  return reducers[kind](raw);
+}
+
+function meta(raw: Record<string, unknown>): { name: string; resourceVersion?: string } {
+  const m = isRecord(raw.metadata) ? raw.metadata : {};
+  return {
+    name: typeof m.name === 'string' ? m.name : '',
+    ...(typeof m.resourceVersion === 'string' ? { resourceVersion: m.resourceVersion } : {}),
+  };
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isRecord(value)) return out;
+  for (const [k, v] of Object.entries(value)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export function reduceNode(raw: Record<string, unknown>): NodeRecord {
+  const m = isRecord(raw.metadata) ? raw.metadata : {};
+  const spec = isRecord(raw.spec) ? raw.spec : {};
+  const annotations = stringMap(m.annotations);
+  const taints: Taint[] = [];
+  for (const t of Array.isArray(spec.taints) ? spec.taints : []) {
+    if (!isRecord(t) || typeof t.key !== 'string' || (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute')) continue;
+    taints.push({ key: t.key, effect: t.effect, ...(typeof t.value === 'string' && t.value !== '' ? { value: t.value } : {}) });
+  }
+  // A cordoned node is also tainted node.kubernetes.io/unschedulable by the node lifecycle controller; files
+  // written by hand may carry only the flag.
+  if (spec.unschedulable === true && !taints.some((t) => t.key === 'node.kubernetes.io/unschedulable')) {
+    taints.push({ key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' });
+  }
+  taints.sort((a, b) => `${a.key}=${a.value ?? ''}:${a.effect}`.localeCompare(`${b.key}=${b.value ?? ''}:${b.effect}`));
+  const current = annotations[`${MCO_ANNOTATION}/currentConfig`];
+  const desired = annotations[`${MCO_ANNOTATION}/desiredConfig`];
+  const state = annotations[`${MCO_ANNOTATION}/state`];
+  return {
+    metadata: meta(raw),
+    labels: stringMap(m.labels),
+    taints,
+    ...(current ? { currentConfig: current } : {}),
+    ...(desired ? { desiredConfig: desired } : {}),
+    ...(state ? { mcdState: state } : {}),
+  };
+}
+
+export function reduceLabelSelector(value: unknown): LabelSelector | undefined {
+  if (!isRecord(value)) return undefined;
+  const matchLabels = stringMap(value.matchLabels);
+  const matchExpressions: LabelSelectorRequirement[] = [];
+  for (const e of Array.isArray(value.matchExpressions) ? value.matchExpressions : []) {
+    if (!isRecord(e) || typeof e.key !== 'string' || typeof e.operator !== 'string') continue;
+    const values = Array.isArray(e.values) ? e.values.filter((v): v is string => typeof v === 'string') : undefined;
+    matchExpressions.push({ key: e.key, operator: e.operator, ...(values ? { values } : {}) });
+  }
+  return {
+    ...(Object.keys(matchLabels).length > 0 ? { matchLabels } : {}),
+    ...(matchExpressions.length > 0 ? { matchExpressions } : {}),
+  };
+}
+
+export function reducePool(raw: Record<string, unknown>): PoolRecord {
+  const spec = isRecord(raw.spec) ? raw.spec : {};
+  const status = isRecord(raw.status) ? raw.status : {};
+  const name = (c: unknown) => (isRecord(c) && typeof c.name === 'string' ? c.name : undefined);
+  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+  const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
+  const nodeSelector = reduceLabelSelector(spec.nodeSelector);
+  const currentConfig = name(status.configuration);
+  const targetConfig = name(spec.configuration);
+  const machineCount = num(status.machineCount);
+  const updatedMachineCount = num(status.updatedMachineCount);
+  const m = meta(raw);
+  return {
+    metadata: m,
+    name: m.name,
+    ...(nodeSelector ? { nodeSelector } : {}),
+    ...(currentConfig ? { currentConfig } : {}),
+    ...(targetConfig ? { targetConfig } : {}),
+    ...(machineCount !== undefined ? { machineCount } : {}),
+    ...(updatedMachineCount !== undefined ? { updatedMachineCount } : {}),
+    degraded: conditions.some((c) => c.type === 'Degraded' && c.status === 'True'),
+  };
+}
+
+export function reduceClusterVersion(raw: Record<string, unknown>): ClusterVersionRecord {
+  const status = isRecord(raw.status) ? raw.status : {};
+  const desired = isRecord(status.desired) ? status.desired : {};
+  return { metadata: meta(raw), ...(typeof desired.version === 'string' ? { desiredVersion: desired.version } : {}) };
+}

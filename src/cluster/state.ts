@@ -1,0 +1,176 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { MachineConfigRecord } from './machineconfig.js';
+import type { ClusterVersionRecord, KindName, NodeRecord, PoolRecord, RecordOf } from './records.js';
+import { matchesLabelSelector } from './selectors.js';
+import type { ClusterSnapshot, NodeClass, PoolInfo, SctpStatus } from './snapshot.js';
+
+/** Labels unique to each node: kept out of the equivalence classes and indexed by value instead. */
+export const PER_NODE_LABELS: readonly string[] = ['kubernetes.io/hostname'];
+
+/** A snapshot before the source adds its clock-dependent fields. */
+export type SnapshotBody = Omit<ClusterSnapshot, 'ageSeconds' | 'stale'>;
+
+/**
+ * The reduced objects of one cluster, fed by informer events or by the offline loader, and turned into an
+ * immutable ClusterSnapshot by `build`.
+ */
+export class ClusterState {
+  readonly nodes = new Map<string, NodeRecord>();
+  readonly machineConfigs = new Map<string, MachineConfigRecord>();
+  readonly pools = new Map<string, PoolRecord>();
+  readonly clusterVersions = new Map<string, ClusterVersionRecord>();
+  /** Class key part that only depends on the node itself (shared labels, taints), cached per node. */
+  private readonly nodeKeys = new Map<string, string>();
+
+  private store<K extends KindName>(kind: K): Map<string, RecordOf[K]> {
+    const stores: { [P in KindName]: Map<string, RecordOf[P]> } = {
+      Node: this.nodes,
+      MachineConfig: this.machineConfigs,
+      MachineConfigPool: this.pools,
+      ClusterVersion: this.clusterVersions,
+    };
+    return stores[kind];
+  }
+
+  /** Stores a reduced object; false when nothing sctp-guard reads changed (e.g. a node heartbeat). */
+  upsert<K extends KindName>(kind: K, record: RecordOf[K]): boolean {
+    const store = this.store(kind);
+    const name = record.metadata.name;
+    const previous = store.get(name);
+    store.set(name, record);
+    if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined })) return false;
+    if (kind === 'Node') this.nodeKeys.set(name, staticKey(record as NodeRecord));
+    return true;
+  }
+
+  remove(kind: KindName, name: string): boolean {
+    this.nodeKeys.delete(name);
+    return this.store(kind).delete(name);
+  }
+
+  count(kind: KindName): number {
+    return this.store(kind).size;
+  }
+
+  build(source: ClusterSnapshot['source'], machineConfigsAvailable: boolean): SnapshotBody {
+    const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const classes = new Map<string, { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }>();
+    const perNodeLabels = new Map<string, Map<string, string[]>>();
+    for (const node of this.nodes.values()) {
+      const pool = poolOf(node, pools);
+      const status: SctpStatus = machineConfigsAvailable
+        ? machineConfigStatus(node, this.machineConfigs)
+        : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
+      const key = `${this.nodeKeys.get(node.metadata.name) ?? staticKey(node)}|${pool ?? ''}|${status.state}|${status.reason}`;
+      let cls = classes.get(key);
+      if (!cls) {
+        cls = { labels: sharedLabels(node.labels), node, pool, status, nodes: [] };
+        classes.set(key, cls);
+      }
+      cls.nodes.push(node.metadata.name);
+      for (const label of PER_NODE_LABELS) {
+        const value = node.labels[label];
+        if (value === undefined) continue;
+        const byValue = perNodeLabels.get(label) ?? new Map<string, string[]>();
+        perNodeLabels.set(label, byValue);
+        const named = byValue.get(value) ?? [];
+        named.push(node.metadata.name);
+        byValue.set(value, named);
+      }
+    }
+    const out: NodeClass[] = [];
+    const nodeClass = new Map<string, number>();
+    for (const c of [...classes.values()].sort((a, b) => (a.nodes[0] ?? '').localeCompare(b.nodes[0] ?? ''))) {
+      const id = out.length;
+      c.nodes.sort();
+      for (const n of c.nodes) nodeClass.set(n, id);
+      out.push(Object.freeze({ id, labels: c.labels, taints: c.node.taints, ...(c.pool ? { pool: c.pool } : {}), machineConfig: c.status, nodes: c.nodes }));
+    }
+    const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
+    const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
+    return Object.freeze({
+      source,
+      ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
+      ...(openshiftVersion ? { openshiftVersion } : {}),
+      machineConfigsAvailable,
+      nodeCount: this.nodes.size,
+      classes: out,
+      nodeClass,
+      perNodeLabels,
+      pools: pools.map(({ metadata: _m, ...info }): PoolInfo => info),
+    });
+  }
+
+  /**
+   * The Ignition version the cluster renders: that of the pools' current rendered configs, else of the configs
+   * the nodes run, else of any rendered config (the MCO renders every pool at its one internal version).
+   */
+  private renderedIgnitionVersion(pools: PoolRecord[]): string | undefined {
+    const candidates = [
+      pools.map((p) => p.currentConfig),
+      [...this.nodes.values()].map((n) => n.currentConfig),
+      [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => m.metadata.name),
+    ];
+    for (const names of candidates) {
+      const counts = new Map<string, number>();
+      for (const name of names) {
+        const version = name ? this.machineConfigs.get(name)?.ignitionVersion : undefined;
+        if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
+      }
+      const best = [...counts].sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0], undefined, { numeric: true }))[0];
+      if (best) return best[0];
+    }
+    return undefined;
+  }
+}
+
+function sharedLabels(labels: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of Object.keys(labels).sort()) if (!PER_NODE_LABELS.includes(k)) out[k] = labels[k]!;
+  return Object.freeze(out);
+}
+
+function staticKey(node: NodeRecord): string {
+  return JSON.stringify([sharedLabels(node.labels), node.taints]);
+}
+
+/**
+ * The pool the MCO puts a node in (openshift/machine-config-operator pkg/controller/node/node_controller.go
+ * getPoolsForNode): pools whose non-empty nodeSelector matches; master wins, then a single custom pool over
+ * worker; two custom pools is an error there, so no pool here.
+ */
+export function poolOf(node: NodeRecord, pools: readonly PoolInfo[]): string | undefined {
+  const matching = pools.filter((p) => {
+    const s = p.nodeSelector;
+    const empty = !s || (Object.keys(s.matchLabels ?? {}).length === 0 && (s.matchExpressions ?? []).length === 0);
+    return !empty && matchesLabelSelector(node.labels, s);
+  });
+  if (matching.some((p) => p.name === 'master')) return 'master';
+  const custom = matching.filter((p) => p.name !== 'worker');
+  if (custom.length > 1) return undefined;
+  return custom[0]?.name ?? matching[0]?.name;
+}
+
+/**
+ * A node's SCTP state from OpenShift: the rendered MachineConfig it runs counts only when the machine-config
+ * daemon says it is applied (state Done, desiredConfig = currentConfig); otherwise the node is mid-rollout.
+ */
+export function machineConfigStatus(node: NodeRecord, configs: ReadonlyMap<string, MachineConfigRecord>): SctpStatus {
+  const current = node.currentConfig;
+  if (!current) return { state: 'unknown', reason: 'no MachineConfig annotations (not managed by the MCO)' };
+  const desired = node.desiredConfig ?? current;
+  if (node.mcdState !== 'Done' || desired !== current) {
+    const target = configs.get(desired);
+    const moving = desired !== current ? `${current} → ${desired}` : current;
+    return {
+      state: 'pending',
+      reason: `MachineConfig rollout in progress (state ${node.mcdState ?? 'unset'}, ${moving})`,
+      config: current,
+      desiredCarriesSctp: target?.sctp.carries === true,
+    };
+  }
+  const config = configs.get(current);
+  if (!config) return { state: 'unknown', reason: `rendered config ${current} not found`, config: current };
+  const { carries, reason } = config.sctp;
+  return { state: carries === true ? 'ready' : carries === false ? 'not-ready' : 'unknown', reason, config: current };
+}

@@ -1,0 +1,205 @@
+import { assess, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
+import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
+import { allCandidates, effectiveStatus, podCandidates, podPlacement, workloadCandidates } from '../cluster/placement.js';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { KubeObject, RuleInput, RuleMatch, RuleVerdict, Rule } from '../engine/types.js';
+import { advisory, describeObject, oneLine, pass, violation, WARNING_MAX } from '../engine/verdict.js';
+import type { Policy } from '../policy/types.js';
+import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, serviceSctpPorts, type ContainerPortRef } from './objects.js';
+
+export const ID = 'sctp-module-loaded';
+
+const OPS: RuleMatch['operations'] = ['CREATE', 'UPDATE'];
+
+/** The workload kinds whose pod template is checked, by API group (podSpecOf finds the template). */
+export const WORKLOAD_MATCHES: RuleMatch[] = [
+  { group: '', versions: ['v1'], operations: OPS, kinds: [{ kind: 'Pod', resource: 'pods' }, { kind: 'ReplicationController', resource: 'replicationcontrollers' }] },
+  {
+    group: 'apps',
+    versions: ['v1'],
+    operations: OPS,
+    kinds: [
+      { kind: 'Deployment', resource: 'deployments' },
+      { kind: 'StatefulSet', resource: 'statefulsets' },
+      { kind: 'DaemonSet', resource: 'daemonsets' },
+      { kind: 'ReplicaSet', resource: 'replicasets' },
+    ],
+  },
+  { group: 'batch', versions: ['v1'], operations: OPS, kinds: [{ kind: 'Job', resource: 'jobs' }, { kind: 'CronJob', resource: 'cronjobs' }] },
+];
+
+/** What the message says an object needs SCTP for, or undefined when it has no SCTP port. */
+function sctpUse(obj: KubeObject | null): string | undefined {
+  switch (obj?.kind) {
+    case 'Service': {
+      const ports = serviceSctpPorts(obj);
+      return ports.length > 0 ? `SCTP port ${ports.map(portLabel).join(', ')}` : undefined;
+    }
+    case 'NetworkPolicy': {
+      const ports = networkPolicySctpPorts(obj);
+      return ports.length > 0 ? `SCTP port ${ports.map(portLabel).join(', ')}` : undefined;
+    }
+    default: {
+      const ports = podSctpPorts(podSpecOf(obj));
+      return ports.length > 0 ? `SCTP port ${ports.map(containerPortLabel).join(', ')}` : undefined;
+    }
+  }
+}
+
+function containerPortLabel(p: ContainerPortRef): string {
+  const host = p.hostPort !== undefined ? ` hostPort ${String(p.hostPort)}` : '';
+  return `${portLabel(p)}${host} in container ${p.container}`;
+}
+
+/** The documented fix, in the Ignition form the cluster accepts (OpenShift 4.1–4.5 render and accept 2.2 only up to 3.0). */
+function machineConfigFix(pools: string[], snapshot: ClusterSnapshot): string {
+  const v2 = snapshot.renderedIgnitionVersion?.startsWith('2.') === true;
+  const version = v2 ? '2.2.0' : '3.2.0';
+  const target = pools.length > 0 ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})` : 'the pools of these nodes';
+  return (
+    `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${BLACKLIST_FILE} with source "data:," ` +
+    `and /etc/modules-load.d/sctp-load.conf with source "data:${v2 ? 'text/plain;charset=utf-8' : ''},sctp", mode 420${v2 ? ', filesystem root' : ', overwrite: true'} ` +
+    `(examples/openshift-machineconfig-load-sctp-${version}.yaml), then wait for the pool to finish updating`
+  );
+}
+
+const LABEL_HINT = 'a node label that marks nodes with the sctp module loaded (an NFD NodeFeatureRule on kernel.loadedmodule, or set by hand)';
+
+function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, workload: boolean): string {
+  const fixes: string[] = [];
+  const label = policy.sctpNodeLabel;
+  if (label) {
+    fixes.push(`load sctp on the nodes and label them ${label.value === undefined ? label.key : `${label.key}=${label.value}`}`);
+  } else {
+    const rolling = a.lacking.filter((g) => g.state === 'pending' && g.desiredCarriesSctp);
+    const broken = a.lacking.filter((g) => g.state === 'not-ready' || (g.state === 'pending' && !g.desiredCarriesSctp));
+    if (rolling.length > 0) fixes.push(`wait for the rollout of ${pools(rolling) ? `pool ${pools(rolling)}` : 'the pool'} to finish (its new rendered config loads sctp)`);
+    if (broken.length > 0) fixes.push(machineConfigFix(pools(broken).split(', ').filter(Boolean), snapshot));
+    if (a.lacking.some((g) => g.state === 'unknown')) fixes.push(`or set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
+  }
+  const readyPools = workload ? poolsCarryingSctp(snapshot, policy) : [];
+  if (readyPools.length > 0) fixes.push(`or keep the pods on nodes that carry SCTP (pool ${readyPools.join(', ')}) with a nodeSelector or node affinity`);
+  return fixes.join('; ');
+}
+
+/** Pools with a node that carries SCTP anywhere in the cluster (O(classes)). */
+function poolsCarryingSctp(snapshot: ClusterSnapshot, policy: Policy): string[] {
+  const out = new Set<string>();
+  for (const c of snapshot.classes) if (c.pool && effectiveStatus(c, policy).state === 'ready') out.add(c.pool);
+  return [...out].sort();
+}
+
+function pools(groups: NodeGroup[]): string {
+  return [...new Set(groups.map((g) => g.pool).filter((p): p is string => p !== undefined))].sort().join(', ');
+}
+
+function describeGroups(groups: NodeGroup[]): string {
+  const shown = groups.slice(0, 4).map((g) => {
+    const names = g.sample.join(', ') + (g.count > g.sample.length ? `, ${g.count - g.sample.length} more` : '');
+    return `${g.pool ? `pool ${g.pool}, ` : ''}${g.count} node${g.count === 1 ? '' : 's'} (${names}): ${g.reason}`;
+  });
+  if (groups.length > 4) shown.push(`${groups.length - 4} more groups (GET /debug/nodes lists every node)`);
+  return shown.join('; ');
+}
+
+/** `prefix` followed by as many names of nodes without SCTP as fit in one warning. */
+function withLackingNames(prefix: string, a: Assessment): string {
+  const lacking = a.total - a.counts.ready;
+  const names = a.lacking.flatMap((g) => g.sample);
+  let shown = 0;
+  for (let n = names.length; n > 0; n--) {
+    const more = lacking - n > 0 ? ` and ${lacking - n} more` : '';
+    if (`${prefix}${names.slice(0, n).join(', ')}${more}`.length <= WARNING_MAX) {
+      shown = n;
+      break;
+    }
+  }
+  return `${prefix}${names.slice(0, shown).join(', ')}${lacking - shown > 0 ? `${shown > 0 ? ' and ' : ''}${lacking - shown} more` : ''}`;
+}
+
+/** Unknown node state: the policy decides, and even `allow` leaves an audit annotation. */
+function unknownVerdict(policy: Policy, message: string, summary: string, maxSeverity: 'violation' | 'advisory' = 'violation'): RuleVerdict {
+  const text = `${message} unknownNodeState is ${policy.unknownNodeState}.`;
+  if (policy.unknownNodeState === 'allow') return { findings: [], patch: [], annotations: { 'unknown-node-state': oneLine(`allowed by unknownNodeState: ${summary}`) } };
+  return policy.unknownNodeState === 'deny' && maxSeverity === 'violation' ? violation(text, summary) : advisory(text, summary);
+}
+
+interface Subject {
+  who: string;
+  use: string;
+  /** "it can run on", "in the cluster"... */
+  scope: string;
+  workload: boolean;
+  daemonSet: boolean;
+  /** NetworkPolicies are never denied: the policy only says no SCTP traffic can match. */
+  maxSeverity: 'violation' | 'advisory';
+}
+
+function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Policy): RuleVerdict {
+  const head = `[${ID}] ${s.who}`;
+  const unusable = unusableReason(snapshot);
+  if (unusable) {
+    return unknownVerdict(policy, `${head}: ${s.use}, but ${unusable}, so it is unknown whether the nodes carry SCTP.`, `${head}: unknown whether nodes carry SCTP (${unusable})`, s.maxSeverity);
+  }
+  if (a.total === 0) {
+    if (snapshot.nodeCount > 0) return pass(); // No node fits the pod at all: the scheduler reports that, not an SCTP problem.
+    return unknownVerdict(policy, `${head}: ${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`, `${head}: unknown whether nodes carry SCTP (no nodes in cluster state)`, s.maxSeverity);
+  }
+  const { ready, unknown } = a.counts;
+  if (ready === a.total) return pass();
+  const groups = describeGroups(a.lacking);
+  const fix = fixFor(a, snapshot, policy, s.workload);
+  if (ready === 0 && unknown > 0) {
+    const message = `${head}: ${s.use}; of the ${a.total} nodes ${s.scope}, none is known to carry SCTP: ${groups}. Fix: ${fix}.`;
+    return unknownVerdict(policy, message, `${head}: unknown whether the ${a.total} nodes ${s.scope} carry SCTP`, s.maxSeverity);
+  }
+  if (ready === 0) {
+    const message = `${head}: ${s.use}, but none of the ${a.total} nodes ${s.scope} carries SCTP (the sctp kernel module is blacklisted or not loaded): ${groups}. Fix: ${fix}.`;
+    const summary = `${head}: none of the ${a.total} nodes ${s.scope} loads the sctp module`;
+    return s.maxSeverity === 'violation' ? violation(message, summary) : advisory(message, summary);
+  }
+  const message = `${head}: ${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}. Fix: ${fix}.`;
+  const summary = s.daemonSet ? withLackingNames(`${head}: no SCTP on ${a.total - ready} of ${a.total} nodes: `, a) : `${head}: only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
+  return advisory(message, summary);
+}
+
+/** The update did not introduce the SCTP use: warn, never block (e.g. scaling a Deployment that predates the policy). */
+function softenForUpdate(verdict: RuleVerdict): RuleVerdict {
+  return { ...verdict, findings: verdict.findings.map((f) => ({ ...f, severity: 'advisory' as const })) };
+}
+
+export function evaluateSctpModuleLoaded({ object, oldObject, operation, namespace, snapshot, policy, gvk }: RuleInput): RuleVerdict {
+  const use = sctpUse(object);
+  if (!use || !object) return pass();
+  const who = describeObject(object, gvk.kind, namespace);
+  let verdict: RuleVerdict;
+  if (object.kind === 'Service') {
+    const everywhere = assess(allCandidates(snapshot), policy);
+    // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
+    const a = everywhere.counts.ready === 0 ? everywhere : assess(workloadCandidates(snapshot), policy);
+    verdict = judge({ who, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
+  } else if (object.kind === 'NetworkPolicy') {
+    const a = assess(allCandidates(snapshot), policy);
+    // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
+    if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
+    verdict = judge({ who, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
+  } else {
+    const podSpec = podSpecOf(object)!;
+    const daemonSet = object.kind === 'DaemonSet';
+    const a = assess(podCandidates(snapshot, podPlacement(podSpec, daemonSet)), policy);
+    verdict = judge({ who, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
+  }
+  return operation === 'UPDATE' && sctpUse(oldObject) ? softenForUpdate(verdict) : verdict;
+}
+
+export const sctpModuleLoaded: Rule = {
+  id: ID,
+  description: 'SCTP Services, workloads and NetworkPolicies need nodes whose kernel loads the sctp module.',
+  phase: 'validate',
+  defaultEnforcement: 'deny',
+  matches: [
+    ...WORKLOAD_MATCHES.map((m) => (m.group === '' ? { ...m, kinds: [...m.kinds, { kind: 'Service', resource: 'services' }] } : m)),
+    { group: 'networking.k8s.io', versions: ['v1'], operations: OPS, kinds: [{ kind: 'NetworkPolicy', resource: 'networkpolicies' }] },
+  ],
+  evaluate: evaluateSctpModuleLoaded,
+};
