@@ -2,7 +2,10 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { PolicyError } from '../policy/load.js';
+import { registerAuditCommand } from './audit.js';
 import { registerCertsCommand } from './certs.js';
+import { registerCheckCommand } from './check.js';
+import { registerRegisterCommands } from './register.js';
 import { registerServeCommand } from './serve.js';
 
 /** Exit codes shared by every command: 0 fine, 1 something denied, 2 bad input, bad flags or bad policy. */
@@ -18,6 +21,9 @@ export function buildProgram(): Command {
     .exitOverride();
   registerServeCommand(program);
   registerCertsCommand(program);
+  registerCheckCommand(program);
+  registerAuditCommand(program);
+  registerRegisterCommands(program);
   return program;
 }
 

@@ -41,6 +41,8 @@ export interface InformerOptions {
   /** Objects per list page: MachineConfigs are large, so they come in small pages and are reduced page by page. */
   pageSize?: number;
   listTimeoutMs?: number;
+  /** A watch silent this long is dropped and resumed from its resourceVersion (client-node's default: 30 s). */
+  watchIdleTimeoutMs?: number;
 }
 
 /** An API error with the HTTP status, shaped as client-node's ListWatch expects (`statusCode`). */
@@ -63,8 +65,11 @@ class ReducingWatch extends Watch {
     kubeConfig: KubeConfig,
     private readonly kind: KindName,
     private readonly onContact: () => void,
+    idleTimeoutMs?: number,
   ) {
     super(kubeConfig);
+    // client-node keeps this knob private; it is the inactivity timeout that catches a hung watch.
+    if (idleTimeoutMs) (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = idleTimeoutMs;
   }
 
   override async watch(
@@ -149,7 +154,7 @@ export class Informer {
   private ensureListWatch(): ListWatch<KubernetesObject> {
     if (this.listWatch) return this.listWatch;
     const { kind, state, kubeConfig } = this.options;
-    const lw = new ListWatch<KubernetesObject>(WATCHED_KINDS[kind].path, new ReducingWatch(kubeConfig, kind, this.contact), () => this.list(), false);
+    const lw = new ListWatch<KubernetesObject>(WATCHED_KINDS[kind].path, new ReducingWatch(kubeConfig, kind, this.contact, this.options.watchIdleTimeoutMs), () => this.list(), false);
     const upsert = (obj: KubernetesObject) => {
       if (state.upsert(kind, obj as never)) this.options.onChange();
       this.status.objects = state.count(kind);

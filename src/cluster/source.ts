@@ -19,6 +19,8 @@ export interface ClusterSourceOptions {
   /** A live snapshot whose informers have been down this long counts as stale (policy.stalenessLimitSeconds). */
   stalenessLimitSeconds?: number;
   backoff?: Backoff;
+  /** See InformerOptions.watchIdleTimeoutMs. */
+  watchIdleTimeoutMs?: number;
   /** Changes arriving within this window are folded into one snapshot rebuild. */
   rebuildDelayMs?: number;
   /** For tests: the environment to read KUBECONFIG and the in-cluster variables from. */
@@ -101,6 +103,7 @@ export class LiveClusterSource implements ClusterSource {
           state: this.state,
           logger: options.logger,
           backoff: options.backoff,
+          watchIdleTimeoutMs: options.watchIdleTimeoutMs,
           onChange: () => this.scheduleRebuild(),
           onStatus: () => this.rebuild(),
         }),

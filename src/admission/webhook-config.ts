@@ -1,0 +1,244 @@
+import type {
+  AdmissionregistrationV1WebhookClientConfig,
+  V1LabelSelector,
+  V1MatchCondition,
+  V1MutatingWebhookConfiguration,
+  V1RuleWithOperations,
+  V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
+import type { Phase } from '../engine/engine.js';
+import type { Operation, Rule } from '../engine/types.js';
+import type { Policy } from '../policy/types.js';
+import { POD_SPEC_PATHS } from '../rules/objects.js';
+
+/**
+ * The ValidatingWebhookConfiguration and MutatingWebhookConfiguration, derived from each rule's `matches`, so the
+ * API server sends exactly what the rules read. `deploy/` is generated from this (`register --dry-run`) and a
+ * test holds the checked-in YAML to it.
+ */
+
+export const WEBHOOK_CONFIG_NAME = 'sctp-guard';
+export const WEBHOOK_LABELS = { 'app.kubernetes.io/name': 'sctp-guard' } as const;
+export const WEBHOOK_PATHS: Record<Phase, string> = { validate: '/validate', mutate: '/mutate' };
+export const DEFAULT_WEBHOOK_TIMEOUT_SECONDS = 5;
+/** The label every namespace carries (GA since Kubernetes 1.22), the only way to select namespaces by name. */
+const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+
+export type WebhookTarget = { service: { name: string; namespace: string; port: number } } | { url: string };
+
+export interface WebhookConfigOptions {
+  rules: readonly Rule[];
+  /** Its excludedNamespaces are skipped by the API server too (exact names by namespaceSelector, patterns by CEL). */
+  policy: Policy;
+  target: WebhookTarget;
+  /** PEM of the CA that signed the serving certificate; absent when service-ca or cert-manager injects it. */
+  caBundlePem?: string;
+  /**
+   * CEL matchConditions (GA in Kubernetes 1.30, beta and on by default from 1.28): only objects that carry SCTP
+   * reach the webhook. Without them (`legacy`) every object of the watched kinds does, so the hooks fail open.
+   */
+  matchConditions?: boolean;
+  timeoutSeconds?: number;
+}
+
+export interface WebhookConfigurations {
+  validating?: V1ValidatingWebhookConfiguration;
+  mutating?: V1MutatingWebhookConfiguration;
+}
+
+/** `a.b[*].c` as segments; `*` is every element of a list. The last segment is the protocol field. */
+type FieldPath = readonly string[];
+
+const CONTAINER_PORT_PATHS: FieldPath[] = [
+  ['containers', '*', 'ports', '*', 'protocol'],
+  ['initContainers', '*', 'ports', '*', 'protocol'],
+];
+
+/**
+ * Where each kind carries SCTP, in the shape the readers of src/rules/objects.ts read it (serviceSctpPorts,
+ * podSctpPorts via POD_SPEC_PATHS, networkPolicySctpPorts, gatewaySctpListeners). A property test holds the
+ * CEL built from these to the engine: an object the condition filters out is one no rule would act on.
+ */
+function sctpFieldPaths(kind: string): FieldPath[] | undefined {
+  const podSpec = POD_SPEC_PATHS[kind];
+  if (podSpec) return CONTAINER_PORT_PATHS.map((p) => [...podSpec, ...p]);
+  switch (kind) {
+    case 'Service':
+      return [['spec', 'ports', '*', 'protocol']];
+    case 'NetworkPolicy':
+      return [['spec', 'ingress', '*', 'ports', '*', 'protocol'], ['spec', 'egress', '*', 'ports', '*', 'protocol']];
+    case 'Gateway':
+      return [['spec', 'listeners', '*', 'protocol']];
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * `has()` guards every step: a missing field is an evaluation error in CEL, and an error makes the API server
+ * apply failurePolicy instead of skipping the webhook. Protocols compare exactly: the API server has validated
+ * the enum (TCP, UDP, SCTP) before validating webhooks run.
+ */
+function celHasSctp(variable: string, path: FieldPath): string {
+  let depth = 0;
+  const walk = (expr: string, rest: readonly string[]): string => {
+    const [head, ...tail] = rest;
+    if (head === '*') {
+      const item = `x${depth++}`;
+      return `${expr}.exists(${item}, ${walk(item, tail)})`;
+    }
+    const field = `${expr}.${head}`;
+    return tail.length === 0 ? `has(${field}) && ${field} == 'SCTP'` : `has(${field}) && ${walk(field, tail)}`;
+  };
+  return walk(variable, path);
+}
+
+/**
+ * Rendered MachineConfigs are created by the MCO's render controller, owned by their pool
+ * (openshift/machine-config-operator pkg/controller/render/render_controller.go, generateRenderedMachineConfig);
+ * the Ignition rule never touches them, and keeping them away from the webhook means an outage of sctp-guard can
+ * never stall the MCO.
+ */
+const CEL_CONTROLLER_RENDERED =
+  "has(object.metadata.name) && object.metadata.name.startsWith('rendered-') && " +
+  "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'MachineConfigPool')";
+
+/** The subject of a kind's condition: `object`, or on DELETE (object is null) the `oldObject`. */
+function subject(predicate: (v: string) => string, deletes: boolean): string {
+  const onObject = `object != null && (${predicate('object')})`;
+  return deletes ? `request.operation == 'DELETE' ? (oldObject != null && (${predicate('oldObject')})) : (${onObject})` : onObject;
+}
+
+/** The condition a request of `kind` must meet to be sent, or undefined when every object of the kind matters. */
+function kindCondition(kind: string, deletes: boolean): V1MatchCondition | undefined {
+  const paths = sctpFieldPaths(kind);
+  const slug = kind.toLowerCase();
+  if (paths) {
+    const carries = (v: string) => (paths.length === 1 ? celHasSctp(v, paths[0]!) : paths.map((p) => `(${celHasSctp(v, p)})`).join(' || '));
+    return { name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, deletes)})` };
+  }
+  if (kind === 'MachineConfig') {
+    return { name: 'machineconfig-not-rendered', expression: `request.kind.kind != 'MachineConfig' || object == null || !(${CEL_CONTROLLER_RENDERED})` };
+  }
+  return undefined;
+}
+
+function celString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Namespace patterns (`openshift-*`) cannot be label-selected: CEL skips them. Cluster-scoped objects have ''. */
+function excludedPatternCondition(policy: Policy): V1MatchCondition | undefined {
+  const prefixes = policy.excludedNamespaces.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  if (prefixes.length === 0) return undefined;
+  return { name: 'namespace-not-excluded', expression: prefixes.map((p) => `!request.namespace.startsWith(${celString(p)})`).join(' && ') };
+}
+
+/**
+ * Exact names are left out by namespaceSelector, which also works on clusters without matchConditions. It never
+ * applies to cluster-scoped objects such as MachineConfigs (they are always sent).
+ */
+function namespaceSelector(policy: Policy): V1LabelSelector {
+  const names = [...new Set(policy.excludedNamespaces.filter((p) => !p.endsWith('*')))].sort();
+  return { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'NotIn', values: names }] };
+}
+
+interface ResourceRule {
+  group: string;
+  resources: Set<string>;
+  versions: Set<string>;
+  operations: Set<Operation>;
+}
+
+/** One `rules` entry per (group, versions, operations), resources merged, in a stable order. */
+function webhookRules(rules: readonly Rule[]): { entries: V1RuleWithOperations[]; kinds: Map<string, Set<Operation>> } {
+  const byResource = new Map<string, ResourceRule>();
+  const kinds = new Map<string, Set<Operation>>();
+  for (const rule of rules) {
+    for (const m of rule.matches) {
+      for (const { kind, resource } of m.kinds) {
+        const key = `${m.group}/${resource}`;
+        const entry = byResource.get(key) ?? { group: m.group, resources: new Set([resource]), versions: new Set<string>(), operations: new Set<Operation>() };
+        m.versions.forEach((v) => entry.versions.add(v));
+        m.operations.forEach((o) => entry.operations.add(o));
+        byResource.set(key, entry);
+        const ops = kinds.get(kind) ?? new Set<Operation>();
+        m.operations.forEach((o) => ops.add(o));
+        kinds.set(kind, ops);
+      }
+    }
+  }
+  const merged = new Map<string, ResourceRule>();
+  for (const entry of byResource.values()) {
+    const key = `${entry.group}|${sorted(entry.versions)}|${sorted(entry.operations)}`;
+    const into = merged.get(key);
+    if (into) entry.resources.forEach((r) => into.resources.add(r));
+    else merged.set(key, { ...entry, resources: new Set(entry.resources) });
+  }
+  const entries = [...merged.values()]
+    .map((e) => ({ apiGroups: [e.group], apiVersions: sorted(e.versions), operations: sorted(e.operations), resources: sorted(e.resources) }))
+    .sort((a, b) => `${a.apiGroups[0]}/${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}/${b.resources[0]}`));
+  return { entries, kinds };
+}
+
+function sorted<T extends string>(values: Iterable<T>): T[] {
+  return [...values].sort();
+}
+
+function clientConfig(target: WebhookTarget, phase: Phase, caBundlePem?: string): AdmissionregistrationV1WebhookClientConfig {
+  const path = WEBHOOK_PATHS[phase];
+  const caBundle = caBundlePem === undefined ? {} : { caBundle: Buffer.from(caBundlePem).toString('base64') };
+  if ('url' in target) return { url: `${target.url.replace(/\/+$/, '')}${path}`, ...caBundle };
+  return { service: { ...target.service, path }, ...caBundle };
+}
+
+function webhook(phase: Phase, rules: readonly Rule[], options: WebhookConfigOptions) {
+  const { entries, kinds } = webhookRules(rules);
+  const withConditions = options.matchConditions ?? true;
+  const conditions = withConditions
+    ? [
+        excludedPatternCondition(options.policy),
+        ...sorted(kinds.keys()).map((kind) => kindCondition(kind, kinds.get(kind)!.has('DELETE'))),
+      ].filter((c): c is V1MatchCondition => c !== undefined)
+    : [];
+  return {
+    name: `${phase}.sctp-guard.io`,
+    admissionReviewVersions: ['v1', 'v1beta1'],
+    clientConfig: clientConfig(options.target, phase, options.caBundlePem),
+    rules: entries,
+    // Fail: with matchConditions only objects that carry SCTP wait for sctp-guard, so an outage blocks only those.
+    // Without them an outage would block every Pod and Service in the cluster: fail open instead.
+    failurePolicy: withConditions ? 'Fail' : 'Ignore',
+    sideEffects: 'None',
+    timeoutSeconds: options.timeoutSeconds ?? DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
+    matchPolicy: 'Equivalent',
+    namespaceSelector: namespaceSelector(options.policy),
+    ...(conditions.length > 0 ? { matchConditions: conditions } : {}),
+  };
+}
+
+/** Both configurations, each present only when some rule runs in its phase. */
+export function webhookConfigurations(options: WebhookConfigOptions): WebhookConfigurations {
+  const metadata = () => ({ name: WEBHOOK_CONFIG_NAME, labels: { ...WEBHOOK_LABELS } });
+  const validateRules = options.rules.filter((r) => r.phase === 'validate');
+  const mutateRules = options.rules.filter((r) => r.phase === 'mutate');
+  const out: WebhookConfigurations = {};
+  if (validateRules.length > 0) {
+    out.validating = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingWebhookConfiguration',
+      metadata: metadata(),
+      webhooks: [webhook('validate', validateRules, options)],
+    };
+  }
+  if (mutateRules.length > 0) {
+    out.mutating = {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: metadata(),
+      // The Ignition rewrite is idempotent and reads no other webhook's changes: one call is enough.
+      webhooks: [{ ...webhook('mutate', mutateRules, options), reinvocationPolicy: 'Never' }],
+    };
+  }
+  return out;
+}

@@ -1,0 +1,135 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { InformerStatus } from '../cluster/source.js';
+import { WEBHOOK_PATHS } from '../admission/webhook-config.js';
+import type { AuditRecord } from '../engine/audit-record.js';
+import type { ServingCertificate } from './cert-reload.js';
+
+/** What /metrics reads at scrape time; each source is optional (offline mode has no informers). */
+export interface MetricsSources {
+  informers?: () => InformerStatus[];
+  certificate?: () => ServingCertificate;
+  /** Process metrics (CPU, RSS, event-loop lag, GC): on in the server, off where a test builds many registries. */
+  processMetrics?: boolean;
+  now?: () => number;
+}
+
+/** The endpoint buildApp mounts as GET /metrics. */
+export interface MetricsEndpoint {
+  contentType: string;
+  render(): Promise<string>;
+}
+
+/** Decisions take well under a millisecond; the API server gives up at timeoutSeconds (5 s by default). */
+const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
+/** Anything else is `other`: a label taken from the raw URL would let any client grow the registry without bound. */
+const ROUTES: ReadonlySet<string> = new Set(Object.values(WEBHOOK_PATHS));
+
+/** Prometheus metrics (prom-client) of the admission server: its own registry, no global state. */
+export class ServerMetrics implements MetricsEndpoint {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'phase' | 'kind' | 'operation' | 'decision'>;
+  private readonly ruleResults: Counter<'phase' | 'kind' | 'operation' | 'rule' | 'decision'>;
+  private readonly latency: Histogram<'phase' | 'decision'>;
+  private readonly badRequests: Counter<'route' | 'code'>;
+  private readonly certReloads: Counter<'result'>;
+
+  constructor(sources: MetricsSources = {}) {
+    const registers = [this.registry];
+    const now = sources.now ?? Date.now;
+    this.requests = new Counter({
+      name: 'sctp_guard_admission_requests_total',
+      help: 'AdmissionReviews answered, by phase, object kind, operation and final decision (allow, warn, deny).',
+      labelNames: ['phase', 'kind', 'operation', 'decision'],
+      registers,
+    });
+    this.ruleResults = new Counter({
+      name: 'sctp_guard_rule_results_total',
+      help: 'Rule outcomes within AdmissionReviews, by rule and its decision (allow, warn, deny, audit, error).',
+      labelNames: ['phase', 'kind', 'operation', 'rule', 'decision'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'sctp_guard_admission_duration_seconds',
+      help: 'Time from a decoded AdmissionReview to its decision (rules, snapshot read, audit record).',
+      labelNames: ['phase', 'decision'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.badRequests = new Counter({
+      name: 'sctp_guard_bad_requests_total',
+      help: 'Requests refused before any rule ran (malformed JSON, not an AdmissionReview, too large), by route and HTTP status.',
+      labelNames: ['route', 'code'],
+      registers,
+    });
+    this.certReloads = new Counter({
+      name: 'sctp_guard_certificate_reloads_total',
+      help: 'Serving certificate changes on disk: reloaded, or rejected (the old pair stays in use).',
+      labelNames: ['result'],
+      registers,
+    });
+    if (sources.certificate) {
+      const certificate = sources.certificate;
+      new Gauge({
+        name: 'sctp_guard_serving_certificate_expiry_timestamp_seconds',
+        help: 'notAfter of the serving certificate in use, in seconds since the epoch.',
+        registers,
+        collect() {
+          this.set(certificate().notAfter.getTime() / 1000);
+        },
+      });
+    }
+    if (sources.informers) this.informerGauges(sources.informers, now);
+    if (sources.processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  private informerGauges(informers: () => InformerStatus[], now: () => number): void {
+    const registers = [this.registry];
+    // One status() call per gauge per scrape: it is an in-memory read.
+    const gauge = (name: string, help: string, value: (s: InformerStatus) => number | undefined) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['resource'],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of informers()) {
+            const v = value(s);
+            if (v !== undefined) this.set({ resource: s.resource }, v);
+          }
+        },
+      });
+    gauge('sctp_guard_informer_available', '1 when the resource exists in the cluster (0: e.g. no MachineConfig CRD on plain Kubernetes).', (s) => Number(s.available));
+    gauge('sctp_guard_informer_synced', '1 once the informer has listed the resource and is watching it.', (s) => Number(s.synced));
+    gauge('sctp_guard_informer_objects', 'Objects in the informer cache.', (s) => s.objects);
+    gauge('sctp_guard_informer_last_event_age_seconds', 'Seconds since the informer last received an event or a list; absent before the first.', (s) =>
+      s.lastEventAt === undefined ? undefined : Math.max(0, (now() - s.lastEventAt) / 1000),
+    );
+  }
+
+  /** AppOptions.onDecision. */
+  readonly observeDecision = (record: AuditRecord): void => {
+    const { phase, kind, operation, decision } = record;
+    this.requests.inc({ phase, kind, operation, decision });
+    this.latency.observe({ phase, decision }, record.latencyMs / 1000);
+    for (const r of record.rules) this.ruleResults.inc({ phase, kind, operation, rule: r.rule, decision: r.decision });
+  };
+
+  /** AppOptions.onBadRequest. */
+  readonly observeBadRequest = (route: string, statusCode: number): void => {
+    this.badRequests.inc({ route: ROUTES.has(route) ? route : 'other', code: String(statusCode) });
+  };
+
+  /** CertificateReloaderOptions.onResult. */
+  readonly observeCertificateReload = (result: 'reloaded' | 'rejected'): void => {
+    this.certReloads.inc({ result });
+  };
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

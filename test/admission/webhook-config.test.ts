@@ -1,0 +1,227 @@
+import t from 'tap';
+import { readdirSync } from 'node:fs';
+import fc from 'fast-check';
+import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import { webhookConfigurations, type WebhookConfigOptions } from '../../src/admission/webhook-config.js';
+import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
+import { Engine, type Phase } from '../../src/engine/engine.js';
+import type { KubeObject, Rule } from '../../src/engine/types.js';
+import { defaultPolicy } from '../../src/policy/presets.js';
+import type { Policy } from '../../src/policy/types.js';
+import { ALL_RULES } from '../../src/rules/index.js';
+import { POD_SPEC_PATHS } from '../../src/rules/objects.js';
+import { exampleObjects, EXAMPLES_DIR } from '../helpers/admission.js';
+
+const SERVICE_TARGET = { service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443 } };
+const configs = (options: Partial<WebhookConfigOptions> = {}) =>
+  webhookConfigurations({ rules: ALL_RULES, policy: defaultPolicy(), target: SERVICE_TARGET, ...options });
+const hookOf = (phase: Phase, options: Partial<WebhookConfigOptions> = {}): any => {
+  const c = configs(options);
+  return (phase === 'validate' ? c.validating : c.mutating)!.webhooks![0];
+};
+const PHASES: Phase[] = ['validate', 'mutate'];
+const rulesOf = (phase: Phase) => ALL_RULES.filter((r) => r.phase === phase);
+
+t.test('rules: exactly the group, resources, versions and operations the rules of each phase declare', async (t) => {
+  for (const phase of PHASES) {
+    if (rulesOf(phase).length === 0) continue;
+    const entries = hookOf(phase).rules as Array<{ apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }>;
+    const declared = new Set<string>();
+    for (const rule of rulesOf(phase)) {
+      for (const m of rule.matches) {
+        for (const { resource } of m.kinds) {
+          declared.add(`${m.group}/${resource}`);
+          const entry = entries.find((e) => e.apiGroups[0] === m.group && e.resources.includes(resource));
+          t.ok(entry, `${phase}: ${rule.id} reads ${m.group}/${resource}`);
+          for (const v of m.versions) t.ok(entry?.apiVersions.includes(v), `${rule.id}: version ${v} of ${resource}`);
+          for (const o of m.operations) t.ok(entry?.operations.includes(o), `${rule.id}: ${o} of ${resource}`);
+        }
+      }
+    }
+    const sent = entries.flatMap((e) => e.resources.map((r) => `${e.apiGroups[0]}/${r}`));
+    t.same(sent.sort(), [...declared].sort(), `${phase}: nothing a rule does not read, each resource once`);
+    for (const e of entries) t.equal(e.apiGroups.length, 1);
+  }
+});
+
+t.test('a phase with no rule gets no configuration', async (t) => {
+  const only = (phase: Phase): Rule[] => ALL_RULES.filter((r) => r.phase === phase);
+  t.same(Object.keys(webhookConfigurations({ rules: only('validate'), policy: defaultPolicy(), target: SERVICE_TARGET })), ['validating']);
+  t.same(Object.keys(webhookConfigurations({ rules: only('mutate'), policy: defaultPolicy(), target: SERVICE_TARGET })), ['mutating']);
+});
+
+t.test('service mode, URL mode, and the CA bundle', async (t) => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const svc = hookOf('validate', { caBundlePem: pem });
+  t.same(svc.clientConfig, { service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: '/validate' }, caBundle: Buffer.from(pem).toString('base64') });
+  const url = hookOf('mutate', { target: { url: 'https://10.0.0.1:8443/' } });
+  t.same(url.clientConfig, { url: 'https://10.0.0.1:8443/mutate' }, 'path appended, no caBundle when none is given');
+});
+
+t.test('legacy: no matchConditions and the hooks fail open; with them they fail closed', async (t) => {
+  for (const phase of PHASES) {
+    const legacy = hookOf(phase, { matchConditions: false });
+    t.notOk('matchConditions' in legacy, phase);
+    t.equal(legacy.failurePolicy, 'Ignore');
+    t.equal(hookOf(phase).failurePolicy, 'Fail');
+  }
+});
+
+t.test('exclusions follow the policy: exact names by namespaceSelector, patterns by CEL', async (t) => {
+  const policy: Policy = { ...defaultPolicy(), excludedNamespaces: ['kube-system', 'team-*', "it's", 'openshift-*'] };
+  const hook = hookOf('validate', { policy });
+  t.same(hook.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ["it's", 'kube-system'] }] });
+  const cel = hook.matchConditions.find((c: any) => c.name === 'namespace-not-excluded').expression;
+  t.equal(cel, "!request.namespace.startsWith('team-') && !request.namespace.startsWith('openshift-')");
+  const noPatterns = hookOf('validate', { policy: { ...defaultPolicy(), excludedNamespaces: ['kube-system'] } });
+  t.notOk(noPatterns.matchConditions.some((c: any) => c.name === 'namespace-not-excluded'));
+});
+
+t.test('every kind a rule reads has its own match condition', async (t) => {
+  for (const phase of PHASES) {
+    if (rulesOf(phase).length === 0) continue;
+    const names = (hookOf(phase).matchConditions as Array<{ name: string }>).map((c) => c.name);
+    const kinds = new Set(rulesOf(phase).flatMap((r) => r.matches.flatMap((m) => m.kinds.map((k) => k.kind))));
+    for (const kind of kinds) t.ok(names.some((n) => n.startsWith(`${kind.toLowerCase()}-`)), `${phase}: ${kind} is filtered by CEL`);
+    t.equal(new Set(names).size, names.length, 'condition names are unique');
+  }
+});
+
+// ---- The CEL against the engine: what the API server filters out is what no rule would act on. ----
+
+/** The API server hands CEL maps and lists; @bufbuild/cel wants JS Maps for CEL maps. */
+function toCel(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toCel);
+  if (value && typeof value === 'object') return new Map(Object.entries(value).map(([k, v]) => [k, toCel(v)]));
+  return value;
+}
+
+const env = celEnv();
+const compiled = new Map<string, ReturnType<typeof plan>>();
+function conditionsPass(hook: any, bindings: Record<string, unknown>): boolean {
+  const input = Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, toCel(v)]));
+  return (hook.matchConditions as Array<{ name: string; expression: string }>).every(({ name, expression }) => {
+    let run = compiled.get(expression);
+    if (!run) compiled.set(expression, (run = plan(env, parse(expression))));
+    const result = (run as (ctx: Record<string, unknown>) => unknown)(input);
+    // An evaluation error makes the API server apply failurePolicy: the conditions must never raise one.
+    if (isCelError(result) || typeof result !== 'boolean') throw new Error(`${name} gave ${String(result)} for ${JSON.stringify(bindings.object)}`);
+    return result;
+  });
+}
+
+/** A policy under which every rule acts on every SCTP object it reads. */
+const STRICT: Policy = { ...defaultPolicy(), allowedServiceTypes: [], allowSctpGateways: false, akoNodePortLocal: true, unknownNodeState: 'deny', pinToSctpNodes: true };
+const engine = new Engine(ALL_RULES, STRICT);
+
+const KIND_INFO = new Map<string, { group: string; version: string; namespaced: boolean }>();
+for (const rule of ALL_RULES) {
+  for (const m of rule.matches) for (const { kind } of m.kinds) KIND_INFO.set(kind, { group: m.group, version: m.versions[0]!, namespaced: kind !== 'MachineConfig' });
+}
+
+function engineActs(object: KubeObject, namespace: string): boolean {
+  const info = KIND_INFO.get(object.kind!)!;
+  for (const phase of PHASES) {
+    const d = engine.evaluate({ object, oldObject: null, operation: 'CREATE', gvk: { group: info.group, version: info.version, kind: object.kind! }, namespace, dryRun: false }, EMPTY_SNAPSHOT, phase);
+    if (d.results.some((r) => r.decision !== 'allow' || r.patched)) return true;
+  }
+  return false;
+}
+
+function sentToPhases(object: KubeObject, namespace: string): Phase[] {
+  const info = KIND_INFO.get(object.kind!)!;
+  const request = { kind: { group: info.group, version: info.version, kind: object.kind }, namespace, operation: 'CREATE' };
+  return PHASES.filter((phase) => {
+    if (!rulesOf(phase).some((r) => r.matches.some((m) => m.kinds.some((k) => k.kind === object.kind)))) return false;
+    return conditionsPass(hookOf(phase), { request, object, oldObject: null });
+  });
+}
+
+/** Builds `{a: {b: leaf}}` from a path; `cut` stops early, leaving the rest of the path absent. */
+function nest(path: readonly string[], leaf: unknown, cut: number): Record<string, unknown> {
+  let value: unknown = leaf;
+  for (let i = Math.min(cut, path.length) - 1; i >= 0; i--) value = { [path[i]!]: value };
+  return (cut === 0 ? {} : value) as Record<string, unknown>;
+}
+
+const protocol = fc.option(fc.constantFrom('TCP', 'UDP', 'SCTP'), { nil: undefined });
+const withProtocol = <T extends Record<string, unknown>>(base: fc.Arbitrary<T>) =>
+  fc.tuple(base, protocol).map(([b, p]) => (p === undefined ? b : { ...b, protocol: p }));
+const containerPort = withProtocol(fc.record({ containerPort: fc.integer({ min: 1, max: 65535 }) }));
+const container = fc.record({ name: fc.constantFrom('app', 'side'), ports: fc.array(containerPort, { maxLength: 3 }) }, { requiredKeys: ['name'] });
+const podSpec = fc.record({ containers: fc.array(container, { maxLength: 3 }), initContainers: fc.array(container, { maxLength: 2 }) }, { requiredKeys: [] });
+const namespace = fc.constantFrom('default', 'telco', 'openshift-monitoring', 'kube-system');
+const cut = fc.integer({ min: 0, max: 8 });
+
+const workload = fc.tuple(fc.constantFrom(...Object.keys(POD_SPEC_PATHS).filter((k) => KIND_INFO.has(k))), podSpec, cut).map(([kind, spec, depth]) => {
+  const path = POD_SPEC_PATHS[kind]!;
+  return { apiVersion: 'v1', kind, metadata: { name: 'w' }, ...nest(path, spec, Math.min(depth, path.length)) } as KubeObject;
+});
+const service = fc
+  .record({ type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'), ports: fc.array(withProtocol(fc.record({ port: fc.integer({ min: 1, max: 65535 }) })), { maxLength: 3 }) }, { requiredKeys: [] })
+  .chain((spec) => fc.record({ spec: fc.option(fc.constant(spec), { nil: undefined }), annotations: fc.option(fc.constant({ 'nodeportlocal.antrea.io/enabled': 'true' }), { nil: undefined }) }))
+  .map(({ spec, annotations }) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', ...(annotations ? { annotations } : {}) }, ...(spec ? { spec } : {}) }) as KubeObject);
+const npRule = fc.record({ ports: fc.array(withProtocol(fc.record({ port: fc.integer({ min: 1, max: 65535 }) })), { maxLength: 2 }) }, { requiredKeys: [] });
+const networkPolicy = fc
+  .record({ ingress: fc.array(npRule, { maxLength: 2 }), egress: fc.array(npRule, { maxLength: 2 }) }, { requiredKeys: [] })
+  .map((spec) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np' }, spec }) as KubeObject);
+const gateway = fc
+  .array(fc.record({ name: fc.constant('l'), port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'HTTP') }), { maxLength: 3 })
+  .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
+const machineConfig = fc
+  .record({ name: fc.constantFrom('rendered-worker-0123', 'renderedworker', '99-worker-sctp'), ownedByPool: fc.boolean(), version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '9.9.9') })
+  .map(({ name, ownedByPool, version }) => ({
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: {
+      name,
+      ...(ownedByPool ? { ownerReferences: [{ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true }] } : {}),
+    },
+    spec: { config: { ignition: { version } } },
+  }) as KubeObject);
+
+const anyObject = fc.oneof(workload, service, networkPolicy, gateway, machineConfig).filter((o) => KIND_INFO.has(o.kind!));
+
+t.test('property: an object the match conditions filter out is one no rule acts on, and CEL never errors', async (t) => {
+  let filtered = 0;
+  let sent = 0;
+  fc.assert(
+    fc.property(anyObject, namespace, (object, ns) => {
+      const scopedNs = KIND_INFO.get(object.kind!)!.namespaced ? ns : '';
+      const phases = sentToPhases(object, scopedNs);
+      if (phases.length === 0) {
+        filtered++;
+        return !engineActs(object, scopedNs);
+      }
+      sent++;
+      return true;
+    }),
+    { numRuns: 600 },
+  );
+  t.ok(filtered > 50 && sent > 50, `both sides exercised (filtered ${filtered}, sent ${sent})`);
+});
+
+t.test('the documentation manifests that carry SCTP are all sent; the others are filtered out', async (t) => {
+  const files = readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml'));
+  for (const file of files) {
+    for (const object of exampleObjects(file)) {
+      if (!KIND_INFO.has(object.kind ?? '')) continue;
+      const carries = /\bSCTP\b/.test(JSON.stringify(object));
+      const ns = KIND_INFO.get(object.kind!)!.namespaced ? (object.metadata?.namespace ?? 'default') : '';
+      const phases = sentToPhases(object, ns);
+      if (carries || object.kind === 'MachineConfig') t.ok(phases.length > 0, `${file}: ${object.kind} ${object.metadata?.name} is sent`);
+      else t.same(phases, [], `${file}: ${object.kind} ${object.metadata?.name} without SCTP is not`);
+    }
+  }
+});
+
+t.test('CEL on DELETE: object is null, conditions hold without error', async (t) => {
+  for (const phase of PHASES) {
+    const hook = hookOf(phase);
+    for (const kind of KIND_INFO.keys()) {
+      const info = KIND_INFO.get(kind)!;
+      const request = { kind: { group: info.group, version: info.version, kind }, namespace: 'default', operation: 'DELETE' };
+      t.doesNotThrow(() => conditionsPass(hook, { request, object: null, oldObject: { kind, metadata: { name: 'x' } } }), `${phase} ${kind}`);
+    }
+  }
+});

@@ -1,0 +1,209 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { connect } from 'node:tls';
+import { writeDevCerts } from '../../src/cli/certs.js';
+import { GracefulShutdown } from '../../src/server/shutdown.js';
+import { admissionReview, capturedLogger, exampleObject, startHttpsApp } from '../helpers/admission.js';
+import { CLI } from '../helpers/run-cli.js';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A request whose body arrives in two parts: `finish()` sends the rest. Until then the request is in flight on
+ * the server, as a review is while its rules run.
+ */
+function slowPost(port: number, ca: Buffer, path: string, body: string) {
+  let finish!: () => void;
+  const answer = new Promise<Answer>((resolve, reject) => {
+    const req = httpsRequest(
+      { host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+      },
+    );
+    req.on('error', reject);
+    const half = Math.floor(body.length / 2);
+    req.write(body.slice(0, half));
+    finish = () => req.end(body.slice(half));
+  });
+  return { answer, finish: () => finish() };
+}
+
+function get(port: number, ca: Buffer, path: string): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path, ca, servername: 'localhost', agent: false }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+t.test('unready first, still answering while draining, in-flight reviews finish, then exit 0', async (t) => {
+  const { logger, lines } = capturedLogger();
+  const exits: number[] = [];
+  const steps: string[] = [];
+  let shutdown!: GracefulShutdown;
+  const server = await startHttpsApp({ draining: () => shutdown.draining() });
+  shutdown = new GracefulShutdown({
+    server: server.app,
+    logger,
+    drainDelayMs: 300,
+    timeoutMs: 5000,
+    cleanup: [() => void steps.push('informers stopped'), async () => void steps.push('certificate watch closed')],
+    exit: (code) => void exits.push(code),
+  });
+  t.equal((await get(server.port, server.ca, '/readyz')).status, 200);
+  const review = admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'in-flight-1' });
+  const inFlight = slowPost(server.port, server.ca, '/validate', JSON.stringify(review));
+  await sleep(50);
+
+  const done = shutdown.run('SIGTERM');
+  t.equal(shutdown.run('SIGTERM'), done, 'a second signal joins the shutdown under way');
+  const ready = await get(server.port, server.ca, '/readyz');
+  t.equal(ready.status, 503, '/readyz is unready at once');
+  t.same(JSON.parse(ready.body), { status: 'not ready', reason: 'shutting down' });
+  const during = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-pod.yaml', 'Pod'))));
+  t.equal(during.statusCode, 200, 'reviews are still answered while endpoints converge');
+
+  await sleep(400); // past the drain delay: the server is closing, the in-flight review is still open
+  t.same(exits, [], 'not before the in-flight review is answered');
+  inFlight.finish();
+  const answer = await inFlight.answer;
+  t.equal(answer.status, 200);
+  t.equal(JSON.parse(answer.body).response.uid, 'in-flight-1');
+  t.equal(answer.headers.connection, 'close', 'kept-alive clients are told to reconnect elsewhere');
+  await done;
+  t.same(exits, [0]);
+  t.same(steps, ['informers stopped', 'certificate watch closed'], 'cleanup after the server closed, in order');
+  t.match(lines.map((l) => l.msg), ['shutting down: /readyz is now unready; still answering while endpoints converge', 'shutdown complete']);
+  await t.rejects(get(server.port, server.ca, '/healthz'), /ECONNREFUSED|ECONNRESET|socket hang up/, 'the port is closed');
+});
+
+t.test('past the deadline the process exits anyway, with an error line', async (t) => {
+  const { logger, lines } = capturedLogger();
+  const exits: number[] = [];
+  const shutdown = new GracefulShutdown({
+    server: { close: () => new Promise(() => {}) }, // a request that never ends
+    logger,
+    drainDelayMs: 0,
+    timeoutMs: 200,
+    exit: (code) => void exits.push(code),
+  });
+  void shutdown.run('SIGTERM');
+  await sleep(400);
+  t.same(exits, [1]);
+  t.match(lines.at(-1), { level: 50, msg: /shutdown took longer than 200 ms/ });
+});
+
+t.test('a failing cleanup step is logged and the rest still runs', async (t) => {
+  const { logger, lines } = capturedLogger();
+  const exits: number[] = [];
+  const steps: string[] = [];
+  const shutdown = new GracefulShutdown({
+    server: { close: async () => {} },
+    logger,
+    drainDelayMs: 0,
+    timeoutMs: 1000,
+    cleanup: [
+      () => {
+        throw new Error('watch already closed');
+      },
+      () => void steps.push('second'),
+    ],
+    exit: (code) => void exits.push(code),
+  });
+  await shutdown.run('SIGINT');
+  t.same(exits, [0]);
+  t.same(steps, ['second']);
+  t.match(lines, [{}, { level: 40, err: 'watch already closed', msg: 'shutdown step failed' }, { msg: 'shutdown complete' }]);
+});
+
+t.test('the built server: SIGTERM drains and exits 0; metrics and certificate reload are wired', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serve-'));
+  const first = writeDevCerts({ dir: join(dir, 'a') });
+  const second = writeDevCerts({ dir: join(dir, 'b') });
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  copyFileSync(first.cert, cert);
+  copyFileSync(first.key, key);
+  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', cert, '--tls-key', key, '--shutdown-delay', '0.3', '--shutdown-timeout', '10'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env,
+  });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const lines: Array<Record<string, any>> = [];
+  const waiters: Array<() => void> = [];
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    lines.push(JSON.parse(line) as Record<string, any>);
+    waiters.splice(0).forEach((w) => w());
+  });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const logLine = async (msg: string | RegExp, ms = 60_000) => {
+    const until = Date.now() + ms;
+    for (;;) {
+      const found = lines.find((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))));
+      if (found) return found;
+      if (Date.now() > until) throw new Error(`no log line ${String(msg)}; stderr: ${stderr}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+
+  const port = (await logLine('sctp-guard listening')).port as number;
+  t.ok(port > 0, 'the port the OS chose is logged');
+  const ca = readFileSync(first.caCert);
+
+  const metrics = await get(port, ca, '/metrics');
+  t.equal(metrics.status, 200);
+  t.match(metrics.body, /sctp_guard_serving_certificate_expiry_timestamp_seconds \d+/);
+  t.match(metrics.body, /process_resident_memory_bytes/);
+
+  copyFileSync(second.key, key);
+  copyFileSync(second.cert, cert);
+  const reloaded = await logLine('serving certificate reloaded: new connections use it', 10_000);
+  const served = await new Promise<string>((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      resolve(s.getPeerCertificate().serialNumber);
+      s.end();
+    });
+    s.on('error', reject);
+  });
+  t.equal(served, reloaded.serial, 'a new connection gets the reloaded certificate');
+
+  const review = admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'last-review' });
+  const newCa = readFileSync(second.caCert);
+  const inFlight = slowPost(port, newCa, '/validate', JSON.stringify(review));
+  await sleep(100);
+  child.kill('SIGTERM');
+  await logLine(/^shutting down/, 10_000);
+  t.equal((await get(port, newCa, '/readyz')).status, 503, 'unready while draining');
+  inFlight.finish();
+  const answer = await inFlight.answer;
+  t.equal(answer.status, 200, 'the review in flight is answered');
+  t.equal(JSON.parse(answer.body).response.allowed, false);
+  t.equal(await exited, 0, stderr);
+  const auditAt = lines.findIndex((l) => l.uid === 'last-review');
+  const completeAt = lines.findIndex((l) => l.msg === 'shutdown complete');
+  t.ok(auditAt >= 0 && auditAt < completeAt, 'its audit line is written before the process exits');
+});
