@@ -81,7 +81,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     if (made) logger.info({ files: made }, 'no serving certificate found: wrote self-signed development certificates');
   }
   const clientCa = opts.clientCa ? readFileSync(opts.clientCa) : undefined;
-  const metrics: ServerMetrics = new ServerMetrics({ informers: () => cluster.status(), certificate: () => certs.certificate, processMetrics: true });
+  const metrics: ServerMetrics = new ServerMetrics({ informers: () => cluster.status(), snapshot: () => cluster.snapshot(), certificate: () => certs.certificate, processMetrics: true });
   const certs: CertificateReloader = new CertificateReloader({
     certFile: opts.tlsCert,
     keyFile: opts.tlsKey,

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { InformerStatus } from '../cluster/source.js';
 import { WEBHOOK_PATHS } from '../admission/webhook-config.js';
 import type { AuditRecord } from '../engine/audit-record.js';
@@ -7,6 +8,8 @@ import type { ServingCertificate } from './cert-reload.js';
 /** What /metrics reads at scrape time; each source is optional (offline mode has no informers). */
 export interface MetricsSources {
   informers?: () => InformerStatus[];
+  /** The snapshot decisions read: its age and staleness (live state only). */
+  snapshot?: () => ClusterSnapshot;
   certificate?: () => ServingCertificate;
   /** Process metrics (CPU, RSS, event-loop lag, GC): on in the server, off where a test builds many registries. */
   processMetrics?: boolean;
@@ -79,6 +82,25 @@ export class ServerMetrics implements MetricsEndpoint {
       });
     }
     if (sources.informers) this.informerGauges(sources.informers, now);
+    if (sources.snapshot) {
+      const snapshot = sources.snapshot;
+      new Gauge({
+        name: 'sctp_guard_cluster_state_age_seconds',
+        help: 'Seconds since the cluster state the decisions read was last known current (0 while informers are healthy).',
+        registers,
+        collect() {
+          this.set(snapshot().ageSeconds);
+        },
+      });
+      new Gauge({
+        name: 'sctp_guard_cluster_state_stale',
+        help: '1 when decisions treat node state as unknown (not synced, or older than stalenessLimitSeconds).',
+        registers,
+        collect() {
+          this.set(Number(snapshot().stale));
+        },
+      });
+    }
     if (sources.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
