@@ -1,0 +1,117 @@
+import jsonpatch from 'fast-json-patch';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { Engine, EngineRequest, Phase } from './engine.js';
+import type { Decision, GroupVersionKind, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
+import { describeObject } from './verdict.js';
+
+/**
+ * Cluster-scoped kinds among those sctp-guard meets (k8s.io/api, openshift/api machineconfiguration/v1 and
+ * config/v1, the Gateway APIs, AKO). Everything else is namespaced, which is what a CRD usually is.
+ */
+const CLUSTER_SCOPED_KINDS = new Set([
+  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass',
+  'PriorityClass', 'RuntimeClass', 'IngressClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'APIService',
+  'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
+  'MachineConfig', 'MachineConfigPool', 'KubeletConfig', 'ContainerRuntimeConfig', 'ClusterVersion', 'ClusterOperator',
+  'GatewayClass', 'AviInfraSetting', 'ClusterIssuer', 'ClusterPolicyReport', 'SecurityContextConstraints',
+]);
+
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED_KINDS.has(kind);
+}
+
+/**
+ * The namespace `kubectl apply` would send an object to: its own, else (for a namespaced kind) the context's
+ * namespace, which is `default` in a fresh kubeconfig. Cluster-scoped objects have none ('').
+ */
+export function namespaceOf(object: KubeObject): string {
+  if (isClusterScoped(object.kind ?? '')) return '';
+  const ns = object.metadata?.namespace;
+  return typeof ns === 'string' && ns !== '' ? ns : 'default';
+}
+
+/** `apps/v1` → group apps, version v1; `v1` → the core group ''. */
+export function gvkOf(object: KubeObject): GroupVersionKind {
+  const apiVersion = object.apiVersion ?? '';
+  const slash = apiVersion.lastIndexOf('/');
+  return { group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), kind: object.kind ?? '' };
+}
+
+/** One rule outcome worth reporting: anything but `allow`. */
+export interface ReviewFinding {
+  rule: string;
+  phase: Phase;
+  decision: Exclude<RuleDecision, 'allow'>;
+  /** The full explanation: rule, object, what is wrong, how to fix it. */
+  message: string;
+}
+
+export interface ObjectReview {
+  /** The request the validating phase saw (its object is the mutated one). */
+  request: EngineRequest;
+  /** The object as the API server would store it: after the mutating phase's patch. */
+  object: KubeObject;
+  /** The JSON Patch of the mutating phase (empty when nothing changed or the object was denied). */
+  patch: JsonPatchOp[];
+  /** Rules whose patch is in `patch`. */
+  patchedBy: string[];
+  allowed: boolean;
+  findings: ReviewFinding[];
+  /** The one-line warnings kubectl would print. */
+  warnings: string[];
+  /** Why no rule ran at all, when none did. */
+  skipped?: string;
+}
+
+/**
+ * One object through both admission phases, in the API server's order: the mutating phase, its JSON Patch applied,
+ * then the validating phase on the patched object. A denial in the mutating phase ends the review, as it ends the
+ * request. `check` and `audit` share this, so an object fares the same in CI, in a cluster scan and at admission.
+ * The operation is CREATE: both ask "would this be admitted if it were applied today?".
+ */
+export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject): ObjectReview {
+  const request: EngineRequest = { object, oldObject: null, operation: 'CREATE', gvk: gvkOf(object), namespace: namespaceOf(object), dryRun: false };
+  const mutate = engine.evaluate(request, snapshot, 'mutate');
+  const findings = findingsOf(mutate, 'mutate');
+  const patchedBy = mutate.results.filter((r) => r.patched).map((r) => r.rule);
+  if (!mutate.allowed) return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
+
+  let patchedObject = object;
+  if (mutate.patch.length > 0) {
+    try {
+      patchedObject = jsonpatch.applyPatch(object, structuredClone(mutate.patch), true, false).newDocument;
+    } catch (err) {
+      // The API server refuses a request whose webhook patch does not apply; so does the review.
+      const who = describeObject(object, request.gvk.kind, request.namespace);
+      const rules = patchedBy.join(', ');
+      findings.push({
+        rule: rules,
+        phase: 'mutate',
+        decision: 'error',
+        message: `[${rules}] ${who}: the mutation does not apply to the object (${(err as Error).message.split('\n')[0]}). Report this with the object to the sctp-guard maintainers.`,
+      });
+      return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
+    }
+  }
+
+  const validateRequest = { ...request, object: patchedObject };
+  const validate = engine.evaluate(validateRequest, snapshot, 'validate');
+  findings.push(...findingsOf(validate, 'validate'));
+  const review: ObjectReview = {
+    request: validateRequest,
+    object: patchedObject,
+    patch: mutate.patch,
+    patchedBy,
+    allowed: validate.allowed,
+    findings,
+    warnings: [...new Set([...mutate.warnings, ...validate.warnings])],
+  };
+  if (mutate.skipped !== undefined && validate.skipped !== undefined) review.skipped = validate.skipped;
+  return review;
+}
+
+function findingsOf(decision: Decision, phase: Phase): ReviewFinding[] {
+  return decision.results.flatMap((r) =>
+    r.decision === 'allow' ? [] : r.messages.map((message) => ({ rule: r.rule, phase, decision: r.decision as ReviewFinding['decision'], message })),
+  );
+}

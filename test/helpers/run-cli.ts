@@ -1,0 +1,39 @@
+/** Runs the built CLI (`dist/src/cli/main.js`, from `npx tsc -p .`) as a user would, without blocking the event loop. */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Async on purpose: tests that serve a fake API server in this process must keep their event loop running while
+ * the CLI talks to it. Runs from the repository root so that relative paths read as a user types them.
+ */
+export async function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p .`);
+  // tap wraps child_process to put its process-tracking loader in NODE_OPTIONS, which makes every start 2-3x
+  // slower; `env -u` drops it so that the binary runs as it does for a user.
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KUBECONFIG: '', ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: options.timeoutMs ?? 90_000,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdin.end(options.stdin ?? '');
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c) => resolve(c));
+  });
+  return { code, stdout, stderr };
+}
