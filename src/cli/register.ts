@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import { AdmissionregistrationV1Api, ApiException } from '@kubernetes/client-node';
+import type { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { InvalidArgumentError, type Command } from 'commander';
 import { stringify } from 'yaml';
 import {
@@ -107,8 +107,13 @@ export function toYaml(configs: WebhookConfigurations): string {
 }
 
 /** Turns a client error into one line: the HTTP status and the API server's own reason. */
+/** client-node's ApiException, recognised by shape: the module is loaded only when a command talks to a cluster. */
+function isApiException(err: unknown): err is { code: number; body: unknown } {
+  return typeof (err as { code?: unknown } | null)?.code === 'number';
+}
+
 function apiError(action: string, err: unknown): Error {
-  if (err instanceof ApiException) {
+  if (isApiException(err)) {
     const body = parseStatus(err.body);
     const detail = body?.message ? `${body.reason ?? 'refused'}: ${body.message}` : 'refused';
     return new Error(`${action}: the API server answered ${err.code} ${detail}`);
@@ -129,7 +134,7 @@ function parseStatus(body: unknown): { reason?: string; message?: string } | und
 }
 
 function status(err: unknown): number | undefined {
-  return err instanceof ApiException ? err.code : undefined;
+  return isApiException(err) ? err.code : undefined;
 }
 
 type Api = AdmissionregistrationV1Api;
@@ -199,7 +204,7 @@ export async function register(opts: RegisterOptions, print: Print, rules: reado
     print(toYaml(configs).trimEnd());
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient(AdmissionregistrationV1Api);
+  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
     const object = configs[key];
     if (object) {
@@ -216,7 +221,7 @@ export async function unregister(opts: UnregisterOptions, print: Print): Promise
     for (const kind of Object.values(KINDS)) print(`${kind}/${WEBHOOK_CONFIG_NAME} would be deleted (dry run)`);
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient(AdmissionregistrationV1Api);
+  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
     const deleted = await remove(api, key, WEBHOOK_CONFIG_NAME);
     print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} ${deleted ? 'deleted' : 'not found'}`);
