@@ -1,22 +1,13 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { isRecord } from '../rules/objects.js';
-import { parseYamlDocuments, YamlSyntaxError } from '../policy/yaml.js';
+import { FileLineError, parseYamlDocuments, YamlSyntaxError } from '../policy/yaml.js';
 import { isWatchedKind, reduce } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { ClusterState } from './state.js';
 
 /** A cluster-state file that cannot be read: `file:line: reason`, for exit code 2. */
-export class ClusterStateError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly reason: string,
-  ) {
-    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
-    this.name = 'ClusterStateError';
-  }
-}
+export class ClusterStateError extends FileLineError {}
 
 const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 

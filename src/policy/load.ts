@@ -3,19 +3,10 @@ import { RULE_IDS } from '../rules/index.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from './presets.js';
 import { validatePolicyFile } from './schema.js';
 import type { Policy, PresetName } from './types.js';
-import { parseYamlDocuments, YamlSyntaxError } from './yaml.js';
+import { FileLineError, parseYamlDocuments, YamlSyntaxError } from './yaml.js';
 
 /** A policy file that cannot be used, with the file and line of the problem. */
-export class PolicyError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly reason: string,
-  ) {
-    super(`${file}:${line}: ${reason}`);
-    this.name = 'PolicyError';
-  }
-}
+export class PolicyError extends FileLineError {}
 
 export interface LoadPolicyOptions {
   webhookNamespace?: string;

@@ -9,16 +9,19 @@ export interface ParsedDocument {
   lineOf(pointer: string): number;
 }
 
-export class YamlSyntaxError extends Error {
+/** A problem in an input file, as `file:line: reason` (line 0: the file as a whole), for exit code 2. */
+export class FileLineError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`${file}:${line}: ${reason}`);
-    this.name = 'YamlSyntaxError';
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`);
+    this.name = new.target.name;
   }
 }
+
+export class YamlSyntaxError extends FileLineError {}
 
 /** Every document of a multi-document stream; empty documents (`---` alone) are left out. */
 export function parseYamlDocuments(text: string, file: string): ParsedDocument[] {

@@ -7,7 +7,7 @@ import { ALL_RULES } from '../../src/rules/index.js';
 import { buildApp } from '../../src/server/app.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { admissionReview, capturedLogger } from '../helpers/admission.js';
-import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
+import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
 import { node, scenario, sctpPod } from '../fixtures/cluster/builders.js';
 
 /**
@@ -26,10 +26,7 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
   await api.start();
   t.teardown(() => api.stop());
   const objects = scenario();
-  for (const n of objects.nodes) api.upsert(CORE_TYPES.nodes, n);
-  for (const m of objects.machineConfigs) api.upsert(OPENSHIFT_TYPES.machineconfigs, m);
-  for (const p of objects.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p);
-  for (const c of objects.clusterVersions) api.upsert(OPENSHIFT_TYPES.clusterversions, c);
+  api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools, ...objects.clusterVersions] as never);
   const { logger, lines } = capturedLogger('debug');
   const kc = new KubeConfig();
   kc.loadFromFile(api.writeKubeconfig());
@@ -88,9 +85,7 @@ t.test('slow responses: the sync waits, /readyz says why, nothing is lost', asyn
   await api.start();
   t.teardown(() => api.stop());
   const objects = scenario();
-  for (const n of objects.nodes) api.upsert(CORE_TYPES.nodes, n);
-  for (const m of objects.machineConfigs) api.upsert(OPENSHIFT_TYPES.machineconfigs, m);
-  for (const p of objects.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p);
+  api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools] as never);
   api.delayMs = 400;
   const { logger } = capturedLogger();
   const kc = new KubeConfig();

@@ -185,6 +185,14 @@ export class FakeApiServer {
     return stored;
   }
 
+  /** Stores each object under the served type of its kind; kinds this server does not serve are left out. */
+  upsertAll(objects: Array<{ kind?: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown }>): void {
+    for (const o of objects) {
+      const store = [...this.stores.values()].find((s) => s.type.kind === o.kind);
+      if (store) this.upsert(store.type, o);
+    }
+  }
+
   remove(t: ResourceType, name: string, namespace?: string): boolean {
     const s = this.store(t);
     const key = `${namespace ?? ''}/${name}`;

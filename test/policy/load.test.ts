@@ -47,5 +47,5 @@ t.test('errors name the file and the line of the offending field', async (t) => 
 });
 
 t.test('a missing file is a PolicyError', async (t) => {
-  t.throws(() => loadPolicy('/nonexistent/policy.yaml'), { name: 'PolicyError', message: /nonexistent\/policy.yaml:0: cannot read the policy file/ });
+  t.throws(() => loadPolicy('/nonexistent/policy.yaml'), { name: 'PolicyError', line: 0, message: /^\/nonexistent\/policy.yaml: cannot read the policy file/ });
 });
