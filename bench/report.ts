@@ -1,0 +1,303 @@
+import type { ClusterStateSummary } from './cluster-state.js';
+import type { LoadResult } from './load.js';
+import { MIX_NAMES, type MixName } from './mix.js';
+import type { ProfileSummary } from './profile.js';
+
+/** Shape of bench/results.json. */
+
+export interface PhaseResult extends LoadResult {
+  mix: MixName;
+  protocol: 'http/1.1' | 'h2';
+  /** Largest RSS sampled while the phase ran. */
+  rssMB?: number;
+  /** Server CPU over the phase, in % of one core (100 = one core busy: the server, not the client, is the limit). */
+  cpuPercent?: number;
+  cpuUsPerRequest?: number;
+}
+
+export interface AnswerSample {
+  entry: string;
+  status: number;
+  allowed?: boolean;
+  patched?: boolean;
+  warnings?: number;
+  message?: string;
+}
+
+export interface ServerResult {
+  id: string;
+  kind: 'baseline' | 'sctp-guard';
+  nodes?: number;
+  clusterState?: Omit<ClusterStateSummary, 'dir'>;
+  startupMs: number;
+  readyReason: string;
+  rssIdleMB?: number;
+  rssLoadMB?: number;
+  /** Peak RSS, start-up included: VmHWM at the end, or a higher sample taken under load. */
+  peakRssMB?: number;
+  phases: PhaseResult[];
+  answers?: Record<MixName, AnswerSample[]>;
+}
+
+export interface Http2Result {
+  offered: boolean;
+  /** What sctp-guard's ALPN picked when offered h2 and http/1.1. */
+  protocol: string;
+  note: string;
+  baseline?: PhaseResult;
+  sctpGuard?: PhaseResult;
+}
+
+export interface Machine {
+  cpuModel: string;
+  cpus: number;
+  memoryGiB: number;
+  os: string;
+  node: string;
+  /** 1-minute load average at the start and at the end of the run: other work on the machine skews numbers. */
+  loadAverage: { start: number; end: number };
+}
+
+export interface Settings {
+  seconds: number;
+  warmupSeconds: number;
+  connections: number;
+  sizes: number[];
+  renderedConfigs: number;
+  renderedConfigKiB: number;
+  seed: number;
+  logLevel: string;
+  /** Measure HTTP/2 too when sctp-guard offers it. */
+  http2: boolean;
+  cpuProf: boolean;
+}
+
+export interface Comparison {
+  mix: MixName;
+  throughput: number;
+  p50: number;
+  p99: number;
+  p99_9: number;
+}
+
+export interface Goal {
+  id: 'throughput' | 'p99' | 'mutation-p99' | 'scaling-p99' | 'rss';
+  goal: string;
+  measured: string;
+  /** null: not measurable in this run (e.g. one cluster size only). */
+  pass: boolean | null;
+  note?: string;
+}
+
+export interface BenchResults {
+  schemaVersion: 1;
+  startedAt: string;
+  finishedAt: string;
+  machine: Machine;
+  settings: Settings;
+  mixes: Record<MixName, { entries: string[]; requests: number; bodyBytes: { min: number; max: number } }>;
+  servers: ServerResult[];
+  http2: Http2Result;
+  /** sctp-guard at the smallest cluster size divided by the baseline. */
+  comparisons: Comparison[];
+  /** p99 at the largest cluster size divided by p99 at the smallest. */
+  scaling: Array<{ mix: MixName; p99Ratio: number }>;
+  goals: Goal[];
+  profiles?: ProfileSummary[];
+}
+
+export const GOALS = { throughput: 0.85, p99: 1.5, mutationP99Ms: 5, scalingP99: 1.2, rssMB: 200 } as const;
+
+export function phase(server: ServerResult | undefined, mix: MixName): PhaseResult | undefined {
+  return server?.phases.find((p) => p.mix === mix && p.protocol === 'http/1.1');
+}
+
+export function sctpGuardServers(servers: readonly ServerResult[]): ServerResult[] {
+  return servers.filter((s) => s.kind === 'sctp-guard').sort((a, b) => (a.nodes ?? 0) - (b.nodes ?? 0));
+}
+
+function ratio(a: number, b: number): number {
+  return b === 0 ? NaN : a / b;
+}
+
+export function compare(baseline: ServerResult, guard: ServerResult): Comparison[] {
+  return MIX_NAMES.flatMap((mix) => {
+    const b = phase(baseline, mix);
+    const g = phase(guard, mix);
+    if (!b || !g) return [];
+    return [{ mix, throughput: ratio(g.rps, b.rps), p50: ratio(g.latencyMs.p50, b.latencyMs.p50), p99: ratio(g.latencyMs.p99, b.latencyMs.p99), p99_9: ratio(g.latencyMs.p99_9, b.latencyMs.p99_9) }];
+  });
+}
+
+export function scaling(servers: readonly ServerResult[]): Array<{ mix: MixName; p99Ratio: number }> {
+  const guards = sctpGuardServers(servers);
+  if (guards.length < 2) return [];
+  const small = guards[0]!;
+  const large = guards[guards.length - 1]!;
+  return MIX_NAMES.flatMap((mix) => {
+    const s = phase(small, mix);
+    const l = phase(large, mix);
+    return s && l ? [{ mix, p99Ratio: ratio(l.latencyMs.p99, s.latencyMs.p99) }] : [];
+  });
+}
+
+/** A phase with transport errors or non-2xx answers measured something else than admission: its goal fails. */
+function faults(phases: Array<PhaseResult | undefined>): string | undefined {
+  const bad = phases.filter((p): p is PhaseResult => p !== undefined && p.errors + p.timeouts + p.non2xx > 0);
+  return bad.length === 0 ? undefined : bad.map((p) => `${p.mix}: ${p.errors} errors, ${p.timeouts} timeouts, ${p.non2xx} non-2xx`).join('; ');
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
+const nodesLabel = (n: number | undefined) => (n ?? 0).toLocaleString('en-US');
+
+export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
+  const baseline = servers.find((s) => s.kind === 'baseline');
+  const guards = sctpGuardServers(servers);
+  const small = guards[0];
+  const large = guards.length > 1 ? guards[guards.length - 1] : undefined;
+  const goals: Goal[] = [];
+  const check = (g: Omit<Goal, 'pass'>, pass: boolean | null, phases: Array<PhaseResult | undefined>) => {
+    const fault = faults(phases);
+    goals.push(fault ? { ...g, pass: false, note: [g.note, `faults: ${fault}`].filter(Boolean).join('; ') } : { ...g, pass });
+  };
+
+  const bs = phase(baseline, 'services');
+  const gs = phase(small, 'services');
+  if (bs && gs) {
+    const t = gs.rps / bs.rps;
+    check({ id: 'throughput', goal: `throughput ≥ ${GOALS.throughput} × baseline (Service mix)`, measured: `${fmt(t)} (${Math.round(gs.rps)} vs ${Math.round(bs.rps)} req/s)` }, t >= GOALS.throughput, [bs, gs]);
+    const p = gs.latencyMs.p99 / bs.latencyMs.p99;
+    check({ id: 'p99', goal: `p99 ≤ ${GOALS.p99} × baseline p99 (Service mix)`, measured: `${fmt(p)} (${fmt(gs.latencyMs.p99)} vs ${fmt(bs.latencyMs.p99)} ms)` }, p <= GOALS.p99, [bs, gs]);
+  }
+
+  const mc = guards.map((s) => ({ s, p: phase(s, 'machineconfigs') })).filter((x): x is { s: ServerResult; p: PhaseResult } => x.p !== undefined);
+  if (mc.length > 0) {
+    const worst = mc.reduce((a, b) => (b.p.latencyMs.p99 > a.p.latencyMs.p99 ? b : a));
+    check(
+      { id: 'mutation-p99', goal: `MachineConfig mutation p99 < ${GOALS.mutationP99Ms} ms (every cluster size)`, measured: `${fmt(worst.p.latencyMs.p99)} ms (worst: ${nodesLabel(worst.s.nodes)} nodes)` },
+      worst.p.latencyMs.p99 < GOALS.mutationP99Ms,
+      mc.map((x) => x.p),
+    );
+  }
+
+  if (small && large) {
+    const ratios = scaling(servers);
+    const worst = ratios.reduce((a, b) => (b.p99Ratio > a.p99Ratio ? b : a));
+    check(
+      { id: 'scaling-p99', goal: `p99 at ${nodesLabel(large.nodes)} nodes ≤ ${GOALS.scalingP99} × p99 at ${nodesLabel(small.nodes)} (every mix)`, measured: `${fmt(worst.p99Ratio)} (worst: ${worst.mix})` },
+      worst.p99Ratio <= GOALS.scalingP99,
+      MIX_NAMES.flatMap((m) => [phase(small, m), phase(large, m)]),
+    );
+  } else {
+    goals.push({ id: 'scaling-p99', goal: `p99 at the largest cluster ≤ ${GOALS.scalingP99} × p99 at the smallest`, measured: 'n/a', pass: null, note: 'needs two cluster sizes' });
+  }
+
+  const biggest = large ?? small;
+  if (biggest) {
+    const rss = biggest.rssLoadMB;
+    goals.push(
+      rss === undefined
+        ? { id: 'rss', goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`, measured: 'n/a', pass: null, note: 'no /proc: RSS not measurable here' }
+        : { id: 'rss', goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`, measured: `${fmt(rss, 1)} MB (peak incl. start-up ${fmt(biggest.peakRssMB ?? NaN, 1)} MB)`, pass: rss < GOALS.rssMB },
+    );
+  }
+  return goals;
+}
+
+const passLabel = (pass: boolean | null) => (pass === null ? 'n/a' : pass ? 'PASS' : 'FAIL');
+const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+const mb = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(1));
+const serverLabel = (s: ServerResult) => (s.kind === 'baseline' ? 'baseline' : `sctp-guard, ${nodesLabel(s.nodes)} nodes`);
+
+function phaseRow(label: string, s: ServerResult, p: PhaseResult): string {
+  return `| ${label} | ${serverLabel(s)} | ${int(p.rps)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.latencyMs.p99_9)} | ${p.cpuPercent === undefined ? 'n/a' : Math.round(p.cpuPercent)} | ${int(p.cpuUsPerRequest)} | ${mb(p.rssMB)} |`;
+}
+
+export function machineLine(m: Machine): string {
+  return `${m.cpuModel}, ${m.cpus} CPUs, ${m.memoryGiB} GiB RAM, ${m.os}, Node ${m.node} (load average ${m.loadAverage.start.toFixed(1)} at the start, ${m.loadAverage.end.toFixed(1)} at the end)`;
+}
+
+/** The markdown report: what `npm run bench` prints and writes to bench/results.md. */
+export function toMarkdown(r: BenchResults): string {
+  const s = r.settings;
+  const lines: string[] = [];
+  const baseline = r.servers.find((x) => x.kind === 'baseline');
+  const guards = sctpGuardServers(r.servers);
+  const ref = guards[0];
+  lines.push(`Machine: ${machineLine(r.machine)}.`);
+  lines.push(
+    `Run ${r.startedAt}: HTTPS (TLS settings of src/server/tls.ts) on 127.0.0.1, HTTP/1.1 keep-alive, ${s.connections} connections, ` +
+      `${s.seconds} s per phase after ${s.warmupSeconds} s of warm-up; sctp-guard log level ${s.logLevel}; cluster states of ` +
+      `${s.sizes.map(nodesLabel).join(' / ')} nodes with ${s.renderedConfigs} rendered MachineConfigs of ~${s.renderedConfigKiB} KiB.`,
+  );
+  lines.push('');
+  lines.push(`**Against a bare Fastify HTTPS server** (same TLS, same JSON parsing, constant answer); sctp-guard with the ${nodesLabel(ref?.nodes)}-node state:`);
+  lines.push('');
+  lines.push('| mix | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU % | CPU µs/req | RSS MB |');
+  lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const mix of MIX_NAMES) {
+    for (const srv of [baseline, ref]) {
+      const p = phase(srv, mix);
+      if (srv && p) lines.push(phaseRow(mix, srv, p));
+    }
+    const c = r.comparisons.find((x) => x.mix === mix);
+    if (c) lines.push(`| ${mix} | **sctp-guard / baseline** | ${fmt(c.throughput)} | ${fmt(c.p50)} | ${fmt(c.p99)} | ${fmt(c.p99_9)} | | | |`);
+  }
+  lines.push('');
+  lines.push('**By cluster size** (sctp-guard):');
+  lines.push('');
+  lines.push('| nodes | state on disk | ready after | services p99 ms | workloads p99 ms | machineconfigs p99 ms | RSS idle MB | RSS under load MB | peak RSS MB |');
+  lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const g of guards) {
+    const p99 = (mix: MixName) => fmt(phase(g, mix)?.latencyMs.p99 ?? NaN);
+    const disk = g.clusterState ? `${(g.clusterState.bytes / 1024 / 1024).toFixed(1)} MB` : 'n/a';
+    lines.push(`| ${nodesLabel(g.nodes)} | ${disk} | ${(g.startupMs / 1000).toFixed(2)} s | ${p99('services')} | ${p99('workloads')} | ${p99('machineconfigs')} | ${mb(g.rssIdleMB)} | ${mb(g.rssLoadMB)} | ${mb(g.peakRssMB)} |`);
+  }
+  if (r.scaling.length > 0) {
+    lines.push('');
+    lines.push(`p99 ratio ${nodesLabel(guards[guards.length - 1]?.nodes)} / ${nodesLabel(ref?.nodes)} nodes: ${r.scaling.map((x) => `${x.mix} ${fmt(x.p99Ratio)}`).join(', ')}.`);
+  }
+  if (ref) lines.push(`/readyz of sctp-guard said: "${ref.readyReason}".`);
+  lines.push('');
+  if (r.http2.offered && r.http2.baseline && r.http2.sctpGuard) {
+    lines.push(`**HTTP/2** (${s.connections} streams on one connection, Service mix):`);
+    lines.push('');
+    lines.push('| server | req/s | p50 ms | p99 ms | p99.9 ms |');
+    lines.push('|---|---:|---:|---:|---:|');
+    for (const [name, p] of [['baseline', r.http2.baseline], ['sctp-guard', r.http2.sctpGuard]] as const) {
+      lines.push(`| ${name} | ${int(p.rps)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.latencyMs.p99_9)} |`);
+    }
+  } else {
+    lines.push(`**HTTP/2**: ${r.http2.note}`);
+  }
+  lines.push('');
+  lines.push('**Goals** (one run):');
+  lines.push('');
+  lines.push('| goal | measured | result |');
+  lines.push('|---|---|---|');
+  for (const g of r.goals) lines.push(`| ${g.goal} | ${g.measured}${g.note ? ` (${g.note})` : ''} | ${passLabel(g.pass)} |`);
+  if (r.profiles && r.profiles.length > 0) {
+    lines.push('');
+    lines.push('**CPU profiles** (`--cpu-prof`, self time of the busy samples taken after /readyz turned 200):');
+    for (const p of r.profiles) {
+      lines.push('');
+      lines.push(`- ${p.server ?? p.file} (${p.busyMs} ms busy): ${p.areas.map((a) => `${a.name} ${a.percent}%`).join(', ')}`);
+      lines.push(`  - top functions: ${p.functions.slice(0, 8).map((f) => `${f.name} ${f.percent}%`).join('; ')}`);
+    }
+  }
+  if (ref?.answers) {
+    lines.push('');
+    lines.push('**What sctp-guard answered** (one request per object of the mix):');
+    lines.push('');
+    lines.push('| mix | object | answer |');
+    lines.push('|---|---|---|');
+    for (const mix of MIX_NAMES) {
+      for (const a of ref.answers[mix]) {
+        const verdict = a.status !== 200 ? `HTTP ${a.status}` : a.allowed ? (a.patched ? 'allowed, patched' : 'allowed') : 'denied';
+        const extra = [a.warnings ? `${a.warnings} warning${a.warnings > 1 ? 's' : ''}` : '', a.message ? a.message.replace(/\|/g, '\\|') : ''].filter(Boolean).join('; ');
+        lines.push(`| ${mix} | ${a.entry} | ${verdict}${extra ? `: ${extra}` : ''} |`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
