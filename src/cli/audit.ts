@@ -122,7 +122,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
 
 /** The kubeconfig to use, or a clear error when there is none. */
 export async function requireKubeConfig(file: string | undefined): Promise<KubeConfig> {
-  const { liveKubeConfig } = await import('../cluster/source.js');
+  const { liveKubeConfig } = await import('../cluster/live-source.js');
   const kubeConfig = liveKubeConfig({ kubeconfig: file });
   if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
   return kubeConfig;
@@ -140,7 +140,7 @@ export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: strin
   }
   if (response.status >= 500) throw new Error(`the API server at ${server} is not serving (${response.status}): ${response.message}`);
   // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
-  const { takeLiveSnapshot } = await import('../cluster/source.js');
+  const { takeLiveSnapshot } = await import('../cluster/live-source.js');
   return takeLiveSnapshot({ kubeconfig: kubeconfigFile, logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
 }
 

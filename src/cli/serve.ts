@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, type Command } from 'commander';
+import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
 import { compileAllValidators } from '../ignition/validate.js';
 import { loadPolicy } from '../policy/load.js';
@@ -90,9 +91,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   });
   const engine = new Engine(ALL_RULES, policy);
   compileAllValidators();
-  // Loaded here, not at the top: client-node costs a second of start-up that `check` and `certs` need not pay.
-  const { createClusterSource } = await import('../cluster/source.js');
-  const cluster = createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
   const shutdown = new GracefulShutdown({
     server: { close: () => app.close() },

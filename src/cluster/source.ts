@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { ClusterStateSource } from '../server/app.js';
-import { Informer, type Backoff, type InformerStatus } from './informers.js';
+import type { Backoff, InformerStatus } from './informers.js';
 import { loadClusterState } from './offline.js';
-import type { KindName } from './records.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
-import { ClusterState, type SnapshotBody } from './state.js';
 
 export type { InformerStatus } from './informers.js';
 
@@ -35,23 +32,26 @@ export interface ClusterSource extends ClusterStateSource {
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** Picks where cluster state comes from: offline files, a live cluster, or nothing. */
-export function createClusterSource(options: ClusterSourceOptions): ClusterSource {
-  if (options.clusterState) return offlineSource(options.clusterState);
-  const kubeConfig = liveKubeConfig(options);
-  if (!kubeConfig) return noSource();
-  return new LiveClusterSource(kubeConfig, options);
+/** Where live credentials come from, in kubectl's order; undefined when there are none. */
+export type CredentialSource = { kubeconfig: string } | { inCluster: true };
+
+export function liveCredentials(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): CredentialSource | undefined {
+  const env = options.env ?? process.env;
+  if (options.kubeconfig) return { kubeconfig: options.kubeconfig };
+  if (env.KUBECONFIG) return { kubeconfig: env.KUBECONFIG.split(':')[0]! };
+  if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return { inCluster: true };
+  return undefined;
 }
 
-/** The credentials for live state, or undefined when there are none (offline use with no state). */
-export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): KubeConfig | undefined {
-  const env = options.env ?? process.env;
-  const kc = new KubeConfig();
-  if (options.kubeconfig) kc.loadFromFile(options.kubeconfig);
-  else if (env.KUBECONFIG) kc.loadFromFile(env.KUBECONFIG.split(':')[0]!);
-  else if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) kc.loadFromCluster();
-  else return undefined;
-  return kc;
+/**
+ * Picks where cluster state comes from: offline files, a live cluster, or nothing. The live side (and
+ * @kubernetes/client-node, ~80 MB and a second of start-up) is loaded only when there are credentials.
+ */
+export async function createClusterSource(options: ClusterSourceOptions): Promise<ClusterSource> {
+  if (options.clusterState) return offlineSource(options.clusterState);
+  if (!liveCredentials(options)) return noSource();
+  const { LiveClusterSource, liveKubeConfig } = await import('./live-source.js');
+  return new LiveClusterSource(liveKubeConfig(options)!, options);
 }
 
 function noSource(): ClusterSource {
@@ -75,110 +75,4 @@ function offlineSource(dir: string): ClusterSource {
     stop: async () => {},
     status: () => [],
   };
-}
-
-const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'];
-
-/**
- * Live state: one informer per watched resource feeds a ClusterState; a snapshot is rebuilt shortly after each
- * change that matters, so admission reads a ready-made value. Staleness is decided here, when a snapshot is taken.
- */
-export class LiveClusterSource implements ClusterSource {
-  private readonly state = new ClusterState();
-  private readonly informers: Informer[];
-  private body: SnapshotBody;
-  private rebuildTimer?: NodeJS.Timeout;
-  private readonly staleAfterSeconds: number;
-
-  constructor(
-    kubeConfig: KubeConfig,
-    private readonly options: ClusterSourceOptions,
-  ) {
-    this.staleAfterSeconds = options.stalenessLimitSeconds ?? 300;
-    this.informers = KINDS.map(
-      (kind) =>
-        new Informer({
-          kubeConfig,
-          kind,
-          state: this.state,
-          logger: options.logger,
-          backoff: options.backoff,
-          watchIdleTimeoutMs: options.watchIdleTimeoutMs,
-          onChange: () => this.scheduleRebuild(),
-          onStatus: () => this.rebuild(),
-        }),
-    );
-    this.body = this.state.build('live', false);
-  }
-
-  async start(): Promise<void> {
-    // Not awaited: the server listens (and answers /readyz 503) while the informers sync.
-    for (const informer of this.informers) void informer.start();
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.rebuildTimer);
-    for (const informer of this.informers) informer.stop();
-  }
-
-  /** Resolves when every informer has synced or been found unavailable; rejects after `timeoutMs`. */
-  async waitForSync(timeoutMs: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`cluster state not synced after ${timeoutMs} ms: ${this.readiness().reason}`)), timeoutMs);
-    });
-    try {
-      await Promise.race([Promise.all(this.informers.map((i) => i.settled)), timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    this.rebuild();
-  }
-
-  snapshot(): ClusterSnapshot {
-    const now = Date.now();
-    const age = Math.max(0, ...this.informers.map((i) => i.ageSeconds(now)));
-    const synced = this.informers.every((i) => i.status.synced || !i.status.available);
-    return { ...this.body, ageSeconds: Math.round(age), stale: !synced || age > this.staleAfterSeconds };
-  }
-
-  readiness(): { ready: boolean; reason: string } {
-    const waiting = this.informers
-      .filter((i) => i.status.available && !i.status.synced)
-      .map((i) => (i.status.lastError ? `${i.status.resource} (${i.status.lastError})` : i.status.resource));
-    if (waiting.length > 0) return { ready: false, reason: `waiting for the first sync of ${waiting.join(', ')}` };
-    const skipped = this.informers.filter((i) => !i.status.available).map((i) => i.status.resource);
-    return { ready: true, reason: skipped.length > 0 ? `synced (not served by this cluster: ${skipped.join(', ')})` : 'synced' };
-  }
-
-  status(): InformerStatus[] {
-    return this.informers.map((i) => ({ ...i.status }));
-  }
-
-  private scheduleRebuild(): void {
-    if (this.rebuildTimer) return;
-    this.rebuildTimer = setTimeout(() => this.rebuild(), this.options.rebuildDelayMs ?? 50);
-    this.rebuildTimer.unref();
-  }
-
-  private rebuild(): void {
-    clearTimeout(this.rebuildTimer);
-    this.rebuildTimer = undefined;
-    const mco = this.informers.some((i) => i.kind === 'MachineConfig' && i.status.available && i.status.synced);
-    this.body = this.state.build('live', mco);
-  }
-}
-
-/** Live state once, for `audit` and `check --kubeconfig`: start the informers, wait for the sync, take, stop. */
-export async function takeLiveSnapshot(options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
-  const kubeConfig = liveKubeConfig(options);
-  if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
-  const source = new LiveClusterSource(kubeConfig, options);
-  await source.start();
-  try {
-    await source.waitForSync(options.timeoutMs ?? 60_000);
-    return source.snapshot();
-  } finally {
-    await source.stop();
-  }
 }

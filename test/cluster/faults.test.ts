@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { KubeConfig } from '@kubernetes/client-node';
-import { LiveClusterSource } from '../../src/cluster/source.js';
+import { LiveClusterSource } from '../../src/cluster/live-source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';

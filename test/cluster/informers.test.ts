@@ -1,5 +1,5 @@
 import t from 'tap';
-import { LiveClusterSource, takeLiveSnapshot } from '../../src/cluster/source.js';
+import { LiveClusterSource, takeLiveSnapshot } from '../../src/cluster/live-source.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';

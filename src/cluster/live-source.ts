@@ -1,0 +1,123 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { Informer, type InformerStatus } from './informers.js';
+import type { KindName } from './records.js';
+import type { ClusterSnapshot } from './snapshot.js';
+import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source.js';
+import { ClusterState, type SnapshotBody } from './state.js';
+
+/** The credentials for live state, or undefined when there are none (offline use with no state). */
+export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): KubeConfig | undefined {
+  const credentials = liveCredentials(options);
+  if (!credentials) return undefined;
+  const kc = new KubeConfig();
+  if ('kubeconfig' in credentials) kc.loadFromFile(credentials.kubeconfig);
+  else kc.loadFromCluster();
+  return kc;
+}
+
+
+const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'];
+
+/**
+ * Live state: one informer per watched resource feeds a ClusterState; a snapshot is rebuilt shortly after each
+ * change that matters, so admission reads a ready-made value. Staleness is decided here, when a snapshot is taken.
+ */
+export class LiveClusterSource implements ClusterSource {
+  private readonly state = new ClusterState();
+  private readonly informers: Informer[];
+  private body: SnapshotBody;
+  private rebuildTimer?: NodeJS.Timeout;
+  private readonly staleAfterSeconds: number;
+
+  constructor(
+    kubeConfig: KubeConfig,
+    private readonly options: ClusterSourceOptions,
+  ) {
+    this.staleAfterSeconds = options.stalenessLimitSeconds ?? 300;
+    this.informers = KINDS.map(
+      (kind) =>
+        new Informer({
+          kubeConfig,
+          kind,
+          state: this.state,
+          logger: options.logger,
+          backoff: options.backoff,
+          watchIdleTimeoutMs: options.watchIdleTimeoutMs,
+          onChange: () => this.scheduleRebuild(),
+          onStatus: () => this.rebuild(),
+        }),
+    );
+    this.body = this.state.build('live', false);
+  }
+
+  async start(): Promise<void> {
+    // Not awaited: the server listens (and answers /readyz 503) while the informers sync.
+    for (const informer of this.informers) void informer.start();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.rebuildTimer);
+    for (const informer of this.informers) informer.stop();
+  }
+
+  /** Resolves when every informer has synced or been found unavailable; rejects after `timeoutMs`. */
+  async waitForSync(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`cluster state not synced after ${timeoutMs} ms: ${this.readiness().reason}`)), timeoutMs);
+    });
+    try {
+      await Promise.race([Promise.all(this.informers.map((i) => i.settled)), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    this.rebuild();
+  }
+
+  snapshot(): ClusterSnapshot {
+    const now = Date.now();
+    const age = Math.max(0, ...this.informers.map((i) => i.ageSeconds(now)));
+    const synced = this.informers.every((i) => i.status.synced || !i.status.available);
+    return { ...this.body, ageSeconds: Math.round(age), stale: !synced || age > this.staleAfterSeconds };
+  }
+
+  readiness(): { ready: boolean; reason: string } {
+    const waiting = this.informers
+      .filter((i) => i.status.available && !i.status.synced)
+      .map((i) => (i.status.lastError ? `${i.status.resource} (${i.status.lastError})` : i.status.resource));
+    if (waiting.length > 0) return { ready: false, reason: `waiting for the first sync of ${waiting.join(', ')}` };
+    const skipped = this.informers.filter((i) => !i.status.available).map((i) => i.status.resource);
+    return { ready: true, reason: skipped.length > 0 ? `synced (not served by this cluster: ${skipped.join(', ')})` : 'synced' };
+  }
+
+  status(): InformerStatus[] {
+    return this.informers.map((i) => ({ ...i.status }));
+  }
+
+  private scheduleRebuild(): void {
+    if (this.rebuildTimer) return;
+    this.rebuildTimer = setTimeout(() => this.rebuild(), this.options.rebuildDelayMs ?? 50);
+    this.rebuildTimer.unref();
+  }
+
+  private rebuild(): void {
+    clearTimeout(this.rebuildTimer);
+    this.rebuildTimer = undefined;
+    const mco = this.informers.some((i) => i.kind === 'MachineConfig' && i.status.available && i.status.synced);
+    this.body = this.state.build('live', mco);
+  }
+}
+
+/** Live state once, for `audit` and `check --kubeconfig`: start the informers, wait for the sync, take, stop. */
+export async function takeLiveSnapshot(options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
+  const kubeConfig = liveKubeConfig(options);
+  if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  const source = new LiveClusterSource(kubeConfig, options);
+  await source.start();
+  try {
+    await source.waitForSync(options.timeoutMs ?? 60_000);
+    return source.snapshot();
+  } finally {
+    await source.stop();
+  }
+}
