@@ -519,7 +519,7 @@ export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterS
   }
   const poolUids: Record<PoolName, string> = { master: g.uuid(), worker: g.uuid(), sctp: g.uuid() };
   for (const rc of [current.master, current.worker, current.sctp, rolloutTarget, ...old]) {
-    write(`machineconfig-${rc.name}.yaml`, yamlStream([renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes)]));
+    write(`machineconfig-${rc.name}.json`, JSON.stringify(renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes)));
   }
   const sctpConfig = {
     ignition: { version: IGNITION_VERSION },
@@ -549,7 +549,8 @@ export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterS
   let index = 0;
   const flush = () => {
     if (chunk.length === 0) return;
-    write(`nodes-${String(Math.floor((index - 1) / NODES_PER_FILE)).padStart(3, '0')}.yaml`, yamlStream(chunk));
+    // The bulk of a large state, dumped as `oc get nodes -o json` does: a List.
+    write(`nodes-${String(Math.floor((index - 1) / NODES_PER_FILE)).padStart(3, '0')}.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: chunk }));
     chunk = [];
   };
   for (const poolName of ['master', 'worker', 'sctp'] as const) {

@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import { candidateNames, effectiveStatus, type Candidate } from './placement.js';
+import { allCandidates, candidateNames, effectiveStatus, workloadCandidates, type Candidate } from './placement.js';
 import type { ClusterSnapshot, SctpState } from './snapshot.js';
 
 /** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
@@ -56,6 +56,33 @@ export function assess(candidates: readonly Candidate[], policy: Pick<Policy, 's
     groups.set(key, group);
   }
   return { total, counts, lacking: [...groups.values()].sort((a, b) => b.count - a.count), readyPools: [...readyPools].sort() };
+}
+
+export interface ClusterWideAssessment {
+  /** Every node. */
+  all: Assessment;
+  /** The nodes an ordinary (untolerating) pod can land on. */
+  workloads: Assessment;
+}
+
+// Keyed by the snapshot's classes, which stay the same object until the state is rebuilt (a live source hands
+// out a fresh snapshot object per request, with the same classes).
+const clusterWideCache = new WeakMap<object, Map<string, ClusterWideAssessment>>();
+
+/**
+ * What Services and NetworkPolicies are judged on does not depend on the object: computed once per snapshot
+ * build and node-label policy, so a decision costs the same at 10 and at 10,000 nodes.
+ */
+export function clusterWideAssessment(snapshot: ClusterSnapshot, policy: Pick<Policy, 'sctpNodeLabel'>): ClusterWideAssessment {
+  const byLabel = clusterWideCache.get(snapshot.classes) ?? new Map<string, ClusterWideAssessment>();
+  clusterWideCache.set(snapshot.classes, byLabel);
+  const key = JSON.stringify(policy.sctpNodeLabel);
+  let found = byLabel.get(key);
+  if (!found) {
+    found = { all: assess(allCandidates(snapshot), policy), workloads: assess(workloadCandidates(snapshot), policy) };
+    byLabel.set(key, found);
+  }
+  return found;
 }
 
 /** Why node state cannot be used at all, or undefined when it can. */

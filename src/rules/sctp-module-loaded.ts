@@ -1,6 +1,6 @@
-import { assess, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
+import { assess, clusterWideAssessment, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
 import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
-import { allCandidates, effectiveStatus, podCandidates, podPlacement, workloadCandidates } from '../cluster/placement.js';
+import { effectiveStatus, podCandidates, podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject, RuleInput, RuleMatch, RuleVerdict, Rule } from '../engine/types.js';
 import { advisory, describeObject, oneLine, pass, violation, WARNING_MAX } from '../engine/verdict.js';
@@ -174,12 +174,12 @@ export function evaluateSctpModuleLoaded({ object, oldObject, operation, namespa
   const who = describeObject(object, gvk.kind, namespace);
   let verdict: RuleVerdict;
   if (object.kind === 'Service') {
-    const everywhere = assess(allCandidates(snapshot), policy);
+    const { all: everywhere, workloads } = clusterWideAssessment(snapshot, policy);
     // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
-    const a = everywhere.counts.ready === 0 ? everywhere : assess(workloadCandidates(snapshot), policy);
+    const a = everywhere.counts.ready === 0 ? everywhere : workloads;
     verdict = judge({ who, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
   } else if (object.kind === 'NetworkPolicy') {
-    const a = assess(allCandidates(snapshot), policy);
+    const a = clusterWideAssessment(snapshot, policy).all;
     // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
     if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
     verdict = judge({ who, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
