@@ -124,7 +124,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
 export async function requireKubeConfig(file: string | undefined): Promise<KubeConfig> {
   const { liveKubeConfig } = await import('../cluster/live-source.js');
   const kubeConfig = liveKubeConfig({ kubeconfig: file });
-  if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
   return kubeConfig;
 }
 

@@ -111,7 +111,7 @@ export class LiveClusterSource implements ClusterSource {
 /** Live state once, for `audit` and `check --kubeconfig`: start the informers, wait for the sync, take, stop. */
 export async function takeLiveSnapshot(options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
   const kubeConfig = liveKubeConfig(options);
-  if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, or run in a cluster');
+  if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
   const source = new LiveClusterSource(kubeConfig, options);
   await source.start();
   try {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ClusterStateSource } from '../server/app.js';
 import type { Backoff, InformerStatus } from './informers.js';
@@ -32,13 +33,15 @@ export interface ClusterSource extends ClusterStateSource {
 
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
-/** Where live credentials come from, in kubectl's order; undefined when there are none. */
+/** Where live credentials come from, in kubectl's order (flag, $KUBECONFIG, ~/.kube/config, in-cluster). */
 export type CredentialSource = { kubeconfig: string } | { inCluster: true };
 
 export function liveCredentials(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): CredentialSource | undefined {
   const env = options.env ?? process.env;
   if (options.kubeconfig) return { kubeconfig: options.kubeconfig };
   if (env.KUBECONFIG) return { kubeconfig: env.KUBECONFIG.split(':')[0]! };
+  const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
+  if (home && existsSync(home)) return { kubeconfig: home };
   if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return { inCluster: true };
   return undefined;
 }

@@ -236,3 +236,12 @@ t.test('takeLiveSnapshot: start, sync, take, stop', async (t) => {
   api.outage = true;
   await t.rejects(takeLiveSnapshot({ kubeconfig: api.writeKubeconfig(), logger, timeoutMs: 300, backoff: FAST }), /not synced after 300 ms: waiting for the first sync of nodes/);
 });
+
+t.test('credentials in kubectl order: flag, $KUBECONFIG, ~/.kube/config, in-cluster', async (t) => {
+  const { liveCredentials } = await import('../../src/cluster/source.js');
+  const home = t.testdir({ '.kube': { config: 'apiVersion: v1\nkind: Config\n' } });
+  t.same(liveCredentials({ kubeconfig: '/a', env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/a' });
+  t.same(liveCredentials({ env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/b' });
+  t.same(liveCredentials({ env: { HOME: home } }), { kubeconfig: `${home}/.kube/config` });
+  t.equal(liveCredentials({ env: { HOME: '/nonexistent' } }), undefined, 'no credentials at all: offline');
+});
