@@ -15,7 +15,9 @@ import { parseYamlDocuments } from '../../src/policy/yaml.js';
 function readState(dir: string): Array<Record<string, any>> {
   return readdirSync(dir)
     .sort()
-    .flatMap((f) => parseYamlDocuments(readFileSync(join(dir, f), 'utf8'), f).map((d) => d.value as Record<string, any>));
+    .flatMap((f) => parseYamlDocuments(readFileSync(join(dir, f), 'utf8'), f).map((d) => d.value as Record<string, any>))
+    // Large parts of the state are `List`s, as `oc get -o json` dumps them.
+    .flatMap((o) => (o.kind === 'List' ? (o.items as Array<Record<string, any>>) : [o]));
 }
 
 t.test('the cluster state generator is deterministic and has the shape the loader expects', async (t) => {
