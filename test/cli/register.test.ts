@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ const MWC = CORE_TYPES.mutatingwebhookconfigurations;
 // One CA for every test: key generation is the slow part.
 const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-register-ca-')) });
 
-async function setup(t: Tap.Test) {
+async function setup(t: Test) {
   const fake = new FakeApiServer();
   await fake.start();
   t.teardown(() => fake.stop());

@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { LiveClusterSource, takeLiveSnapshot } from '../../src/cluster/live-source.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -23,7 +23,7 @@ function stateOf(s: ClusterSnapshot, name: string): string | undefined {
   return id === undefined ? undefined : s.classes[id]!.machineConfig.state;
 }
 
-async function cluster(t: Tap.Test, objects = scenario(), types?: ConstructorParameters<typeof FakeApiServer>[0]) {
+async function cluster(t: Test, objects = scenario(), types?: ConstructorParameters<typeof FakeApiServer>[0]) {
   const api = new FakeApiServer(types);
   await api.start();
   t.teardown(() => api.stop());

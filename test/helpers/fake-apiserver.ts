@@ -80,10 +80,6 @@ function apiVersionOf(t: ResourceType): string {
   return t.group ? `${t.group}/${t.version}` : t.version;
 }
 
-function basePath(t: ResourceType): string {
-  return t.group ? `/apis/${t.group}/${t.version}` : `/api/${t.version}`;
-}
-
 export interface FakeApiServerOptions {
   /** Resource types served; anything else is 404, as for a CRD that is not installed. */
   types?: ResourceType[];

@@ -99,7 +99,7 @@ t.test('an update of an object that already used SCTP is warned, not denied', as
   const updated = { ...old, metadata: { ...old.metadata, labels: { v: '2' } } };
   t.match(run(updated, { operation: 'UPDATE', oldObject: old as KubeObject }).findings, [{ severity: 'advisory' }]);
   t.match(run(updated, { operation: 'UPDATE', oldObject: sctpWorkload('Deployment', legacy, 'x') as KubeObject }).findings, [{ severity: 'advisory' }]);
-  const noSctpBefore = { ...old, spec: { ...old.spec, template: { spec: { containers: [{ name: 'c' }] } } } };
+  const noSctpBefore = { ...old, spec: { ...(old.spec as object), template: { spec: { containers: [{ name: 'c' }] } } } };
   t.match(run(updated, { operation: 'UPDATE', oldObject: noSctpBefore as KubeObject }).findings, [{ severity: 'violation' }], 'the update adds SCTP');
 });
 

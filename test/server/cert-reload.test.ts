@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:https';
@@ -36,7 +36,7 @@ async function eventually(what: string, check: () => Promise<boolean> | boolean,
 // RSA key generation is the slow part of these tests: two pairs, made once, serve every test.
 const [first, second] = Array.from({ length: 2 }, () => writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-pair-')) })) as [DevCertFiles, DevCertFiles];
 
-async function serve(t: Tap.Test, certFile: string, keyFile: string) {
+async function serve(t: Test, certFile: string, keyFile: string) {
   const { logger, lines } = capturedLogger();
   const reloader = new CertificateReloader({ certFile, keyFile, logger, debounceMs: 50, pollIntervalMs: 0 });
   const { app } = testApp({ tls: reloader.pair });
