@@ -36,6 +36,15 @@ async function eventually(what: string, check: () => Promise<boolean> | boolean,
 // RSA key generation is the slow part of these tests: two pairs, made once, serve every test.
 const [first, second] = Array.from({ length: 2 }, () => writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-pair-')) })) as [DevCertFiles, DevCertFiles];
 
+/** A serving pair in files of its own (a copy of the first pair) that a test may overwrite. */
+function servingFiles(): { cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serving-'));
+  const files = { cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
+  copyFileSync(first.cert, files.cert);
+  copyFileSync(first.key, files.key);
+  return files;
+}
+
 async function serve(t: Test, certFile: string, keyFile: string) {
   const { logger, lines } = capturedLogger();
   const reloader = new CertificateReloader({ certFile, keyFile, logger, debounceMs: 50, pollIntervalMs: 0 });
@@ -50,11 +59,7 @@ async function serve(t: Test, certFile: string, keyFile: string) {
 }
 
 t.test('new connections get the new pair when the files change; open connections keep working', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serving-'));
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  copyFileSync(first.cert, cert);
-  copyFileSync(first.key, key);
+  const { cert, key } = servingFiles();
   const { port, reloader, lines } = await serve(t, cert, key);
   t.equal(await servedSerial(port), serialOf(first.cert));
   t.equal(reloader.certificate.serial, serialOf(first.cert));
@@ -84,11 +89,7 @@ t.test('new connections get the new pair when the files change; open connections
 });
 
 t.test('a broken new pair is refused with a log line, and the pair in use stays', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serving-'));
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  copyFileSync(first.cert, cert);
-  copyFileSync(first.key, key);
+  const { cert, key } = servingFiles();
   const { port, reloader, lines } = await serve(t, cert, key);
   const refusals = () => lines.filter((l) => l.level === 50 && /refused the new serving certificate pair/.test(String(l.msg)));
 
