@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { isRecord } from '../rules/objects.js';
-import { FileLineError, parseYamlDocuments, YamlSyntaxError } from '../policy/yaml.js';
+import { FileLineError, parseYamlDocumentsAs } from '../policy/yaml.js';
 import { isWatchedKind, reduce } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { ClusterState } from './state.js';
@@ -33,14 +33,7 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
     } catch (err) {
       throw new ClusterStateError(file, 0, `cannot read: ${(err as Error).message}`);
     }
-    let docs;
-    try {
-      docs = parseYamlDocuments(text, file);
-    } catch (err) {
-      if (err instanceof YamlSyntaxError) throw new ClusterStateError(file, err.line, err.reason);
-      throw err;
-    }
-    for (const doc of docs) {
+    for (const doc of parseYamlDocumentsAs(text, file, ClusterStateError)) {
       const objects = isRecord(doc.value) && Array.isArray(doc.value.items) && String(doc.value.kind ?? '').endsWith('List')
         ? doc.value.items.map((item, i) => ({ item, pointer: `/items/${i}` }))
         : [{ item: doc.value, pointer: '' }];

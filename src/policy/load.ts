@@ -3,7 +3,7 @@ import { RULE_IDS } from '../rules/index.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from './presets.js';
 import { validatePolicyFile } from './schema.js';
 import type { Policy, PresetName } from './types.js';
-import { FileLineError, parseYamlDocuments, YamlSyntaxError } from './yaml.js';
+import { FileLineError, parseYamlDocumentsAs } from './yaml.js';
 
 /** A policy file that cannot be used, with the file and line of the problem. */
 export class PolicyError extends FileLineError {}
@@ -25,13 +25,7 @@ export function loadPolicy(file: string | undefined, options: LoadPolicyOptions 
 }
 
 export function parsePolicy(text: string, file: string, options: LoadPolicyOptions = {}): Policy {
-  let docs;
-  try {
-    docs = parseYamlDocuments(text, file);
-  } catch (err) {
-    if (err instanceof YamlSyntaxError) throw new PolicyError(file, err.line, err.reason);
-    throw err;
-  }
+  const docs = parseYamlDocumentsAs(text, file, PolicyError);
   if (docs.length > 1) throw new PolicyError(file, docs[1]!.line, 'a policy file holds one YAML document');
   const doc = docs[0];
   const raw = (doc?.value ?? {}) as Record<string, unknown>;

@@ -43,6 +43,16 @@ export function parseYamlDocuments(text: string, file: string): ParsedDocument[]
   return parseYamlStream(text, file);
 }
 
+/** parseYamlDocuments for one kind of input file: a syntax error comes out as that input's own error class. */
+export function parseYamlDocumentsAs(text: string, file: string, as: new (file: string, line: number, reason: string) => FileLineError): ParsedDocument[] {
+  try {
+    return parseYamlDocuments(text, file);
+  } catch (err) {
+    if (err instanceof YamlSyntaxError) throw new as(file, err.line, err.reason);
+    throw err;
+  }
+}
+
 function parseYamlStream(text: string, file: string): ParsedDocument[] {
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { version: '1.1', lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
