@@ -70,36 +70,24 @@ export class ServerMetrics implements MetricsEndpoint {
       labelNames: ['result'],
       registers,
     });
-    if (sources.certificate) {
-      const certificate = sources.certificate;
+    // Scalar gauges read at scrape time from in-memory state.
+    const scalar = (name: string, help: string, read: () => number) =>
       new Gauge({
-        name: 'sctp_guard_serving_certificate_expiry_timestamp_seconds',
-        help: 'notAfter of the serving certificate in use, in seconds since the epoch.',
+        name,
+        help,
         registers,
         collect() {
-          this.set(certificate().notAfter.getTime() / 1000);
+          this.set(read());
         },
       });
+    const { certificate, snapshot } = sources;
+    if (certificate) {
+      scalar('sctp_guard_serving_certificate_expiry_timestamp_seconds', 'notAfter of the serving certificate in use, in seconds since the epoch.', () => certificate().notAfter.getTime() / 1000);
     }
     if (sources.informers) this.informerGauges(sources.informers, now);
-    if (sources.snapshot) {
-      const snapshot = sources.snapshot;
-      new Gauge({
-        name: 'sctp_guard_cluster_state_age_seconds',
-        help: 'Seconds since the cluster state the decisions read was last known current (0 while informers are healthy).',
-        registers,
-        collect() {
-          this.set(snapshot().ageSeconds);
-        },
-      });
-      new Gauge({
-        name: 'sctp_guard_cluster_state_stale',
-        help: '1 when decisions treat node state as unknown (not synced, or older than stalenessLimitSeconds).',
-        registers,
-        collect() {
-          this.set(Number(snapshot().stale));
-        },
-      });
+    if (snapshot) {
+      scalar('sctp_guard_cluster_state_age_seconds', 'Seconds since the cluster state the decisions read was last known current (0 while informers are healthy).', () => snapshot().ageSeconds);
+      scalar('sctp_guard_cluster_state_stale', '1 when decisions treat node state as unknown (not synced, or older than stalenessLimitSeconds).', () => Number(snapshot().stale));
     }
     if (sources.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
