@@ -3,7 +3,7 @@ import { summarize, type Report } from './report.js';
 export const REPORT_API_VERSION = 'sctp-guard.io/v1alpha1';
 
 /**
- * The documented, stable JSON shape (README "Check manifests in CI"): `summary`, then every object checked with
+ * The documented, stable JSON shape (docs/cli.md, "Output formats"): `summary`, then every object checked with
  * its `result` (deny | warn | pass) and `findings`, then `errors` for input that could not be checked.
  * `mutated` (the object after the mutating rules) is there only with `--mutate`.
  */
