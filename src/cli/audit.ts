@@ -121,9 +121,9 @@ export async function audit(opts: AuditOptions): Promise<number> {
 }
 
 /** The kubeconfig to use, or a clear error when there is none. */
-export async function requireKubeConfig(file: string | undefined): Promise<KubeConfig> {
+export async function requireKubeConfig(file: string | undefined, context?: string): Promise<KubeConfig> {
   const { liveKubeConfig } = await import('../cluster/live-source.js');
-  const kubeConfig = liveKubeConfig({ kubeconfig: file });
+  const kubeConfig = liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
   if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
   return kubeConfig;
 }
@@ -132,7 +132,7 @@ export async function requireKubeConfig(file: string | undefined): Promise<KubeC
  * The cluster state once (informers started, synced, stopped), after one quick request that fails fast on an
  * unreachable or unhealthy server or rejected credentials instead of waiting out the informers' retries.
  */
-export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: string | undefined, policy: Policy): Promise<ClusterSnapshot> {
+export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: string | undefined, policy: Policy, context?: string): Promise<ClusterSnapshot> {
   const response = await kubeGet(kubeConfig, '/version');
   const server = kubeConfig.getCurrentCluster()!.server;
   if (response.status === 401 || response.status === 403) {
@@ -141,7 +141,7 @@ export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: strin
   if (response.status >= 500) throw new Error(`the API server at ${server} is not serving (${response.status}): ${response.message}`);
   // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
   const { takeLiveSnapshot } = await import('../cluster/live-source.js');
-  return takeLiveSnapshot({ kubeconfig: kubeconfigFile, logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  return takeLiveSnapshot({ kubeconfig: kubeconfigFile, ...(context ? { context } : {}), logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
 }
 
 interface KubeResponse {

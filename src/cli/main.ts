@@ -6,6 +6,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerCertsCommand } from './certs.js';
 import { registerCheckCommand } from './check.js';
 import { registerRegisterCommands } from './register.js';
+import { registerRemediateCommand } from './remediate.js';
 import { registerServeCommand } from './serve.js';
 
 /** Exit codes shared by every command: 0 fine, 1 something denied, 2 bad input, bad flags or bad policy. */
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerCheckCommand(program);
   registerAuditCommand(program);
   registerRegisterCommands(program);
+  registerRemediateCommand(program);
   return program;
 }
 

@@ -6,12 +6,16 @@ import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from '
 import { ClusterState, type SnapshotBody } from './state.js';
 
 /** The credentials for live state, or undefined when there are none (offline use with no state). */
-export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): KubeConfig | undefined {
+export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): KubeConfig | undefined {
   const credentials = liveCredentials(options);
   if (!credentials) return undefined;
   const kc = new KubeConfig();
   if ('kubeconfig' in credentials) kc.loadFromFile(credentials.kubeconfig);
   else kc.loadFromCluster();
+  if (options.context) {
+    if (!kc.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    kc.setCurrentContext(options.context);
+  }
   return kc;
 }
 

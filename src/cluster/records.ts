@@ -122,6 +122,8 @@ export function reducePool(raw: Record<string, unknown>): PoolRecord {
   const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
   const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
   const nodeSelector = reduceLabelSelector(spec.nodeSelector);
+  const machineConfigSelector = reduceLabelSelector(spec.machineConfigSelector);
+  const maxUnavailable = typeof spec.maxUnavailable === 'number' || typeof spec.maxUnavailable === 'string' ? spec.maxUnavailable : undefined;
   const currentConfig = name(status.configuration);
   const targetConfig = name(spec.configuration);
   const machineCount = num(status.machineCount);
@@ -136,6 +138,8 @@ export function reducePool(raw: Record<string, unknown>): PoolRecord {
     ...(machineCount !== undefined ? { machineCount } : {}),
     ...(updatedMachineCount !== undefined ? { updatedMachineCount } : {}),
     degraded: conditions.some((c) => c.type === 'Degraded' && c.status === 'True'),
+    ...(machineConfigSelector ? { machineConfigSelector } : {}),
+    ...(maxUnavailable !== undefined ? { maxUnavailable } : {}),
   };
 }
 

@@ -61,6 +61,12 @@ export interface PoolInfo {
   readonly machineCount?: number;
   readonly updatedMachineCount?: number;
   readonly degraded: boolean;
+  /** `spec.machineConfigSelector`: which MachineConfigs the MCO merges into the pool's rendered config. */
+  readonly machineConfigSelector?: LabelSelector;
+  /** `spec.maxUnavailable` as written (a count or a percentage); the MCO's default is 1. */
+  readonly maxUnavailable?: number | string;
+  /** The Ignition spec version of the pool's rendered config (current, else the one it rolls out). */
+  readonly ignitionVersion?: string;
 }
 
 export interface ClusterSnapshot {
@@ -83,6 +89,8 @@ export interface ClusterSnapshot {
   /** Per-node label key → value → node names (e.g. `kubernetes.io/hostname`). */
   readonly perNodeLabels: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
   readonly pools: readonly PoolInfo[];
+  /** Names of every MachineConfig (rendered ones included), so that a new one can be named without a collision. */
+  readonly machineConfigNames?: readonly string[];
 }
 
 export const EMPTY_SNAPSHOT: ClusterSnapshot = Object.freeze({

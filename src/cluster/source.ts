@@ -13,6 +13,8 @@ export interface ClusterSourceOptions {
   clusterState?: string;
   /** Live: a kubeconfig file; without one, $KUBECONFIG, then the in-cluster service account, else no state. */
   kubeconfig?: string;
+  /** The kubeconfig context to use instead of its current-context. */
+  context?: string;
   logger: Logger;
   /** A live snapshot whose informers have been down this long counts as stale (policy.stalenessLimitSeconds). */
   stalenessLimitSeconds?: number;

@@ -97,7 +97,11 @@ export class ClusterState {
       classes: out,
       nodeClass,
       perNodeLabels,
-      pools: pools.map(({ metadata: _m, ...info }): PoolInfo => info),
+      pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
+        const version = this.machineConfigs.get(info.currentConfig ?? '')?.ignitionVersion ?? this.machineConfigs.get(info.targetConfig ?? '')?.ignitionVersion;
+        return version ? { ...info, ignitionVersion: version } : info;
+      }),
+      machineConfigNames: [...this.machineConfigs.keys()].sort(),
     });
   }
 
