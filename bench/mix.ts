@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../src/engine/types.js';
-import { isRecord } from '../src/rules/objects.js';
-import { parseYamlDocuments } from '../src/policy/yaml.js';
+import { isRecord } from '../src/util/json.js';
+import { parseYamlDocuments } from '../src/input/yaml.js';
 
 /**
  * The request mix: the real manifests in examples/ (parsed as kubectl does, YAML 1.1), each wrapped into the

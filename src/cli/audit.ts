@@ -7,7 +7,7 @@ import { isClusterScoped, reviewObject } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
-import { ALL_RULES } from '../rules/index.js';
+import { ALL_RULES, RULE_IDS } from '../rules/index.js';
 import { createLogger } from '../server/logger.js';
 import { formatProblem } from './manifests.js';
 import { positiveInt } from './options.js';
@@ -83,7 +83,7 @@ export function registerAuditCommand(program: Command): void {
 }
 
 export async function audit(opts: AuditOptions): Promise<number> {
-  const policy = loadPolicy(opts.config);
+  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
   const engine = new Engine(ALL_RULES, policy);
   const kubeConfig = await requireKubeConfig(opts.kubeconfig);
   const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy);

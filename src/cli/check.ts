@@ -5,7 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
-import { ALL_RULES } from '../rules/index.js';
+import { ALL_RULES, RULE_IDS } from '../rules/index.js';
 import { liveSnapshot, requireKubeConfig } from './audit.js';
 import { formatProblem, readManifests } from './manifests.js';
 import { formatJson } from './output/json.js';
@@ -50,7 +50,7 @@ export function registerCheckCommand(program: Command): void {
 
 /** Runs the check and writes its output; returns the exit code. */
 export async function check(opts: CheckOptions): Promise<number> {
-  const policy = loadPolicy(opts.config);
+  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
   const engine = new Engine(ALL_RULES, policy);
   const manifests = readManifests(opts.filename);
   const snapshot = await snapshotFor(opts, policy);

@@ -1,8 +1,9 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { KubeObject } from '../engine/types.js';
-import { parseYamlDocuments, YamlSyntaxError, type ParsedDocument } from '../policy/yaml.js';
-import { isRecord } from '../rules/objects.js';
+import { parseYamlDocuments, YamlSyntaxError, type ParsedDocument } from '../input/yaml.js';
+import { isRecord } from '../util/json.js';
+import { escapePointer } from '../util/json-pointer.js';
 
 /** The path that means "read standard input" (`kubectl apply -f -`, `kustomize build | sctp-guard check -f -`). */
 export const STDIN_PATH = '-';
@@ -212,9 +213,4 @@ function metadataProblem(obj: Record<string, unknown>, pointer: string): { messa
 function notAString(field: string, value: unknown): string {
   const what = value === null ? 'null' : `the ${typeof value} ${JSON.stringify(value)}`;
   return `${field} is ${what}, not a string (YAML 1.1 reads unquoted true, n, yes, on, 1.0 as other types); the API server rejects it. Fix: put the value in quotes`;
-}
-
-/** RFC 6901: `~` and `/` inside a key. */
-function escapePointer(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }

@@ -13,7 +13,7 @@ import {
 import type { Rule } from '../engine/types.js';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
-import { ALL_RULES } from '../rules/index.js';
+import { ALL_RULES, RULE_IDS } from '../rules/index.js';
 import { requireKubeConfig } from './audit.js';
 import { DEFAULT_SERVICE_NAME } from './certs.js';
 import { positiveInt } from './options.js';
@@ -90,7 +90,7 @@ export function configurationsFor(opts: RegisterOptions, rules: readonly Rule[] 
     : { service: { name: opts.serviceName, namespace: opts.namespace, port: opts.servicePort } };
   return webhookConfigurations({
     rules,
-    policy: loadPolicy(opts.config, { webhookNamespace: opts.namespace }),
+    policy: loadPolicy(opts.config, { ruleIds: RULE_IDS, webhookNamespace: opts.namespace }),
     target,
     caBundlePem: opts.caBundle ? readCaBundle(opts.caBundle) : undefined,
     matchConditions: !opts.legacy,

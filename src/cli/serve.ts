@@ -7,7 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { compileAllValidators } from '../ignition/validate.js';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
-import { ALL_RULES } from '../rules/index.js';
+import { ALL_RULES, RULE_IDS } from '../rules/index.js';
 import { buildApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { createLogger } from '../server/logger.js';
 import { CertificateReloader, type SecureContextTarget } from '../server/cert-reload.js';
@@ -74,7 +74,7 @@ export function registerServeCommand(program: Command): void {
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
-  const policy = loadPolicy(opts.config, { webhookNamespace: opts.namespace });
+  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS, webhookNamespace: opts.namespace });
   // Only the default pair is generated: a missing file the user named is an error, not something to paper over.
   if (opts.tlsCert === DEFAULT_TLS_CERT && opts.tlsKey === DEFAULT_TLS_KEY) {
     const made = ensureDevCerts(opts.tlsCert, opts.tlsKey, dirname(opts.tlsCert));

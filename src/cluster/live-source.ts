@@ -2,7 +2,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { Informer, type InformerStatus } from './informers.js';
 import type { KindName } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
-import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source.js';
+import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
 import { ClusterState, type SnapshotBody } from './state.js';
 
 /** The credentials for live state, or undefined when there are none (offline use with no state). */

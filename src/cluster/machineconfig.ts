@@ -1,4 +1,4 @@
-import { isRecord } from '../rules/objects.js';
+import { isRecord } from '../util/json.js';
 import { decodeDataUrl } from '../ignition/data-url.js';
 
 /**

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { isRecord } from '../rules/objects.js';
-import { FileLineError, parseYamlDocumentsAs } from '../policy/yaml.js';
+import { isRecord } from '../util/json.js';
+import { FileLineError, parseYamlDocumentsAs } from '../input/yaml.js';
 import { isWatchedKind, reduce } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { ClusterState } from './state.js';

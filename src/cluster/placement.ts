@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import { isRecord } from '../rules/objects.js';
+import { isRecord } from '../util/json.js';
 import { matchesRequirement } from './selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement, NodeClass, SctpStatus, Taint } from './snapshot.js';
 import { PER_NODE_LABELS } from './state.js';

@@ -1,4 +1,4 @@
-import { isRecord } from '../rules/objects.js';
+import { isRecord } from '../util/json.js';
 import { reduceMachineConfig, type MachineConfigRecord } from './machineconfig.js';
 import type { LabelSelector, LabelSelectorRequirement, PoolInfo, Taint } from './snapshot.js';
 

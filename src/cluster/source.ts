@@ -1,52 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Logger } from 'pino';
-import type { ClusterStateSource } from '../server/app.js';
-import type { Backoff, InformerStatus } from './informers.js';
+import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
 import { loadClusterState } from './offline.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
-
-export type { InformerStatus } from './informers.js';
-
-export interface ClusterSourceOptions {
-  /** Offline: a directory of YAML/JSON files (wins over live credentials). */
-  clusterState?: string;
-  /** Live: a kubeconfig file; without one, $KUBECONFIG, then the in-cluster service account, else no state. */
-  kubeconfig?: string;
-  /** The kubeconfig context to use instead of its current-context. */
-  context?: string;
-  logger: Logger;
-  /** A live snapshot whose informers have been down this long counts as stale (policy.stalenessLimitSeconds). */
-  stalenessLimitSeconds?: number;
-  backoff?: Backoff;
-  /** See InformerOptions.watchIdleTimeoutMs. */
-  watchIdleTimeoutMs?: number;
-  /** Changes arriving within this window are folded into one snapshot rebuild. */
-  rebuildDelayMs?: number;
-  /** For tests: the environment to read KUBECONFIG and the in-cluster variables from. */
-  env?: NodeJS.ProcessEnv;
-}
-
-export interface ClusterSource extends ClusterStateSource {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  status(): InformerStatus[];
-}
-
-const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
-
-/** Where live credentials come from, in kubectl's order (flag, $KUBECONFIG, ~/.kube/config, in-cluster). */
-export type CredentialSource = { kubeconfig: string } | { inCluster: true };
-
-export function liveCredentials(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): CredentialSource | undefined {
-  const env = options.env ?? process.env;
-  if (options.kubeconfig) return { kubeconfig: options.kubeconfig };
-  if (env.KUBECONFIG) return { kubeconfig: env.KUBECONFIG.split(':')[0]! };
-  const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
-  if (home && existsSync(home)) return { kubeconfig: home };
-  if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return { inCluster: true };
-  return undefined;
-}
 
 /**
  * Picks where cluster state comes from: offline files, a live cluster, or nothing. The live side (and

@@ -1,10 +1,10 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import type { Policy } from '../policy/types.js';
+import type { Enforcement, Policy } from '../policy/types.js';
+
+export type { Enforcement };
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 
-/** How a rule's failure is enforced: deny it, let it through with a warning, log it only, or never run it. */
-export type Enforcement = 'deny' | 'warn' | 'audit' | 'off';
 
 export interface ObjectMeta {
   name?: string;

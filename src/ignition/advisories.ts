@@ -1,6 +1,6 @@
 import { resources } from './checks.js';
 import { DataUrlError, decodeDataUrl, parseDataUrl } from './data-url.js';
-import { member, records } from './paths.js';
+import { member, records } from '../util/json.js';
 import { warning, type Problem } from './problems.js';
 
 type Rec = Record<string, unknown>;

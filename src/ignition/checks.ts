@@ -1,6 +1,5 @@
-import { isRecord } from '../rules/objects.js';
+import { isRecord, member, records } from '../util/json.js';
 import { decodeDataUrl, parseDataUrl } from './data-url.js';
-import { member, records } from './paths.js';
 import { error, type Problem } from './problems.js';
 
 type Rec = Record<string, unknown>;

@@ -1,7 +1,8 @@
-import { isRecord } from '../rules/objects.js';
+import { isRecord } from '../util/json.js';
+import { deletePointer } from '../util/json-pointer.js';
 import { advisories } from './advisories.js';
 import { checkConfig } from './checks.js';
-import { deletePointer, fieldPath } from './paths.js';
+import { fieldPath } from './paths.js';
 import { error, hasErrors, warning, type Problem } from './problems.js';
 import { translateV22ToV30 } from './translate-v22.js';
 import { translateV3 } from './translate-v3.js';

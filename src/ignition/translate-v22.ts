@@ -1,5 +1,4 @@
-import { isRecord } from '../rules/objects.js';
-import { member, records } from './paths.js';
+import { isRecord, member, records } from '../util/json.js';
 import { ONLY_CORE_USER_FIX } from './checks.js';
 import { error, hasErrors, warning, type Problem } from './problems.js';
 

@@ -1,5 +1,6 @@
-import { isRecord } from '../rules/objects.js';
-import { deletePointer, fieldPath, getPointer, lastKey } from './paths.js';
+import { isRecord } from '../util/json.js';
+import { deletePointer, getPointer, lastKey } from '../util/json-pointer.js';
+import { fieldPath } from './paths.js';
 import { error, type Problem } from './problems.js';
 import { validateConfig, type SchemaIssue } from './validate.js';
 import { firstReleaseRendering, minorOf, v3, type SpecVersion } from './versions.js';

@@ -1,7 +1,8 @@
 import ajvDraft04, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
 import { ignitionV2_2Schema } from './schemas/v2_2.js';
 import { ignitionV3Schema } from './schemas/v3.js';
-import { escapePointer, fieldPath } from './paths.js';
+import { escapePointer } from '../util/json-pointer.js';
+import { fieldPath } from './paths.js';
 import { minorOf, SPEC_VERSIONS, type SpecVersion } from './versions.js';
 
 /** One schema finding: a field Ignition does not know (ignored with a warning), or an invalid value (fatal). */

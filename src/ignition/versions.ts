@@ -1,4 +1,3 @@
-import type { ClusterSnapshot } from '../cluster/snapshot.js';
 
 /** The Ignition spec versions sctp-guard reads and writes: what the MCO accepts in some OpenShift release. */
 export const SPEC_VERSIONS = ['2.2.0', '3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'] as const;
@@ -61,26 +60,34 @@ export interface Target {
   source: TargetSource;
 }
 
+/** What the cluster says about Ignition (plain facts, so this module needs nothing of the cluster layer). */
+export interface ClusterIgnitionFacts {
+  /** The spec version of the pools' rendered MachineConfigs. */
+  readonly renderedIgnitionVersion?: string;
+  /** The ClusterVersion's release, e.g. 4.12.3. */
+  readonly openshiftVersion?: string;
+}
+
 /**
  * The version MachineConfigs are rewritten to: the policy's fixed version; with `auto`, the version of the
  * cluster's rendered MachineConfigs, else the version its ClusterVersion's release renders, else 3.2.0.
  */
-export function resolveTarget(targetVersion: string, snapshot: ClusterSnapshot): Target {
+export function resolveTarget(targetVersion: string, cluster: ClusterIgnitionFacts): Target {
   if (targetVersion !== 'auto' && isSpecVersion(targetVersion)) return { version: targetVersion, source: 'policy' };
-  if (isSpecVersion(snapshot.renderedIgnitionVersion)) return { version: snapshot.renderedIgnitionVersion, source: 'rendered' };
-  const byRelease = renderedVersionOfRelease(snapshot.openshiftVersion);
+  if (isSpecVersion(cluster.renderedIgnitionVersion)) return { version: cluster.renderedIgnitionVersion, source: 'rendered' };
+  const byRelease = renderedVersionOfRelease(cluster.openshiftVersion);
   if (byRelease) return { version: byRelease, source: 'release' };
   return { version: DEFAULT_TARGET, source: 'default' };
 }
 
-export function describeTarget(target: Target, snapshot: ClusterSnapshot): string {
+export function describeTarget(target: Target, cluster: ClusterIgnitionFacts): string {
   switch (target.source) {
     case 'policy':
       return `${target.version} (ignition.targetVersion in the sctp-guard policy)`;
     case 'rendered':
       return `${target.version} (the version of this cluster's rendered MachineConfigs)`;
     case 'release':
-      return `${target.version} (what OpenShift ${snapshot.openshiftVersion ?? '?'} renders)`;
+      return `${target.version} (what OpenShift ${cluster.openshiftVersion ?? '?'} renders)`;
     case 'default':
       return `${target.version} (the OpenShift documentation's version; cluster version unknown)`;
   }

@@ -1,4 +1,5 @@
-import type { Enforcement } from '../engine/types.js';
+/** How a rule's failure is enforced: deny it, let it through with a warning, log it only, or never run it. */
+export type Enforcement = 'deny' | 'warn' | 'audit' | 'off';
 
 export type PresetName = 'openshift-baremetal' | 'ako';
 

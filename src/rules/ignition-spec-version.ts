@@ -2,10 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { describeObject, oneLine, pass } from '../engine/verdict.js';
 import { convertConfig } from '../ignition/convert.js';
-import { escapePointer } from '../ignition/paths.js';
+import { escapePointer } from '../util/json-pointer.js';
 import type { Problem } from '../ignition/problems.js';
 import { describeTarget, resolveTarget } from '../ignition/versions.js';
-import { isRecord } from './objects.js';
+import { isRecord } from '../util/json.js';
 
 export const ID = 'ignition-spec-version';
 

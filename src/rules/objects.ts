@@ -1,4 +1,5 @@
 import type { KubeObject } from '../engine/types.js';
+import { isRecord, records } from '../util/json.js';
 
 /** Readers for the object shapes the rules look at. Objects come from users: every field may be anything. */
 
@@ -6,14 +7,6 @@ export interface PortRef {
   name?: string;
   port: unknown;
   protocol: string;
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function records(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
 function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {

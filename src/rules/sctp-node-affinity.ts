@@ -5,7 +5,8 @@ import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snaps
 import type { JsonPatchOp, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
 import { advisory, describeObject, pass } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
-import { isRecord, podSctpPorts, podSpecOf, POD_SPEC_PATHS } from './objects.js';
+import { isRecord } from '../util/json.js';
+import { podSctpPorts, podSpecOf, POD_SPEC_PATHS } from './objects.js';
 import { WORKLOAD_MATCHES } from './sctp-module-loaded.js';
 
 export const ID = 'sctp-node-affinity';

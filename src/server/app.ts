@@ -7,18 +7,12 @@ import {
   type AdmissionReview,
 } from '../admission/envelope.js';
 import { review } from '../admission/review.js';
-import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { ClusterStateSource } from '../cluster/source-options.js';
 import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { MetricsEndpoint } from './metrics.js';
 import { registerDebugRoutes } from './debug-routes.js';
 import { TLS_SETTINGS, type KeyPair } from './tls.js';
-
-/** Where the server gets cluster state and readiness from; informers or a file loader sit behind it. */
-export interface ClusterStateSource {
-  snapshot(): ClusterSnapshot;
-  readiness(): { ready: boolean; reason: string };
-}
 
 export interface AppOptions {
   engine: Engine;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { effectiveStatus } from '../cluster/placement.js';
 import type { SctpState } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
-import type { ClusterStateSource } from './app.js';
+import type { ClusterStateSource } from '../cluster/source-options.js';
 
 const STATES: readonly SctpState[] = ['ready', 'not-ready', 'pending', 'unknown'];
 

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import type { InformerStatus } from '../cluster/source.js';
+import type { InformerStatus } from '../cluster/informers.js';
 import { WEBHOOK_PATHS } from '../admission/webhook-config.js';
 import type { AuditRecord } from '../engine/audit-record.js';
 import type { ServingCertificate } from './cert-reload.js';

@@ -8,7 +8,7 @@ import { buildRequests, loadMixes } from '../../bench/mix.js';
 import { evaluateGoals, type PhaseResult, type ServerResult } from '../../bench/report.js';
 import { call, negotiatedProtocol, startBaseline } from '../../bench/servers.js';
 import { writeDevCerts } from '../../src/cli/certs.js';
-import { parseYamlDocuments } from '../../src/policy/yaml.js';
+import { parseYamlDocuments } from '../../src/input/yaml.js';
 
 // Never asserts speed: timing goals are what the benchmark reports, not what a test on a busy CI box can promise.
 

@@ -238,7 +238,7 @@ t.test('takeLiveSnapshot: start, sync, take, stop', async (t) => {
 });
 
 t.test('credentials in kubectl order: flag, $KUBECONFIG, ~/.kube/config, in-cluster', async (t) => {
-  const { liveCredentials } = await import('../../src/cluster/source.js');
+  const { liveCredentials } = await import('../../src/cluster/source-options.js');
   const home = t.testdir({ '.kube': { config: 'apiVersion: v1\nkind: Config\n' } });
   t.same(liveCredentials({ kubeconfig: '/a', env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/a' });
   t.same(liveCredentials({ env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/b' });

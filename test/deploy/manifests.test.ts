@@ -6,7 +6,7 @@ import { configurationsFor, type RegisterOptions } from '../../src/cli/register.
 import { WATCHED_KINDS } from '../../src/cluster/records.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
-import { ALL_RULES } from '../../src/rules/index.js';
+import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { DEPLOY_DIR, DEPLOY_KUSTOMIZATIONS, kustomizeBuild, readYamlDocuments, type K8sObject } from '../helpers/kustomize.js';
 
@@ -161,7 +161,7 @@ t.test('RBAC: get/list/watch on exactly what the informers read, bound to the po
 t.test('the policy ConfigMap loads, and the webhooks skip exactly its excluded namespaces', async (t) => {
   const base = render('base');
   const cm = find(base, 'ConfigMap');
-  const policy = parsePolicy(cm.data['policy.yaml'], 'deploy/base/policy.yaml', { webhookNamespace: 'sctp-guard' });
+  const policy = parsePolicy(cm.data['policy.yaml'], 'deploy/base/policy.yaml', { ruleIds: RULE_IDS, webhookNamespace: 'sctp-guard' });
   t.equal(policy.preset, 'openshift-baremetal');
   for (const config of webhookConfigs(base) as any[]) {
     const [hook] = config.webhooks;

@@ -11,7 +11,7 @@ import { Engine } from '../../src/engine/engine.js';
 import type { KubeObject, Operation } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
-import { parseYamlDocuments } from '../../src/policy/yaml.js';
+import { parseYamlDocuments } from '../../src/input/yaml.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { buildApp, type AppOptions } from '../../src/server/app.js';
 import { createLogger } from '../../src/server/logger.js';

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { loadPolicy, parsePolicy, PolicyError } from '../../src/policy/load.js';
+import { RULE_IDS } from '../../src/rules/index.js';
 
 t.test('no file: the openshift-baremetal defaults', async (t) => {
-  const p = loadPolicy(undefined, { webhookNamespace: 'guard' });
+  const p = loadPolicy(undefined, { ruleIds: RULE_IDS, webhookNamespace: 'guard' });
   t.equal(p.preset, 'openshift-baremetal');
   t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort']);
   t.same(p.excludedNamespaces, ['kube-system', 'kube-public', 'guard', 'openshift-*']);
@@ -12,11 +13,11 @@ t.test('no file: the openshift-baremetal defaults', async (t) => {
 });
 
 t.test('the preset fills what the file leaves out; the file wins', async (t) => {
-  const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml');
+  const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml', { ruleIds: RULE_IDS });
   t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort', 'LoadBalancer']);
   t.equal(p.allowSctpGateways, true);
   t.same(p.rules, { 'nodeportlocal-sctp': { enforcement: 'deny' } });
-  const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml');
+  const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml', { ruleIds: RULE_IDS });
   t.same(q.allowedServiceTypes, ['NodePort']);
   t.equal(q.ignition.targetVersion, '3.4.0');
 });
@@ -33,7 +34,7 @@ t.test('errors name the file and the line of the offending field', async (t) => 
   ];
   for (const [text, line, reason] of cases) {
     try {
-      parsePolicy(text, 'policy.yaml');
+      parsePolicy(text, 'policy.yaml', { ruleIds: RULE_IDS });
       t.fail(`accepted: ${text}`);
     } catch (err) {
       t.type(err, PolicyError);
@@ -47,5 +48,5 @@ t.test('errors name the file and the line of the offending field', async (t) => 
 });
 
 t.test('a missing file is a PolicyError', async (t) => {
-  t.throws(() => loadPolicy('/nonexistent/policy.yaml'), { name: 'PolicyError', line: 0, message: /^\/nonexistent\/policy.yaml: cannot read the policy file/ });
+  t.throws(() => loadPolicy('/nonexistent/policy.yaml', { ruleIds: RULE_IDS }), { name: 'PolicyError', line: 0, message: /^\/nonexistent\/policy.yaml: cannot read the policy file/ });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDevCerts } from '../../src/cli/certs.js';
-import type { InformerStatus } from '../../src/cluster/source.js';
+import type { InformerStatus } from '../../src/cluster/informers.js';
 import { describeCertificate } from '../../src/server/cert-reload.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { admissionReview, exampleObject, testApp } from '../helpers/admission.js';

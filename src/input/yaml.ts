@@ -1,4 +1,5 @@
 import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
+import { pointerTokens } from '../util/json-pointer.js';
 
 /** A YAML document parsed as kubectl reads it (YAML 1.1: `0644` is octal 420), with line lookup. */
 export interface ParsedDocument {
@@ -71,10 +72,7 @@ function parseYamlStream(text: string, file: string): ParsedDocument[] {
 }
 
 function lineOfPointer(doc: Document, lines: LineCounter, pointer: string): number | undefined {
-  const keys = pointer
-    .split('/')
-    .slice(1)
-    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const keys = pointerTokens(pointer);
   let node: unknown = doc.contents;
   let line: number | undefined = rangeLine(node, lines);
   for (const key of keys) {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseYamlDocuments, YamlSyntaxError } from '../../src/policy/yaml.js';
+import { parseYamlDocuments, YamlSyntaxError } from '../../src/input/yaml.js';
 
 t.test('YAML 1.1 as kubectl reads it: octal modes, multi-doc, empty documents skipped', async (t) => {
   const docs = parseYamlDocuments('a: 1\n---\n---\nmode: 0644\nlist:\n  - x\n', 'f.yaml');
