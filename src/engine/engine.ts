@@ -1,8 +1,9 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
-import type { Decision, Enforcement, EngineRequest, JsonPatchOp, Operation, Rule, RuleOutcome, RuleVerdict } from './types.js';
-import { describeObject, oneLine, WARNING_MAX } from './verdict.js';
+import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import { settleUnknownNodeState } from './unknown-node-state.js';
+import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
 
 export type { EngineRequest };
 
@@ -66,16 +67,16 @@ export class Engine {
     const auditAnnotations: Record<string, string> = {};
 
     for (const { rule, enforcement } of applicable) {
-      const verdict = this.run(rule, req, snapshot);
-      const outcome = applyEnforcement(rule.id, enforcement, verdict, this.policy.failureMode);
+      const result = this.run(rule, req, snapshot);
+      const outcome = applyEnforcement(rule.id, enforcement, result, this.policy.failureMode);
       results.push(outcome.result);
-      if (outcome.deny) denials.push(...outcome.result.messages);
+      if (outcome.deny) denials.push(...outcome.result.findings.map((f) => f.message));
       warnings.push(...outcome.warnings);
-      if (phase === 'mutate' && outcome.result.patched && !(verdict instanceof Error)) patch.push(...verdict.patch);
+      if (phase === 'mutate' && outcome.result.patched && !(result instanceof RuleFailure)) patch.push(...result.patch);
       if (outcome.result.decision !== 'allow') {
-        auditAnnotations[rule.id] = oneLine(`${outcome.result.decision}: ${outcome.result.messages[0] ?? 'patched'}`);
+        auditAnnotations[rule.id] = oneLine(`${outcome.result.decision}: ${outcome.result.findings[0]?.message ?? 'patched'}`);
       }
-      for (const [suffix, value] of Object.entries(verdict instanceof Error ? {} : verdict.annotations)) {
+      for (const [suffix, value] of Object.entries(result instanceof RuleFailure ? {} : result.annotations)) {
         auditAnnotations[`${rule.id}-${suffix}`] = value;
       }
     }
@@ -92,15 +93,52 @@ export class Engine {
   }
 
   /** A rule that throws is that rule's failure, never the server's: the error becomes its outcome. */
-  private run(rule: Rule, req: EngineRequest, snapshot: ClusterSnapshot): RuleVerdict | Error {
+  private run(rule: Rule, req: EngineRequest, snapshot: ClusterSnapshot): RuleResult | RuleFailure {
     try {
-      return rule.evaluate({ ...req, snapshot, policy: this.policy });
+      return evaluateRule(rule, { ...req, snapshot, policy: this.policy });
     } catch (err) {
-      const e = err instanceof Error ? err : new Error(String(err));
-      e.message = `[${rule.id}] ${describeObject(req.object ?? req.oldObject, req.gvk.kind, req.namespace)}: the rule failed (${e.message})`;
-      return e;
+      return new RuleFailure(messagePrefix(rule.id, req), `the rule failed (${err instanceof Error ? err.message : String(err)})`);
     }
   }
+}
+
+/** A finding with the rule's prefix composed, as the engine reports it. */
+export interface ComposedFinding extends ReportedFinding {
+  severity: Finding['severity'];
+}
+
+/** One rule's verdict with the engine's conventions applied: what every front door and test sees of a rule. */
+export interface RuleResult {
+  findings: ComposedFinding[];
+  patch: JsonPatchOp[];
+  annotations: Record<string, string>;
+}
+
+/**
+ * Runs one rule and applies what is the same for every rule: the policy's unknownNodeState, and the
+ * `[rule-id] Kind ns/name: ` prefix written once before each message and warning. Throws what the rule throws.
+ */
+export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
+  const prefix = messagePrefix(rule.id, input);
+  const verdict = settleUnknownNodeState(rule.evaluate(input), input.policy, prefix);
+  return { findings: verdict.findings.map((f) => compose(prefix, f)), patch: verdict.patch, annotations: verdict.annotations };
+}
+
+function compose(prefix: string, f: Finding): ComposedFinding {
+  return {
+    severity: f.severity,
+    ...composeFinding(prefix, f),
+    ...(f.fix !== undefined ? { fix: f.fix } : {}),
+    ...(f.path !== undefined ? { path: f.path } : {}),
+  };
+}
+
+/** What a rule that threw leaves: the failure, said after the rule's prefix. */
+class RuleFailure {
+  constructor(
+    readonly prefix: string,
+    readonly detail: string,
+  ) {}
 }
 
 function indexKey(phase: Phase, group: string, kind: string): string {
@@ -117,40 +155,36 @@ interface AppliedOutcome {
   warnings: string[];
 }
 
-function applyEnforcement(
-  rule: string,
-  enforcement: Enforcement,
-  verdict: RuleVerdict | Error,
-  failureMode: Policy['failureMode'],
-): AppliedOutcome {
-  if (verdict instanceof Error) {
+function applyEnforcement(rule: string, enforcement: Enforcement, result: RuleResult | RuleFailure, failureMode: Policy['failureMode']): AppliedOutcome {
+  if (result instanceof RuleFailure) {
     const closed = failureMode === 'closed';
-    const message = `${verdict.message}; failureMode ${failureMode} ${closed ? 'denies the request' : 'lets it through'}. Report this with the object to the sctp-guard maintainers.`;
+    const detail = `${result.detail}; failureMode ${failureMode} ${closed ? 'denies the request' : 'lets it through'}. Report this with the object to the sctp-guard maintainers.`;
+    const summary = oneLine(`${result.prefix}${result.detail}`);
     return {
-      result: { rule, decision: 'error', enforcement, messages: [message], patched: false },
+      result: { rule, decision: 'error', enforcement, findings: [{ message: `${result.prefix}${detail}`, detail, summary }], patched: false },
       deny: closed,
-      warnings: closed ? [] : [oneLine(verdict.message)],
+      warnings: closed ? [] : [summary],
     };
   }
-  const violations = verdict.findings.filter((f) => f.severity === 'violation');
-  const messages = verdict.findings.map((f) => f.message);
-  const summaries = verdict.findings.map((f) => f.summary);
-  const patched = verdict.patch.length > 0 && enforcement !== 'audit';
-  if (verdict.findings.length === 0) {
-    return { result: { rule, decision: 'allow', enforcement, messages, patched }, deny: false, warnings: [] };
+  const reported = (findings: ComposedFinding[]): ReportedFinding[] => findings.map(({ severity: _, ...f }) => f);
+  const violations = result.findings.filter((f) => f.severity === 'violation');
+  const findings = reported(result.findings);
+  const patched = result.patch.length > 0 && enforcement !== 'audit';
+  if (result.findings.length === 0) {
+    return { result: { rule, decision: 'allow', enforcement, findings, patched }, deny: false, warnings: [] };
   }
   if (enforcement === 'audit') {
-    return { result: { rule, decision: 'audit', enforcement, messages, patched: false }, deny: false, warnings: [] };
+    return { result: { rule, decision: 'audit', enforcement, findings, patched: false }, deny: false, warnings: [] };
   }
   if (enforcement === 'deny' && violations.length > 0) {
-    const advisories = verdict.findings.filter((f) => f.severity === 'advisory').map((f) => f.summary);
+    const advisories = result.findings.filter((f) => f.severity === 'advisory').map((f) => f.summary);
     return {
-      result: { rule, decision: 'deny', enforcement, messages: violations.map((f) => f.message), patched: false },
+      result: { rule, decision: 'deny', enforcement, findings: reported(violations), patched: false },
       deny: true,
       warnings: advisories,
     };
   }
-  return { result: { rule, decision: 'warn', enforcement, messages, patched }, deny: false, warnings: summaries };
+  return { result: { rule, decision: 'warn', enforcement, findings, patched }, deny: false, warnings: findings.map((f) => f.summary) };
 }
 
 /** One line each, no duplicates (the API server sends identical texts once), within the per-request budget. */

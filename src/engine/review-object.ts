@@ -2,7 +2,7 @@ import jsonpatch from 'fast-json-patch';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Engine, EngineRequest, Phase } from './engine.js';
 import type { Decision, GroupVersionKind, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
-import { describeObject } from './verdict.js';
+import { messagePrefix } from './verdict.js';
 
 /**
  * Cluster-scoped kinds among those sctp-guard meets (k8s.io/api, openshift/api machineconfiguration/v1 and
@@ -44,6 +44,11 @@ export interface ReviewFinding {
   decision: Exclude<RuleDecision, 'allow'>;
   /** The full explanation: rule, object, what is wrong, how to fix it. */
   message: string;
+  /** The message without its `[rule-id] Kind ns/name: ` prefix. */
+  detail: string;
+  fix?: string;
+  /** JSON Pointer of the field the finding is about, when known. */
+  path?: string;
 }
 
 export interface ObjectReview {
@@ -82,14 +87,9 @@ export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: 
       patchedObject = jsonpatch.applyPatch(object, structuredClone(mutate.patch), true, false).newDocument;
     } catch (err) {
       // The API server refuses a request whose webhook patch does not apply; so does the review.
-      const who = describeObject(object, request.gvk.kind, request.namespace);
       const rules = patchedBy.join(', ');
-      findings.push({
-        rule: rules,
-        phase: 'mutate',
-        decision: 'error',
-        message: `[${rules}] ${who}: the mutation does not apply to the object (${(err as Error).message.split('\n')[0]}). Report this with the object to the sctp-guard maintainers.`,
-      });
+      const detail = `the mutation does not apply to the object (${(err as Error).message.split('\n')[0]}). Report this with the object to the sctp-guard maintainers.`;
+      findings.push({ rule: rules, phase: 'mutate', decision: 'error', message: `${messagePrefix(rules, request)}${detail}`, detail });
       return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
     }
   }
@@ -112,6 +112,14 @@ export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: 
 
 function findingsOf(decision: Decision, phase: Phase): ReviewFinding[] {
   return decision.results.flatMap((r) =>
-    r.decision === 'allow' ? [] : r.messages.map((message) => ({ rule: r.rule, phase, decision: r.decision as ReviewFinding['decision'], message })),
+    r.decision === 'allow' ? [] : r.findings.map(({ message, detail, fix, path }) => ({
+      rule: r.rule,
+      phase,
+      decision: r.decision as ReviewFinding['decision'],
+      message,
+      detail,
+      ...(fix !== undefined ? { fix } : {}),
+      ...(path !== undefined ? { path } : {}),
+    })),
   );
 }

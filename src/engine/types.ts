@@ -54,16 +54,40 @@ export interface RuleInput extends EngineRequest {
 }
 
 /**
- * What a rule says about one object.
+ * What a rule says about one object. The rule says what is wrong and how to fix it; the engine names the rule and
+ * the object (`[rule-id] Kind ns/name: `) once for every rule.
  * - `violation`: the rule's check failed; the policy's enforcement for the rule decides deny / warn / audit.
  * - `advisory`: worth a warning whatever the enforcement (unless the rule is in audit mode).
- * `message` is the full explanation (denial text, audit log, `check` output): it names the rule, the object,
- * what is wrong and how to fix it. `summary` is the one-line warning kubectl prints (kept under 120 chars).
  */
 export interface Finding {
   severity: 'violation' | 'advisory';
-  message: string;
+  /** What is wrong, as whole sentences (each ending with a period). */
+  text: string;
+  /** How to fix it: written after the text as ` Fix: <fix>.` */
+  fix?: string;
+  /** A closing sentence after the fix: what the verdict was measured against (a target version, a policy setting). */
+  context?: string;
+  /** The one-line warning kubectl prints (the whole line, prefix included, is cut at 120 characters). */
   summary: string;
+  /** JSON Pointer of the field the finding is about, when there is one (`check` points at its line). */
+  path?: string;
+  /**
+   * The finding exists because it is unknown whether the nodes carry SCTP: the policy's `unknownNodeState`
+   * decides what becomes of it (allow: an audit annotation only; warn: an advisory; deny: the severity above).
+   */
+  unknownNodeState?: boolean;
+}
+
+/** A finding as the engine reports it: the message composed once, and its parts for outputs that print them apart. */
+export interface ReportedFinding {
+  /** `[rule-id] Kind ns/name: text Fix: fix. context`: the denial text, the audit log line. */
+  message: string;
+  /** The message without its `[rule-id] Kind ns/name: ` prefix. */
+  detail: string;
+  /** The one-line warning, prefix included. */
+  summary: string;
+  fix?: string;
+  path?: string;
 }
 
 export interface RuleVerdict {
@@ -98,7 +122,7 @@ export interface RuleOutcome {
   rule: string;
   decision: RuleDecision;
   enforcement: Enforcement;
-  messages: string[];
+  findings: ReportedFinding[];
   patched: boolean;
 }
 

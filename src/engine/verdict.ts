@@ -3,33 +3,25 @@ import type { Finding, JsonPatchOp, KubeObject, RuleVerdict } from './types.js';
 /** The longest warning we hand to kubectl; the API server truncates long ones and drops multi-line ones. */
 export const WARNING_MAX = 119;
 
+/** What a finding says, apart from its severity. */
+export type FindingParts = Omit<Finding, 'severity'>;
+
 export function pass(): RuleVerdict {
   return { findings: [], patch: [], annotations: {} };
 }
 
 /** A failed check: denied, warned or only logged, as the policy's enforcement for the rule says. */
-export function violation(message: string, summary = message): RuleVerdict {
-  return { findings: [{ severity: 'violation', message, summary: oneLine(summary) }], patch: [], annotations: {} };
+export function violation(parts: FindingParts): RuleVerdict {
+  return { findings: [{ severity: 'violation', ...parts }], patch: [], annotations: {} };
 }
 
 /** Worth telling the user, but never a denial. */
-export function advisory(message: string, summary = message): RuleVerdict {
-  return { findings: [{ severity: 'advisory', message, summary: oneLine(summary) }], patch: [], annotations: {} };
+export function advisory(parts: FindingParts): RuleVerdict {
+  return { findings: [{ severity: 'advisory', ...parts }], patch: [], annotations: {} };
 }
 
 export function patched(patch: JsonPatchOp[], findings: Finding[] = []): RuleVerdict {
   return { findings, patch, annotations: {} };
-}
-
-/** Several verdicts of one rule (one per port, per listener...) as one. */
-export function combine(...verdicts: RuleVerdict[]): RuleVerdict {
-  const out = pass();
-  for (const v of verdicts) {
-    out.findings.push(...v.findings);
-    out.patch.push(...v.patch);
-    Object.assign(out.annotations, v.annotations);
-  }
-  return out;
 }
 
 export function oneLine(text: string): string {
@@ -44,4 +36,15 @@ export function describeObject(obj: KubeObject | null | undefined, fallbackKind 
   const name = meta?.name ?? (meta?.generateName ? `${meta.generateName}*` : '<unnamed>');
   const ns = meta?.namespace ?? fallbackNamespace;
   return ns ? `${kind} ${ns}/${name}` : `${kind} ${name}`;
+}
+
+/** `[rule-id] Kind ns/name: `, the prefix the engine writes before every message and warning of a rule. */
+export function messagePrefix(ruleId: string, req: { object: KubeObject | null; oldObject: KubeObject | null; gvk: { kind: string }; namespace: string }): string {
+  return `[${ruleId}] ${describeObject(req.object ?? req.oldObject, req.gvk.kind, req.namespace)}: `;
+}
+
+/** The composed texts of one finding, under a prefix from messagePrefix. */
+export function composeFinding(prefix: string, f: FindingParts): { message: string; detail: string; summary: string } {
+  const detail = `${f.text}${f.fix !== undefined ? ` Fix: ${f.fix}.` : ''}${f.context !== undefined ? ` ${f.context}` : ''}`;
+  return { message: `${prefix}${detail}`, detail, summary: oneLine(`${prefix}${f.summary}`) };
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
-import { describeObject, oneLine, pass } from '../engine/verdict.js';
+import { pass } from '../engine/verdict.js';
 import { convertConfig } from '../ignition/convert.js';
 import { escapePointer } from '../util/json-pointer.js';
 import type { Problem } from '../ignition/problems.js';
@@ -45,21 +45,25 @@ export const ignitionSpecVersion: Rule = {
 
     const target = resolveTarget(policy.ignition.targetVersion, snapshot);
     const conversion = convertConfig(config, target.version);
-    const who = describeObject(object, 'MachineConfig');
     // An update that leaves an existing config as it was did not cause its problems: tell, do not block.
     const unchanged = operation === 'UPDATE' && oldObject !== null && isDeepStrictEqual(specConfig(oldObject), config);
     const targetText = describeTarget(target, snapshot);
-    const findings = conversion.problems.map((p) => toFinding(p, who, targetText, unchanged));
+    const findings = conversion.problems.map((p) => toFinding(p, targetText, unchanged));
     const patch = conversion.config && conversion.from ? patchFor(object, conversion.config, conversion.from) : [];
     return { findings, patch, annotations: {} };
   },
 };
 
-function toFinding(p: Problem, who: string, target: string, unchanged: boolean): Finding {
-  const tail = p.severity === 'error' ? ` Target Ignition version: ${target}.` : '';
-  const message = `[${ID}] ${who}: ${p.message}. Fix: ${p.fix}.${tail}`;
+function toFinding(p: Problem, target: string, unchanged: boolean): Finding {
   const severity = p.severity === 'error' && !unchanged ? 'violation' : 'advisory';
-  return { severity, message, summary: oneLine(`[${ID}] ${who}: ${unchanged && p.severity === 'error' ? 'existing config: ' : ''}${p.short}`) };
+  return {
+    severity,
+    text: `${p.message}.`,
+    fix: p.fix,
+    ...(p.severity === 'error' ? { context: `Target Ignition version: ${target}.` } : {}),
+    summary: `${unchanged && p.severity === 'error' ? 'existing config: ' : ''}${p.short}`,
+    path: '/spec/config',
+  };
 }
 
 /** Replaces spec.config and records the original version; nothing else of the object is touched. */

@@ -1,5 +1,6 @@
 import type { Rule, RuleInput } from '../engine/types.js';
-import { describeObject, pass, violation } from '../engine/verdict.js';
+import { escapePointer } from '../util/json-pointer.js';
+import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, serviceSctpPorts } from './objects.js';
 
 export const ID = 'nodeportlocal-sctp';
@@ -11,23 +12,23 @@ export const nodePortLocalSctp: Rule = {
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
-  evaluate({ object, policy, namespace }: RuleInput) {
+  evaluate({ object, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
     const annotated = annotation(object, NPL_ANNOTATION)?.toLowerCase() === 'true';
     if (!annotated && !policy.akoNodePortLocal) return pass();
 
-    const who = describeObject(object, 'Service', namespace);
     const why = annotated
       ? `it has the annotation ${NPL_ANNOTATION}: "true"`
       : 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
     const fix = annotated
       ? `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`
       : 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
-    return violation(
-      `[${ID}] ${who}: ${why}, but Antrea NodePortLocal cannot carry SCTP: ports ${ports.map(portLabel).join(', ')} ` +
-        `will get no NodePortLocal mapping. Fix: ${fix}.`,
-      `[${ID}] ${who}: Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping`,
-    );
+    return violation({
+      text: `${why}, but Antrea NodePortLocal cannot carry SCTP: ports ${ports.map(portLabel).join(', ')} will get no NodePortLocal mapping.`,
+      fix,
+      summary: 'Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping',
+      path: annotated ? `/metadata/annotations/${escapePointer(NPL_ANNOTATION)}` : '/spec/ports',
+    });
   },
 };

@@ -50,8 +50,6 @@ export const POD_SPEC_PATHS: Record<string, string[]> = {
   CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
 };
 
-export const WORKLOAD_KINDS = Object.keys(POD_SPEC_PATHS);
-
 /** The pod spec of a Pod or of any pod controller's template (Kyverno's autogen idea), if it has one. */
 export function podSpecOf(obj: KubeObject | null | undefined): Record<string, unknown> | undefined {
   const path = obj?.kind ? POD_SPEC_PATHS[obj.kind] : undefined;

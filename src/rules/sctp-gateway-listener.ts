@@ -1,5 +1,5 @@
 import type { Rule, RuleInput } from '../engine/types.js';
-import { describeObject, pass, violation } from '../engine/verdict.js';
+import { pass, violation } from '../engine/verdict.js';
 import { gatewaySctpListeners, portLabel } from './objects.js';
 
 export const ID = 'sctp-gateway-listener';
@@ -14,15 +14,14 @@ export const sctpGatewayListener: Rule = {
     { group: 'networking.x-k8s.io', versions: ['v1alpha1', 'v1alpha2'], kinds: [{ kind: 'Gateway', resource: 'gateways' }], operations: ['CREATE', 'UPDATE'] },
     { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1', 'v1alpha2'], kinds: [{ kind: 'Gateway', resource: 'gateways' }], operations: ['CREATE', 'UPDATE'] },
   ],
-  evaluate({ object, policy, namespace }: RuleInput) {
+  evaluate({ object, policy }: RuleInput) {
     const listeners = gatewaySctpListeners(object);
     if (listeners.length === 0 || policy.allowSctpGateways) return pass();
-    const who = describeObject(object, 'Gateway', namespace);
-    return violation(
-      `[${ID}] ${who}: SCTP listener ${listeners.map(portLabel).join(', ')} is not carried by the gateway implementation ` +
-        `under preset ${policy.preset}. Fix: use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, ` +
-        `set allowSctpGateways: true (or preset: ako) in the sctp-guard policy.`,
-      `[${ID}] ${who}: SCTP listeners are not allowed by the policy (preset ${policy.preset})`,
-    );
+    return violation({
+      text: `SCTP listener ${listeners.map(portLabel).join(', ')} is not carried by the gateway implementation under preset ${policy.preset}.`,
+      fix: 'use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, set allowSctpGateways: true (or preset: ako) in the sctp-guard policy',
+      summary: `SCTP listeners are not allowed by the policy (preset ${policy.preset})`,
+      path: '/spec/listeners',
+    });
   },
 };

@@ -3,7 +3,7 @@ import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
 import { effectiveStatus, podCandidates, podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject, RuleInput, RuleMatch, RuleVerdict, Rule } from '../engine/types.js';
-import { advisory, describeObject, oneLine, pass, violation, WARNING_MAX } from '../engine/verdict.js';
+import { advisory, messagePrefix, pass, violation, WARNING_MAX, type FindingParts } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, serviceSctpPorts, type ContainerPortRef } from './objects.js';
 
@@ -102,14 +102,14 @@ function describeGroups(groups: NodeGroup[]): string {
   return shown.join('; ');
 }
 
-/** `prefix` followed by as many names of nodes without SCTP as fit in one warning. */
-function withLackingNames(prefix: string, a: Assessment): string {
+/** `prefix` followed by as many names of nodes without SCTP as fit in `room` characters. */
+function withLackingNames(prefix: string, a: Assessment, room: number): string {
   const lacking = a.total - a.counts.ready;
   const names = a.lacking.flatMap((g) => g.sample);
   let shown = 0;
   for (let n = names.length; n > 0; n--) {
     const more = lacking - n > 0 ? ` and ${lacking - n} more` : '';
-    if (`${prefix}${names.slice(0, n).join(', ')}${more}`.length <= WARNING_MAX) {
+    if (`${prefix}${names.slice(0, n).join(', ')}${more}`.length <= room) {
       shown = n;
       break;
     }
@@ -117,15 +117,14 @@ function withLackingNames(prefix: string, a: Assessment): string {
   return `${prefix}${names.slice(0, shown).join(', ')}${lacking - shown > 0 ? `${shown > 0 ? ' and ' : ''}${lacking - shown} more` : ''}`;
 }
 
-/** Unknown node state: the policy decides, and even `allow` leaves an audit annotation. */
-function unknownVerdict(policy: Policy, message: string, summary: string, maxSeverity: 'violation' | 'advisory' = 'violation'): RuleVerdict {
-  const text = `${message} unknownNodeState is ${policy.unknownNodeState}.`;
-  if (policy.unknownNodeState === 'allow') return { findings: [], patch: [], annotations: { 'unknown-node-state': oneLine(`allowed by unknownNodeState: ${summary}`) } };
-  return policy.unknownNodeState === 'deny' && maxSeverity === 'violation' ? violation(text, summary) : advisory(text, summary);
+/** Unknown node state: the engine applies the policy's unknownNodeState to it. */
+function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
+  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true }], patch: [], annotations: {} };
 }
 
 interface Subject {
-  who: string;
+  /** Characters left for a warning after the engine's `[rule-id] Kind ns/name: ` prefix. */
+  room: number;
   use: string;
   /** "it can run on", "in the cluster"... */
   scope: string;
@@ -136,31 +135,30 @@ interface Subject {
 }
 
 function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Policy): RuleVerdict {
-  const head = `[${ID}] ${s.who}`;
   const unusable = unusableReason(snapshot);
   if (unusable) {
-    return unknownVerdict(policy, `${head}: ${s.use}, but ${unusable}, so it is unknown whether the nodes carry SCTP.`, `${head}: unknown whether nodes carry SCTP (${unusable})`, s.maxSeverity);
+    return unknownVerdict({ text: `${s.use}, but ${unusable}, so it is unknown whether the nodes carry SCTP.`, summary: `unknown whether nodes carry SCTP (${unusable})` }, s.maxSeverity);
   }
   if (a.total === 0) {
     if (snapshot.nodeCount > 0) return pass(); // No node fits the pod at all: the scheduler reports that, not an SCTP problem.
-    return unknownVerdict(policy, `${head}: ${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`, `${head}: unknown whether nodes carry SCTP (no nodes in cluster state)`, s.maxSeverity);
+    return unknownVerdict({ text: `${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`, summary: 'unknown whether nodes carry SCTP (no nodes in cluster state)' }, s.maxSeverity);
   }
   const { ready, unknown } = a.counts;
   if (ready === a.total) return pass();
   const groups = describeGroups(a.lacking);
   const fix = fixFor(a, snapshot, policy, s.workload);
   if (ready === 0 && unknown > 0) {
-    const message = `${head}: ${s.use}; of the ${a.total} nodes ${s.scope}, none is known to carry SCTP: ${groups}. Fix: ${fix}.`;
-    return unknownVerdict(policy, message, `${head}: unknown whether the ${a.total} nodes ${s.scope} carry SCTP`, s.maxSeverity);
+    const text = `${s.use}; of the ${a.total} nodes ${s.scope}, none is known to carry SCTP: ${groups}.`;
+    return unknownVerdict({ text, fix, summary: `unknown whether the ${a.total} nodes ${s.scope} carry SCTP` }, s.maxSeverity);
   }
   if (ready === 0) {
-    const message = `${head}: ${s.use}, but none of the ${a.total} nodes ${s.scope} carries SCTP (the sctp kernel module is blacklisted or not loaded): ${groups}. Fix: ${fix}.`;
-    const summary = `${head}: none of the ${a.total} nodes ${s.scope} loads the sctp module`;
-    return s.maxSeverity === 'violation' ? violation(message, summary) : advisory(message, summary);
+    const text = `${s.use}, but none of the ${a.total} nodes ${s.scope} carries SCTP (the sctp kernel module is blacklisted or not loaded): ${groups}.`;
+    const summary = `none of the ${a.total} nodes ${s.scope} loads the sctp module`;
+    return s.maxSeverity === 'violation' ? violation({ text, fix, summary }) : advisory({ text, fix, summary });
   }
-  const message = `${head}: ${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}. Fix: ${fix}.`;
-  const summary = s.daemonSet ? withLackingNames(`${head}: no SCTP on ${a.total - ready} of ${a.total} nodes: `, a) : `${head}: only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
-  return advisory(message, summary);
+  const text = `${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}.`;
+  const summary = s.daemonSet ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.room) : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
+  return advisory({ text, fix, summary });
 }
 
 /** The update did not introduce the SCTP use: warn, never block (e.g. scaling a Deployment that predates the policy). */
@@ -168,26 +166,27 @@ function softenForUpdate(verdict: RuleVerdict): RuleVerdict {
   return { ...verdict, findings: verdict.findings.map((f) => ({ ...f, severity: 'advisory' as const })) };
 }
 
-export function evaluateSctpModuleLoaded({ object, oldObject, operation, namespace, snapshot, policy, gvk }: RuleInput): RuleVerdict {
+function evaluateSctpModuleLoaded(input: RuleInput): RuleVerdict {
+  const { object, oldObject, operation, snapshot, policy } = input;
   const use = sctpUse(object);
   if (!use || !object) return pass();
-  const who = describeObject(object, gvk.kind, namespace);
+  const room = WARNING_MAX - messagePrefix(ID, input).length;
   let verdict: RuleVerdict;
   if (object.kind === 'Service') {
     const { all: everywhere, workloads } = clusterWideAssessment(snapshot, policy);
     // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
     const a = everywhere.counts.ready === 0 ? everywhere : workloads;
-    verdict = judge({ who, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
+    verdict = judge({ room, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
   } else if (object.kind === 'NetworkPolicy') {
     const a = clusterWideAssessment(snapshot, policy).all;
     // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
     if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
-    verdict = judge({ who, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
+    verdict = judge({ room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
   } else {
     const podSpec = podSpecOf(object)!;
     const daemonSet = object.kind === 'DaemonSet';
     const a = assess(podCandidates(snapshot, podPlacement(podSpec, daemonSet)), policy);
-    verdict = judge({ who, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
+    verdict = judge({ room, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
   }
   return operation === 'UPDATE' && sctpUse(oldObject) ? softenForUpdate(verdict) : verdict;
 }

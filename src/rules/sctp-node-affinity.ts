@@ -3,7 +3,7 @@ import { effectiveStatus, podCandidates, podPlacement, type NodeSelectorTerm } f
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
 import type { JsonPatchOp, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
-import { advisory, describeObject, pass } from '../engine/verdict.js';
+import { advisory, pass } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
 import { podSctpPorts, podSpecOf, POD_SPEC_PATHS } from './objects.js';
@@ -53,7 +53,7 @@ function affinityPatch(base: string, podSpec: Record<string, unknown>, terms: Re
  * keeps it on those (the pools' own nodeSelector, or the policy's node label). The patched constraints are
  * checked again against the snapshot, so a pool selector that also matches nodes without SCTP is never used.
  */
-export function evaluateSctpNodeAffinity({ object, operation, namespace, snapshot, policy, gvk }: RuleInput): RuleVerdict {
+function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleInput): RuleVerdict {
   if (!policy.pinToSctpNodes || !object?.kind) return pass();
   // A Pod's node affinity cannot change after creation; templates can.
   if (object.kind === 'Pod' && operation !== 'CREATE') return pass();
@@ -64,7 +64,6 @@ export function evaluateSctpNodeAffinity({ object, operation, namespace, snapsho
   const before = assess(podCandidates(snapshot, placement), policy);
   // All fine, or nothing to pin to (sctp-module-loaded explains why).
   if (before.counts.ready === before.total || before.counts.ready === 0) return pass();
-  const who = describeObject(object, gvk.kind, namespace);
   // Keep each pool's term only when, with the pod's own constraints, it selects nodes that all carry SCTP: a
   // worker selector also matches custom-pool nodes that may not.
   const assessWith = (terms: Record<string, unknown>[]) => assess(podCandidates(snapshot, podPlacement({ ...podSpec, affinity: REQUIRED_AFFINITY(terms) }, daemonSet)), policy);
@@ -75,17 +74,19 @@ export function evaluateSctpNodeAffinity({ object, operation, namespace, snapsho
   const terms = mergedTerms(placement.terms, usable);
   const after = usable.length > 0 ? assessWith(terms) : undefined;
   if (!after || after.counts.ready !== after.total) {
-    return advisory(
-      `[${ID}] ${who}: pinToSctpNodes could not pin it: no MachineConfigPool selector (or sctpNodeLabel) selects only nodes that carry SCTP. Fix: add a nodeSelector for nodes that carry SCTP, or set sctpNodeLabel in the sctp-guard policy.`,
-      `[${ID}] ${who}: cannot pin to SCTP nodes: no pool selector matches only SCTP nodes`,
-    );
+    return advisory({
+      text: 'pinToSctpNodes could not pin it: no MachineConfigPool selector (or sctpNodeLabel) selects only nodes that carry SCTP.',
+      fix: 'add a nodeSelector for nodes that carry SCTP, or set sctpNodeLabel in the sctp-guard policy',
+      summary: 'cannot pin to SCTP nodes: no pool selector matches only SCTP nodes',
+    });
   }
   const base = `/${POD_SPEC_PATHS[object.kind]!.join('/')}`;
   const target = policy.sctpNodeLabel ? 'the sctpNodeLabel' : `pool ${after.readyPools.join(', ')}`;
-  const note = advisory(
-    `[${ID}] ${who}: added a required node affinity for ${target} so its SCTP pods run only on the ${after.total} nodes that carry SCTP (pinToSctpNodes).`,
-    `[${ID}] ${who}: pinned to ${target} (nodes that carry SCTP)`,
-  );
+  const note = advisory({
+    text: `added a required node affinity for ${target} so its SCTP pods run only on the ${after.total} nodes that carry SCTP (pinToSctpNodes).`,
+    summary: `pinned to ${target} (nodes that carry SCTP)`,
+    path: `${base}/affinity`,
+  });
   return { ...note, patch: [affinityPatch(base, podSpec, terms)] };
 }
 

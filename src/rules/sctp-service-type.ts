@@ -1,5 +1,5 @@
 import type { KubeObject, Rule, RuleInput } from '../engine/types.js';
-import { advisory, describeObject, pass, violation } from '../engine/verdict.js';
+import { advisory, pass, violation } from '../engine/verdict.js';
 import { portLabel, serviceSctpPorts, serviceType } from './objects.js';
 
 export const ID = 'sctp-service-type';
@@ -15,23 +15,23 @@ export const sctpServiceType: Rule = {
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
-  evaluate({ object, oldObject, operation, policy, namespace }: RuleInput) {
+  evaluate({ object, oldObject, operation, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
     const type = serviceType(object);
     if (policy.allowedServiceTypes.includes(type)) return pass();
 
-    const who = describeObject(object, 'Service', namespace);
     const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
     const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;
     const fix =
       `use type ${policy.allowedServiceTypes.join(' or ') || 'ClusterIP'}` +
       `, or, if your load balancer carries SCTP (AKO 1.9.1+), add ${type} to allowedServiceTypes in the sctp-guard policy (or use preset: ako)`;
-    const message = `[${ID}] ${who}: ${what}; allowed types under preset ${policy.preset}: ${allowed}. Fix: ${fix}.`;
+    const text = `${what}; allowed types under preset ${policy.preset}: ${allowed}.`;
+    const path = '/spec/type';
     if (operation === 'UPDATE' && alreadyPresent(oldObject, type)) {
       // The object predates the policy: block only changes that introduce the problem, never e.g. a finalizer removal.
-      return advisory(message, `[${ID}] ${who}: existing SCTP Service of type ${type} is not carried here`);
+      return advisory({ text, fix, path, summary: `existing SCTP Service of type ${type} is not carried here` });
     }
-    return violation(message, `[${ID}] ${who}: type ${type} cannot carry SCTP; allowed: ${allowed}`);
+    return violation({ text, fix, path, summary: `type ${type} cannot carry SCTP; allowed: ${allowed}` });
   },
 };

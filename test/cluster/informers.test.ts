@@ -4,7 +4,8 @@ import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
-import { evaluateSctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
+import { evaluateRule } from '../../src/engine/engine.js';
+import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
 import { buildApp } from '../../src/server/app.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { admissionReview, capturedLogger, ruleInput } from '../helpers/admission.js';
@@ -151,7 +152,7 @@ t.test('plain Kubernetes: the missing MCO resources are detected once and skippe
   t.match(s, { stale: false, machineConfigsAvailable: false, nodeCount: 12 });
   t.notOk(s.openshiftVersion);
   t.ok(s.classes.every((c) => c.machineConfig.state === 'unknown'), 'no MCO: node state unknown');
-  const warned = evaluateSctpModuleLoaded(ruleInput(sctpPod() as never, { snapshot: s }));
+  const warned = evaluateRule(sctpModuleLoaded, ruleInput(sctpPod() as never, { snapshot: s }));
   t.match(warned.findings, [{ severity: 'advisory', message: /unknownNodeState is warn/ }], 'unknown state follows the policy');
 });
 
@@ -187,7 +188,7 @@ t.test('5,000 nodes: paginated sync and correct decisions', async (t) => {
   t.equal(s.nodeCount, 5000);
   t.equal(api.countRequests((r) => !r.watch && r.path === '/api/v1/nodes'), 10, '10 pages of 500');
   t.ok(s.classes.length <= 6, `nodes fold into ${s.classes.length} classes`);
-  const decide = (spec: Record<string, unknown>) => evaluateSctpModuleLoaded(ruleInput(sctpPod(spec) as never, { snapshot: s })).findings;
+  const decide = (spec: Record<string, unknown>) => evaluateRule(sctpModuleLoaded, ruleInput(sctpPod(spec) as never, { snapshot: s })).findings;
   t.match(decide({}), [{ severity: 'advisory', message: /only 2500 of the 5000 nodes/ }]);
   t.match(decide({ nodeSelector: { 'node-role.kubernetes.io/bulk': '' } }), [{ severity: 'violation', message: /none of the 2500 nodes/ }]);
   t.same(decide({ nodeSelector: { 'node-role.kubernetes.io/worker': '', 'topology.kubernetes.io/zone': 'z1' } }), []);

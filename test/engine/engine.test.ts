@@ -32,31 +32,38 @@ function rule(id: string, evaluate: Rule['evaluate'], extra: Partial<Rule> = {})
 const policyWith = (rules: Policy['rules'], extra: Partial<Policy> = {}): Policy => ({ ...defaultPolicy(), rules, ...extra });
 
 t.test('a deny wins and its message lists every failing rule', async (t) => {
-  const engine = new Engine([rule('a', () => violation('[a] bad A', 'A')), rule('b', () => violation('[b] bad B', 'B')), rule('c', () => pass())], defaultPolicy());
+  const bad = (what: string) => violation({ text: `bad ${what}.`, fix: `fix ${what}`, summary: what });
+  const engine = new Engine([rule('a', () => bad('A')), rule('b', () => bad('B')), rule('c', () => pass())], defaultPolicy());
   const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.allowed, false);
-  t.equal(d.message, '[a] bad A\n[b] bad B');
+  t.equal(d.message, '[a] Service app/s: bad A. Fix: fix A.\n[b] Service app/s: bad B. Fix: fix B.', 'the engine names the rule and the object once');
+  t.same(d.warnings, []);
+  t.same(d.results[0]!.findings, [{ message: '[a] Service app/s: bad A. Fix: fix A.', detail: 'bad A. Fix: fix A.', summary: '[a] Service app/s: A', fix: 'fix A' }]);
   t.same(d.results.map((r) => [r.rule, r.decision]), [['a', 'deny'], ['b', 'deny'], ['c', 'allow']]);
   t.same(Object.keys(d.auditAnnotations), ['a', 'b']);
 });
 
 t.test('enforcement: warn lets through with a warning, audit only logs, off never runs', async (t) => {
   let offRan = false;
-  const rules = [rule('w', () => violation('[w] long', '[w] short')), rule('au', () => violation('[au] logged')), rule('off', () => ((offRan = true), violation('x')))];
+  const rules = [
+    rule('w', () => violation({ text: 'long.', summary: 'short' })),
+    rule('au', () => violation({ text: 'logged.', summary: 'logged' })),
+    rule('off', () => ((offRan = true), violation({ text: 'x.', summary: 'x' }))),
+  ];
   const engine = new Engine(rules, policyWith({ w: { enforcement: 'warn' }, au: { enforcement: 'audit' }, off: { enforcement: 'off' } }));
   const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.allowed, true);
-  t.same(d.warnings, ['[w] short']);
+  t.same(d.warnings, ['[w] Service app/s: short']);
   t.same(d.results.map((r) => [r.rule, r.decision]), [['w', 'warn'], ['au', 'audit']]);
   t.equal(offRan, false, 'a rule switched off never runs');
-  t.match(d.auditAnnotations, { au: /^audit: \[au\] logged/ });
+  t.match(d.auditAnnotations, { au: /^audit: \[au\] Service app\/s: logged/ });
 });
 
 t.test('advisories warn even under deny enforcement, and never deny', async (t) => {
-  const engine = new Engine([rule('adv', () => advisory('[adv] note', '[adv] n'))], defaultPolicy());
+  const engine = new Engine([rule('adv', () => advisory({ text: 'note.', summary: 'n' }))], defaultPolicy());
   const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.allowed, true);
-  t.same(d.warnings, ['[adv] n']);
+  t.same(d.warnings, ['[adv] Service app/s: n']);
 });
 
 t.test('rules only see their kinds, operations and phase; excluded namespaces are skipped', async (t) => {
@@ -91,17 +98,17 @@ t.test('mutating rules: patches only from the mutate phase, dropped on denial an
   const m = rule('m', () => patched([op]), { phase: 'mutate' });
   t.same(new Engine([m], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, [op]);
   t.same(new Engine([m], policyWith({ m: { enforcement: 'audit' } })).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, []);
-  const deny = rule('d', () => violation('[d] no'), { phase: 'mutate' });
+  const deny = rule('d', () => violation({ text: 'no.', summary: 'no' }), { phase: 'mutate' });
   const d = new Engine([m, deny], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
   t.equal(d.allowed, false);
   t.same(d.patch, []);
 });
 
 t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
-  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, message: `m${i}`, summary: `[many] warning number ${i} `.padEnd(110, 'x') })), patch: [], annotations: {} }));
-  const twice = rule('twice', () => advisory('a\nb', 'line one\nline two'));
+  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), patch: [], annotations: {} }));
+  const twice = rule('twice', () => advisory({ text: 'a\nb', summary: 'line one\nline two' }));
   const d = new Engine([twice, twice, many], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
-  t.equal(d.warnings[0], 'line one line two');
+  t.equal(d.warnings[0], '[twice] Service app/s: line one line two');
   t.ok(d.warnings.join('').length <= 4096);
   t.ok(d.warnings.every((w) => w.length < 120));
   t.equal(new Set(d.warnings).size, d.warnings.length);

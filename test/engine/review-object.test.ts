@@ -21,7 +21,7 @@ const svc = (): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { 
 const labeller = rule('labeller', 'mutate', ({ object }) =>
   object?.metadata?.labels?.sctp ? pass() : patched([{ op: 'add', path: '/metadata/labels', value: { sctp: 'yes' } }]),
 );
-const needsLabel = rule('needs-label', 'validate', ({ object }: RuleInput) => (object?.metadata?.labels?.sctp ? pass() : violation('[needs-label] unlabelled')));
+const needsLabel = rule('needs-label', 'validate', ({ object }: RuleInput) => (object?.metadata?.labels?.sctp ? pass() : violation({ text: 'unlabelled.', summary: 'unlabelled' })));
 
 t.test('the validating phase sees the object after the mutating patch, and the review returns it', async (t) => {
   const original = svc();
@@ -35,12 +35,12 @@ t.test('the validating phase sees the object after the mutating patch, and the r
 
   const withoutMutation = reviewObject(new Engine([needsLabel], defaultPolicy()), EMPTY_SNAPSHOT, svc());
   t.equal(withoutMutation.allowed, false);
-  t.same(withoutMutation.findings, [{ rule: 'needs-label', phase: 'validate', decision: 'deny', message: '[needs-label] unlabelled' }]);
+  t.same(withoutMutation.findings, [{ rule: 'needs-label', phase: 'validate', decision: 'deny', message: '[needs-label] Service default/s: unlabelled.', detail: 'unlabelled.' }]);
 });
 
 t.test('a denial in the mutating phase ends the review before the validating phase', async (t) => {
   let validated = false;
-  const denyMutate = rule('deny-mutate', 'mutate', () => violation('[deny-mutate] no'));
+  const denyMutate = rule('deny-mutate', 'mutate', () => violation({ text: 'no.', summary: 'no' }));
   const spy = rule('spy', 'validate', () => {
     validated = true;
     return pass();
@@ -62,17 +62,17 @@ t.test('a patch that does not apply is an error that denies, naming the rule', a
 });
 
 t.test('warnings, audit-only findings and advisories are collected from both phases', async (t) => {
-  const warnMutate = rule('warn-mutate', 'mutate', () => violation('[warn-mutate] long text', 'short text'), 'warn');
-  const auditOnly = rule('audit-only', 'validate', () => violation('[audit-only] logged'), 'audit');
-  const adv = rule('adv', 'validate', () => advisory('[adv] heads up', 'heads up'));
+  const warnMutate = rule('warn-mutate', 'mutate', () => violation({ text: 'long text.', summary: 'short text' }), 'warn');
+  const auditOnly = rule('audit-only', 'validate', () => violation({ text: 'logged.', summary: 'logged' }), 'audit');
+  const adv = rule('adv', 'validate', () => advisory({ text: 'heads up.', summary: 'heads up' }));
   const review = reviewObject(new Engine([warnMutate, auditOnly, adv], defaultPolicy()), EMPTY_SNAPSHOT, svc());
   t.equal(review.allowed, true);
   t.same(review.findings.map((f) => [f.rule, f.phase, f.decision, f.message]), [
-    ['warn-mutate', 'mutate', 'warn', '[warn-mutate] long text'],
-    ['audit-only', 'validate', 'audit', '[audit-only] logged'],
-    ['adv', 'validate', 'warn', '[adv] heads up'],
+    ['warn-mutate', 'mutate', 'warn', '[warn-mutate] Service default/s: long text.'],
+    ['audit-only', 'validate', 'audit', '[audit-only] Service default/s: logged.'],
+    ['adv', 'validate', 'warn', '[adv] Service default/s: heads up.'],
   ]);
-  t.same(review.warnings, ['short text', 'heads up']);
+  t.same(review.warnings, ['[warn-mutate] Service default/s: short text', '[adv] Service default/s: heads up']);
 });
 
 t.test('the real rules: the documentation manifests fare as they do at admission', async (t) => {

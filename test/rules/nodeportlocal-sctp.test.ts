@@ -1,23 +1,24 @@
 import t from 'tap';
+import { evaluateRule } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { nodePortLocalSctp } from '../../src/rules/nodeportlocal-sctp.js';
 import { exampleObject, ruleInput } from '../helpers/admission.js';
 
 t.test('an NPL-annotated SCTP Service is flagged; without the annotation it is not', async (t) => {
   const svc = exampleObject('antrea-npl-sctp-service.yaml', 'Service');
-  const f = nodePortLocalSctp.evaluate(ruleInput(svc)).findings;
+  const f = evaluateRule(nodePortLocalSctp, ruleInput(svc)).findings;
   t.equal(f.length, 1);
   t.match(f[0]!.message, /\[nodeportlocal-sctp\] Service default\/sctp-npl: it has the annotation nodeportlocal.antrea.io\/enabled: "true", but Antrea NodePortLocal cannot carry SCTP: ports 80\/SCTP/);
   t.match(f[0]!.message, /Fix: remove the nodeportlocal.antrea.io\/enabled annotation/);
   const plain = { ...svc, metadata: { ...svc.metadata, annotations: {} } };
-  t.same(nodePortLocalSctp.evaluate(ruleInput(plain)).findings, []);
+  t.same(evaluateRule(nodePortLocalSctp, ruleInput(plain)).findings, []);
   const off = { ...svc, metadata: { ...svc.metadata, annotations: { 'nodeportlocal.antrea.io/enabled': 'false' } } };
-  t.same(nodePortLocalSctp.evaluate(ruleInput(off)).findings, []);
+  t.same(evaluateRule(nodePortLocalSctp, ruleInput(off)).findings, []);
 });
 
 t.test('akoNodePortLocal flags every SCTP Service', async (t) => {
   const svc = exampleObject('openshift-sctp-service-clusterip.yaml', 'Service');
-  t.same(nodePortLocalSctp.evaluate(ruleInput(svc)).findings, []);
-  const f = nodePortLocalSctp.evaluate(ruleInput(svc, { policy: { ...defaultPolicy(), akoNodePortLocal: true } })).findings;
+  t.same(evaluateRule(nodePortLocalSctp, ruleInput(svc)).findings, []);
+  const f = evaluateRule(nodePortLocalSctp, ruleInput(svc, { policy: { ...defaultPolicy(), akoNodePortLocal: true } })).findings;
   t.match(f[0]!.message, /AKO runs in NodePortLocal mode/);
 });

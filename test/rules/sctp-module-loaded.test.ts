@@ -1,21 +1,21 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
-import { Engine } from '../../src/engine/engine.js';
+import { Engine, evaluateRule } from '../../src/engine/engine.js';
 import type { KubeObject, RuleInput } from '../../src/engine/types.js';
 import { WARNING_MAX } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
 import { ALL_RULES } from '../../src/rules/index.js';
-import { evaluateSctpModuleLoaded, sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
-import { evaluateSctpNodeAffinity } from '../../src/rules/sctp-node-affinity.js';
+import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
+import { sctpNodeAffinity } from '../../src/rules/sctp-node-affinity.js';
 import { admissionReview, exampleObject, ruleInput, testApp } from '../helpers/admission.js';
 import { docsFiles, node, pool, rendered, scenario, sctpPod, sctpService, sctpWorkload } from '../fixtures/cluster/builders.js';
 import { scenarioSnapshot, snapshotOf } from '../fixtures/cluster/state.js';
 
 const snapshot = scenarioSnapshot();
 const policy = (over: Partial<Policy> = {}): Policy => ({ ...defaultPolicy(), ...over });
-const run = (object: unknown, over: Partial<RuleInput> = {}) => evaluateSctpModuleLoaded(ruleInput(object as KubeObject, { snapshot, ...over }));
+const run = (object: unknown, over: Partial<RuleInput> = {}) => evaluateRule(sctpModuleLoaded, ruleInput(object as KubeObject, { snapshot, ...over }));
 const legacy = { nodeSelector: { 'node-role.kubernetes.io/legacy': '' } };
 const edge = { nodeSelector: { 'node-role.kubernetes.io/edge': '' } };
 
@@ -131,7 +131,7 @@ t.test('through the engine and the server: denial, warnings, audit line with the
 
 t.test('pinToSctpNodes adds a required node affinity from the pools that carry SCTP', async (t) => {
   const on = policy({ pinToSctpNodes: true });
-  const mutate = (obj: unknown, over: Partial<RuleInput> = {}) => evaluateSctpNodeAffinity(ruleInput(obj as KubeObject, { snapshot, policy: on, ...over }));
+  const mutate = (obj: unknown, over: Partial<RuleInput> = {}) => evaluateRule(sctpNodeAffinity, ruleInput(obj as KubeObject, { snapshot, policy: on, ...over }));
   t.same(mutate(sctpPod(), { policy: policy() }).patch, [], 'off by default');
   const dep = sctpWorkload('Deployment');
   const v = mutate(dep);

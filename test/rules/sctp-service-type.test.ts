@@ -1,4 +1,5 @@
 import t from 'tap';
+import { evaluateRule } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { sctpServiceType } from '../../src/rules/sctp-service-type.js';
 import type { KubeObject } from '../../src/engine/types.js';
@@ -12,36 +13,36 @@ const svc = (type: string | undefined, protocol = 'SCTP'): KubeObject => ({
 });
 
 t.test('types in allowedServiceTypes pass; others are violations naming the types and the fix', async (t) => {
-  t.same(sctpServiceType.evaluate(ruleInput(svc('ClusterIP'))).findings, []);
-  t.same(sctpServiceType.evaluate(ruleInput(svc('NodePort'))).findings, []);
-  t.same(sctpServiceType.evaluate(ruleInput(svc(undefined))).findings, [], 'no type means ClusterIP');
-  const lb = sctpServiceType.evaluate(ruleInput(svc('LoadBalancer'))).findings;
+  t.same(evaluateRule(sctpServiceType, ruleInput(svc('ClusterIP'))).findings, []);
+  t.same(evaluateRule(sctpServiceType, ruleInput(svc('NodePort'))).findings, []);
+  t.same(evaluateRule(sctpServiceType, ruleInput(svc(undefined))).findings, [], 'no type means ClusterIP');
+  const lb = evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer'))).findings;
   t.equal(lb.length, 1);
   t.equal(lb[0]!.severity, 'violation');
   t.match(lb[0]!.message, /^\[sctp-service-type\] Service ns\/s: type LoadBalancer cannot carry SCTP on this platform \(ports sig \(3868\/SCTP\)\)/);
   t.match(lb[0]!.message, /ClusterIP, NodePort/);
   t.ok(lb[0]!.summary.length < 120);
-  t.same(sctpServiceType.evaluate(ruleInput(svc('LoadBalancer', 'TCP'))).findings, [], 'no SCTP port: not our business');
-  t.same(sctpServiceType.evaluate(ruleInput(svc('LoadBalancer', 'sctp'))).findings.length, 1, 'protocol is case-insensitive');
+  t.same(evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer', 'TCP'))).findings, [], 'no SCTP port: not our business');
+  t.same(evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer', 'sctp'))).findings.length, 1, 'protocol is case-insensitive');
 });
 
 t.test('the ako preset allows LoadBalancer; a custom list is honoured', async (t) => {
-  t.same(sctpServiceType.evaluate(ruleInput(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { policy: defaultPolicy('ako') })).findings, []);
+  t.same(evaluateRule(sctpServiceType, ruleInput(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { policy: defaultPolicy('ako') })).findings, []);
   const policy = { ...defaultPolicy(), allowedServiceTypes: ['NodePort'] };
-  t.equal(sctpServiceType.evaluate(ruleInput(svc('ClusterIP'), { policy })).findings.length, 1);
+  t.equal(evaluateRule(sctpServiceType, ruleInput(svc('ClusterIP'), { policy })).findings.length, 1);
 });
 
 t.test('updates: removing SCTP is never blocked; a pre-existing problem only warns; introducing one is denied', async (t) => {
-  const removed = sctpServiceType.evaluate(ruleInput(svc('LoadBalancer', 'TCP'), { operation: 'UPDATE', oldObject: svc('LoadBalancer') }));
+  const removed = evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer', 'TCP'), { operation: 'UPDATE', oldObject: svc('LoadBalancer') }));
   t.same(removed.findings, []);
-  const existing = sctpServiceType.evaluate(ruleInput(svc('LoadBalancer'), { operation: 'UPDATE', oldObject: svc('LoadBalancer') }));
+  const existing = evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer'), { operation: 'UPDATE', oldObject: svc('LoadBalancer') }));
   t.equal(existing.findings[0]!.severity, 'advisory');
-  const introduced = sctpServiceType.evaluate(ruleInput(svc('LoadBalancer'), { operation: 'UPDATE', oldObject: svc('ClusterIP') }));
+  const introduced = evaluateRule(sctpServiceType, ruleInput(svc('LoadBalancer'), { operation: 'UPDATE', oldObject: svc('ClusterIP') }));
   t.equal(introduced.findings[0]!.severity, 'violation');
 });
 
 t.test('malformed Services do not throw', async (t) => {
   for (const spec of [null, 'x', { ports: 'x' }, { ports: [null, 1, { protocol: 5 }] }, { type: 7, ports: [{ protocol: 'SCTP' }] }]) {
-    t.doesNotThrow(() => sctpServiceType.evaluate(ruleInput({ apiVersion: 'v1', kind: 'Service', spec } as KubeObject)));
+    t.doesNotThrow(() => evaluateRule(sctpServiceType, ruleInput({ apiVersion: 'v1', kind: 'Service', spec } as KubeObject)));
   }
 });

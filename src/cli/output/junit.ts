@@ -1,5 +1,5 @@
 import { formatLocation, type InputProblem } from '../manifests.js';
-import { bareMessage, objectLabel, summarize, type Report, type ReportedObject } from './report.js';
+import { objectLabel, summarize, type Report, type ReportedObject } from './report.js';
 
 /**
  * JUnit XML as CI systems read it (GitLab `artifacts:reports:junit`, GitHub test-report actions, Jenkins): a
@@ -40,7 +40,7 @@ function testcase(file: string, o: ReportedObject): string[] {
   const lines = [open];
   if (denied.length > 0) {
     const first = denied[0]!;
-    lines.push(`      <failure type="${esc(first.rule)}" message="${esc(bareMessage(o, first))}">${escText(denied.map((f) => f.message).join('\n'))}</failure>`);
+    lines.push(`      <failure type="${esc(first.rule)}" message="${esc(first.detail)}">${escText(denied.map((f) => f.message).join('\n'))}</failure>`);
   }
   if (others.length > 0) {
     lines.push(`      <system-out>${escText(others.map((f) => `${f.decision.toUpperCase()} ${f.message}`).join('\n'))}</system-out>`);

@@ -90,9 +90,3 @@ export function exitCodeOf(report: Report): number {
 export function objectLabel(o: Pick<ReportedObject, 'kind' | 'namespace' | 'name'>): string {
   return describeObject({ kind: o.kind, metadata: { name: o.name, namespace: o.namespace || undefined } });
 }
-
-/** The message without its `[rule] Kind ns/name: ` prefix, for outputs that print both apart. */
-export function bareMessage(o: ReportedObject, f: ReviewFinding): string {
-  const prefix = `[${f.rule}] ${objectLabel(o)}: `;
-  return f.message.startsWith(prefix) ? f.message.slice(prefix.length) : f.message;
-}

@@ -1,5 +1,5 @@
 import { formatLocation } from '../manifests.js';
-import { bareMessage, objectLabel, summarize, type Report, type ReportedObject } from './report.js';
+import { objectLabel, summarize, type Report, type ReportedObject } from './report.js';
 
 /**
  * One line per finding, `file:line: Kind ns/name: rule-id DECISION: message` (audit: no file:line), then one
@@ -9,7 +9,7 @@ export function formatText(report: Report): string {
   const lines: string[] = [];
   for (const o of report.objects) {
     const where = o.file !== undefined ? `${formatLocation(o.file, o.line ?? 0)}: ` : '';
-    for (const f of o.findings) lines.push(`${where}${objectLabel(o)}: ${f.rule} ${f.decision.toUpperCase()}: ${bareMessage(o, f)}`);
+    for (const f of o.findings) lines.push(`${where}${objectLabel(o)}: ${f.rule} ${f.decision.toUpperCase()}: ${f.detail}`);
     // What the mutating webhook would rewrite (`-o yaml --mutate` prints the result).
     if (o.patch.length > 0) {
       lines.push(`${where}${objectLabel(o)}: ${o.patchedBy.join(', ')} MUTATE: ${o.patch.length} JSON Patch operation(s): ${describePatch(o)}`);
