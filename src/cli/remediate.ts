@@ -5,6 +5,7 @@ import { MODULES_LOAD_FILE, planRemediation, type NodeLabelFix, type PoolFix, ty
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { loadPolicy } from '../policy/load.js';
+import { RULE_IDS } from '../rules/index.js';
 import { liveSnapshot, requireKubeConfig } from './audit.js';
 import { formatYamlStream } from './output/yaml.js';
 
@@ -34,7 +35,7 @@ export function registerRemediateCommand(program: Command): void {
 }
 
 export async function remediate(opts: RemediateOptions): Promise<number> {
-  const policy = loadPolicy(opts.config);
+  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
   const snapshot = opts.clusterState
     ? loadClusterState(opts.clusterState)
     : await liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);

@@ -13,7 +13,7 @@ import { matchesLabelSelector } from '../../src/cluster/selectors.js';
 import { convertConfig } from '../../src/ignition/convert.js';
 import { isSpecVersion } from '../../src/ignition/versions.js';
 import type { KubeObject } from '../../src/engine/types.js';
-import { parseYamlDocuments } from '../../src/policy/yaml.js';
+import { parseYamlDocuments } from '../../src/input/yaml.js';
 
 type Obj = KubeObject & { metadata: NonNullable<KubeObject['metadata']> & { name: string } };
 const MCO = 'machineconfiguration.openshift.io';
