@@ -26,5 +26,5 @@ COPY package.json ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 USER 65532:65532
-EXPOSE 8443
+EXPOSE 8443 8080 8081
 ENTRYPOINT ["node", "dist/src/cli/main.js", "serve"]

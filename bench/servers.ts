@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { request } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
@@ -56,6 +57,18 @@ export function call(port: number, ca: Buffer, method: 'GET' | 'POST', path: str
   });
 }
 
+/** GET on a plain-HTTP loopback port (sctp-guard's probe listener). */
+function plainGet(port: number, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (d: string) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`))).on('error', reject);
+  });
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
 }
@@ -72,17 +85,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
   }
 }
 
-/** Polls /readyz until 200; fails fast with the child's stderr when it dies first. */
-async function waitReady(child: ChildProcess, port: () => number | undefined, ca: Buffer, started: number, timeoutMs: number, stderr: () => string, what: string): Promise<{ startupMs: number; readyReason: string }> {
+/** Polls /readyz (undefined: the port is not known yet) until 200; fails fast with the child's stderr when it dies first. */
+async function waitReady(child: ChildProcess, readyz: () => Promise<{ status: number; body: string }> | undefined, started: number, timeoutMs: number, stderr: () => string, what: string): Promise<{ startupMs: number; readyReason: string }> {
   let lastError = '';
   while (performance.now() - started < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr() || 'no output on stderr'}`);
     }
-    const p = port();
-    if (p !== undefined) {
+    const answer = readyz();
+    if (answer !== undefined) {
       try {
-        const res = await call(p, ca, 'GET', '/readyz');
+        const res = await answer;
         if (res.status === 200) {
           const readyReason = (JSON.parse(res.body) as { reason?: string }).reason ?? '';
           return { startupMs: performance.now() - started, readyReason };
@@ -113,12 +126,16 @@ export async function startSctpGuard(launch: SctpGuardLaunch): Promise<ServerPro
   // serve takes a fixed --port, so the port is picked here; another process may take it in between: retry.
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
+    // Probes on their own plain-HTTP port, as in the cluster; no metrics listener (its scrape is not measured).
+    const probePort = await freePort();
     const args = [
       ...launch.nodeArgs,
       launch.mainJs,
       'serve',
       '--host', '127.0.0.1',
       '--port', String(port),
+      '--health-probe-bind-address', `127.0.0.1:${probePort}`,
+      '--metrics-bind-address', '0',
       '--tls-cert', launch.tls.cert,
       '--tls-key', launch.tls.key,
       '--log-level', launch.logLevel,
@@ -129,7 +146,7 @@ export async function startSctpGuard(launch: SctpGuardLaunch): Promise<ServerPro
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const stderr = collectStderr(child);
     try {
-      const ready = await waitReady(child, () => port, launch.tls.ca, started, launch.readyTimeoutMs, stderr, 'sctp-guard');
+      const ready = await waitReady(child, () => plainGet(probePort, '/readyz'), started, launch.readyTimeoutMs, stderr, 'sctp-guard');
       return { pid: child.pid!, port, ...ready, stop: () => stopChild(child) };
     } catch (err) {
       await stopChild(child);
@@ -158,7 +175,7 @@ export async function startBaseline(launch: BaselineLaunch): Promise<ServerProce
     child.disconnect();
   });
   try {
-    const ready = await waitReady(child, () => port, launch.tls.ca, started, launch.readyTimeoutMs, stderr, 'baseline');
+    const ready = await waitReady(child, () => (port === undefined ? undefined : call(port, launch.tls.ca, 'GET', '/readyz')), started, launch.readyTimeoutMs, stderr, 'baseline');
     return { pid: child.pid!, port: port!, ...ready, stop: () => stopChild(child) };
   } catch (err) {
     await stopChild(child);

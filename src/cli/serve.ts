@@ -8,7 +8,8 @@ import { compileAllValidators } from '../ignition/validate.js';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import { ALL_RULES, RULE_IDS } from '../rules/index.js';
-import { buildApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, buildMetricsApp, buildProbeApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { createLogger } from '../server/logger.js';
 import { CertificateReloader, type SecureContextTarget } from '../server/cert-reload.js';
 import { ServerMetrics } from '../server/metrics.js';
@@ -30,6 +31,9 @@ export interface ServeOptions {
   kubeconfig?: string;
   clientCa?: string;
   http2: boolean;
+  /** Undefined: the listener is off (`0`). */
+  healthProbeBindAddress?: BindAddress;
+  metricsBindAddress?: BindAddress;
   shutdownDelay: number;
   shutdownTimeout: number;
 }
@@ -46,15 +50,37 @@ function port(value: string): number {
   return n;
 }
 
+export interface BindAddress {
+  host: string;
+  port: number;
+}
+
+/**
+ * controller-runtime's bind address syntax: `:8081` (every IPv4 address), `127.0.0.1:8081`, `[::1]:8081`, `host:0`
+ * (any free port); a bare `0` turns the listener off.
+ */
+export function bindAddress(value: string): BindAddress | undefined {
+  if (value === '0') return undefined;
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
+  const p = m ? Number(m[3]) : NaN;
+  if (!m || p > 65535) throw new InvalidArgumentError(`expected [host]:port (e.g. :8081, 127.0.0.1:8081, [::1]:8081) or 0 to turn it off, got "${value}"`);
+  return { host: m[1] ?? (m[2] || '0.0.0.0'), port: p };
+}
+
+export const DEFAULT_HEALTH_PROBE_BIND_ADDRESS = ':8081';
+export const DEFAULT_METRICS_BIND_ADDRESS = ':8080';
+
 export const DEFAULT_TLS_CERT = 'certs/tls.crt';
 export const DEFAULT_TLS_KEY = 'certs/tls.key';
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve', { isDefault: true })
-    .description('run the admission webhook over HTTPS (POST /validate, POST /mutate, GET /healthz, GET /readyz)')
-    .option('--port <port>', 'HTTPS port (0: any free port)', port, 8443)
-    .option('--host <addr>', 'address to listen on', '0.0.0.0')
+    .description('run the admission webhook over HTTPS (POST /validate, POST /mutate); probes and metrics on their own plain-HTTP ports')
+    .option('--port <port>', 'webhook HTTPS port (0: any free port)', port, 8443)
+    .option('--host <addr>', 'address the webhook listens on', '0.0.0.0')
+    .option('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz, /debug/nodes ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
+    .option('--metrics-bind-address <addr>', 'plain HTTP GET /metrics ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_METRICS_BIND_ADDRESS))
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
@@ -93,33 +119,63 @@ export async function serve(opts: ServeOptions): Promise<void> {
   compileAllValidators();
   const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
+  const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
+  // Webhook first: it waits for the reviews in flight; the probes answer (unready) until the end.
+  const closeAll = async () => {
+    for (const s of servers) await s.app.close();
+  };
   const shutdown = new GracefulShutdown({
-    server: { close: () => app.close() },
+    server: { close: closeAll },
     logger,
     drainDelayMs: opts.shutdownDelay * 1000,
     timeoutMs: opts.shutdownTimeout * 1000,
     cleanup: [() => cluster.stop(), () => certs.close()],
   });
-  const app = buildApp({
-    engine,
-    cluster,
-    logger,
-    tls: certs.pair,
-    clientCa,
-    http2: opts.http2,
-    bodyLimitBytes: opts.maxBodyBytes,
-    metrics,
-    onDecision: metrics.observeDecision,
-    onBadRequest: metrics.observeBadRequest,
-    draining: shutdown.draining,
+  const draining = shutdown.draining;
+  servers.push({
+    name: 'webhook',
+    at: { host: opts.host, port: opts.port },
+    app: buildApp({
+      engine,
+      cluster,
+      logger,
+      tls: certs.pair,
+      clientCa,
+      http2: opts.http2,
+      bodyLimitBytes: opts.maxBodyBytes,
+      onDecision: metrics.observeDecision,
+      onBadRequest: metrics.observeBadRequest,
+      draining,
+    }),
   });
-  await app.listen({ port: opts.port, host: opts.host });
+  if (opts.healthProbeBindAddress) servers.push({ name: 'probes', at: opts.healthProbeBindAddress, app: buildProbeApp({ cluster, policy, draining }) });
+  if (opts.metricsBindAddress) servers.push({ name: 'metrics', at: opts.metricsBindAddress, app: buildMetricsApp({ metrics }) });
+  const ports: Record<string, number> = {};
+  try {
+    for (const s of servers) {
+      await s.app.listen(s.at);
+      ports[s.name] = (s.app.server.address() as AddressInfo).port;
+    }
+  } catch (err) {
+    // A taken port is a start-up error: nothing may stay listening behind it.
+    await closeAll().catch(() => {});
+    await cluster.stop();
+    certs.close();
+    throw new Error(`cannot listen: ${(err as Error).message}`);
+  }
   // buildApp's instance type is the plain HTTP one; with tls it is a node:https or node:http2 secure server.
-  certs.start(app.server as unknown as SecureContextTarget);
+  certs.start(servers[0]!.app.server as unknown as SecureContextTarget);
   shutdown.listen();
-  const { port: listening } = app.server.address() as AddressInfo;
   logger.info(
-    { port: listening, host: opts.host, preset: policy.preset, rules: engine.rules.map((r) => r.id), certificate: { serial: certs.certificate.serial, notAfter: certs.certificate.notAfter.toISOString() } },
+    {
+      port: ports.webhook,
+      host: opts.host,
+      ...(ports.probes !== undefined ? { probePort: ports.probes } : {}),
+      ...(ports.metrics !== undefined ? { metricsPort: ports.metrics } : {}),
+      preset: policy.preset,
+      rules: engine.rules.map((r) => r.id),
+      certificate: { serial: certs.certificate.serial, notAfter: certs.certificate.notAfter.toISOString() },
+    },
     'sctp-guard listening',
   );
 }

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginCallback } from 'fastify';
 import { effectiveStatus } from '../cluster/placement.js';
 import type { SctpState } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
@@ -19,7 +19,7 @@ export interface NodeReport {
  * `?state=not-ready` (any of ready, not-ready, pending, unknown) keeps only those nodes. Not an admission path:
  * its cost follows the node count.
  */
-export function registerDebugRoutes(app: FastifyInstance, options: { cluster: ClusterStateSource; policy: Policy }): void {
+export const debugRoutes: FastifyPluginCallback<{ cluster: ClusterStateSource; policy: Policy }> = (app, options, done) => {
   app.get<{ Querystring: { state?: string } }>('/debug/nodes', async (request, reply) => {
     const wanted = request.query.state;
     if (wanted !== undefined && !STATES.includes(wanted as SctpState)) {
@@ -50,4 +50,5 @@ export function registerDebugRoutes(app: FastifyInstance, options: { cluster: Cl
       nodes,
     };
   });
-}
+  done();
+};

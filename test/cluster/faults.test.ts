@@ -4,7 +4,7 @@ import { LiveClusterSource } from '../../src/cluster/live-source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp, buildMetricsApp } from '../../src/server/app.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
 import { admissionReview, capturedLogger } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
@@ -33,8 +33,10 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
   const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5, stalenessLimitSeconds: 1, ...options });
   t.teardown(() => source.stop());
   const metrics = new ServerMetrics({ informers: () => source.status(), snapshot: () => source.snapshot() });
-  const app = buildApp({ engine: new Engine(ALL_RULES, { ...defaultPolicy(), stalenessLimitSeconds: 1 }), cluster: source, logger, metrics });
+  const app = buildApp({ engine: new Engine(ALL_RULES, { ...defaultPolicy(), stalenessLimitSeconds: 1 }), cluster: source, logger });
   t.teardown(() => app.close());
+  const metricsApp = buildMetricsApp({ metrics });
+  t.teardown(() => metricsApp.close());
   await source.start();
   await source.waitForSync(5000);
   // A Pod pinned to the masters (blacklist kept): denied while the state is known.
@@ -44,7 +46,7 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
     return res.json().response as { allowed: boolean; warnings?: string[] };
   };
   const gauge = async (name: string) => {
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).payload;
+    const text = (await metricsApp.inject({ method: 'GET', url: '/metrics' })).payload;
     const line = text.split('\n').find((l) => l.startsWith(`${name} `));
     return line === undefined ? undefined : Number(line.split(' ')[1]);
   };

@@ -6,7 +6,7 @@ import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { evaluateRule } from '../../src/engine/engine.js';
 import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
-import { buildApp } from '../../src/server/app.js';
+import { buildApp, buildProbeApp } from '../../src/server/app.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { admissionReview, capturedLogger, ruleInput } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
@@ -202,11 +202,13 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
   const { logger } = capturedLogger();
   const app = buildApp({ engine: new Engine(ALL_RULES, defaultPolicy()), cluster: source, logger });
   t.teardown(() => app.close());
-  const notYet = await app.inject({ method: 'GET', url: '/readyz' });
+  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy() });
+  t.teardown(() => probes.close());
+  const notYet = await probes.inject({ method: 'GET', url: '/readyz' });
   t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the first sync of nodes, machineconfigs/ } });
   await source.start();
   await source.waitForSync(5000);
-  t.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready after the first sync of every informer');
+  t.equal((await probes.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready after the first sync of every informer');
   const post = async (obj: unknown) => (await app.inject({ method: 'POST', url: '/validate', payload: admissionReview(obj as never) })).json().response;
   const legacy = { nodeSelector: { 'node-role.kubernetes.io/legacy': '' } };
   const denied = await post(sctpWorkload('Deployment', legacy));
@@ -220,7 +222,7 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
   t.ok(await until(() => source.snapshot().classes.every((c) => c.machineConfig.state === 'not-ready')));
   const svcDenied = await post({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'sctp', namespace: 'telco' }, spec: { ports: [{ port: 30102, protocol: 'SCTP' }] } });
   t.match(svcDenied, { allowed: false, status: { message: /none of the 12 nodes in the cluster carries SCTP/ } });
-  const nodes = (await app.inject({ method: 'GET', url: '/debug/nodes?state=not-ready' })).json();
+  const nodes = (await probes.inject({ method: 'GET', url: '/debug/nodes?state=not-ready' })).json();
   t.equal(nodes.nodes.length, 12);
 });
 

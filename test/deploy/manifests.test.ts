@@ -2,7 +2,9 @@ import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { webhookConfigurations, type WebhookConfigOptions } from '../../src/admission/webhook-config.js';
+import { Command } from 'commander';
 import { configurationsFor, type RegisterOptions } from '../../src/cli/register.js';
+import { bindAddress, DEFAULT_HEALTH_PROBE_BIND_ADDRESS, DEFAULT_METRICS_BIND_ADDRESS, registerServeCommand } from '../../src/cli/serve.js';
 import { WATCHED_KINDS } from '../../src/cluster/records.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
@@ -21,6 +23,13 @@ const find = (objs: K8sObject[], kind: string, name?: string): any => {
 };
 const webhookConfigs = (objs: K8sObject[]) => objs.filter((o) => /WebhookConfiguration$/.test(o.kind));
 const withoutAnnotations = (o: K8sObject) => ({ ...o, metadata: { name: o.metadata.name, labels: o.metadata.labels } });
+
+const flagValue = (args: string[], flag: string) => args.find((a) => a.startsWith(`${flag}=`))?.slice(flag.length + 1);
+function registerServeForTest() {
+  const program = new Command();
+  registerServeCommand(program);
+  return program.commands.filter((c) => c.name() === 'serve');
+}
 
 const generated = (options: Partial<WebhookConfigOptions> = {}) => {
   const c = webhookConfigurations({
@@ -111,9 +120,21 @@ t.test('the Deployment: HA, probes, resources, locked-down container, certificat
   t.same(pdb.spec.selector.matchLabels, podLabels);
 
   t.equal(container.image, `sctp-guard:${pkg.version}`, 'the image of this version (the Dockerfile builds it)');
-  t.same(container.readinessProbe.httpGet, { path: '/readyz', port: 'https', scheme: 'HTTPS' });
-  t.same(container.livenessProbe.httpGet, { path: '/healthz', port: 'https', scheme: 'HTTPS' });
-  t.same(container.ports, [{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
+  // Probes and metrics on their plain-HTTP ports: --client-ca on the webhook port must break neither.
+  t.same(container.readinessProbe.httpGet, { path: '/readyz', port: 'probes', scheme: 'HTTP' });
+  t.same(container.livenessProbe.httpGet, { path: '/healthz', port: 'probes', scheme: 'HTTP' });
+  t.same(container.ports, [
+    { name: 'https', containerPort: 8443, protocol: 'TCP' },
+    { name: 'metrics', containerPort: 8080, protocol: 'TCP' },
+    { name: 'probes', containerPort: 8081, protocol: 'TCP' },
+  ]);
+  const args = container.args as string[];
+  const [serveCommand] = registerServeForTest();
+  t.equal(bindAddress(flagValue(args, '--health-probe-bind-address') ?? DEFAULT_HEALTH_PROBE_BIND_ADDRESS)?.port, 8081, 'serve listens where the probes look');
+  t.equal(bindAddress(flagValue(args, '--metrics-bind-address') ?? DEFAULT_METRICS_BIND_ADDRESS)?.port, 8080, 'serve listens where Prometheus scrapes');
+  for (const arg of args.filter((a) => a.startsWith('--'))) t.ok(serveCommand.options.some((o) => o.long === arg.split('=')[0]), `${arg.split('=')[0]} is a serve flag`);
+  const annotations = deployment.spec.template.metadata.annotations;
+  t.same([annotations['prometheus.io/scheme'], annotations['prometheus.io/port']], ['http', '8080'], 'scrape annotations name the metrics port');
   t.ok(container.resources.requests.cpu && container.resources.requests.memory, 'requests');
   t.ok(container.resources.limits.cpu && container.resources.limits.memory, 'limits');
   t.same(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
@@ -121,9 +142,12 @@ t.test('the Deployment: HA, probes, resources, locked-down container, certificat
   t.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
   t.ok(pod.securityContext.runAsUser > 0, 'a numeric non-root user');
 
-  const service = find(base, 'Service');
+  const service = find(base, 'Service', 'sctp-guard');
   t.same(service.spec.selector, podLabels);
-  t.same(service.spec.ports, [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }], '443 -> the https container port (8443)');
+  t.same(service.spec.ports, [{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }], '443 -> the https container port (8443), nothing else');
+  const metricsService = find(base, 'Service', 'sctp-guard-metrics');
+  t.same(metricsService.spec.selector, podLabels);
+  t.same(metricsService.spec.ports, [{ name: 'metrics', port: 8080, targetPort: 'metrics', protocol: 'TCP' }]);
 
   // Every file the args name is on a mounted volume, and the volumes are the Secret and the policy ConfigMap.
   const mounts = new Map(container.volumeMounts.map((m: any) => [m.name, m.mountPath]));
@@ -179,7 +203,7 @@ t.test('openshift: service-ca serving certificate, CA injection, no fixed UID fo
   const objs = render('overlays/openshift');
   const deployment = find(objs, 'Deployment');
   const secret = deployment.spec.template.spec.volumes.find((v: any) => v.name === 'tls').secret.secretName;
-  t.equal(find(objs, 'Service').metadata.annotations['service.beta.openshift.io/serving-cert-secret-name'], secret, 'service-ca writes the Secret the pod mounts');
+  t.equal(find(objs, 'Service', 'sctp-guard').metadata.annotations['service.beta.openshift.io/serving-cert-secret-name'], secret, 'service-ca writes the Secret the pod mounts');
   for (const config of webhookConfigs(objs)) t.equal(config.metadata.annotations?.['service.beta.openshift.io/inject-cabundle'], 'true', config.kind);
   t.notOk('runAsUser' in deployment.spec.template.spec.securityContext);
   t.notOk('runAsGroup' in deployment.spec.template.spec.securityContext);

@@ -1,5 +1,6 @@
 /** Builders shared by the tests: AdmissionReviews from real manifests, an HTTPS app, a captured audit log. */
 import { mkdtempSync, readFileSync } from 'node:fs';
+import { get as httpGetRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,8 @@ import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
 import { parseYamlDocuments } from '../../src/input/yaml.js';
 import { ALL_RULES } from '../../src/rules/index.js';
-import { buildApp, type AppOptions } from '../../src/server/app.js';
+import { buildApp, buildMetricsApp, buildProbeApp, type AppOptions } from '../../src/server/app.js';
+import type { MetricsEndpoint } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/server/logger.js';
 import { readKeyPair } from '../../src/server/tls.js';
 
@@ -94,6 +96,17 @@ export function testApp(options: TestAppOptions = {}) {
   return { app, auditLines: lines };
 }
 
+/** The probe listener (GET /healthz, /readyz, /debug/nodes) over the same snapshot, for `inject`. */
+export function testProbeApp(options: { policy?: Policy; snapshot?: ClusterSnapshot; ready?: boolean; draining?: () => boolean } = {}) {
+  const { policy = defaultPolicy(), snapshot = EMPTY_SNAPSHOT, ready = true, draining } = options;
+  return buildProbeApp({ cluster: { snapshot: () => snapshot, readiness: () => ({ ready, reason: 'test' }) }, policy, draining });
+}
+
+/** The metrics listener (GET /metrics), for `inject`. */
+export function testMetricsApp(metrics: MetricsEndpoint) {
+  return buildMetricsApp({ metrics });
+}
+
 /** The same app on real HTTPS with fresh dev certificates, on a port the OS picks. */
 export async function startHttpsApp(options: TestAppOptions = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-test-'));
@@ -125,6 +138,20 @@ export function httpsPost(port: number, ca: Buffer, path: string, body: string |
     });
     req.on('error', reject);
     req.end(body);
+  });
+}
+
+/** A plain-HTTP GET on loopback (the probe and metrics listeners), on a fresh connection. */
+export function httpGet(port: number, path: string): Promise<HttpResult & { contentType: string }> {
+  return new Promise((resolve, reject) => {
+    httpGetRequest({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({ statusCode: res.statusCode ?? 0, body: text, json: () => JSON.parse(text), contentType: String(res.headers['content-type'] ?? '') });
+      });
+    }).on('error', reject);
   });
 }
 

@@ -64,12 +64,12 @@ t.test('new connections get the new pair when the files change; open connections
   t.equal(await servedSerial(port), serialOf(first.cert));
   t.equal(reloader.certificate.serial, serialOf(first.cert));
 
-  // A kept-alive connection opened before the swap.
+  // A kept-alive connection opened before the swap (GET /validate: any answer is one, here 405).
   const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: readFileSync(first.caCert) });
   t.teardown(() => agent.destroy());
   const get = () =>
     new Promise<{ status: number; serial: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, path: '/healthz', agent, servername: 'localhost' }, (res) => {
+      const req = request({ host: '127.0.0.1', port, path: '/validate', agent, servername: 'localhost' }, (res) => {
         const serial = (res.socket as TLSSocket).getPeerCertificate().serialNumber;
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, serial }));
@@ -77,7 +77,7 @@ t.test('new connections get the new pair when the files change; open connections
       req.on('error', reject);
       req.end();
     });
-  t.same(await get(), { status: 200, serial: serialOf(first.cert) });
+  t.same(await get(), { status: 405, serial: serialOf(first.cert) });
 
   // As `cp` does it: the key first, then the certificate (in between, the pair does not match).
   copyFileSync(second.key, key);
@@ -85,7 +85,7 @@ t.test('new connections get the new pair when the files change; open connections
   await eventually('a new connection sees the new serial', async () => (await servedSerial(port)) === serialOf(second.cert));
   t.equal(reloader.certificate.serial, serialOf(second.cert));
   t.match(lines.find((l) => l.msg === 'serving certificate reloaded: new connections use it'), { serial: serialOf(second.cert), previous: { serial: serialOf(first.cert) } });
-  t.same(await get(), { status: 200, serial: serialOf(first.cert) }, 'the connection opened before still answers, on its own session');
+  t.same(await get(), { status: 405, serial: serialOf(first.cert) }, 'the connection opened before still answers, on its own session');
 });
 
 t.test('a broken new pair is refused with a log line, and the pair in use stays', async (t) => {

@@ -6,7 +6,7 @@ import { writeDevCerts } from '../../src/cli/certs.js';
 import type { InformerStatus } from '../../src/cluster/informers.js';
 import { describeCertificate } from '../../src/server/cert-reload.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { admissionReview, exampleObject, testApp } from '../helpers/admission.js';
+import { admissionReview, exampleObject, testApp, testMetricsApp } from '../helpers/admission.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 
@@ -25,10 +25,11 @@ function setup(informers: InformerStatus[] = []) {
   const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-metrics-')) });
   const certificate = describeCertificate(readFileSync(certs.cert));
   const metrics = new ServerMetrics({ informers: () => informers, certificate: () => certificate, now: () => NOW });
-  const { app } = testApp({ metrics, onDecision: metrics.observeDecision, onBadRequest: metrics.observeBadRequest });
+  const { app } = testApp({ onDecision: metrics.observeDecision, onBadRequest: metrics.observeBadRequest });
+  const metricsApp = testMetricsApp(metrics);
   const post = (path: string, body: unknown) => app.inject({ method: 'POST', url: path, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
   const scrape = async () => {
-    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    const res = await metricsApp.inject({ method: 'GET', url: '/metrics' });
     return { res, values: samples(res.body) };
   };
   return { app, metrics, certificate, post, scrape };

@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { connect } from 'node:tls';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { GracefulShutdown } from '../../src/server/shutdown.js';
-import { admissionReview, capturedLogger, exampleObject, startHttpsApp } from '../helpers/admission.js';
+import { admissionReview, capturedLogger, exampleObject, httpGet, startHttpsApp, testProbeApp } from '../helpers/admission.js';
 import { CLI } from '../helpers/run-cli.js';
 
 interface Answer {
@@ -60,24 +60,25 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   const steps: string[] = [];
   let shutdown!: GracefulShutdown;
   const server = await startHttpsApp({ draining: () => shutdown.draining() });
+  const probes = testProbeApp({ draining: () => shutdown.draining() });
   shutdown = new GracefulShutdown({
-    server: server.app,
+    server: { close: async () => Promise.all([server.app.close(), probes.close()]) },
     logger,
     drainDelayMs: 300,
     timeoutMs: 5000,
     cleanup: [() => void steps.push('informers stopped'), async () => void steps.push('certificate watch closed')],
     exit: (code) => void exits.push(code),
   });
-  t.equal((await get(server.port, server.ca, '/readyz')).status, 200);
+  t.equal((await probes.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
   const review = admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'in-flight-1' });
   const inFlight = slowPost(server.port, server.ca, '/validate', JSON.stringify(review));
   await sleep(50);
 
   const done = shutdown.run('SIGTERM');
   t.equal(shutdown.run('SIGTERM'), done, 'a second signal joins the shutdown under way');
-  const ready = await get(server.port, server.ca, '/readyz');
-  t.equal(ready.status, 503, '/readyz is unready at once');
-  t.same(JSON.parse(ready.body), { status: 'not ready', reason: 'shutting down' });
+  const ready = await probes.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 503, '/readyz is unready at once');
+  t.same(ready.json(), { status: 'not ready', reason: 'shutting down' });
   const during = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-pod.yaml', 'Pod'))));
   t.equal(during.statusCode, 200, 'reviews are still answered while endpoints converge');
 
@@ -92,7 +93,7 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   t.same(exits, [0]);
   t.same(steps, ['informers stopped', 'certificate watch closed'], 'cleanup after the server closed, in order');
   t.match(lines.map((l) => l.msg), ['shutting down: /readyz is now unready; still answering while endpoints converge', 'shutdown complete']);
-  await t.rejects(get(server.port, server.ca, '/healthz'), /ECONNREFUSED|ECONNRESET|socket hang up/, 'the port is closed');
+  await t.rejects(get(server.port, server.ca, '/validate'), /ECONNREFUSED|ECONNRESET|socket hang up/, 'the port is closed');
 });
 
 t.test('past the deadline the process exits anyway, with an error line', async (t) => {
@@ -134,7 +135,7 @@ t.test('a failing cleanup step is logged and the rest still runs', async (t) => 
   t.match(lines, [{}, { level: 40, err: 'watch already closed', msg: 'shutdown step failed' }, { msg: 'shutdown complete' }]);
 });
 
-t.test('the built server: SIGTERM drains and exits 0; metrics and certificate reload are wired', async (t) => {
+t.test('the built server: SIGTERM drains every listener and exits 0; metrics and certificate reload are wired', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serve-'));
   const first = writeDevCerts({ dir: join(dir, 'a') });
   const second = writeDevCerts({ dir: join(dir, 'b') });
@@ -143,7 +144,7 @@ t.test('the built server: SIGTERM drains and exits 0; metrics and certificate re
   copyFileSync(first.cert, cert);
   copyFileSync(first.key, key);
   const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', cert, '--tls-key', key, '--shutdown-delay', '0.3', '--shutdown-timeout', '10'], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key, '--shutdown-delay', '0.3', '--shutdown-timeout', '10'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env,
   });
@@ -170,12 +171,12 @@ t.test('the built server: SIGTERM drains and exits 0; metrics and certificate re
     }
   };
 
-  const port = (await logLine('sctp-guard listening')).port as number;
-  t.ok(port > 0, 'the port the OS chose is logged');
-  const ca = readFileSync(first.caCert);
+  const listening = await logLine('sctp-guard listening');
+  const { port, probePort, metricsPort } = listening as { port: number; probePort: number; metricsPort: number };
+  t.ok(port > 0 && probePort > 0 && metricsPort > 0, 'the ports the OS chose are logged');
 
-  const metrics = await get(port, ca, '/metrics');
-  t.equal(metrics.status, 200);
+  const metrics = await httpGet(metricsPort, '/metrics');
+  t.equal(metrics.statusCode, 200);
   t.match(metrics.body, /sctp_guard_serving_certificate_expiry_timestamp_seconds \d+/);
   t.match(metrics.body, /process_resident_memory_bytes/);
 
@@ -197,7 +198,7 @@ t.test('the built server: SIGTERM drains and exits 0; metrics and certificate re
   await sleep(100);
   child.kill('SIGTERM');
   await logLine(/^shutting down/, 10_000);
-  t.equal((await get(port, newCa, '/readyz')).status, 503, 'unready while draining');
+  t.equal((await httpGet(probePort, '/readyz')).statusCode, 503, 'unready while draining');
   inFlight.finish();
   const answer = await inFlight.answer;
   t.equal(answer.status, 200, 'the review in flight is answered');
@@ -206,4 +207,5 @@ t.test('the built server: SIGTERM drains and exits 0; metrics and certificate re
   const auditAt = lines.findIndex((l) => l.uid === 'last-review');
   const completeAt = lines.findIndex((l) => l.msg === 'shutdown complete');
   t.ok(auditAt >= 0 && auditAt < completeAt, 'its audit line is written before the process exits');
+  for (const p of [port, probePort, metricsPort]) await t.rejects(httpGet(p, '/'), /ECONNREFUSED/, `port ${p} is closed`);
 });

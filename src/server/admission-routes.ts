@@ -1,0 +1,112 @@
+import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { admissionReviewResponseSchema, admissionReviewSchema, SUPPORTED_API_VERSIONS, type AdmissionReview } from '../admission/envelope.js';
+import { review } from '../admission/review.js';
+import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
+import type { Engine, Phase } from '../engine/engine.js';
+import type { ErrorBody } from './http.js';
+
+export interface AdmissionRoutesOptions {
+  engine: Engine;
+  snapshot: () => ClusterSnapshot;
+  /** The audit trail and the server's own log. */
+  logger: Logger;
+  /** Called after each decision is logged, before the response is sent (metrics hang here). */
+  onDecision?: (record: AuditRecord) => void;
+  onBadRequest?: (route: string, statusCode: number) => void;
+  /** True once shutdown has begun: HTTP/1.1 connections are closed after each answer. */
+  draining?: () => boolean;
+}
+
+/**
+ * POST /validate and POST /mutate: decode the AdmissionReview (the route's body schema), call the engine, log the
+ * decision, encode the answer. Anything refused before a rule runs is a 400/413 with a reason.
+ */
+export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (app, options, done) => {
+  // An AdmissionReview is JSON only; Fastify's default text/plain parser would let other bodies reach the schema.
+  app.removeContentTypeParser('text/plain');
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const statusCode = err.statusCode === 413 ? 413 : err.statusCode && err.statusCode < 500 ? 400 : 500;
+    const reason = badRequestReason(err);
+    options.onBadRequest?.(request.routeOptions.url ?? request.url, statusCode);
+    options.logger.warn({ route: request.url, statusCode, reason }, 'bad admission request');
+    const body: ErrorBody = { statusCode, error: statusCode === 413 ? 'Payload Too Large' : statusCode === 400 ? 'Bad Request' : 'Internal Server Error', reason };
+    return reply.code(statusCode).type('application/json').send(body);
+  });
+
+  if (options.draining) {
+    const draining = options.draining;
+    // Kept-alive connections outlive the endpoint removal: closing them moves clients to the other replicas.
+    // (HTTP/2 has no Connection header: its sessions get GOAWAY when the server closes.)
+    app.addHook('onSend', async (request, reply) => {
+      if (draining() && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+    });
+  }
+
+  const route = (phase: Phase) => ({
+    schema: { body: admissionReviewSchema, response: { 200: admissionReviewResponseSchema } },
+    handler: async (request: FastifyRequest<{ Body: AdmissionReview }>, reply: FastifyReply) => {
+      const started = performance.now();
+      const body = request.body;
+      const snapshot = options.snapshot();
+      const outcome = review(body, options.engine, snapshot, phase);
+      const record = auditRecord({
+        clusterStateAgeSeconds: snapshot.source === 'none' ? undefined : snapshot.ageSeconds,
+        uid: body.request.uid,
+        phase,
+        request: outcome.request,
+        decision: outcome.decision,
+        user: body.request.userInfo?.username ?? '',
+        name: body.request.name,
+        latencyMs: performance.now() - started,
+      });
+      // Logged before the response leaves: a decision the API server acted on is always in the trail.
+      options.logger.info(record, 'admission decision');
+      options.onDecision?.(record);
+      return reply.send(outcome.review);
+    },
+  });
+  app.post('/validate', route('validate'));
+  app.post('/mutate', route('mutate'));
+  done();
+};
+
+function badRequestReason(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return `unsupported content type: send the AdmissionReview as application/json`;
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return 'empty body: expected an AdmissionReview JSON object';
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return `body too large: ${err.message}`;
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return `malformed JSON: ${err.message}`;
+    default:
+      if (err.validation) return `invalid AdmissionReview: ${err.message}`;
+      if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON|Unexpected|token/i.test(err.message))) return `malformed JSON: ${err.message}`;
+      return err.message;
+  }
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/** Turns ajv's first error into a sentence that names the field, e.g. `request.uid is required`. */
+export function describeSchemaError(errors: SchemaError[], dataVar: string): string {
+  const e = errors[0];
+  if (!e) return 'invalid AdmissionReview';
+  const path = e.instancePath.split('/').filter(Boolean).join('.');
+  const field = path || (dataVar === 'body' ? 'the body' : dataVar);
+  if (e.keyword === 'required') return `${path ? `${path}.` : ''}${String(e.params.missingProperty)} is required`;
+  if (path === 'apiVersion' && e.keyword === 'enum') return `unknown apiVersion: expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`;
+  if (path === 'apiVersion' || e.keyword === 'type') return `${field} ${e.message ?? 'is invalid'}`;
+  if (e.keyword === 'const') return `${field} must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'enum') return `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
+  return `${field} ${e.message ?? 'is invalid'}`;
+}
