@@ -5,12 +5,11 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
 import { isClusterScoped, reviewObject } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
-import { ALL_RULES, RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
 import { createLogger } from '../server/logger.js';
 import { formatProblem } from './manifests.js';
-import { positiveInt } from './options.js';
+import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
 import { policyReports } from './output/policyreport.js';
 import { exitCodeOf, summarize, toReported, type Report } from './output/report.js';
@@ -83,7 +82,7 @@ export function registerAuditCommand(program: Command): void {
 }
 
 export async function audit(opts: AuditOptions): Promise<number> {
-  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
+  const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
   const kubeConfig = await requireKubeConfig(opts.kubeconfig);
   const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy);

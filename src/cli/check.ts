@@ -3,9 +3,8 @@ import { loadClusterState } from '../cluster/offline.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
-import { loadPolicy } from '../policy/load.js';
 import type { Policy } from '../policy/types.js';
-import { ALL_RULES, RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
 import { liveSnapshot, requireKubeConfig } from './audit.js';
 import { formatProblem, readManifests } from './manifests.js';
 import { formatJson } from './output/json.js';
@@ -13,6 +12,7 @@ import { formatJunit } from './output/junit.js';
 import { exitCodeOf, toReported, type Report } from './output/report.js';
 import { formatText } from './output/text.js';
 import { formatYamlStream } from './output/yaml.js';
+import { commandPolicy } from './options.js';
 
 export const CHECK_FORMATS = ['text', 'json', 'junit', 'yaml'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
@@ -50,7 +50,7 @@ export function registerCheckCommand(program: Command): void {
 
 /** Runs the check and writes its output; returns the exit code. */
 export async function check(opts: CheckOptions): Promise<number> {
-  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
+  const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
   const manifests = readManifests(opts.filename);
   const snapshot = await snapshotFor(opts, policy);

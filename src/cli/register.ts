@@ -11,12 +11,10 @@ import {
   type WebhookTarget,
 } from '../admission/webhook-config.js';
 import type { Rule } from '../engine/types.js';
-import { loadPolicy } from '../policy/load.js';
-import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
 import { requireKubeConfig } from './audit.js';
 import { DEFAULT_SERVICE_NAME } from './certs.js';
-import { positiveInt } from './options.js';
+import { commandPolicy, ownNamespace, positiveInt } from './options.js';
 
 export interface RegisterOptions {
   kubeconfig?: string;
@@ -90,7 +88,7 @@ export function configurationsFor(opts: RegisterOptions, rules: readonly Rule[] 
     : { service: { name: opts.serviceName, namespace: opts.namespace, port: opts.servicePort } };
   return webhookConfigurations({
     rules,
-    policy: loadPolicy(opts.config, { ruleIds: RULE_IDS, webhookNamespace: opts.namespace }),
+    policy: commandPolicy(opts.config, opts.namespace),
     target,
     caBundlePem: opts.caBundle ? readCaBundle(opts.caBundle) : undefined,
     matchConditions: !opts.legacy,
@@ -237,7 +235,7 @@ export function registerRegisterCommands(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
     .option('--ca-bundle <file>', 'PEM CA that signed the serving certificate (required unless --dry-run)')
     .option('--service-name <name>', 'service mode: the webhook Service', DEFAULT_SERVICE_NAME)
-    .option('--namespace <ns>', 'namespace of the Service, excluded from checks', DEFAULT_WEBHOOK_NAMESPACE)
+    .option('--namespace <ns>', 'namespace of the Service, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
     .option('--service-port <port>', 'service mode: the Service port', positiveInt, 443)
     .option('--url <https://host:port>', 'URL mode: a webhook running outside the cluster (/validate and /mutate are appended)', webhookUrl)
     .option('--config <file>', "policy file: its excludedNamespaces are skipped by the API server too")

@@ -5,9 +5,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
 import { compileAllValidators } from '../ignition/validate.js';
-import { loadPolicy } from '../policy/load.js';
-import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, buildMetricsApp, buildProbeApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { createLogger } from '../server/logger.js';
@@ -16,7 +14,7 @@ import { ServerMetrics } from '../server/metrics.js';
 import { GracefulShutdown } from '../server/shutdown.js';
 import { TLS_SETTINGS } from '../server/tls.js';
 import { ensureDevCerts } from './certs.js';
-import { positiveInt } from './options.js';
+import { commandPolicy, ownNamespace, positiveInt } from './options.js';
 
 export interface ServeOptions {
   port: number;
@@ -85,7 +83,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
     .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info')
-    .option('--namespace <ns>', 'namespace the webhook runs in (excluded from checks)', process.env.POD_NAMESPACE ?? DEFAULT_WEBHOOK_NAMESPACE)
+    .option('--namespace <ns>', 'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)
     .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
@@ -100,7 +98,7 @@ export function registerServeCommand(program: Command): void {
 
 export async function serve(opts: ServeOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
-  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS, webhookNamespace: opts.namespace });
+  const policy = commandPolicy(opts.config, opts.namespace);
   // Only the default pair is generated: a missing file the user named is an error, not something to paper over.
   if (opts.tlsCert === DEFAULT_TLS_CERT && opts.tlsKey === DEFAULT_TLS_KEY) {
     const made = ensureDevCerts(opts.tlsCert, opts.tlsKey, dirname(opts.tlsCert));

@@ -129,7 +129,7 @@ t.test('the Deployment: HA, probes, resources, locked-down container, certificat
     { name: 'probes', containerPort: 8081, protocol: 'TCP' },
   ]);
   const args = container.args as string[];
-  const [serveCommand] = registerServeForTest();
+  const serveCommand = registerServeForTest()[0]!;
   t.equal(bindAddress(flagValue(args, '--health-probe-bind-address') ?? DEFAULT_HEALTH_PROBE_BIND_ADDRESS)?.port, 8081, 'serve listens where the probes look');
   t.equal(bindAddress(flagValue(args, '--metrics-bind-address') ?? DEFAULT_METRICS_BIND_ADDRESS)?.port, 8080, 'serve listens where Prometheus scrapes');
   for (const arg of args.filter((a) => a.startsWith('--'))) t.ok(serveCommand.options.some((o) => o.long === arg.split('=')[0]), `${arg.split('=')[0]} is a serve flag`);

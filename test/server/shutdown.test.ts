@@ -64,8 +64,9 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   shutdown = new GracefulShutdown({
     server: { close: async () => Promise.all([server.app.close(), probes.close()]) },
     logger,
-    drainDelayMs: 300,
-    timeoutMs: 5000,
+    // Long enough for a TLS handshake on a loaded machine: the review below must land inside the drain window.
+    drainDelayMs: 1500,
+    timeoutMs: 10_000,
     cleanup: [() => void steps.push('informers stopped'), async () => void steps.push('certificate watch closed')],
     exit: (code) => void exits.push(code),
   });
@@ -82,7 +83,7 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   const during = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-pod.yaml', 'Pod'))));
   t.equal(during.statusCode, 200, 'reviews are still answered while endpoints converge');
 
-  await sleep(400); // past the drain delay: the server is closing, the in-flight review is still open
+  await sleep(1700); // past the drain delay: the server is closing, the in-flight review is still open
   t.same(exits, [], 'not before the in-flight review is answered');
   inFlight.finish();
   const answer = await inFlight.answer;
