@@ -7,9 +7,9 @@ import type {
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import type { Phase } from '../engine/engine.js';
-import type { Operation, Rule } from '../engine/types.js';
+import type { FieldPath, Operation, Rule, RuleMatch } from '../engine/types.js';
 import type { Policy } from '../policy/types.js';
-import { POD_SPEC_PATHS } from '../rules/objects.js';
+import { podSpecPath } from '../util/kinds.js';
 
 /**
  * The ValidatingWebhookConfiguration and MutatingWebhookConfiguration, derived from each rule's `matches`, so the
@@ -46,34 +46,6 @@ export interface WebhookConfigurations {
   mutating?: V1MutatingWebhookConfiguration;
 }
 
-/** `a.b[*].c` as segments; `*` is every element of a list. The last segment is the protocol field. */
-type FieldPath = readonly string[];
-
-const CONTAINER_PORT_PATHS: FieldPath[] = [
-  ['containers', '*', 'ports', '*', 'protocol'],
-  ['initContainers', '*', 'ports', '*', 'protocol'],
-];
-
-/**
- * Where each kind carries SCTP, in the shape the readers of src/rules/objects.ts read it (serviceSctpPorts,
- * podSctpPorts via POD_SPEC_PATHS, networkPolicySctpPorts, gatewaySctpListeners). A property test holds the
- * CEL built from these to the engine: an object the condition filters out is one no rule would act on.
- */
-function sctpFieldPaths(kind: string): FieldPath[] | undefined {
-  const podSpec = POD_SPEC_PATHS[kind];
-  if (podSpec) return CONTAINER_PORT_PATHS.map((p) => [...podSpec, ...p]);
-  switch (kind) {
-    case 'Service':
-      return [['spec', 'ports', '*', 'protocol']];
-    case 'NetworkPolicy':
-      return [['spec', 'ingress', '*', 'ports', '*', 'protocol'], ['spec', 'egress', '*', 'ports', '*', 'protocol']];
-    case 'Gateway':
-      return [['spec', 'listeners', '*', 'protocol']];
-    default:
-      return undefined;
-  }
-}
-
 /**
  * `has()` guards every step: a missing field is an evaluation error in CEL, and an error makes the API server
  * apply failurePolicy instead of skipping the webhook. Protocols compare exactly: the API server has validated
@@ -93,34 +65,56 @@ function celHasSctp(variable: string, path: FieldPath): string {
   return walk(variable, path);
 }
 
-/**
- * Rendered MachineConfigs are created by the MCO's render controller, owned by their pool
- * (openshift/machine-config-operator pkg/controller/render/render_controller.go, generateRenderedMachineConfig);
- * the Ignition rule never touches them, and keeping them away from the webhook means an outage of sctp-guard can
- * never stall the MCO.
- */
-const CEL_CONTROLLER_RENDERED =
-  "has(object.metadata.name) && object.metadata.name.startsWith('rendered-') && " +
-  "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'MachineConfigPool')";
-
 /** The subject of a kind's condition: `object`, or on DELETE (object is null) the `oldObject`. */
 function subject(predicate: (v: string) => string, deletes: boolean): string {
   const onObject = `object != null && (${predicate('object')})`;
   return deletes ? `request.operation == 'DELETE' ? (oldObject != null && (${predicate('oldObject')})) : (${onObject})` : onObject;
 }
 
-/** The condition a request of `kind` must meet to be sent, or undefined when every object of the kind matters. */
-function kindCondition(kind: string, deletes: boolean): V1MatchCondition | undefined {
-  const paths = sctpFieldPaths(kind);
+/**
+ * What the rules of one phase declare about one kind: the union of their SCTP fields (in declaration order), or
+ * undefined when one of them reads objects of the kind whatever their fields; and what every one of them ignores.
+ */
+interface KindReads {
+  operations: Set<Operation>;
+  sctpFields: FieldPath[] | undefined;
+  ignores: RuleMatch['ignores'];
+}
+
+function kindReads(rules: readonly Rule[]): Map<string, KindReads> {
+  const out = new Map<string, KindReads>();
+  for (const rule of rules) {
+    for (const m of rule.matches) {
+      for (const { kind } of m.kinds) {
+        const fields = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
+        const seen = out.get(kind);
+        if (!seen) {
+          out.set(kind, { operations: new Set(m.operations), sctpFields: fields && [...fields], ignores: m.ignores });
+          continue;
+        }
+        m.operations.forEach((o) => seen.operations.add(o));
+        if (!fields) seen.sctpFields = undefined;
+        else if (seen.sctpFields) for (const f of fields) if (!seen.sctpFields.some((p) => p.join('.') === f.join('.'))) seen.sctpFields.push(f);
+        if (seen.ignores?.cel !== m.ignores?.cel) seen.ignores = undefined;
+      }
+    }
+  }
+  return out;
+}
+
+/** The conditions a request of `kind` must meet to be sent, from what the rules declare they read. */
+function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
+  const out: V1MatchCondition[] = [];
+  const paths = reads.sctpFields;
   const slug = kind.toLowerCase();
-  if (paths) {
+  if (paths && paths.length > 0) {
     const carries = (v: string) => (paths.length === 1 ? celHasSctp(v, paths[0]!) : paths.map((p) => `(${celHasSctp(v, p)})`).join(' || '));
-    return { name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, deletes)})` };
+    out.push({ name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, reads.operations.has('DELETE'))})` });
   }
-  if (kind === 'MachineConfig') {
-    return { name: 'machineconfig-not-rendered', expression: `request.kind.kind != 'MachineConfig' || object == null || !(${CEL_CONTROLLER_RENDERED})` };
+  if (reads.ignores) {
+    out.push({ name: reads.ignores.name, expression: `request.kind.kind != '${kind}' || object == null || !(${reads.ignores.cel})` });
   }
-  return undefined;
+  return out;
 }
 
 function celString(s: string): string {
@@ -151,20 +145,16 @@ interface ResourceRule {
 }
 
 /** One `rules` entry per (group, versions, operations), resources merged, in a stable order. */
-function webhookRules(rules: readonly Rule[]): { entries: V1RuleWithOperations[]; kinds: Map<string, Set<Operation>> } {
+function webhookRules(rules: readonly Rule[]): V1RuleWithOperations[] {
   const byResource = new Map<string, ResourceRule>();
-  const kinds = new Map<string, Set<Operation>>();
   for (const rule of rules) {
     for (const m of rule.matches) {
-      for (const { kind, resource } of m.kinds) {
+      for (const { resource } of m.kinds) {
         const key = `${m.group}/${resource}`;
         const entry = byResource.get(key) ?? { group: m.group, resources: new Set([resource]), versions: new Set<string>(), operations: new Set<Operation>() };
         m.versions.forEach((v) => entry.versions.add(v));
         m.operations.forEach((o) => entry.operations.add(o));
         byResource.set(key, entry);
-        const ops = kinds.get(kind) ?? new Set<Operation>();
-        m.operations.forEach((o) => ops.add(o));
-        kinds.set(kind, ops);
       }
     }
   }
@@ -178,7 +168,7 @@ function webhookRules(rules: readonly Rule[]): { entries: V1RuleWithOperations[]
   const entries = [...merged.values()]
     .map((e) => ({ apiGroups: [e.group], apiVersions: sorted(e.versions), operations: sorted(e.operations), resources: sorted(e.resources) }))
     .sort((a, b) => `${a.apiGroups[0]}/${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}/${b.resources[0]}`));
-  return { entries, kinds };
+  return entries;
 }
 
 function sorted<T extends string>(values: Iterable<T>): T[] {
@@ -193,12 +183,13 @@ function clientConfig(target: WebhookTarget, phase: Phase, caBundlePem?: string)
 }
 
 function webhook(phase: Phase, rules: readonly Rule[], options: WebhookConfigOptions) {
-  const { entries, kinds } = webhookRules(rules);
+  const entries = webhookRules(rules);
   const withConditions = options.matchConditions ?? true;
+  const reads = kindReads(rules);
   const conditions = withConditions
     ? [
         excludedPatternCondition(options.policy),
-        ...sorted(kinds.keys()).map((kind) => kindCondition(kind, kinds.get(kind)!.has('DELETE'))),
+        ...sorted(reads.keys()).flatMap((kind) => kindConditions(kind, reads.get(kind)!)),
       ].filter((c): c is V1MatchCondition => c !== undefined)
     : [];
   return {

@@ -3,7 +3,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
-import { isClusterScoped, reviewObject } from '../engine/review-object.js';
+import { reviewObject } from '../engine/review-object.js';
+import { isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
@@ -42,8 +43,6 @@ export interface AuditedResource {
 /** Controllers before what they own, so that ownership is known as the objects stream in. */
 const OWNERS_FIRST = ['CronJob', 'Job', 'Deployment', 'ReplicaSet', 'ReplicationController', 'StatefulSet', 'DaemonSet', 'Pod'];
 
-/** Rendered MachineConfigs are hundreds of KB each: smaller pages keep one page's memory bounded. */
-const MAX_PAGE_SIZE: Record<string, number> = { MachineConfig: 20 };
 
 /**
  * What the audit lists: every resource an enabled rule reads, from the rules' own `matches` (the declaration that
@@ -57,7 +56,7 @@ export function auditedResources(engine: Engine): AuditedResource[] {
       for (const { kind, resource } of m.kinds) {
         if (!engine.watches(rule.phase, m.group, kind)) continue;
         const key = `${m.group}/${resource}`;
-        const entry = byResource.get(key) ?? { group: m.group, versions: [], plural: resource, kind, namespaced: !isClusterScoped(kind), maxPageSize: MAX_PAGE_SIZE[kind] };
+        const entry = byResource.get(key) ?? { group: m.group, versions: [], plural: resource, kind, namespaced: !isClusterScoped(kind), maxPageSize: kindInfo(m.group, kind)?.maxPageSize };
         for (const v of m.versions) if (!entry.versions.includes(v)) entry.versions.push(v);
         byResource.set(key, entry);
       }

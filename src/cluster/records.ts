@@ -1,4 +1,5 @@
 import { isRecord } from '../util/json.js';
+import { apiPath, KINDS, type KindInfo } from '../util/kinds.js';
 import { reduceMachineConfig, type MachineConfigRecord } from './machineconfig.js';
 import type { LabelSelector, LabelSelectorRequirement, PoolInfo, Taint } from './snapshot.js';
 
@@ -35,11 +36,15 @@ export interface RecordOf {
 }
 
 export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> = {
-  Node: { path: '/api/v1/nodes', plural: 'nodes' },
-  MachineConfig: { path: '/apis/machineconfiguration.openshift.io/v1/machineconfigs', plural: 'machineconfigs' },
-  MachineConfigPool: { path: '/apis/machineconfiguration.openshift.io/v1/machineconfigpools', plural: 'machineconfigpools' },
-  ClusterVersion: { path: '/apis/config.openshift.io/v1/clusterversions', plural: 'clusterversions' },
+  Node: watched(KINDS.Node),
+  MachineConfig: watched(KINDS.MachineConfig),
+  MachineConfigPool: watched(KINDS.MachineConfigPool),
+  ClusterVersion: watched(KINDS.ClusterVersion),
 };
+
+function watched(k: KindInfo): { path: string; plural: string } {
+  return { path: apiPath(k), plural: k.resource };
+}
 
 export const MCO_ANNOTATION = 'machineconfiguration.openshift.io';
 

@@ -2,23 +2,8 @@ import jsonpatch from 'fast-json-patch';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Engine, EngineRequest, Phase } from './engine.js';
 import type { Decision, GroupVersionKind, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
+import { isClusterScoped } from '../util/kinds.js';
 import { messagePrefix } from './verdict.js';
-
-/**
- * Cluster-scoped kinds among those sctp-guard meets (k8s.io/api, openshift/api machineconfiguration/v1 and
- * config/v1, the Gateway APIs, AKO). Everything else is namespaced, which is what a CRD usually is.
- */
-const CLUSTER_SCOPED_KINDS = new Set([
-  'Namespace', 'Node', 'PersistentVolume', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass',
-  'PriorityClass', 'RuntimeClass', 'IngressClass', 'CSIDriver', 'CSINode', 'VolumeAttachment', 'APIService',
-  'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
-  'MachineConfig', 'MachineConfigPool', 'KubeletConfig', 'ContainerRuntimeConfig', 'ClusterVersion', 'ClusterOperator',
-  'GatewayClass', 'AviInfraSetting', 'ClusterIssuer', 'ClusterPolicyReport', 'SecurityContextConstraints',
-]);
-
-export function isClusterScoped(kind: string): boolean {
-  return CLUSTER_SCOPED_KINDS.has(kind);
-}
 
 /**
  * The namespace `kubectl apply` would send an object to: its own, else (for a namespaced kind) the context's

@@ -97,12 +97,26 @@ export interface RuleVerdict {
   annotations: Record<string, string>;
 }
 
-/** Which objects a rule reads. The same list feeds the webhook configurations in deploy/. */
+/** A field as path segments; `*` is every element of a list; a leading `podSpec` is the kind's pod spec. */
+export type FieldPath = readonly string[];
+
+/**
+ * Which objects a rule reads (build it from the kinds registry with `matchKinds`). The same declaration feeds the
+ * engine's index, `audit`'s list and the webhook configurations in deploy/, including their `matchConditions`.
+ */
 export interface RuleMatch {
   group: string;
   kinds: Array<{ kind: string; resource: string }>;
   versions: string[];
   operations: Operation[];
+  /**
+   * The fields the rule's verdict depends on, when it has something to say only about objects where one of them
+   * is `SCTP`: the API server then sends only those objects. Leave it out when the rule reads anything else (every
+   * object of the kinds is sent): a wrong declaration silently hides objects from the rule.
+   */
+  sctpFields?: readonly FieldPath[];
+  /** Objects the rule never acts on, as a CEL predicate on `object` the API server can test before sending. */
+  ignores?: { name: string; cel: string };
 }
 
 export interface Rule {

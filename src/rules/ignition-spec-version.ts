@@ -1,5 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
+import { matchKinds } from '../engine/matches.js';
 import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
+import { KINDS } from '../util/kinds.js';
 import { pass } from '../engine/verdict.js';
 import { convertConfig } from '../ignition/convert.js';
 import { escapePointer } from '../util/json-pointer.js';
@@ -12,12 +14,23 @@ export const ID = 'ignition-spec-version';
 /** Records the version a MachineConfig was written in before sctp-guard translated it. */
 export const TRANSLATED_FROM_ANNOTATION = 'sctp-guard.io/ignition-translated-from';
 
-/** The controller's merged configs (`rendered-<pool>-<hash>`, owned by their MachineConfigPool) are its own. */
+/**
+ * The controller's merged configs (`rendered-<pool>-<hash>`, owned by their MachineConfigPool) are its own
+ * (openshift/machine-config-operator pkg/controller/render/render_controller.go, generateRenderedMachineConfig).
+ */
 function isRenderedByPool(obj: KubeObject): boolean {
   const owners: unknown = obj.metadata?.ownerReferences;
   const owned = Array.isArray(owners) && owners.some((o) => isRecord(o) && o.kind === 'MachineConfigPool');
   return owned && String(obj.metadata?.name ?? '').startsWith('rendered-');
 }
+
+/**
+ * isRenderedByPool in CEL, so the API server never sends them: an outage of sctp-guard can never stall the MCO.
+ * `has()` guards every step (a missing field is an evaluation error, and an error applies failurePolicy).
+ */
+const CEL_RENDERED_BY_POOL =
+  "has(object.metadata.name) && object.metadata.name.startsWith('rendered-') && " +
+  "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'MachineConfigPool')";
 
 function specConfig(obj: KubeObject | null): unknown {
   return isRecord(obj?.spec) ? obj.spec.config : undefined;
@@ -29,14 +42,8 @@ export const ignitionSpecVersion: Rule = {
     'MachineConfigs are rewritten to the Ignition spec version the cluster renders, and refused when the MCO or the machine-config daemon would refuse them.',
   phase: 'mutate',
   defaultEnforcement: 'deny',
-  matches: [
-    {
-      group: 'machineconfiguration.openshift.io',
-      versions: ['v1'],
-      kinds: [{ kind: 'MachineConfig', resource: 'machineconfigs' }],
-      operations: ['CREATE', 'UPDATE'],
-    },
-  ],
+  // Every MachineConfig but the rendered ones: the rule reads the whole Ignition config, SCTP or not.
+  matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE'], { ignores: { name: 'machineconfig-not-rendered', cel: CEL_RENDERED_BY_POOL } }),
   evaluate({ object, oldObject, operation, snapshot, policy }: RuleInput) {
     if (!object || isRenderedByPool(object)) return pass();
     const config = specConfig(object);

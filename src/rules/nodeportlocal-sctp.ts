@@ -1,7 +1,9 @@
+import { matchKinds } from '../engine/matches.js';
 import type { Rule, RuleInput } from '../engine/types.js';
+import { KINDS } from '../util/kinds.js';
 import { escapePointer } from '../util/json-pointer.js';
 import { pass, violation } from '../engine/verdict.js';
-import { annotation, portLabel, serviceSctpPorts } from './objects.js';
+import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts } from './objects.js';
 
 export const ID = 'nodeportlocal-sctp';
 export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
@@ -11,7 +13,7 @@ export const nodePortLocalSctp: Rule = {
   description: 'Antrea NodePortLocal allocates ports for TCP and UDP only: SCTP ports of an NPL Service get no mapping.',
   phase: 'validate',
   defaultEnforcement: 'warn',
-  matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+  matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
   evaluate({ object, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();

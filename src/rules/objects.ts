@@ -1,5 +1,6 @@
-import type { KubeObject } from '../engine/types.js';
+import type { FieldPath, KubeObject } from '../engine/types.js';
 import { isRecord, records } from '../util/json.js';
+import { podSpecPath } from '../util/kinds.js';
 
 /** Readers for the object shapes the rules look at. Objects come from users: every field may be anything. */
 
@@ -16,6 +17,20 @@ function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {
 export function isSctp(protocol: unknown): boolean {
   return typeof protocol === 'string' && protocol.toUpperCase() === 'SCTP';
 }
+
+/** The fields the readers below look at for SCTP, as rules declare them (`RuleMatch.sctpFields`). */
+export const SCTP_FIELDS = {
+  service: [['spec', 'ports', '*', 'protocol']],
+  pod: [
+    ['podSpec', 'containers', '*', 'ports', '*', 'protocol'],
+    ['podSpec', 'initContainers', '*', 'ports', '*', 'protocol'],
+  ],
+  networkPolicy: [
+    ['spec', 'ingress', '*', 'ports', '*', 'protocol'],
+    ['spec', 'egress', '*', 'ports', '*', 'protocol'],
+  ],
+  gateway: [['spec', 'listeners', '*', 'protocol']],
+} as const satisfies Record<string, readonly FieldPath[]>;
 
 export function serviceSctpPorts(obj: KubeObject | null | undefined): PortRef[] {
   return records(specOf(obj).ports)
@@ -38,21 +53,9 @@ export function annotation(obj: KubeObject | null | undefined, key: string): str
   return typeof value === 'string' ? value : undefined;
 }
 
-/** The workload kinds whose pod template the Pod rules also cover, and where that template lives. */
-export const POD_SPEC_PATHS: Record<string, string[]> = {
-  Pod: ['spec'],
-  Deployment: ['spec', 'template', 'spec'],
-  StatefulSet: ['spec', 'template', 'spec'],
-  DaemonSet: ['spec', 'template', 'spec'],
-  ReplicaSet: ['spec', 'template', 'spec'],
-  ReplicationController: ['spec', 'template', 'spec'],
-  Job: ['spec', 'template', 'spec'],
-  CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'],
-};
-
 /** The pod spec of a Pod or of any pod controller's template (Kyverno's autogen idea), if it has one. */
 export function podSpecOf(obj: KubeObject | null | undefined): Record<string, unknown> | undefined {
-  const path = obj?.kind ? POD_SPEC_PATHS[obj.kind] : undefined;
+  const path = podSpecPath(obj?.kind);
   if (!path) return undefined;
   let cursor: unknown = obj;
   for (const key of path) {

@@ -1,6 +1,8 @@
+import { matchKinds } from '../engine/matches.js';
 import type { Rule, RuleInput } from '../engine/types.js';
+import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
-import { gatewaySctpListeners, portLabel } from './objects.js';
+import { gatewaySctpListeners, portLabel, SCTP_FIELDS } from './objects.js';
 
 export const ID = 'sctp-gateway-listener';
 
@@ -9,11 +11,7 @@ export const sctpGatewayListener: Rule = {
   description: 'Gateway listeners may use SCTP only where the policy says the gateway implementation carries it (AKO 1.9.1+).',
   phase: 'validate',
   defaultEnforcement: 'deny',
-  matches: [
-    // AKO documents SCTP listeners on the v1alpha1 service-apis Gateway.
-    { group: 'networking.x-k8s.io', versions: ['v1alpha1', 'v1alpha2'], kinds: [{ kind: 'Gateway', resource: 'gateways' }], operations: ['CREATE', 'UPDATE'] },
-    { group: 'gateway.networking.k8s.io', versions: ['v1', 'v1beta1', 'v1alpha2'], kinds: [{ kind: 'Gateway', resource: 'gateways' }], operations: ['CREATE', 'UPDATE'] },
-  ],
+  matches: matchKinds([KINDS.ServiceApisGateway, KINDS.Gateway], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.gateway }),
   evaluate({ object, policy }: RuleInput) {
     const listeners = gatewaySctpListeners(object);
     if (listeners.length === 0 || policy.allowSctpGateways) return pass();

@@ -2,31 +2,16 @@ import { assess, clusterWideAssessment, unusableReason, type Assessment, type No
 import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
 import { effectiveStatus, podCandidates, podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import type { KubeObject, RuleInput, RuleMatch, RuleVerdict, Rule } from '../engine/types.js';
+import { matchKinds } from '../engine/matches.js';
+import type { KubeObject, Operation, RuleInput, RuleVerdict, Rule } from '../engine/types.js';
 import { advisory, messagePrefix, pass, violation, WARNING_MAX, type FindingParts } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
-import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, serviceSctpPorts, type ContainerPortRef } from './objects.js';
+import { KINDS, POD_KINDS } from '../util/kinds.js';
+import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, SCTP_FIELDS, serviceSctpPorts, type ContainerPortRef } from './objects.js';
 
 export const ID = 'sctp-module-loaded';
 
-const OPS: RuleMatch['operations'] = ['CREATE', 'UPDATE'];
-
-/** The workload kinds whose pod template is checked, by API group (podSpecOf finds the template). */
-export const WORKLOAD_MATCHES: RuleMatch[] = [
-  { group: '', versions: ['v1'], operations: OPS, kinds: [{ kind: 'Pod', resource: 'pods' }, { kind: 'ReplicationController', resource: 'replicationcontrollers' }] },
-  {
-    group: 'apps',
-    versions: ['v1'],
-    operations: OPS,
-    kinds: [
-      { kind: 'Deployment', resource: 'deployments' },
-      { kind: 'StatefulSet', resource: 'statefulsets' },
-      { kind: 'DaemonSet', resource: 'daemonsets' },
-      { kind: 'ReplicaSet', resource: 'replicasets' },
-    ],
-  },
-  { group: 'batch', versions: ['v1'], operations: OPS, kinds: [{ kind: 'Job', resource: 'jobs' }, { kind: 'CronJob', resource: 'cronjobs' }] },
-];
+const OPS: Operation[] = ['CREATE', 'UPDATE'];
 
 /** What the message says an object needs SCTP for, or undefined when it has no SCTP port. */
 function sctpUse(obj: KubeObject | null): string | undefined {
@@ -197,8 +182,9 @@ export const sctpModuleLoaded: Rule = {
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: [
-    ...WORKLOAD_MATCHES.map((m) => (m.group === '' ? { ...m, kinds: [...m.kinds, { kind: 'Service', resource: 'services' }] } : m)),
-    { group: 'networking.k8s.io', versions: ['v1'], operations: OPS, kinds: [{ kind: 'NetworkPolicy', resource: 'networkpolicies' }] },
+    ...matchKinds(POD_KINDS, OPS, { sctpFields: SCTP_FIELDS.pod }),
+    ...matchKinds([KINDS.Service], OPS, { sctpFields: SCTP_FIELDS.service }),
+    ...matchKinds([KINDS.NetworkPolicy], OPS, { sctpFields: SCTP_FIELDS.networkPolicy }),
   ],
   evaluate: evaluateSctpModuleLoaded,
 };

@@ -2,12 +2,13 @@ import { assess, unusableReason } from '../cluster/assess.js';
 import { effectiveStatus, podCandidates, podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
+import { matchKinds } from '../engine/matches.js';
 import type { JsonPatchOp, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
 import { advisory, pass } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
-import { podSctpPorts, podSpecOf, POD_SPEC_PATHS } from './objects.js';
-import { WORKLOAD_MATCHES } from './sctp-module-loaded.js';
+import { POD_KINDS, podSpecPath } from '../util/kinds.js';
+import { podSctpPorts, podSpecOf, SCTP_FIELDS } from './objects.js';
 
 export const ID = 'sctp-node-affinity';
 
@@ -80,7 +81,7 @@ function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleI
       summary: 'cannot pin to SCTP nodes: no pool selector matches only SCTP nodes',
     });
   }
-  const base = `/${POD_SPEC_PATHS[object.kind]!.join('/')}`;
+  const base = `/${podSpecPath(object.kind)!.join('/')}`;
   const target = policy.sctpNodeLabel ? 'the sctpNodeLabel' : `pool ${after.readyPools.join(', ')}`;
   const note = advisory({
     text: `added a required node affinity for ${target} so its SCTP pods run only on the ${after.total} nodes that carry SCTP (pinToSctpNodes).`,
@@ -95,6 +96,6 @@ export const sctpNodeAffinity: Rule = {
   description: 'pinToSctpNodes: keep SCTP pods on the MachineConfigPools whose nodes carry SCTP.',
   phase: 'mutate',
   defaultEnforcement: 'warn',
-  matches: WORKLOAD_MATCHES,
+  matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),
   evaluate: evaluateSctpNodeAffinity,
 };

@@ -1,6 +1,8 @@
+import { matchKinds } from '../engine/matches.js';
 import type { KubeObject, Rule, RuleInput } from '../engine/types.js';
+import { KINDS } from '../util/kinds.js';
 import { advisory, pass, violation } from '../engine/verdict.js';
-import { portLabel, serviceSctpPorts, serviceType } from './objects.js';
+import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 
 export const ID = 'sctp-service-type';
 
@@ -14,7 +16,7 @@ export const sctpServiceType: Rule = {
   description: 'SCTP Services must use a Service type that the platform can carry SCTP on.',
   phase: 'validate',
   defaultEnforcement: 'deny',
-  matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+  matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
   evaluate({ object, oldObject, operation, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
