@@ -2,8 +2,13 @@ import t from 'tap';
 import { builtinModules } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CMD, DOCKERFILE_STAGES, ENTRYPOINT, FINAL_STAGE, type Stage } from './helpers/dockerfile.js';
+import { DEPLOY_DIR, kustomizeBuild } from './helpers/kustomize.js';
 
-/** No Docker engine runs here: the Dockerfile is read and checked instruction by instruction. */
+/**
+ * No Docker engine runs here: the Dockerfile is read and checked instruction by instruction, and
+ * test/slow/image-layout.test.ts runs the production layout it describes as uid 65532 (npm run test:slow).
+ */
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
@@ -13,52 +18,15 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
 };
 
-interface Instruction {
-  op: string;
-  args: string;
-}
-interface Stage {
-  image: string;
-  name?: string;
-  instructions: Instruction[];
-}
-
-/** Instructions (continuation lines joined, comments dropped) grouped by FROM into stages. */
-function parseDockerfile(text: string): Stage[] {
-  const logical: string[] = [];
-  let pending = '';
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('#') || (line === '' && pending === '')) continue;
-    if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
-      continue;
-    }
-    logical.push(pending + line);
-    pending = '';
-  }
-  const stages: Stage[] = [];
-  for (const line of logical.filter(Boolean)) {
-    const [, op, args] = /^(\S+)\s+(.*)$/.exec(line)!;
-    if (op!.toUpperCase() === 'FROM') {
-      const [, image, name] = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(args!.trim())!;
-      stages.push({ image: image!, name, instructions: [] });
-    } else {
-      stages.at(-1)!.instructions.push({ op: op!.toUpperCase(), args: args!.trim() });
-    }
-  }
-  return stages;
-}
-
-const stages = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
-const final = stages.at(-1)!;
+const stages = DOCKERFILE_STAGES;
+const final = FINAL_STAGE;
 const runs = (s: Stage) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args);
 const copies = (s: Stage) => s.instructions.filter((i) => i.op === 'COPY').map((i) => i.args.split(/\s+/));
 const stageNamed = (name: string) => stages.find((s) => s.name === name);
 
-t.test('multi-stage on node:20 images', async (t) => {
+t.test('multi-stage on a supported Node LTS (22 or 24) image', async (t) => {
   t.ok(stages.length >= 2, `${stages.length} stages`);
-  for (const s of stages) t.match(s.image, /^node:20(?:[.-]|$)/, `${s.name ?? 'final'} from ${s.image}`);
+  for (const s of stages) t.match(s.image, /^node:(22|24)(?:[.-]|$)/, `${s.name ?? 'final'} from ${s.image}`);
 });
 
 t.test('the build stage installs everything and compiles with npm run build', async (t) => {
@@ -108,17 +76,24 @@ t.test('the compiled code needs nothing beyond the production dependencies', asy
   for (const name of needed) t.ok(name in pkg.dependencies, `${name} is a production dependency`);
 });
 
-t.test('runs the compiled CLI as a non-root numeric user, exposes 8443', async (t) => {
+t.test('runs sctp-guard as a non-root numeric user; serve by default with the certificate paths deploy/ mounts', async (t) => {
   const user = final.instructions.filter((i) => i.op === 'USER').at(-1);
   t.ok(user, 'USER is set');
   const [uid, gid] = user!.args.split(':');
   t.match(uid, /^\d+$/, 'numeric, so the kubelet can verify runAsNonRoot');
   t.ok(Number(uid) > 0, 'not root');
   if (gid !== undefined) t.ok(Number(gid) > 0, 'nor the root group');
-  t.ok(final.instructions.some((i) => i.op === 'EXPOSE' && i.args.split(/\s+/).includes('8443')), 'EXPOSE 8443');
-  const entry = final.instructions.find((i) => i.op === 'ENTRYPOINT');
-  const argv = JSON.parse(entry!.args) as string[];
-  t.same(argv, ['node', pkg.bin['sctp-guard'], 'serve'], 'exec form: node gets SIGTERM directly (graceful shutdown)');
+  const exposed = final.instructions.filter((i) => i.op === 'EXPOSE').flatMap((i) => i.args.split(/\s+/));
+  t.same(exposed.sort(), ['8080', '8081', '8443'], 'webhook, metrics and probe ports');
+  t.same(ENTRYPOINT, ['sctp-guard'], 'exec form: node gets SIGTERM directly (graceful shutdown); `docker run IMAGE check ...` works');
+  t.ok(runs(final).some((r) => r.includes(`ln -s /app/${pkg.bin['sctp-guard']} /usr/local/bin/sctp-guard`)), 'sctp-guard on PATH is the package bin');
+  t.equal(CMD[0], 'serve');
+  // The default command reads the files where the Deployment mounts the Secret: nothing generated, nothing written.
+  const deployment = kustomizeBuild(join(DEPLOY_DIR, 'base')).find((o) => o.kind === 'Deployment') as any;
+  const container = deployment.spec.template.spec.containers[0];
+  const tlsMount = container.volumeMounts.find((m: { name: string }) => m.name === 'tls').mountPath;
+  t.same(CMD.slice(1).sort(), [`--tls-cert=${tlsMount}/tls.crt`, `--tls-key=${tlsMount}/tls.key`]);
+  t.equal(container.args[0], 'serve', 'the Deployment args replace CMD: they start with the command');
   t.ok(copies(final).some((c) => c.slice(0, -1).includes('package.json')), 'package.json is there (--version reads it)');
   t.notOk(final.instructions.some((i) => i.op === 'USER' && /^(root|0)(:|$)/.test(i.args)), 'never switches back to root');
 });
