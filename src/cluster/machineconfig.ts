@@ -1,5 +1,6 @@
 import { isRecord } from '../util/json.js';
 import { decodeDataUrl } from '../ignition/data-url.js';
+import { fixedSections, type FixedSections } from '../ignition/fixed-sections.js';
 
 /**
  * What sctp-guard keeps of a MachineConfig. Rendered configs are hundreds of KB (kubelet, CRI-O and certificate
@@ -12,6 +13,8 @@ export interface MachineConfigRecord {
   pool?: string;
   rendered: boolean;
   sctp: SctpFacts;
+  /** Of a rendered config: what it carries in the sections the daemon cannot change (usually nothing). */
+  fixed?: FixedSections;
 }
 
 /** Whether a node running this config carries SCTP, and why (not). */
@@ -38,12 +41,15 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
   const labels = isRecord(metadata.labels) ? metadata.labels : {};
   const role = labels['machineconfiguration.openshift.io/role'];
   const pool = isRecord(owner) ? (owner.name as string) : typeof role === 'string' ? role : undefined;
+  const rendered = isRecord(owner) || name.startsWith('rendered-');
+  const fixed = rendered ? fixedSections(config) : {};
   return {
     metadata: { name, ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}) },
     ...(typeof ignition.version === 'string' ? { ignitionVersion: ignition.version } : {}),
     ...(pool ? { pool } : {}),
-    rendered: isRecord(owner) || name.startsWith('rendered-'),
+    rendered,
     sctp: analyzeSctp(config, spec.kernelArguments, name),
+    ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
   };
 }
 

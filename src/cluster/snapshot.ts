@@ -1,3 +1,5 @@
+import type { FixedSections } from '../ignition/fixed-sections.js';
+
 /**
  * What the rules know about the cluster: an immutable value, rebuilt by the informers or the file loader
  * whenever the cluster changes, so that a decision never calls the API server.
@@ -54,6 +56,11 @@ export interface LabelSelector {
 export interface PoolInfo {
   readonly name: string;
   readonly nodeSelector?: LabelSelector;
+  /**
+   * What the pool's current rendered config carries in the sections the daemon cannot change on running nodes;
+   * absent when that rendered config is not known.
+   */
+  readonly fixedSections?: FixedSections;
   /** `status.configuration.name`: the rendered config the pool's updated nodes run. */
   readonly currentConfig?: string;
   /** `spec.configuration.name`: the rendered config the pool is rolling out. */

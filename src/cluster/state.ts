@@ -98,8 +98,9 @@ export class ClusterState {
       nodeClass,
       perNodeLabels,
       pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
-        const version = this.machineConfigs.get(info.currentConfig ?? '')?.ignitionVersion ?? this.machineConfigs.get(info.targetConfig ?? '')?.ignitionVersion;
-        return version ? { ...info, ignitionVersion: version } : info;
+        const current = this.machineConfigs.get(info.currentConfig ?? '');
+        const version = current?.ignitionVersion ?? this.machineConfigs.get(info.targetConfig ?? '')?.ignitionVersion;
+        return { ...info, ...(version ? { ignitionVersion: version } : {}), ...(current ? { fixedSections: current.fixed ?? {} } : {}) };
       }),
       machineConfigNames: [...this.machineConfigs.keys()].sort(),
     });

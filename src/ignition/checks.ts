@@ -1,5 +1,6 @@
 import { isRecord, member, records } from '../util/json.js';
 import { decodeDataUrl, parseDataUrl } from './data-url.js';
+import { canonical, sectionEntries, type Baseline, type FixedSection } from './fixed-sections.js';
 import { error, type Problem } from './problems.js';
 
 type Rec = Record<string, unknown>;
@@ -10,8 +11,8 @@ type Rec = Record<string, unknown>;
  * pkg/controller/common/helpers.go ValidateIgnition, and reconcile.go isConfigReconcilable: the sections the
  * machine-config daemon cannot apply to running nodes). Input: a schema-valid 3.x config.
  */
-export function checkConfig(config: Rec): Problem[] {
-  return [...ignitionChecks(config), ...mcoChecks(config)];
+export function checkConfig(config: Rec, baselines: readonly Baseline[] = []): Problem[] {
+  return [...ignitionChecks(config), ...mcoChecks(config, baselines)];
 }
 
 
@@ -130,7 +131,7 @@ function goOctal(mode: number): string {
 }
 
 /** The MCO's checks on a user MachineConfig, each with its own words. */
-function mcoChecks(config: Rec): Problem[] {
+function mcoChecks(config: Rec, baselines: readonly Baseline[]): Problem[] {
   const problems: Problem[] = [];
   const storage = member(config, 'storage');
   const passwd = member(config, 'passwd');
@@ -203,22 +204,25 @@ function mcoChecks(config: Rec): Problem[] {
       );
     }
   }
-  const unappliable: Array<[string, unknown, string]> = [
-    ['passwd.groups', passwd.groups, 'ignition Passwd Groups section contains changes'],
-    ['storage.disks', storage.disks, 'ignition disks section contains changes'],
-    ['storage.filesystems', storage.filesystems, 'ignition filesystems section contains changes'],
-    ['storage.raid', storage.raid, 'ignition raid section contains changes'],
-    ['storage.directories', storage.directories, 'ignition directories section contains changes'],
-    ['storage.links', storage.links, 'ignition links section contains changes'],
+  const unappliable: Array<[FixedSection, string]> = [
+    ['passwd.groups', 'ignition Passwd Groups section contains changes'],
+    ['storage.disks', 'ignition disks section contains changes'],
+    ['storage.filesystems', 'ignition filesystems section contains changes'],
+    ['storage.raid', 'ignition raid section contains changes'],
+    ['storage.directories', 'ignition directories section contains changes'],
+    ['storage.links', 'ignition links section contains changes'],
   ];
-  for (const [field, value, reason] of unappliable) {
-    if (!Array.isArray(value) || value.length === 0) continue;
+  for (const [field, reason] of unappliable) {
+    // An entry the old rendered config already has is no change to the daemon (reflect.DeepEqual per section).
+    const changed = sectionEntries(config, field).filter((e) => !baselines.some((b) => b.sections[field]?.includes(canonical(e))));
+    if (changed.length === 0) continue;
+    const known = baselines.length > 0 ? ` (not in ${baselines.map((b) => b.from).join(' or ')})` : '';
     problems.push(
       error(
-        `spec.config.${field} cannot be applied to running nodes: the machine-config daemon refuses it ("${reason}"), the pool degrades`,
+        `spec.config.${field} changes what the nodes run${known}: the machine-config daemon refuses it on running nodes ("${reason}"), the pool degrades`,
         field === 'storage.directories' || field === 'storage.links'
           ? 'create it from a systemd unit (e.g. a oneshot with mkdir/ln), or let a file path imply the directory'
-          : 'apply it at install time (installer manifests), not as a MachineConfig on a running cluster',
+          : 'apply it at install time (installer manifests), not as a MachineConfig on a running cluster; an entry the pool already renders may stay as it is',
         `${field} cannot be applied to running nodes`,
       ),
     );

@@ -1,33 +1,35 @@
 import { isRecord } from '../util/json.js';
 import { deletePointer } from '../util/json-pointer.js';
-import { advisories } from './advisories.js';
 import { checkConfig } from './checks.js';
+import type { Baseline } from './fixed-sections.js';
 import { fieldPath } from './paths.js';
 import { error, hasErrors, warning, type Problem } from './problems.js';
-import { translateV22ToV30 } from './translate-v22.js';
+import { translateV22ToV30, upgradeToV22 } from './translate-v22.js';
 import { translateV3 } from './translate-v3.js';
 import { validateConfig, type SchemaIssue } from './validate.js';
-import { isSpecVersion, SPEC_VERSIONS, type SpecVersion } from './versions.js';
+import { isInputVersion, LEGACY_VERSIONS, SPEC_VERSIONS, type InputVersion, type SpecVersion } from './versions.js';
 
 type Rec = Record<string, unknown>;
 
 export interface Conversion {
   /** The version the config declares, when sctp-guard knows it. */
-  from?: SpecVersion;
+  from?: InputVersion;
   /** The version the config is written in for the cluster. */
   to?: SpecVersion;
   /** The rewritten config, set only when it differs from the input and is valid for `to`. */
   config?: Rec;
+  /** The 3.x form the checks read (the MCO's view of the config), when the config got that far. */
+  checked?: Rec;
   problems: Problem[];
 }
 
 /** Schema errors past this many are counted, not listed: one mistake often breaks a whole section. */
 const MAX_LISTED_ERRORS = 5;
 
-/** 3.x configs sctp-guard writes for a 2.2.0 target are 3.0.0: what OpenShift 4.1–4.5 also accept. */
-export function outputVersion(from: SpecVersion, target: SpecVersion): SpecVersion {
+/** 3.x configs sctp-guard writes for a 2.2.0 target are 3.0.0: what OpenShift 4.5 also accepts. */
+export function outputVersion(from: InputVersion, target: SpecVersion): SpecVersion {
   if (target !== '2.2.0') return target;
-  return from === '2.2.0' ? '2.2.0' : '3.0.0';
+  return from.startsWith('2.') ? '2.2.0' : '3.0.0';
 }
 
 /**
@@ -36,35 +38,37 @@ export function outputVersion(from: SpecVersion, target: SpecVersion): SpecVersi
  * schema, then checked the way the MCO and the machine-config daemon check it. Configs already in the target
  * version are checked and never rewritten.
  */
-export function convertConfig(input: unknown, target: SpecVersion): Conversion {
+export function convertConfig(input: unknown, target: SpecVersion, baselines: readonly Baseline[] = []): Conversion {
   if (!isRecord(input)) {
     return { problems: [error('spec.config is not an object', 'give spec.config an Ignition config object, or leave spec.config out', 'spec.config is not an object')] };
   }
   const declared = isRecord(input.ignition) ? input.ignition.version : undefined;
-  if (!isSpecVersion(declared)) return { problems: [badVersion(declared, target)] };
+  if (!isInputVersion(declared)) return { problems: [badVersion(declared, target)] };
 
   const issues = validateConfig(input, declared);
   const problems = schemaProblems(issues, declared);
   if (hasErrors(problems)) return { from: declared, problems };
+  const legacy = declared === '2.0.0' || declared === '2.1.0';
+  const v22 = legacy ? upgradeToV22(withoutUnknownFields(input, issues), declared) : input;
 
-  // Checks read the 3.x form: a 2.2 config as the MCO converts it, a 3.x config as it is.
+  // Checks read the 3.x form: a 2.x config as the MCO converts it, a 3.x config as it is.
   let current: Rec;
   let currentVersion: SpecVersion;
-  if (declared === '2.2.0') {
-    const v30 = translateV22ToV30(input);
+  if (declared.startsWith('2.')) {
+    const v30 = translateV22ToV30(v22);
     problems.push(...v30.problems);
     if (!v30.config) return { from: declared, problems };
     current = v30.config;
     currentVersion = '3.0.0';
   } else {
-    current = input;
-    currentVersion = declared;
+    current = withoutUnknownFields(input, issues);
+    currentVersion = declared as SpecVersion;
   }
 
   const to = outputVersion(declared, target);
-  let written: Rec | undefined;
-  if (to !== declared) {
-    const translated = translateV3(withoutUnknownFields(current, issues, declared), currentVersion, to);
+  let written: Rec | undefined = legacy && to === '2.2.0' ? v22 : undefined;
+  if (to !== declared && !written) {
+    const translated = translateV3(current, currentVersion, to);
     problems.push(...translated.problems);
     if (!translated.config) return { from: declared, to, problems };
     const invalid = validateConfig(translated.config, to).filter((i) => i.kind === 'invalid');
@@ -81,12 +85,12 @@ export function convertConfig(input: unknown, target: SpecVersion): Conversion {
     written = translated.config;
     current = translated.config;
   }
-  problems.push(...checkConfig(current), ...advisories(current));
-  return { from: declared, to, config: written, problems };
+  problems.push(...checkConfig(current, baselines));
+  return { from: declared, to, config: written, checked: current, problems };
 }
 
 function badVersion(declared: unknown, target: SpecVersion): Problem {
-  const supported = SPEC_VERSIONS.join(', ');
+  const supported = [...LEGACY_VERSIONS, ...SPEC_VERSIONS].join(', ');
   if (declared === undefined || declared === null || declared === '') {
     return error(
       `spec.config has no ignition.version: the MCO refuses it ("parsing Ignition config failed: invalid version"); supported versions: ${supported}`,
@@ -97,11 +101,11 @@ function badVersion(declared: unknown, target: SpecVersion): Problem {
   return error(
     `spec.config.ignition.version ${JSON.stringify(declared)} is not a spec version the MCO accepts ("unknown version"); supported versions: ${supported}`,
     `write the config in one of these versions (the cluster renders ${target})`,
-    `unknown Ignition version ${JSON.stringify(declared)}; supported: ${SPEC_VERSIONS[0]}, 3.0.0–3.5.0`,
+    `unknown Ignition version ${JSON.stringify(declared)}; supported: 2.0.0–2.2.0, 3.0.0–3.5.0`,
   );
 }
 
-function schemaProblems(issues: SchemaIssue[], version: SpecVersion): Problem[] {
+function schemaProblems(issues: SchemaIssue[], version: InputVersion): Problem[] {
   const out: Problem[] = [];
   const invalid = issues.filter((i) => i.kind === 'invalid');
   for (const issue of invalid.slice(0, MAX_LISTED_ERRORS)) {
@@ -123,8 +127,8 @@ function schemaProblems(issues: SchemaIssue[], version: SpecVersion): Problem[] 
 }
 
 /** A copy without the keys the declared version does not know: the MCO's parser drops them too. */
-function withoutUnknownFields(config: Rec, issues: SchemaIssue[], declared: SpecVersion): Rec {
-  const unknown = declared === '2.2.0' ? [] : issues.filter((i) => i.kind === 'unknown-field');
+function withoutUnknownFields(config: Rec, issues: SchemaIssue[]): Rec {
+  const unknown = issues.filter((i) => i.kind === 'unknown-field');
   if (unknown.length === 0) return config;
   const copy = structuredClone(config);
   for (const issue of unknown) deletePointer(copy, issue.pointer);

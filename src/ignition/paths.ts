@@ -9,3 +9,24 @@ export function fieldPath(pointer: string, short = false): string {
   for (const key of pointerTokens(pointer)) out += /^\d+$/.test(key) ? `[${key}]` : `.${key}`;
   return short ? out.slice(1) : out;
 }
+
+/**
+ * Go's `path.Clean` (what ign-converter's `path.Join(fsPath, node.Path)` gives for the root filesystem): one
+ * slash between elements, `.` and `..` resolved, no trailing slash. `/etc/modules-load.d//sctp.conf` →
+ * `/etc/modules-load.d/sctp.conf`.
+ */
+export function cleanPath(p: string): string {
+  const rooted = p.startsWith('/');
+  const out: string[] = [];
+  for (const part of p.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+      continue;
+    }
+    out.push(part);
+  }
+  const joined = out.join('/');
+  return rooted ? `/${joined}` : joined || '.';
+}

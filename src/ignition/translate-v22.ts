@@ -1,4 +1,5 @@
 import { isRecord, member, records } from '../util/json.js';
+import { cleanPath } from './paths.js';
 import { ONLY_CORE_USER_FIX } from './checks.js';
 import { error, hasErrors, warning, type Problem } from './problems.js';
 
@@ -34,6 +35,27 @@ export function translateV22ToV30(config: Rec): { config?: Rec; problems: Proble
   if (storageOut) out.storage = storageOut;
   if (units) out.systemd = { units };
   return { config: out, problems };
+}
+
+/**
+ * Ignition 2.0/2.1 → 2.2 as coreos/ignition `config/v2_1` TranslateFromV2_0 and `config/v2_2` TranslateFromV2_1
+ * do it (tag v0.35.0). The input has passed its version's schema and lost the keys that version does not know
+ * (Go's decoder drops them). Both steps copy fields one for one; what changes is that a file's or directory's
+ * mode becomes explicit (`util.IntToPtr(x.Mode)`: an absent mode is 0) and 2.0's owner ids likewise
+ * (`NodeUser{ID: util.IntToPtr(oldFile.User.Id)}`).
+ */
+export function upgradeToV22(config: Rec, from: '2.0.0' | '2.1.0'): Rec {
+  const out = structuredClone(config);
+  out.ignition = { ...member(out, 'ignition'), version: '2.2.0' };
+  const storage = member(out, 'storage');
+  for (const kind of ['files', 'directories'] as const) {
+    for (const node of records(storage[kind])) {
+      node.mode = typeof node.mode === 'number' ? node.mode : 0;
+      if (from !== '2.0.0') continue;
+      for (const owner of ['user', 'group'] as const) node[owner] = { id: isRecord(node[owner]) && typeof node[owner].id === 'number' ? node[owner].id : 0 };
+    }
+  }
+  return out;
 }
 
 /**
@@ -195,7 +217,10 @@ function translateVerification(value: unknown): Rec | undefined {
 
 function translateNode(node: Rec): Rec {
   const owner = (value: unknown) => (isRecord(value) ? compact({ id: value.id ?? undefined, name: nonEmpty(value.name) }) : undefined);
-  return { path: node.path, overwrite: node.overwrite ?? undefined, user: owner(node.user), group: owner(node.group) };
+  // ign-converter translateNode: path.Join(fsMap["root"], n.Path), so a 2.x path that is absolute but not clean
+  // (Ignition 2 checks only path.IsAbs) comes out clean.
+  const path = typeof node.path === 'string' ? cleanPath(`/${node.path}`) : node.path;
+  return { path, overwrite: node.overwrite ?? undefined, user: owner(node.user), group: owner(node.group) };
 }
 
 /** 2.x overwrote files by default: `overwrite` is made explicit; `append: true` becomes overwrite false + append. */

@@ -1,9 +1,9 @@
 import ajvDraft04, { type ErrorObject, type ValidateFunction } from 'ajv-draft-04';
-import { ignitionV2_2Schema } from './schemas/v2_2.js';
+import { ignitionV2Schema } from './schemas/v2.js';
 import { ignitionV3Schema } from './schemas/v3.js';
 import { escapePointer } from '../util/json-pointer.js';
 import { fieldPath } from './paths.js';
-import { minorOf, SPEC_VERSIONS, type SpecVersion } from './versions.js';
+import { LEGACY_VERSIONS, minorOf, SPEC_VERSIONS, type InputVersion } from './versions.js';
 
 /** One schema finding: a field Ignition does not know (ignored with a warning), or an invalid value (fatal). */
 export interface SchemaIssue {
@@ -17,13 +17,13 @@ export interface SchemaIssue {
 // allErrors: report every unknown key and invalid value at once; verbose: errors carry the schema's description.
 // A CommonJS module: its class is the `default` member of what ESM imports.
 const ajv = new ajvDraft04.default({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
-const validators = new Map<SpecVersion, ValidateFunction>();
+const validators = new Map<InputVersion, ValidateFunction>();
 
 /** One compiled validator per version, built on first use and kept for the life of the process. */
-function validatorFor(version: SpecVersion): ValidateFunction {
+function validatorFor(version: InputVersion): ValidateFunction {
   let fn = validators.get(version);
   if (!fn) {
-    fn = ajv.compile(version === '2.2.0' ? ignitionV2_2Schema : ignitionV3Schema(minorOf(version)));
+    fn = ajv.compile(version.startsWith('2.') ? ignitionV2Schema(Number(version[2]) as 0 | 1 | 2) : ignitionV3Schema(minorOf(version)));
     validators.set(version, fn);
   }
   return fn;
@@ -31,16 +31,16 @@ function validatorFor(version: SpecVersion): ValidateFunction {
 
 /** Compiles every version's validator now, so that no admission request pays for a compile. */
 export function compileAllValidators(): void {
-  for (const version of SPEC_VERSIONS) validatorFor(version);
+  for (const version of [...LEGACY_VERSIONS, ...SPEC_VERSIONS]) validatorFor(version);
 }
 
-export function validateConfig(config: unknown, version: SpecVersion): SchemaIssue[] {
+export function validateConfig(config: unknown, version: InputVersion): SchemaIssue[] {
   const validate = validatorFor(version);
   if (validate(config)) return [];
   return (validate.errors ?? []).map((e) => toIssue(e, version));
 }
 
-function toIssue(e: ErrorObject, version: SpecVersion): SchemaIssue {
+function toIssue(e: ErrorObject, version: InputVersion): SchemaIssue {
   if (e.keyword === 'additionalProperties') {
     const pointer = `${e.instancePath}/${escapePointer(String(e.params.additionalProperty))}`;
     return { kind: 'unknown-field', pointer, message: `${fieldPath(pointer)} is not a field of Ignition ${version}` };

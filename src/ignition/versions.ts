@@ -10,8 +10,20 @@ export function isSpecVersion(value: unknown): value is SpecVersion {
   return typeof value === 'string' && (SPEC_VERSIONS as readonly string[]).includes(value);
 }
 
-/** Minor of a 3.x version (3.2.0 → 2); 2.2.0 is -1, below every 3.x. */
-export function minorOf(version: SpecVersion): number {
+/**
+ * Read, never written: every MCO release parses 2.x with Ignition's `config/v2_2` Parse, which falls back to
+ * v2_1.Parse and v2_0.Parse for older versions and translates the result up to 2.2 (TranslateFromV2_0/V2_1).
+ */
+export const LEGACY_VERSIONS = ['2.0.0', '2.1.0'] as const;
+export type LegacyVersion = (typeof LEGACY_VERSIONS)[number];
+export type InputVersion = SpecVersion | LegacyVersion;
+
+export function isInputVersion(value: unknown): value is InputVersion {
+  return isSpecVersion(value) || (typeof value === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(value));
+}
+
+/** Minor of a 3.x version (3.2.0 → 2); 2.x is -1, below every 3.x. */
+export function minorOf(version: InputVersion): number {
   return version.startsWith('3.') ? Number(version.split('.')[1]) : -1;
 }
 
