@@ -57,10 +57,11 @@ export interface ObjectReview {
  * One object through both admission phases, in the API server's order: the mutating phase, its JSON Patch applied,
  * then the validating phase on the patched object. A denial in the mutating phase ends the review, as it ends the
  * request. `check` and `audit` share this, so an object fares the same in CI, in a cluster scan and at admission.
- * The operation is CREATE: both ask "would this be admitted if it were applied today?".
+ * The operation is CREATE (both ask "would this be admitted if it were applied today?"), or UPDATE with `oldObject`.
  */
-export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject): ObjectReview {
-  const request: EngineRequest = { object, oldObject: null, operation: 'CREATE', gvk: gvkOf(object), namespace: namespaceOf(object), dryRun: false };
+export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject, oldObject: KubeObject | null = null): ObjectReview {
+  const operation = oldObject ? 'UPDATE' : 'CREATE';
+  const request: EngineRequest = { object, oldObject, operation, gvk: gvkOf(object), namespace: namespaceOf(object), dryRun: false };
   const mutate = engine.evaluate(request, snapshot, 'mutate');
   const findings = findingsOf(mutate, 'mutate');
   const patchedBy = mutate.results.filter((r) => r.patched).map((r) => r.rule);

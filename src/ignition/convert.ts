@@ -46,7 +46,7 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
   if (!isInputVersion(declared)) return { problems: [badVersion(declared, target)] };
 
   const issues = validateConfig(input, declared);
-  const problems = schemaProblems(issues, declared);
+  const problems = schemaProblems(issues, declared, newerSpecFields(input, declared, issues));
   if (hasErrors(problems)) return { from: declared, problems };
   const legacy = declared === '2.0.0' || declared === '2.1.0';
   const v22 = legacy ? upgradeToV22(withoutUnknownFields(input, issues), declared) : input;
@@ -105,7 +105,25 @@ function badVersion(declared: unknown, target: SpecVersion): Problem {
   );
 }
 
-function schemaProblems(issues: SchemaIssue[], version: InputVersion): Problem[] {
+/**
+ * The unknown fields of a config that a newer version of its spec family knows: the author most likely meant them,
+ * and the declared version drops them. Any other unknown key (a 2.x `filesystem: root` left in a 3.x config, an
+ * empty `networkd: {}`) is dropped just as silently by the MCO, which never shows Ignition's non-fatal report, and
+ * the MCO's own e2e configs carry such keys: sctp-guard stays silent about them too.
+ */
+function newerSpecFields(config: Rec, declared: InputVersion, issues: SchemaIssue[]): Set<string> {
+  const newest: SpecVersion = declared.startsWith('2.') ? '2.2.0' : SPEC_VERSIONS[SPEC_VERSIONS.length - 1]!;
+  const unknown = issues.filter((i) => i.kind === 'unknown-field');
+  if (unknown.length === 0 || declared === newest) return new Set();
+  const stillUnknown = new Set(
+    validateConfig({ ...config, ignition: { ...(config.ignition as Rec), version: newest } }, newest)
+      .filter((i) => i.kind === 'unknown-field')
+      .map((i) => i.pointer),
+  );
+  return new Set(unknown.map((i) => i.pointer).filter((p) => !stillUnknown.has(p)));
+}
+
+function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: ReadonlySet<string>): Problem[] {
   const out: Problem[] = [];
   const invalid = issues.filter((i) => i.kind === 'invalid');
   for (const issue of invalid.slice(0, MAX_LISTED_ERRORS)) {
@@ -114,11 +132,11 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion): Problem[]
   if (invalid.length > MAX_LISTED_ERRORS) {
     out.push(error(`and ${invalid.length - MAX_LISTED_ERRORS} more schema errors in spec.config`, 'correct the fields', `${invalid.length - MAX_LISTED_ERRORS} more schema errors`));
   }
-  for (const issue of issues.filter((i) => i.kind === 'unknown-field')) {
+  for (const issue of issues.filter((i) => i.kind === 'unknown-field' && newer.has(i.pointer))) {
     out.push(
       warning(
-        `${issue.message}: Ignition ignores it`,
-        'remove it, or, if it belongs to a newer spec, write the config in that version',
+        `${issue.message} (a newer spec has it): Ignition ${version} ignores it, so it has no effect on the nodes`,
+        'write the config in the spec version that has the field, or remove it',
         `${fieldPath(issue.pointer, true)} is not in Ignition ${version}; ignored`,
       ),
     );

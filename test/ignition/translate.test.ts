@@ -1,5 +1,6 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
+import { cleanPath } from '../../src/ignition/paths.js';
 import { translateV22ToV30 } from '../../src/ignition/translate-v22.js';
 import { translateV3 } from '../../src/ignition/translate-v3.js';
 import { validateConfig } from '../../src/ignition/validate.js';
@@ -120,4 +121,15 @@ t.test('what 3.4 relaxed is refused below it, with the rule that applies there',
   ]) {
     t.ok(messages.some((m) => expected.test(m)), String(expected));
   }
+});
+
+t.test('2.x paths come out as Go path.Join cleans them (ign-converter translateNode)', async (t) => {
+  const cases: Array<[string, string]> = [
+    ['/etc/modules-load.d//sctp.conf', '/etc/modules-load.d/sctp.conf'],
+    ['/etc/./modprobe.d/sctp-blacklist.conf', '/etc/modprobe.d/sctp-blacklist.conf'],
+    ['/etc/x/../y/', '/etc/y'],
+    ['/../etc', '/etc'],
+    ['/', '/'],
+  ];
+  for (const [dirty, clean] of cases) t.equal(cleanPath(dirty), clean, dirty);
 });
