@@ -22,3 +22,21 @@ t.test('akoNodePortLocal flags every SCTP Service', async (t) => {
   const f = evaluateRule(nodePortLocalSctp, ruleInput(svc, { policy: { ...defaultPolicy(), akoNodePortLocal: true } })).findings;
   t.match(f[0]!.message, /AKO runs in NodePortLocal mode/);
 });
+
+t.test('only where Antrea acts: exact "true", a selector, not NodePort or ExternalName (validateNPLService)', async (t) => {
+  const svc = exampleObject('antrea-npl-sctp-service.yaml', 'Service');
+  const flagged = (changes: { annotation?: string; type?: string; selector?: Record<string, string> | null }) => {
+    const spec = { ...(svc.spec as Record<string, unknown>) };
+    if (changes.type) spec.type = changes.type;
+    if (changes.selector === null) delete spec.selector;
+    const annotations = { 'nodeportlocal.antrea.io/enabled': changes.annotation ?? 'true' };
+    return evaluateRule(nodePortLocalSctp, ruleInput({ ...svc, metadata: { ...svc.metadata, annotations }, spec })).findings.length > 0;
+  };
+  t.ok(flagged({}), 'ClusterIP with a selector');
+  t.ok(flagged({ type: 'LoadBalancer' }), 'LoadBalancer with a selector');
+  t.notOk(flagged({ annotation: 'True' }), 'Antrea compares with == "true"');
+  t.notOk(flagged({ annotation: 'TRUE' }));
+  t.notOk(flagged({ type: 'NodePort' }), 'NodePort: the annotation has no effect');
+  t.notOk(flagged({ type: 'ExternalName' }), 'ExternalName: the annotation has no effect');
+  t.notOk(flagged({ selector: null }), 'no selector: the annotation has no effect');
+});
