@@ -91,3 +91,10 @@ export function unusableReason(snapshot: ClusterSnapshot): string | undefined {
   if (snapshot.stale) return `the cluster state is stale (${snapshot.ageSeconds > 0 ? `not synced for ${snapshot.ageSeconds}s` : 'informers not synced yet'})`;
   return undefined;
 }
+
+/** The MachineConfigPools with at least one node that carries SCTP, sorted (O(node classes)). */
+export function poolsCarryingSctp(snapshot: ClusterSnapshot, policy: Pick<Policy, 'sctpNodeLabel'>): string[] {
+  const out = new Set<string>();
+  for (const c of snapshot.classes) if (c.pool && effectiveStatus(c, policy).state === 'ready') out.add(c.pool);
+  return [...out].sort();
+}

@@ -1,6 +1,6 @@
-import { assess, clusterWideAssessment, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
+import { assess, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
 import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
-import { effectiveStatus, podCandidates, podPlacement } from '../cluster/placement.js';
+import { podCandidates, podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
 import type { KubeObject, Operation, RuleInput, RuleVerdict, Rule } from '../engine/types.js';
@@ -67,12 +67,6 @@ function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, worklo
   return fixes.join('; ');
 }
 
-/** Pools with a node that carries SCTP anywhere in the cluster (O(classes)). */
-function poolsCarryingSctp(snapshot: ClusterSnapshot, policy: Policy): string[] {
-  const out = new Set<string>();
-  for (const c of snapshot.classes) if (c.pool && effectiveStatus(c, policy).state === 'ready') out.add(c.pool);
-  return [...out].sort();
-}
 
 function pools(groups: NodeGroup[]): string {
   return [...new Set(groups.map((g) => g.pool).filter((p): p is string => p !== undefined))].sort().join(', ');

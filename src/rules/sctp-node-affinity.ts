@@ -1,5 +1,5 @@
-import { assess, unusableReason } from '../cluster/assess.js';
-import { effectiveStatus, podCandidates, podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
+import { assess, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
+import { podCandidates, podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
@@ -21,8 +21,9 @@ const REQUIRED = 'requiredDuringSchedulingIgnoredDuringExecution';
 function sctpTerms(snapshot: ClusterSnapshot, policy: Policy): LabelSelectorRequirement[][] {
   const label = policy.sctpNodeLabel;
   if (label) return [[label.value === undefined ? { key: label.key, operator: 'Exists' } : { key: label.key, operator: 'In', values: [label.value] }]];
+  const carrying = new Set(poolsCarryingSctp(snapshot, policy));
   return snapshot.pools
-    .filter((pool) => pool.nodeSelector && snapshot.classes.some((c) => c.pool === pool.name && effectiveStatus(c, policy).state === 'ready'))
+    .filter((pool) => pool.nodeSelector && carrying.has(pool.name))
     .map((pool) => selectorRequirements(pool.nodeSelector!))
     .filter((reqs) => reqs.length > 0);
 }
