@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { stringify } from 'yaml';
@@ -409,7 +409,23 @@ function pool(g: Gen, name: PoolName, current: string, desired: string, machines
   };
 }
 
-const IMAGES = ['ose-kube-rbac-proxy', 'ose-multus-cni', 'ovn-kubernetes', 'ose-node-exporter', 'machine-config-operator', 'ose-haproxy-router'];
+/**
+ * Images a node reports: the kubelet lists at most 50 (nodeStatusMaxImages), largest first, each with its
+ * digest and tag names; on an OpenShift node they are the release's component images. This list is most of a
+ * Node's size (~14 KB as JSON).
+ */
+const IMAGES = [
+  'ose-kube-rbac-proxy', 'ose-multus-cni', 'ovn-kubernetes', 'ose-node-exporter', 'machine-config-operator', 'ose-haproxy-router',
+  'ose-cli', 'ose-pod', 'ose-coredns', 'ose-dns-operator', 'ose-cluster-network-operator', 'ose-multus-whereabouts-ipam-cni',
+  'ose-multus-route-override-cni', 'ose-egress-router-cni', 'ose-network-metrics-daemon', 'ose-container-networking-plugins',
+  'ose-csi-node-driver-registrar', 'ose-csi-livenessprobe', 'ose-cluster-node-tuning-operator', 'ose-tuned', 'ose-prometheus',
+  'ose-prometheus-config-reloader', 'ose-prometheus-alertmanager', 'ose-kube-state-metrics', 'ose-openshift-state-metrics',
+  'ose-thanos', 'ose-telemeter', 'ose-oauth-proxy', 'ose-console', 'ose-console-operator', 'ose-ingress-operator',
+  'ose-cluster-dns-operator', 'ose-cluster-image-registry-operator', 'ose-docker-registry', 'ose-node-ca', 'ose-must-gather',
+  'ose-insights-operator', 'ose-cluster-monitoring-operator', 'ose-cluster-storage-operator', 'ose-aws-ebs-csi-driver',
+  'ose-local-storage-diskmaker', 'ose-sriov-network-config-daemon', 'ose-sriov-cni', 'ose-sriov-network-device-plugin',
+  'ose-kuryr-cni', 'ose-metallb', 'ose-frr', 'ose-keepalived-ipfailover', 'ose-baremetal-runtimecfg', 'ose-machine-os-content',
+];
 
 /** index: position in the cluster (addresses); ordinal: position in the pool (host name). */
 function node(g: Gen, index: number, ordinal: number, poolName: PoolName, current: string, desired: string): Record<string, unknown> {
@@ -491,23 +507,26 @@ function yamlStream(objects: unknown[]): string {
   return objects.map((o) => stringify(o, { lineWidth: 0 })).join('---\n');
 }
 
-/** Writes the state into dir (created if missing) and says what is in it. */
-export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterStateSummary {
+/** A generated cluster: every object, nodes last (they are most of it), and what it holds. */
+export interface GeneratedCluster {
+  machineConfigs: Array<Record<string, unknown>>;
+  pools: Array<Record<string, unknown>>;
+  nodes: Array<Record<string, unknown>>;
+  /** The rendered worker config the 1% of workers mid-rollout move to: what a bench rollout moves nodes to. */
+  rolloutTarget: string;
+  /** The current rendered config of each pool. */
+  current: Record<PoolName, string>;
+  nodesByPool: Record<PoolName, number>;
+  rolloutNodes: number;
+}
+
+/** The cluster of `spec`, deterministic for its seed. */
+export function generateCluster(spec: ClusterStateSpec): GeneratedCluster {
   if (!Number.isInteger(spec.nodes) || spec.nodes < 1) throw new Error(`cluster state: nodes must be a positive integer, got ${spec.nodes}`);
   if (!Number.isInteger(spec.renderedConfigs) || spec.renderedConfigs < MIN_RENDERED_CONFIGS) {
     throw new Error(`cluster state: at least ${MIN_RENDERED_CONFIGS} rendered configs (current per pool and a rollout target), got ${spec.renderedConfigs}`);
   }
-  const started = performance.now();
   const g = new Gen(seededRandom(spec.seed));
-  mkdirSync(dir, { recursive: true });
-  let files = 0;
-  let bytes = 0;
-  const write = (name: string, text: string) => {
-    writeFileSync(join(dir, name), text);
-    files++;
-    bytes += Buffer.byteLength(text);
-  };
-
   const rendered = (pool: PoolName, withSctp: boolean, sctpFromBlog = false): RenderedConfig => ({ name: `rendered-${pool}-${g.hex(32)}`, pool, withSctp, sctpFromBlog });
   const current = { master: rendered('master', false), worker: rendered('worker', false), sctp: rendered('sctp', true) };
   const rolloutTarget = rendered('worker', false);
@@ -518,9 +537,7 @@ export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterS
     old.push(rendered(p, p === 'sctp', i % 2 === 0));
   }
   const poolUids: Record<PoolName, string> = { master: g.uuid(), worker: g.uuid(), sctp: g.uuid() };
-  for (const rc of [current.master, current.worker, current.sctp, rolloutTarget, ...old]) {
-    write(`machineconfig-${rc.name}.json`, JSON.stringify(renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes)));
-  }
+  const machineConfigs = [current.master, current.worker, current.sctp, rolloutTarget, ...old].map((rc) => renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes));
   const sctpConfig = {
     ignition: { version: IGNITION_VERSION },
     storage: {
@@ -531,49 +548,94 @@ export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterS
     },
   };
   const sshConfig = (role: string) => ({ ignition: { version: IGNITION_VERSION }, passwd: { users: [{ name: 'core', sshAuthorizedKeys: [`ssh-ed25519 ${g.bytes(51).toString('base64')} ${role}@example.com`] }] } });
-  const sources = [sourceMachineConfig('load-sctp-module', 'sctp', sctpConfig), sourceMachineConfig('99-master-ssh', 'master', sshConfig('master')), sourceMachineConfig('99-worker-ssh', 'worker', sshConfig('worker'))];
-  write('machineconfigs-source.yaml', yamlStream(sources));
+  machineConfigs.push(sourceMachineConfig('load-sctp-module', 'sctp', sctpConfig), sourceMachineConfig('99-master-ssh', 'master', sshConfig('master')), sourceMachineConfig('99-worker-ssh', 'worker', sshConfig('worker')));
 
   const sizes = poolSizes(spec.nodes);
   const rolloutNodes = Math.floor(sizes.worker / 100);
-  write(
-    'machineconfigpools.yaml',
-    yamlStream([
-      pool(g, 'master', current.master.name, current.master.name, sizes.master, 0),
-      pool(g, 'worker', current.worker.name, rolloutNodes > 0 ? rolloutTarget.name : current.worker.name, sizes.worker, rolloutNodes),
-      pool(g, 'sctp', current.sctp.name, current.sctp.name, sizes.sctp, 0),
-    ]),
-  );
-
-  let chunk: unknown[] = [];
-  let index = 0;
-  const flush = () => {
-    if (chunk.length === 0) return;
-    // The bulk of a large state, dumped as `oc get nodes -o json` does: a List.
-    write(`nodes-${String(Math.floor((index - 1) / NODES_PER_FILE)).padStart(3, '0')}.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: chunk }));
-    chunk = [];
-  };
+  const pools = [
+    pool(g, 'master', current.master.name, current.master.name, sizes.master, 0),
+    pool(g, 'worker', current.worker.name, rolloutNodes > 0 ? rolloutTarget.name : current.worker.name, sizes.worker, rolloutNodes),
+    pool(g, 'sctp', current.sctp.name, current.sctp.name, sizes.sctp, 0),
+  ];
+  const nodes: Array<Record<string, unknown>> = [];
   for (const poolName of ['master', 'worker', 'sctp'] as const) {
     for (let i = 0; i < sizes[poolName]; i++) {
       const cur = current[poolName].name;
       const inRollout = poolName === 'worker' && i < rolloutNodes;
-      chunk.push(node(g, index, i, poolName, cur, inRollout ? rolloutTarget.name : cur));
-      index++;
-      if (chunk.length === NODES_PER_FILE) flush();
+      nodes.push(node(g, nodes.length, i, poolName, cur, inRollout ? rolloutTarget.name : cur));
     }
   }
-  flush();
+  return {
+    machineConfigs,
+    pools,
+    nodes,
+    rolloutTarget: rolloutTarget.name,
+    current: { master: current.master.name, worker: current.worker.name, sctp: current.sctp.name },
+    nodesByPool: sizes,
+    rolloutNodes,
+  };
+}
 
+/** Writes the state into dir (created if missing) and says what is in it. */
+export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterStateSummary {
+  const started = performance.now();
+  const cluster = generateCluster(spec);
+  mkdirSync(dir, { recursive: true });
+  let files = 0;
+  let bytes = 0;
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    files++;
+    bytes += Buffer.byteLength(text);
+  };
+  const sources = cluster.machineConfigs.filter((mc) => !String((mc.metadata as { name: string }).name).startsWith('rendered-'));
+  for (const mc of cluster.machineConfigs) {
+    if (!sources.includes(mc)) write(`machineconfig-${(mc.metadata as { name: string }).name}.json`, JSON.stringify(mc));
+  }
+  write('machineconfigs-source.yaml', yamlStream(sources));
+  write('machineconfigpools.yaml', yamlStream(cluster.pools));
+  for (let i = 0; i < cluster.nodes.length; i += NODES_PER_FILE) {
+    // The bulk of a large state, dumped as `oc get nodes -o json` does: a List.
+    const items = cluster.nodes.slice(i, i + NODES_PER_FILE);
+    write(`nodes-${String(i / NODES_PER_FILE).padStart(3, '0')}.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+  }
   return {
     dir,
     nodes: spec.nodes,
-    nodesByPool: sizes,
-    rolloutNodes,
-    machineConfigs: spec.renderedConfigs + sources.length,
+    nodesByPool: cluster.nodesByPool,
+    rolloutNodes: cluster.rolloutNodes,
+    machineConfigs: cluster.machineConfigs.length,
     renderedConfigs: spec.renderedConfigs,
-    pools: 3,
+    pools: cluster.pools.length,
     files,
     bytes,
     generateMs: performance.now() - started,
   };
+}
+
+/**
+ * The whole cluster as one `kind: List` document, as `oc get nodes,machineconfigs,machineconfigpools -o yaml`
+ * (or `-o json`) prints it: written item by item, so that a dump of hundreds of MB never sits in memory whole.
+ */
+export function writeListDump(file: string, cluster: GeneratedCluster, format: 'yaml' | 'json'): number {
+  const fd = openSync(file, 'w');
+  let bytes = 0;
+  const out = (text: string) => {
+    bytes += writeSync(fd, text);
+  };
+  try {
+    const items = [...cluster.machineConfigs, ...cluster.pools, ...cluster.nodes];
+    if (format === 'json') {
+      out('{\n    "apiVersion": "v1",\n    "items": [\n');
+      items.forEach((item, i) => out(`${JSON.stringify(item, null, 4).replace(/^/gm, '        ')}${i < items.length - 1 ? ',' : ''}\n`));
+      out('    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n');
+    } else {
+      out('apiVersion: v1\nitems:\n');
+      for (const item of items) out(stringify(item, { lineWidth: 0 }).replace(/^(?=.)/gm, '  ').replace(/^ {2}/, '- '));
+      out('kind: List\nmetadata:\n  resourceVersion: ""\n');
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
 }

@@ -4,7 +4,8 @@ import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:o
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDevCerts } from '../src/cli/certs.js';
-import { writeClusterState } from './cluster-state.js';
+import { generateCluster, writeClusterState } from './cluster-state.js';
+import { runLive, runOffline, type LiveSummary, type OfflineResult } from './live.js';
 import { runHttp1Load, runHttp2Load } from './load.js';
 import { buildRequests, loadMixes, MIX_NAMES, type BenchRequest, type MixEntry, type MixName } from './mix.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
@@ -41,6 +42,8 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
   http2: true,
   cpuProf: false,
   readyTimeoutSeconds: 300,
+  liveNodes: 10000,
+  rolloutNodes: 2000,
 };
 
 /** Each object of a mix appears this many times in the rotation, each time with its own request uid. */
@@ -166,6 +169,25 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     };
     const reason = (server: ServerProcess) => server.readyReason.replaceAll(work, '$TMP');
 
+    // Live and offline first, alone on the machine: their figures are memory and CPU of one process.
+    let liveSummary: LiveSummary | undefined;
+    let offline: OfflineResult[] | undefined;
+    if (opts.liveNodes > 0) {
+      const spec = { renderedConfigs: opts.renderedConfigs, renderedConfigBytes: opts.renderedConfigKiB * 1024, seed: opts.seed };
+      const startLive = (id: string, args: string[]) =>
+        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: nodeArgs(id), readyTimeoutMs });
+      const liveOptions = { seconds: opts.seconds, connections: opts.connections, rolloutNodes: opts.rolloutNodes, start: startLive, tls, requests: requests.services, work, log };
+      const smallNodes = Math.max(1, Math.round(opts.liveNodes / 10));
+      const small = await runLive({ ...liveOptions, spec: { ...spec, nodes: smallNodes }, syncOnly: true }, generateCluster({ ...spec, nodes: smallNodes }));
+      const cluster = generateCluster({ ...spec, nodes: opts.liveNodes });
+      const big = await runLive({ ...liveOptions, spec: { ...spec, nodes: opts.liveNodes } }, cluster);
+      const growth = big.rssSettledMB !== undefined && small.rssSettledMB !== undefined ? ((big.rssSettledMB - small.rssSettledMB) * 1000) / (opts.liveNodes - smallNodes) : undefined;
+      liveSummary = { runs: [small, big], ...(growth !== undefined ? { mbPer1000Nodes: Math.round(growth * 10) / 10 } : {}) };
+      offline = await runOffline({ start: startLive, work, log }, cluster);
+      rmSync(join(work, 'offline-yaml'), { recursive: true, force: true });
+      rmSync(join(work, 'offline-json'), { recursive: true, force: true });
+    }
+
     // Every server is started first and kept running; each mix is then measured on all of them back to back, so
     // that a change in the machine's load during the run shifts every server alike.
     const live: Array<{ server: ServerProcess; result: ServerResult }> = [];
@@ -254,6 +276,8 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
         logLevel: opts.logLevel,
         http2: opts.http2,
         cpuProf: opts.cpuProf,
+        liveNodes: opts.liveNodes,
+        rolloutNodes: opts.rolloutNodes,
       },
       mixes: Object.fromEntries(
         MIX_NAMES.map((m) => {
@@ -266,6 +290,8 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       comparisons: compare(baseline, reference),
       scaling: scaling(servers),
       goals: evaluateGoals(servers),
+      ...(liveSummary ? { live: liveSummary } : {}),
+      ...(offline ? { offline } : {}),
       ...(opts.cpuProf ? { profiles } : {}),
     };
     mkdirSync(opts.outDir, { recursive: true });

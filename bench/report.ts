@@ -1,4 +1,5 @@
 import type { ClusterStateSummary } from './cluster-state.js';
+import type { LiveSummary, OfflineResult } from './live.js';
 import type { LoadResult } from './load.js';
 import { MIX_NAMES, type MixName } from './mix.js';
 import type { ProfileSummary } from './profile.js';
@@ -70,6 +71,10 @@ export interface Settings {
   /** Measure HTTP/2 too when sctp-guard offers it. */
   http2: boolean;
   cpuProf: boolean;
+  /** Nodes of the live phase's cluster (0: no live and offline phases); a tenth of it is the smaller size. */
+  liveNodes: number;
+  /** Nodes moved by the rollout during the live phase. */
+  rolloutNodes: number;
 }
 
 export interface Comparison {
@@ -103,6 +108,8 @@ export interface BenchResults {
   /** p99 at the largest cluster size divided by p99 at the smallest. */
   scaling: Array<{ mix: MixName; p99Ratio: number }>;
   goals: Goal[];
+  live?: LiveSummary;
+  offline?: OfflineResult[];
   profiles?: ProfileSummary[];
 }
 

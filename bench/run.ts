@@ -45,6 +45,8 @@ const program = new Command('bench')
   .option('--no-http2', 'skip the HTTP/2 phases (BENCH_HTTP2=0)')
   .option('--cpu-prof', 'run the servers under node --cpu-prof and summarize where the time goes (BENCH_CPU_PROF=1)')
   .option('--ready-timeout-seconds <s>', `longest wait for /readyz (BENCH_READY_TIMEOUT_SECONDS, default ${DEFAULT_OPTIONS.readyTimeoutSeconds})`)
+  .option('--live-nodes <n>', `nodes of the live and offline phases, 0 to skip them (BENCH_LIVE_NODES, default ${DEFAULT_OPTIONS.liveNodes})`)
+  .option('--rollout-nodes <n>', `nodes a live rollout moves (BENCH_ROLLOUT_NODES, default ${DEFAULT_OPTIONS.rolloutNodes})`)
   .option('--out <dir>', 'where results.json and results.md go (BENCH_OUT, default bench/)')
   .showHelpAfterError()
   .exitOverride();
@@ -79,6 +81,8 @@ function settings(): BenchOptions {
     http2: flags.http2 !== false && process.env.BENCH_HTTP2 !== '0',
     cpuProf: flags.cpuProf === true || process.env.BENCH_CPU_PROF === '1',
     readyTimeoutSeconds: pick('readyTimeoutSeconds', 'BENCH_READY_TIMEOUT_SECONDS', d.readyTimeoutSeconds, atLeast(1)),
+    liveNodes: pick('liveNodes', 'BENCH_LIVE_NODES', d.liveNodes, atLeast(0)),
+    rolloutNodes: pick('rolloutNodes', 'BENCH_ROLLOUT_NODES', d.rolloutNodes, atLeast(0)),
     outDir: pick('out', 'BENCH_OUT', join(repoRoot(), 'bench'), (s) => s),
   };
 }

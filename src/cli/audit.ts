@@ -121,7 +121,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
 /** The kubeconfig to use, or a clear error when there is none. */
 export async function requireKubeConfig(file: string | undefined, context?: string): Promise<KubeConfig> {
   const { liveKubeConfig } = await import('../cluster/live-source.js');
-  const kubeConfig = liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
+  const kubeConfig = await liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
   if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
   return kubeConfig;
 }

@@ -1,13 +1,9 @@
-import {
-  HttpMethod,
-  IsomorphicFetchHttpLibrary,
-  ListWatch,
-  RequestContext,
-  Watch,
-  type KubeConfig,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { isRecord } from '../util/json.js';
+import { JsonListSplitter } from './list-stream.js';
 import { reduce, WATCHED_KINDS, type KindName } from './records.js';
 import type { ClusterState } from './state.js';
 
@@ -45,7 +41,9 @@ export interface InformerOptions {
   watchIdleTimeoutMs?: number;
 }
 
-/** An API error with the HTTP status, shaped as client-node's ListWatch expects (`statusCode`). */
+const DEFAULT_WATCH_IDLE_MS = 30_000;
+
+/** An API error with its HTTP status (410 Gone: the resourceVersion is compacted, list again). */
 export class KubeApiError extends Error {
   constructor(
     readonly statusCode: number,
@@ -57,67 +55,27 @@ export class KubeApiError extends Error {
 }
 
 /**
- * client-node's Watch, reducing each object as it arrives so that the ListWatch cache never holds a whole
- * rendered MachineConfig, and asking for bookmarks so that a quiet resource keeps a fresh resourceVersion.
- */
-class ReducingWatch extends Watch {
-  constructor(
-    kubeConfig: KubeConfig,
-    private readonly kind: KindName,
-    private readonly onContact: () => void,
-    idleTimeoutMs?: number,
-  ) {
-    super(kubeConfig);
-    // client-node keeps this knob private; it is the inactivity timeout that catches a hung watch.
-    if (idleTimeoutMs) (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = idleTimeoutMs;
-  }
-
-  override async watch(
-    path: string,
-    queryParams: Record<string, string | number | boolean | undefined>,
-    // any: the signature of the method it overrides.
-    callback: (phase: string, apiObj: any, watchObj?: any) => void,
-    done: (err: unknown) => void,
-  ): Promise<AbortController> {
-    let ended = false;
-    const controller = await super.watch(
-      path,
-      { ...queryParams, allowWatchBookmarks: true },
-      (phase, obj) => {
-        this.onContact();
-        const isObject = phase === 'ADDED' || phase === 'MODIFIED' || phase === 'DELETED';
-        callback(phase, isObject ? reduce(this.kind, obj as Record<string, unknown>) : obj);
-      },
-      (err) => {
-        ended = true;
-        done(err);
-      },
-    );
-    // Watch calls `done` before returning when the request failed: reaching here without it means a 200 stream.
-    if (!ended) this.onContact();
-    return controller;
-  }
-}
-
-/**
- * One resource's list + watch, on client-node's ListWatch (resourceVersion resume, re-list on 410 Gone), with
- * what it leaves to the caller: a restart with capped exponential backoff after any other error (which stops
- * the ListWatch), and a resource that answers 404 to its first list (a CRD that is not installed) skipped once.
+ * One resource's list + watch, on Node's own HTTP client with the credentials of client-node's KubeConfig
+ * (tokens, client certificates, exec and auth providers, refreshed before each request). Each object is parsed
+ * and reduced as it arrives (list pages are split item by item), so no page, whole object or second cache is
+ * kept: the ClusterState is the only store. What it keeps of client-node's informer semantics: paginated lists,
+ * watches resumed from the last resourceVersion (bookmarks asked for, so a quiet resource keeps a fresh one),
+ * a re-list on 410 Gone, capped exponential backoff after any other error, an idle timeout that catches a hung
+ * watch, and a resource that answers 404 to its first list (a CRD that is not installed) skipped once.
  */
 export class Informer {
   readonly status: InformerStatus;
-  private listWatch?: ListWatch<KubernetesObject>;
+  /** Where the next watch resumes; undefined: list first. */
+  private resourceVersion?: string;
+  private request?: { abort(): void };
   private retryTimer?: NodeJS.Timeout;
   private attempt = 0;
-  /** Errors so far: a start() during which this changed did not succeed. */
-  private failures = 0;
   private stopped = true;
   private healthy = false;
   private lastContactAt = Date.now();
   private settle!: () => void;
   /** Resolves once the informer has synced or is known to be unavailable. */
   readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
-  private readonly http = new IsomorphicFetchHttpLibrary();
 
   constructor(private readonly options: InformerOptions) {
     this.status = { resource: WATCHED_KINDS[options.kind].plural, available: true, synced: false, objects: 0 };
@@ -136,14 +94,15 @@ export class Informer {
     if (!this.stopped) return;
     this.stopped = false;
     this.lastContactAt = Date.now();
-    await this.run();
+    void this.run();
+    await this.settled;
   }
 
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    void this.listWatch?.stop();
+    this.request?.abort();
   }
 
   private contact = (): void => {
@@ -151,32 +110,27 @@ export class Informer {
     this.status.lastEventAt = this.lastContactAt;
   };
 
-  private ensureListWatch(): ListWatch<KubernetesObject> {
-    if (this.listWatch) return this.listWatch;
-    const { kind, state, kubeConfig } = this.options;
-    const lw = new ListWatch<KubernetesObject>(WATCHED_KINDS[kind].path, new ReducingWatch(kubeConfig, kind, this.contact, this.options.watchIdleTimeoutMs), () => this.list(), false);
-    const upsert = (obj: KubernetesObject) => {
-      if (state.upsert(kind, obj as never)) this.options.onChange();
-      this.status.objects = state.count(kind);
-    };
-    lw.on('add', upsert);
-    lw.on('update', upsert);
-    lw.on('delete', (obj) => {
-      if (state.remove(kind, obj.metadata?.name ?? '')) this.options.onChange();
-      this.status.objects = state.count(kind);
-    });
-    lw.on('error', (err: unknown) => this.failed(err));
-    this.listWatch = lw;
-    return lw;
-  }
-
+  /** List (when there is no resourceVersion to resume from) and watch, until stopped or an error. */
   private async run(): Promise<void> {
     this.retryTimer = undefined;
-    if (this.stopped) return;
-    const failuresBefore = this.failures;
-    await this.ensureListWatch().start();
-    if (this.stopped || this.failures !== failuresBefore) return;
-    // The ListWatch listed (or resumed from its resourceVersion) and its watch stream is open.
+    while (!this.stopped) {
+      try {
+        if (this.resourceVersion === undefined) await this.list();
+        await this.watch();
+      } catch (err) {
+        if (this.stopped) return;
+        if ((err as KubeApiError).statusCode === 410) {
+          // Compacted: what happened since our resourceVersion is gone, so list everything again.
+          this.resourceVersion = undefined;
+          continue;
+        }
+        return this.failed(err);
+      }
+    }
+  }
+
+  /** The watch answered 200: the informer is current. */
+  private watching(): void {
     this.healthy = true;
     this.attempt = 0;
     this.contact();
@@ -190,7 +144,6 @@ export class Informer {
   }
 
   private failed(err: unknown): void {
-    this.failures++;
     this.healthy = false;
     const statusCode = (err as { statusCode?: number } | null)?.statusCode;
     const message = err instanceof Error ? err.message : String(err);
@@ -216,31 +169,142 @@ export class Informer {
     this.retryTimer.unref();
   }
 
-  /** A paginated list, each page reduced before the next is fetched. */
-  private async list(): Promise<{ metadata: { resourceVersion?: string }; items: KubernetesObject[] }> {
-    const { kind, kubeConfig, pageSize = kind === 'MachineConfig' ? 10 : 500, listTimeoutMs = 60_000 } = this.options;
-    const server = kubeConfig.getCurrentCluster()?.server.replace(/\/+$/, '');
-    if (!server) throw new KubeApiError(0, 'the kubeconfig has no current cluster');
-    const items: KubernetesObject[] = [];
+  private store(raw: unknown): string | undefined {
+    if (!isRecord(raw)) return undefined;
+    const { kind, state } = this.options;
+    const record = reduce(kind, raw);
+    if (state.upsert(kind, record as never)) this.options.onChange();
+    return record.metadata.name;
+  }
+
+  /** A paginated list, each item reduced as it is read; objects the list no longer has are removed. */
+  private async list(): Promise<void> {
+    const { kind, state, pageSize = kind === 'MachineConfig' ? 10 : 500, listTimeoutMs = 60_000 } = this.options;
+    const seen = new Set<string>();
     let cont: string | undefined;
     let resourceVersion: string | undefined;
     do {
-      const url = new URL(server + WATCHED_KINDS[kind].path);
-      url.searchParams.set('limit', String(pageSize));
-      if (cont) url.searchParams.set('continue', cont);
-      const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-      ctx.setSignal(AbortSignal.timeout(listTimeoutMs));
-      await kubeConfig.applySecurityAuthentication(ctx);
-      const response = await this.http.send(ctx).toPromise();
-      const text = await response.body.text();
-      if (response.httpStatusCode !== 200) throw new KubeApiError(response.httpStatusCode, statusMessage(text) ?? `list ${url.pathname} failed`);
-      const page = JSON.parse(text) as { metadata?: { resourceVersion?: string; continue?: string }; items?: unknown[] };
-      for (const item of page.items ?? []) items.push(reduce(kind, item as Record<string, unknown>) as KubernetesObject);
-      resourceVersion = page.metadata?.resourceVersion;
-      cont = page.metadata?.continue || undefined;
+      const query: Record<string, string> = { limit: String(pageSize), ...(cont ? { continue: cont } : {}) };
+      let metadata: { resourceVersion?: string; continue?: string } = {};
+      const splitter = new JsonListSplitter({
+        item: (text) => {
+          const name = this.store(JSON.parse(text));
+          if (name !== undefined) seen.add(name);
+        },
+        field: (key, text) => {
+          if (key === 'metadata') metadata = JSON.parse(text) as typeof metadata;
+        },
+      });
+      await this.get(query, listTimeoutMs, (chunk) => splitter.push(chunk));
+      splitter.end();
+      resourceVersion = metadata.resourceVersion;
+      cont = metadata.continue || undefined;
     } while (cont);
+    let removed = false;
+    for (const name of state.names(kind)) if (!seen.has(name)) removed = state.remove(kind, name) || removed;
+    if (removed) this.options.onChange();
+    this.status.objects = state.count(kind);
+    this.resourceVersion = resourceVersion ?? '0';
     this.contact();
-    return { metadata: { resourceVersion }, items };
+  }
+
+  /** One watch request, from the resourceVersion on; resolves when the server ends it cleanly. */
+  private async watch(): Promise<void> {
+    const { watchIdleTimeoutMs = DEFAULT_WATCH_IDLE_MS } = this.options;
+    let pending = '';
+    const query = { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: this.resourceVersion! };
+    await this.get(query, watchIdleTimeoutMs, (chunk) => {
+      this.contact();
+      const lines = (pending + chunk).split('\n');
+      pending = lines.pop()!;
+      for (const line of lines) if (line.trim() !== '') this.event(JSON.parse(line) as { type?: string; object?: unknown });
+    }, true);
+  }
+
+  private event(e: { type?: string; object?: unknown }): void {
+    const object = isRecord(e.object) ? e.object : {};
+    if (e.type === 'ERROR') {
+      throw new KubeApiError(typeof object.code === 'number' ? object.code : 500, typeof object.message === 'string' ? object.message : 'watch error');
+    }
+    const rv = isRecord(object.metadata) && typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined;
+    const { kind, state } = this.options;
+    if (e.type === 'ADDED' || e.type === 'MODIFIED') this.store(object);
+    else if (e.type === 'DELETED') {
+      const name = isRecord(object.metadata) ? object.metadata.name : undefined;
+      if (typeof name === 'string' && state.remove(kind, name)) this.options.onChange();
+    }
+    if (rv) this.resourceVersion = rv;
+    this.status.objects = state.count(kind);
+  }
+
+  /**
+   * GET the resource's collection with `query`, handing the body over as it arrives. `idleMs`: the request fails
+   * when no data came for that long (for a watch: from the answer on; for a list: the whole request).
+   */
+  private async get(query: Record<string, string>, idleMs: number, onData: (chunk: string) => void, watch = false): Promise<void> {
+    const { kind, kubeConfig } = this.options;
+    const server = kubeConfig.getCurrentCluster()?.server.replace(/\/+$/, '');
+    if (!server) throw new KubeApiError(0, 'the kubeconfig has no current cluster');
+    const url = new URL(server + WATCHED_KINDS[kind].path);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: { accept: 'application/json' } };
+    // Tokens from exec or auth providers are refreshed here when they expire.
+    await kubeConfig.applyToHTTPSOptions(options as never);
+    if (this.stopped) return;
+    await new Promise<void>((resolve, reject) => {
+      let done = false;
+      let open = false;
+      const finish = (err?: Error) => {
+        if (done) return;
+        done = true;
+        // An open watch kept the state current until this moment.
+        if (open) this.contact();
+        clearTimeout(timer);
+        this.request = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res: IncomingMessage) => {
+        res.setEncoding('utf8');
+        if (res.statusCode !== 200) {
+          let text = '';
+          res.on('data', (d: string) => (text += d.length < 65_536 ? d : ''));
+          res.on('end', () => finish(new KubeApiError(res.statusCode ?? 0, statusMessage(text) ?? `${watch ? 'watch' : 'list'} ${url.pathname} failed`)));
+          res.on('error', finish);
+          return;
+        }
+        if (watch) {
+          open = true;
+          this.watching();
+        }
+        res.on('data', (chunk: string) => {
+          if (watch) idle();
+          try {
+            onData(chunk);
+          } catch (err) {
+            req.destroy();
+            finish(err as Error);
+          }
+        });
+        res.on('end', () => finish());
+        res.on('error', finish);
+        res.on('aborted', () => finish(new Error(`${url.pathname}: connection closed mid-answer`)));
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const idle = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => {
+          req.destroy();
+          finish(new Error(`${watch ? 'watch' : 'list'} ${url.pathname}: no data for ${idleMs} ms`));
+        }, idleMs);
+        timer.unref();
+      };
+      idle();
+      req.on('error', finish);
+      req.on('close', () => finish(this.stopped ? undefined : new Error(`${url.pathname}: connection closed`)));
+      this.request = { abort: () => req.destroy() };
+      req.end();
+    });
   }
 }
 

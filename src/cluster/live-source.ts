@@ -1,15 +1,16 @@
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer, type InformerStatus } from './informers.js';
+import { kubeConfigModule } from './kubeconfig.js';
 import type { KindName } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
 import { ClusterState, type SnapshotBody } from './state.js';
 
 /** The credentials for live state, or undefined when there are none (offline use with no state). */
-export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): KubeConfig | undefined {
+export async function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): Promise<KubeConfig | undefined> {
   const credentials = liveCredentials(options);
   if (!credentials) return undefined;
-  const kc = new KubeConfig();
+  const kc = new (await kubeConfigModule()).KubeConfig();
   if ('kubeconfig' in credentials) kc.loadFromFile(credentials.kubeconfig);
   else kc.loadFromCluster();
   if (options.context) {
@@ -19,6 +20,8 @@ export function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' 
   return kc;
 }
 
+/** A rebuild waits at least this many times as long as the last one took. */
+const REBUILD_SPACING = 10;
 
 const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'];
 
@@ -32,6 +35,7 @@ export class LiveClusterSource implements ClusterSource {
   private body: SnapshotBody;
   private rebuildTimer?: NodeJS.Timeout;
   private readonly staleAfterSeconds: number;
+  private lastBuildMs = 0;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -98,23 +102,31 @@ export class LiveClusterSource implements ClusterSource {
     return this.informers.map((i) => ({ ...i.status }));
   }
 
+  /**
+   * Events within the delay fold into one rebuild. The delay grows with what a rebuild costs (at least
+   * REBUILD_SPACING times its duration), so a burst (a rollout, a relist) spends a bounded share of the CPU on
+   * rebuilds however many events it brings, and decisions between rebuilds read the last snapshot.
+   */
   private scheduleRebuild(): void {
-    if (this.rebuildTimer) return;
-    this.rebuildTimer = setTimeout(() => this.rebuild(), this.options.rebuildDelayMs ?? 50);
+    // Until every informer has synced the snapshot is stale anyway: one build when the last one syncs.
+    if (this.rebuildTimer || !this.readiness().ready) return;
+    this.rebuildTimer = setTimeout(() => this.rebuild(), Math.max(this.options.rebuildDelayMs ?? 50, this.lastBuildMs * REBUILD_SPACING));
     this.rebuildTimer.unref();
   }
 
   private rebuild(): void {
     clearTimeout(this.rebuildTimer);
     this.rebuildTimer = undefined;
+    const started = performance.now();
     const mco = this.informers.some((i) => i.kind === 'MachineConfig' && i.status.available && i.status.synced);
     this.body = this.state.build('live', mco);
+    this.lastBuildMs = performance.now() - started;
   }
 }
 
 /** Live state once, for `audit` and `check --kubeconfig`: start the informers, wait for the sync, take, stop. */
 export async function takeLiveSnapshot(options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
-  const kubeConfig = liveKubeConfig(options);
+  const kubeConfig = await liveKubeConfig(options);
   if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
   const source = new LiveClusterSource(kubeConfig, options);
   await source.start();

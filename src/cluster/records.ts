@@ -46,6 +46,17 @@ function watched(k: KindInfo): { path: string; plural: string } {
   return { path: apiPath(k), plural: k.resource };
 }
 
+/**
+ * The top-level fields each reducer reads: a streaming reader may drop the others before parsing (a Node's
+ * status, with its 50 images, is most of its size). Keep in step with the reducers below.
+ */
+export const FIELDS_READ: Record<KindName, ReadonlySet<string>> = {
+  Node: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
+  MachineConfig: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
+  MachineConfigPool: new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']),
+  ClusterVersion: new Set(['apiVersion', 'kind', 'metadata', 'status']),
+};
+
 export const MCO_ANNOTATION = 'machineconfiguration.openshift.io';
 
 export function isWatchedKind(kind: unknown): kind is KindName {

@@ -10,7 +10,7 @@ export async function createClusterSource(options: ClusterSourceOptions): Promis
   if (options.clusterState) return offlineSource(options.clusterState);
   if (!liveCredentials(options)) return noSource();
   const { LiveClusterSource, liveKubeConfig } = await import('./live-source.js');
-  return new LiveClusterSource(liveKubeConfig(options)!, options);
+  return new LiveClusterSource((await liveKubeConfig(options))!, options);
 }
 
 function noSource(): ClusterSource {

@@ -21,6 +21,16 @@ export class ClusterState {
   readonly clusterVersions = new Map<string, ClusterVersionRecord>();
   /** Class key part that only depends on the node itself (shared labels, taints), cached per node. */
   private readonly nodeKeys = new Map<string, string>();
+  /**
+   * Per node, what `build` worked out from it (pool, SCTP state, class key), valid while the record and the
+   * MachineConfigs and pools stay the same: a rebuild after one node event recomputes one node, not 10,000.
+   */
+  private readonly placed = new Map<string, { record: NodeRecord; pool?: string; status: SctpStatus; key: string }>();
+  /** Bumped on any change to MachineConfigs or pools (which every node's pool and state depend on). */
+  private configsVersion = 0;
+  private placedFor = '';
+  /** Node names in order; dropped when a node comes or goes. */
+  private sortedNodes?: string[];
 
   private store<K extends KindName>(kind: K): Map<string, RecordOf[K]> {
     const stores: { [P in KindName]: Map<string, RecordOf[P]> } = {
@@ -37,15 +47,28 @@ export class ClusterState {
     const store = this.store(kind);
     const name = record.metadata.name;
     const previous = store.get(name);
-    store.set(name, record);
+    // The previous record stays when only its metadata moved: `build` then knows the node by identity.
     if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined })) return false;
+    store.set(name, record);
+    if (kind === 'Node' && !previous) this.sortedNodes = undefined;
     if (kind === 'Node') this.nodeKeys.set(name, staticKey(record as NodeRecord));
+    else this.configsVersion++;
     return true;
   }
 
   remove(kind: KindName, name: string): boolean {
-    this.nodeKeys.delete(name);
-    return this.store(kind).delete(name);
+    const removed = this.store(kind).delete(name);
+    if (kind === 'Node') {
+      if (removed) this.sortedNodes = undefined;
+      this.nodeKeys.delete(name);
+      this.placed.delete(name);
+    } else if (removed) this.configsVersion++;
+    return removed;
+  }
+
+  /** The names stored for a kind (a copy: the caller may remove while iterating). */
+  names(kind: KindName): string[] {
+    return [...this.store(kind).keys()];
   }
 
   count(kind: KindName): number {
@@ -56,12 +79,24 @@ export class ClusterState {
     const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
     const classes = new Map<string, { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }>();
     const perNodeLabels = new Map<string, Map<string, string[]>>();
-    for (const node of this.nodes.values()) {
-      const pool = poolOf(node, pools);
-      const status: SctpStatus = machineConfigsAvailable
-        ? machineConfigStatus(node, this.machineConfigs)
-        : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
-      const key = `${this.nodeKeys.get(node.metadata.name) ?? staticKey(node)}|${pool ?? ''}|${status.state}|${status.reason}`;
+    const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
+    if (placedFor !== this.placedFor) this.placed.clear();
+    this.placedFor = placedFor;
+    this.sortedNodes ??= [...this.nodes.keys()].sort();
+    // In name order, so that each class's member list comes out sorted.
+    for (const name of this.sortedNodes) {
+      const node = this.nodes.get(name)!;
+      let placed = this.placed.get(node.metadata.name);
+      if (placed?.record !== node) {
+        const pool = poolOf(node, pools);
+        const status: SctpStatus = machineConfigsAvailable
+          ? machineConfigStatus(node, this.machineConfigs)
+          : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
+        const key = `${this.nodeKeys.get(node.metadata.name) ?? staticKey(node)}|${pool ?? ''}|${status.state}|${status.reason}`;
+        placed = { record: node, ...(pool ? { pool } : {}), status, key };
+        this.placed.set(node.metadata.name, placed);
+      }
+      const { pool, status, key } = placed;
       let cls = classes.get(key);
       if (!cls) {
         cls = { labels: sharedLabels(node.labels), node, pool, status, nodes: [] };
@@ -82,7 +117,6 @@ export class ClusterState {
     const nodeClass = new Map<string, number>();
     for (const c of [...classes.values()].sort((a, b) => (a.nodes[0] ?? '').localeCompare(b.nodes[0] ?? ''))) {
       const id = out.length;
-      c.nodes.sort();
       for (const n of c.nodes) nodeClass.set(n, id);
       out.push(Object.freeze({ id, labels: c.labels, taints: c.node.taints, ...(c.pool ? { pool: c.pool } : {}), machineConfig: c.status, nodes: c.nodes }));
     }
