@@ -12,6 +12,9 @@ import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import {
   compare,
   evaluateGoals,
+  liveGoals,
+  readmeTable,
+  withReadmeTable,
   scaling,
   toMarkdown,
   type AnswerSample,
@@ -174,8 +177,10 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     let offline: OfflineResult[] | undefined;
     if (opts.liveNodes > 0) {
       const spec = { renderedConfigs: opts.renderedConfigs, renderedConfigBytes: opts.renderedConfigKiB * 1024, seed: opts.seed };
+      // The heap limit the Deployment sets (NODE_OPTIONS in deploy/base/deployment.yaml): V8 sizes its heap by it.
+      const heap = /--max-old-space-size=\d+/.exec(readFileSync(join(root, 'deploy/base/deployment.yaml'), 'utf8'))?.[0];
       const startLive = (id: string, args: string[]) =>
-        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: nodeArgs(id), readyTimeoutMs });
+        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: [...nodeArgs(id), ...(heap ? [heap] : [])], readyTimeoutMs });
       const liveOptions = { seconds: opts.seconds, connections: opts.connections, rolloutNodes: opts.rolloutNodes, start: startLive, tls, requests: requests.services, work, log };
       const smallNodes = Math.max(1, Math.round(opts.liveNodes / 10));
       const small = await runLive({ ...liveOptions, spec: { ...spec, nodes: smallNodes }, syncOnly: true }, generateCluster({ ...spec, nodes: smallNodes }));
@@ -289,7 +294,7 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       http2,
       comparisons: compare(baseline, reference),
       scaling: scaling(servers),
-      goals: evaluateGoals(servers),
+      goals: [...evaluateGoals(servers), ...liveGoals(liveSummary, offline)],
       ...(liveSummary ? { live: liveSummary } : {}),
       ...(offline ? { offline } : {}),
       ...(opts.cpuProf ? { profiles } : {}),
@@ -297,6 +302,10 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     mkdirSync(opts.outDir, { recursive: true });
     writeFileSync(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
     writeFileSync(join(opts.outDir, 'results.md'), toMarkdown(results));
+    if (opts.outDir === join(root, 'bench')) {
+      const readme = join(root, 'README.md');
+      writeFileSync(readme, withReadmeTable(readFileSync(readme, 'utf8'), readmeTable(results)));
+    }
     if (opts.cpuProf) log(`raw CPU profiles kept in ${join(work, 'profiles')}`);
     return results;
   } finally {

@@ -29,7 +29,7 @@ export interface LiveResult {
   peakSyncMB?: number;
   quiet?: LoadResult;
   rollout?: LoadResult & { events: number; peakMB?: number };
-  /** CPU ms per Node MODIFIED event (burst, no load), idle CPU subtracted. */
+  /** CPU ms per Node MODIFIED event (a burst, no load): an upper bound, the server's timers included. */
   nodeEventCpuMs?: number;
   nodeEvents?: number;
   /** CPU ms per rendered MachineConfig ADDED event. */
@@ -101,19 +101,17 @@ async function quiesce(pid: number, quietMs = 400): Promise<void> {
   }
 }
 
-/** CPU seconds `work` costs the server, with its idle rate over the same time taken off. */
+/**
+ * CPU seconds the server spent from `work` until it went quiet again: an upper bound of what `work` cost (the
+ * server's own timers run meanwhile; subtracting an idle rate measured apart only adds noise on a shared machine).
+ */
 async function cpuOf(pid: number, work: () => void | Promise<void>): Promise<number | undefined> {
-  const i0 = readCpuSeconds(pid);
-  const t0 = performance.now();
-  await sleep(1000);
-  const idleRate = (readCpuSeconds(pid)! - i0!) / ((performance.now() - t0) / 1000);
+  await quiesce(pid);
   const before = readCpuSeconds(pid);
-  const started = performance.now();
   await work();
   await quiesce(pid);
   const after = readCpuSeconds(pid);
-  if (before === undefined || after === undefined) return undefined;
-  return Math.max(0, after - before - idleRate * ((performance.now() - started) / 1000));
+  return before === undefined || after === undefined ? undefined : after - before;
 }
 
 const name = (o: Record<string, unknown>) => (o.metadata as { name: string }).name;

@@ -86,7 +86,7 @@ export interface Comparison {
 }
 
 export interface Goal {
-  id: 'throughput' | 'p99' | 'mutation-p99' | 'scaling-p99' | 'rss';
+  id: 'throughput' | 'p99' | 'mutation-p99' | 'scaling-p99' | 'rss' | 'live-rss-steady' | 'live-rss-peak' | 'node-event-cpu' | 'rollout-p99' | 'offline-yaml' | 'offline-json';
   goal: string;
   measured: string;
   /** null: not measurable in this run (e.g. one cluster size only). */
@@ -113,7 +113,7 @@ export interface BenchResults {
   profiles?: ProfileSummary[];
 }
 
-export const GOALS = { throughput: 0.85, p99: 1.5, mutationP99Ms: 5, scalingP99: 1.2, rssMB: 200 } as const;
+export const GOALS = { throughput: 0.85, p99: 1.5, mutationP99Ms: 5, scalingP99: 1.2, rssMB: 200, liveSteadyMB: 150, livePeakMB: 200, nodeEventMs: 0.2, rolloutP99: 1.5, offlineMB: 200 } as const;
 
 export function phase(server: ServerResult | undefined, mix: MixName): PhaseResult | undefined {
   return server?.phases.find((p) => p.mix === mix && p.protocol === 'http/1.1');
@@ -211,6 +211,57 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
   return goals;
 }
 
+/** The goals of the live and offline phases (issue 14), on the largest live run. */
+export function liveGoals(live: LiveSummary | undefined, offline: readonly OfflineResult[] | undefined): Goal[] {
+  const goals: Goal[] = [];
+  const run = live?.runs[live.runs.length - 1];
+  if (run) {
+    const n = nodesLabel(run.nodes);
+    const judge = (v: number | undefined, limit: number) => (v === undefined || run.error ? false : v < limit);
+    goals.push({ id: 'live-rss-steady', goal: `live, ${n} nodes: RSS under load < ${GOALS.liveSteadyMB} MB`, measured: `${mb(run.rssSteadyMB)} MB (settled ${mb(run.rssSettledMB)} MB)`, pass: judge(run.rssSteadyMB, GOALS.liveSteadyMB), ...(run.error ? { note: run.error } : {}) });
+    goals.push({ id: 'live-rss-peak', goal: `live, ${n} nodes: peak RSS (sync, rollout, relist) < ${GOALS.livePeakMB} MB`, measured: `${mb(run.peakMB)} MB (sync ${mb(run.peakSyncMB)}, rollout ${mb(run.rollout?.peakMB)}, relist ${mb(run.relist?.peakMB)})`, pass: judge(run.peakMB, GOALS.livePeakMB) });
+    goals.push({ id: 'node-event-cpu', goal: `CPU per Node event at ${n} nodes < ${GOALS.nodeEventMs} ms`, measured: `${run.nodeEventCpuMs ?? 'n/a'} ms (rendered MachineConfig event: ${run.machineConfigEventCpuMs ?? 'n/a'} ms)`, pass: judge(run.nodeEventCpuMs, GOALS.nodeEventMs) });
+    const q = run.quiet?.latencyMs.p99;
+    const r = run.rollout?.latencyMs.p99;
+    const ratio = q && r ? r / q : NaN;
+    goals.push({ id: 'rollout-p99', goal: `decision p99 during a ${int(run.rollout?.events)}-node rollout ≤ ${GOALS.rolloutP99} × quiet p99`, measured: `${fmt(ratio)} (${fmt(r ?? NaN)} vs ${fmt(q ?? NaN)} ms)`, pass: Number.isFinite(ratio) ? ratio <= GOALS.rolloutP99 : false });
+  }
+  for (const o of offline ?? []) {
+    goals.push({
+      id: o.format === 'yaml' ? 'offline-yaml' : 'offline-json',
+      goal: `offline ${o.format.toUpperCase()} List dump of ${nodesLabel(o.nodes)} nodes (${fmt(o.fileMB, 0)} MB) loads, peak RSS < ${GOALS.offlineMB} MB`,
+      measured: o.error ? `failed: ${o.error}` : `${mb(o.peakMB)} MB peak, ready in ${fmt((o.readyMs ?? NaN) / 1000, 1)} s`,
+      pass: !o.error && o.peakMB !== undefined && o.peakMB < GOALS.offlineMB,
+    });
+  }
+  return goals;
+}
+
+/** The live and offline phases as markdown. */
+export function liveMarkdown(live: LiveSummary | undefined, offline: readonly OfflineResult[] | undefined): string[] {
+  const lines: string[] = [];
+  if (live) {
+    lines.push('**Live** (`serve --kubeconfig` against the in-process list/watch API server; real-sized Nodes, rendered MachineConfigs):');
+    lines.push('');
+    lines.push('| nodes | Node / rendered config JSON | ready after | RSS settled MB | RSS under load MB | peak MB (sync / rollout / relist / run) | CPU per Node event ms | CPU per rendered-config event ms | p99 quiet ms | p99 during rollout ms | relist s |');
+    lines.push('|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
+    for (const r of live.runs) {
+      lines.push(`| ${nodesLabel(r.nodes)} | ${fmt(r.nodeBytes / 1024, 1)} KB / ${fmt(r.renderedConfigBytes / 1024, 0)} KB | ${fmt(r.readyMs / 1000, 1)} s | ${mb(r.rssSettledMB)} | ${mb(r.rssSteadyMB)} | ${mb(r.peakSyncMB)} / ${mb(r.rollout?.peakMB)} / ${mb(r.relist?.peakMB)} / ${mb(r.peakMB)} | ${r.nodeEventCpuMs ?? 'n/a'} | ${r.machineConfigEventCpuMs ?? 'n/a'} | ${fmt(r.quiet?.latencyMs.p99 ?? NaN)} | ${fmt(r.rollout?.latencyMs.p99 ?? NaN)} | ${fmt((r.relist?.ms ?? NaN) / 1000, 1)} |${r.error ? ` error: ${r.error}` : ''}`);
+    }
+    if (live.mbPer1000Nodes !== undefined) lines.push('', `Settled RSS per 1,000 extra nodes: ${fmt(live.mbPer1000Nodes, 1)} MB.`);
+    lines.push('');
+  }
+  if (offline && offline.length > 0) {
+    lines.push('**Offline** (`serve --cluster-state DIR` with one `kind: List` dump of the same cluster):');
+    lines.push('');
+    lines.push('| format | file MB | ready after | RSS settled MB | peak MB |');
+    lines.push('|---|---:|---:|---:|---:|');
+    for (const o of offline) lines.push(`| ${o.format} | ${fmt(o.fileMB, 1)} | ${o.error ? `failed: ${o.error.replace(/\|/g, '\\|')}` : `${fmt((o.readyMs ?? NaN) / 1000, 1)} s`} | ${mb(o.rssSettledMB)} | ${mb(o.peakMB)} |`);
+    lines.push('');
+  }
+  return lines;
+}
+
 const passLabel = (pass: boolean | null) => (pass === null ? 'n/a' : pass ? 'PASS' : 'FAIL');
 const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
 const mb = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(1));
@@ -278,6 +329,7 @@ export function toMarkdown(r: BenchResults): string {
     lines.push(`**HTTP/2**: ${r.http2.note}`);
   }
   lines.push('');
+  lines.push(...liveMarkdown(r.live, r.offline));
   lines.push('**Goals** (one run):');
   lines.push('');
   lines.push('| goal | measured | result |');
@@ -307,4 +359,22 @@ export function toMarkdown(r: BenchResults): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+export const README_MARKERS = ['<!-- bench:start -->', '<!-- bench:end -->'] as const;
+
+/** The short table the README carries between its markers: every goal, and the machine it was measured on. */
+export function readmeTable(r: BenchResults): string {
+  const lines = [`Measured by \`npm run bench\` on ${r.startedAt.slice(0, 10)}: ${machineLine(r.machine)}. Details: [docs/benchmark.md](docs/benchmark.md).`, '', '| goal | measured | result |', '|---|---|---|'];
+  for (const g of r.goals) lines.push(`| ${g.goal} | ${g.measured} | ${passLabel(g.pass)} |`);
+  return lines.join('\n');
+}
+
+/** `text` with what is between the README markers replaced by `table`; unchanged when the markers are missing. */
+export function withReadmeTable(text: string, table: string): string {
+  const [start, end] = README_MARKERS;
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return text;
+  return `${text.slice(0, a + start.length)}\n${table}\n${text.slice(b)}`;
 }
