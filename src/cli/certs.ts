@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import type { Command } from 'commander';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
+import { positiveInt } from './options.js';
 
 export const DEFAULT_CERT_DIR = 'certs';
 export const DEFAULT_SERVICE_NAME = 'sctp-guard';
@@ -104,8 +105,13 @@ export function registerCertsCommand(program: Command): void {
     .option('--namespace <ns>', 'namespace of the webhook Service', DEFAULT_WEBHOOK_NAMESPACE)
     .option('--service <name>', 'name of the webhook Service', DEFAULT_SERVICE_NAME)
     .option('--host <name...>', 'extra DNS names or IP addresses for the serving certificate', [])
-    .option('--days <n>', 'validity in days', (v) => Number.parseInt(v, 10), 365)
-    .action((opts: { dir: string; namespace: string; service: string; host: string[]; days: number }) => {
+    .option('--days <n>', 'validity in days (1 or more)', positiveInt, 365)
+    .option('--force', 'replace an existing CA (every certificate it signed stops being trusted)', false)
+    .action((opts: { dir: string; namespace: string; service: string; host: string[]; days: number; force: boolean }) => {
+      const ca = join(opts.dir, 'ca.crt');
+      if (existsSync(ca) && !opts.force) {
+        throw new Error(`${ca} exists: a new CA would invalidate every caBundle and certificate made from it; pass --force to replace it, or --dir for another folder`);
+      }
       const files = writeDevCerts({ dir: opts.dir, namespace: opts.namespace, service: opts.service, hosts: opts.host, days: opts.days });
       process.stdout.write(`wrote ${files.caCert}, ${files.caKey}, ${files.cert}, ${files.key} (keys mode 0600)\n`);
     });

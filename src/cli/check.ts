@@ -6,79 +6,132 @@ import { reviewObject } from '../engine/review-object.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
 import { liveSnapshot, requireKubeConfig } from './audit.js';
-import { formatProblem, readManifests } from './manifests.js';
+import { formatProblem, readManifests, STDIN_PATH } from './manifests.js';
+import { collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
+import { formatGithub } from './output/github.js';
 import { formatJson } from './output/json.js';
 import { formatJunit } from './output/junit.js';
-import { exitCodeOf, toReported, type Report } from './output/report.js';
+import { exitCodeOf, summaryLine, toReported, type Report } from './output/report.js';
+import { formatSarif } from './output/sarif.js';
+import { formatTap } from './output/tap.js';
 import { formatText } from './output/text.js';
 import { formatYamlStream } from './output/yaml.js';
-import { commandPolicy } from './options.js';
 
-export const CHECK_FORMATS = ['text', 'json', 'junit', 'yaml'] as const;
+export const CHECK_FORMATS = ['text', 'json', 'junit', 'yaml', 'sarif', 'github', 'tap'] as const;
 export type CheckFormat = (typeof CHECK_FORMATS)[number];
 
 export interface CheckOptions {
   filename: string[];
+  exclude?: string[];
+  skipKinds?: string[];
   clusterState?: string;
   kubeconfig?: string;
   config?: string;
   output: CheckFormat;
   mutate: boolean;
+  failOnWarn?: boolean;
+  quiet?: boolean;
+  summary?: boolean;
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+/** Where check writes; a test passes its own. */
+export interface CheckIo {
+  stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
+  stderr: Pick<NodeJS.WriteStream, 'write'>;
+  readStdin?: () => string;
+  env?: NodeJS.ProcessEnv;
 }
 
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('check manifests offline with the webhook\'s rules (exit 0 nothing denied, 1 something denied, 2 bad input or policy)')
-    .argument('[paths...]', 'more files or folders, as with -f')
-    .option('-f, --filename <path>', 'file, folder (recursive: *.yaml, *.yml, *.json) or - for stdin; repeatable', collect, [])
+    .description('check manifests offline with the webhook\'s rules (exit 0 nothing denied, 1 something denied, 2 input unreadable or an object malformed)')
+    .argument('[paths...]', 'more files, folders or globs, as with -f; stdin when none is given and stdin is not a terminal')
+    .option('-f, --filename <path>', 'file, folder (recursive: *.yaml, *.yml, *.json; dot-folders left out), quoted glob, or - for stdin; repeatable', collect, [])
+    .option('--exclude <glob>', 'leave out matching paths (charts/**, *.tmpl.yaml; a glob without / matches a name anywhere); repeatable', collect, [])
+    .option('--skip-kinds <kinds>', 'do not check objects of these kinds (comma-separated: Secret,ConfigMap); repeatable', commaList, [])
     .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools').conflicts('kubeconfig'))
     .option('--kubeconfig <file>', 'take the cluster state from a live cluster (one snapshot)')
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(CHECK_FORMATS).default('text'))
-    .option('--mutate', 'output the objects after the mutating rules: -o yaml prints them, -o json adds them as "mutated"', false)
-    .action(async (paths: string[], opts: Omit<CheckOptions, 'filename'> & { filename: string[] }, command: Command) => {
+    .option('--mutate', 'with -o yaml or -o json: print the admitted objects after the mutating rules, ready for kubectl apply -f -', false)
+    .option('--fail-on-warn', 'exit 1 when something is warned about, as when something is denied', false)
+    .addOption(new Option('-q, --quiet', 'print only findings: no notices about skipped files, no summary line').conflicts('summary'))
+    .option('--summary', 'print only the summary line (counts)')
+    .action(async (paths: string[], opts: CheckOptions, command: Command) => {
       const all = [...opts.filename, ...paths];
-      if (all.length === 0) command.error('error: no input: give files, folders or - (stdin) with -f', { exitCode: 2 });
-      process.exitCode = await check({ ...opts, filename: all });
+      if (all.length === 0) {
+        if (process.stdin.isTTY) command.error('error: no input: give files, folders or - (stdin) with -f, or pipe manifests in', { exitCode: 2 });
+        all.push(STDIN_PATH);
+      }
+      process.exitCode = await check({ ...opts, filename: all }, { stdout: process.stdout, stderr: process.stderr });
     });
 }
 
 /** Runs the check and writes its output; returns the exit code. */
-export async function check(opts: CheckOptions): Promise<number> {
+export async function check(opts: CheckOptions, io: CheckIo): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
-  const manifests = readManifests(opts.filename);
+  const manifests = readManifests(opts.filename, { exclude: opts.exclude, readStdin: io.readStdin });
+  const skipKinds = new Set(opts.skipKinds ?? []);
   const snapshot = await snapshotFor(opts, policy);
-  const report: Report = { command: 'check', objects: [], problems: manifests.problems, reportedAtOwner: 0, startedAt: new Date() };
-  for (const { object, file, line } of manifests.objects) {
-    report.objects.push(toReported(reviewObject(engine, snapshot, object), opts.mutate, { file, line }));
+  const report: Report = { command: 'check', objects: [], problems: manifests.problems, notices: manifests.notices, reportedAtOwner: 0, startedAt: new Date() };
+  const sources = manifests.objects.filter((m) => !skipKinds.has(m.object.kind ?? ''));
+  if (sources.length === 0 && manifests.objects.length > 0 && manifests.problems.length === 0) {
+    manifests.problems.push({ file: opts.filename.join(', '), line: 0, message: `no Kubernetes objects left to check: every one is of a kind in --skip-kinds (${[...skipKinds].join(', ')})` });
+  }
+  const printsObjects = opts.output === 'yaml' || (opts.output === 'json' && opts.mutate);
+  for (const source of sources) {
+    const review = reviewObject(engine, snapshot, source.object);
+    const reported = toReported(review, false, source);
+    if (printsObjects) reported.object = opts.mutate ? review.object : source.object;
+    report.objects.push(reported);
   }
 
-  for (const p of report.problems) process.stderr.write(`sctp-guard: ${formatProblem(p)}\n`);
+  const colour = useColour(io.stdout, io.env ?? process.env);
+  if (!opts.quiet && !opts.summary) for (const n of report.notices ?? []) io.stderr.write(`sctp-guard: notice: ${formatProblem(n)}\n`);
+  for (const p of report.problems) io.stderr.write(`sctp-guard: ${formatProblem(p)}\n`);
+  const code = exitCodeOf(report, { failOnWarn: opts.failOnWarn });
+  if (opts.summary) {
+    io.stdout.write(`${summaryLine(report)}\n`);
+    return code;
+  }
   switch (opts.output) {
     case 'text':
-      process.stdout.write(formatText(report));
+      io.stdout.write(formatText(report, { colour, summary: !opts.quiet }));
       break;
     case 'json':
-      process.stdout.write(formatJson(report, { mutate: opts.mutate }));
+      if (opts.mutate) writeAdmitted(report, io, 'json');
+      else io.stdout.write(formatJson(report));
+      break;
+    case 'yaml':
+      writeAdmitted(report, io, 'yaml');
       break;
     case 'junit':
-      process.stdout.write(formatJunit(report));
+      io.stdout.write(formatJunit(report));
       break;
-    case 'yaml': {
-      // stdout stays a clean YAML stream for `kubectl apply -f -`; what was found goes to stderr.
-      const objects = report.objects.map((o, i) => (opts.mutate ? o.object! : manifests.objects[i]!.object));
-      process.stdout.write(formatYamlStream(objects));
-      process.stderr.write(formatText(report));
+    case 'sarif':
+      io.stdout.write(formatSarif(report, engine.rules, packageVersion()));
       break;
-    }
+    case 'github':
+      io.stdout.write(formatGithub(report));
+      break;
+    case 'tap':
+      io.stdout.write(formatTap(report));
+      break;
   }
-  return exitCodeOf(report);
+  return code;
+}
+
+/**
+ * stdout stays a clean stream for `kubectl apply -f -` holding only what the API server would admit (after the
+ * mutating rules with --mutate); denied objects are left out and everything found goes to stderr, with exit 1.
+ */
+function writeAdmitted(report: Report, io: CheckIo, as: 'yaml' | 'json'): void {
+  const admitted = report.objects.filter((o) => o.result !== 'deny').map((o) => o.object!);
+  if (as === 'yaml') io.stdout.write(formatYamlStream(admitted));
+  else io.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: admitted }, null, 2)}\n`);
+  io.stderr.write(formatText(report, { colour: false, summary: true }));
 }
 
 /** Offline state from files, one live snapshot, or none (rules that need node state then follow unknownNodeState). */

@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join, normalize, sep } from 'node:path';
+import { minimatch } from 'minimatch';
 import type { KubeObject } from '../engine/types.js';
 import { parseYamlDocuments, YamlSyntaxError, type ParsedDocument } from '../input/yaml.js';
 import { isRecord } from '../util/json.js';
@@ -19,9 +20,11 @@ export interface SourcedObject {
   file: string;
   /** 1-based line where the object starts (for a List item: the item). */
   line: number;
+  /** 1-based line of a field of this object, by JSON Pointer from the object (`/spec/ports/0/protocol`). */
+  lineOf(pointer: string): number;
 }
 
-/** Input that is not a usable Kubernetes object; `line` 0 means the whole file. */
+/** Input that is not a usable Kubernetes object (or, for notices, a file skipped on purpose); `line` 0: the whole file. */
 export interface InputProblem {
   file: string;
   line: number;
@@ -30,9 +33,18 @@ export interface InputProblem {
 
 export interface Manifests {
   objects: SourcedObject[];
+  /** Input that could not be read, or a Kubernetes object that is malformed: exit 2. */
   problems: InputProblem[];
+  /** Files skipped on purpose (Helm charts, kustomizations, CI files, empty files): one line each, not errors. */
+  notices: InputProblem[];
   /** Every file read, in order (folders expanded). */
   files: string[];
+}
+
+export interface ReadOptions {
+  /** Globs of paths to leave out (`charts/**`, `*.tmpl.yaml`): without a `/` a glob matches a file or folder name anywhere. */
+  exclude?: readonly string[];
+  readStdin?: () => string;
 }
 
 export function formatLocation(file: string, line: number): string {
@@ -43,13 +55,19 @@ export function formatProblem(p: InputProblem): string {
   return `${formatLocation(p.file, p.line)}: ${p.message}`;
 }
 
+const GLOB_CHARS = /[*?[\]{}]/;
+
 /**
- * Reads files, folders (recursively: *.yaml, *.yml, *.json, in name order) and stdin the way kubectl does: every
- * document of a multi-document stream, List kinds expanded, YAML 1.1 scalars (`0644` is 420). Problems are
- * collected, never thrown, so that one bad file does not hide the findings of the others.
+ * Reads files, folders (recursively: *.yaml, *.yml, *.json, in name order, dot-folders left out) and stdin the way
+ * kubectl does: every document of a multi-document stream, List kinds expanded, YAML 1.1 scalars (`0644` is 420). A
+ * quoted glob (`-f 'apps/**\/*.yaml'`) is expanded as a shell would. What a repository holds next to its manifests
+ * (Helm charts, kustomizations, CI workflows, compose files) is skipped with a notice. Problems are collected, never
+ * thrown, so that one bad file does not hide the findings of the others.
  */
-export function readManifests(paths: readonly string[], readStdin: () => string = () => readFileSync(0, 'utf8')): Manifests {
-  const out: Manifests = { objects: [], problems: [], files: [] };
+export function readManifests(paths: readonly string[], options: ReadOptions = {}): Manifests {
+  const out: Manifests = { objects: [], problems: [], notices: [], files: [] };
+  const excluded = exclusionTest(options.exclude ?? []);
+  const readStdin = options.readStdin ?? (() => readFileSync(0, 'utf8'));
   for (const path of paths) {
     if (path === STDIN_PATH) {
       read(out, STDIN_NAME, readStdin);
@@ -59,19 +77,71 @@ export function readManifests(paths: readonly string[], readStdin: () => string 
     try {
       isDir = statSync(path).isDirectory();
     } catch (err) {
-      out.problems.push({ file: path, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && GLOB_CHARS.test(path)) {
+        const matches = globMatches(path, excluded);
+        if (matches.length === 0) out.problems.push({ file: path, line: 0, message: 'no file or folder matches this pattern' });
+        for (const m of matches) readPath(out, m.path, m.isDir, excluded);
+        continue;
+      }
+      out.problems.push({ file: path, line: 0, message: `cannot read: ${code ?? (err as Error).message}` });
       continue;
     }
-    if (!isDir) read(out, path, () => readFileSync(path, 'utf8'));
-    else {
-      const files = manifestFilesIn(path, new Set());
-      if (files.length === 0) out.problems.push({ file: path, line: 0, message: 'folder holds no *.yaml, *.yml or *.json file' });
-      for (const file of files) read(out, file, () => readFileSync(file, 'utf8'));
-    }
+    if (excluded(path, isDir)) continue;
+    readPath(out, path, isDir, excluded);
   }
   if (out.objects.length === 0 && out.problems.length === 0) {
-    out.problems.push({ file: paths.join(', '), line: 0, message: 'no Kubernetes objects in the input' });
+    const skipped = out.notices.length > 0 ? ` (${out.notices.length} file${out.notices.length === 1 ? '' : 's'} skipped, see above)` : '';
+    out.problems.push({ file: paths.map((p) => (p === STDIN_PATH ? STDIN_NAME : p)).join(', '), line: 0, message: `no Kubernetes objects in the input${skipped}` });
   }
+  return out;
+}
+
+type Excluded = (path: string, isDir: boolean) => boolean;
+
+function exclusionTest(globs: readonly string[]): Excluded {
+  if (globs.length === 0) return () => false;
+  return (path, isDir) => {
+    const rel = normalize(path).split(sep).join('/');
+    const candidates = isDir ? [rel, `${rel}/`] : [rel];
+    return globs.some((g) => candidates.some((c) => minimatch(c, g, { dot: true, matchBase: !g.includes('/') })));
+  };
+}
+
+function readPath(out: Manifests, path: string, isDir: boolean, excluded: Excluded): void {
+  if (!isDir) {
+    read(out, path, () => readFileSync(path, 'utf8'));
+    return;
+  }
+  const files = manifestFilesIn(path, new Set(), excluded);
+  if (files.length === 0) out.notices.push({ file: path, line: 0, message: 'skipped: the folder holds no *.yaml, *.yml or *.json file' });
+  for (const file of files) read(out, file, () => readFileSync(file, 'utf8'));
+}
+
+/** What a shell would expand an unquoted glob to, walking from its first literal folder; dot-entries only when named. */
+function globMatches(pattern: string, excluded: Excluded): Array<{ path: string; isDir: boolean }> {
+  const parts = pattern.split('/');
+  const literal = parts.findIndex((p) => GLOB_CHARS.test(p));
+  const base = parts.slice(0, literal).join('/') || (pattern.startsWith('/') ? '/' : '.');
+  const out: Array<{ path: string; isDir: boolean }> = [];
+  const walk = (dir: string, seen: Set<string>) => {
+    let real: string;
+    try {
+      real = realpathSync(dir);
+    } catch {
+      return;
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const path = dir === '.' ? entry.name : join(dir, entry.name);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat || excluded(path, stat.isDirectory())) continue;
+      if (minimatch(path, pattern, { dot: false })) out.push({ path, isDir: stat.isDirectory() });
+      else if (stat.isDirectory() && !entry.name.startsWith('.')) walk(path, seen);
+    }
+  };
+  walk(base, new Set());
   return out;
 }
 
@@ -84,13 +154,48 @@ function read(out: Manifests, file: string, load: () => string): void {
     out.problems.push({ file, line: 0, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
     return;
   }
+  const template = helmTemplateLine(text);
+  if (template > 0) {
+    out.notices.push({ file, line: template, message: `skipped: a Helm template ({{ … }}): render it first, e.g. \`helm template ${chartDirOf(file)} | sctp-guard check\`` });
+    return;
+  }
   const parsed = parseManifests(text, file);
   out.objects.push(...parsed.objects);
   out.problems.push(...parsed.problems);
+  if (parsed.skipped.length > 0 && parsed.objects.length === 0 && parsed.problems.length === 0) {
+    out.notices.push({ file, line: 0, message: `skipped: ${whatFileIs(file, parsed.skipped)}` });
+  } else {
+    for (const s of parsed.skipped) out.notices.push({ file, line: s.line, message: `skipped: ${s.reason}` });
+  }
 }
 
-/** `seen` holds real paths already walked, so that a symlink loop ends. */
-function manifestFilesIn(dir: string, seen: Set<string>): string[] {
+/** The first line holding a Go template action: Helm renders these before any YAML parser may read the file. */
+function helmTemplateLine(text: string): number {
+  const at = text.search(/\{\{-?\s*[^}]*\}\}/);
+  return at < 0 ? 0 : text.slice(0, at).split('\n').length;
+}
+
+function chartDirOf(file: string): string {
+  const parts = file.split(/[\\/]/);
+  const templates = parts.lastIndexOf('templates');
+  return templates > 0 ? parts.slice(0, templates).join('/') : templates === 0 ? '.' : 'CHART';
+}
+
+/** The file's role in a repository, to say in one line why it is skipped; the decision itself is by content. */
+function whatFileIs(file: string, skipped: readonly Skipped[]): string {
+  const name = basename(file).toLowerCase();
+  const path = file.split(sep).join('/');
+  if (skipped.every((s) => s.reason.startsWith('empty'))) return 'empty (no Kubernetes objects)';
+  if (name === 'chart.yaml' || name === 'chart.lock') return 'Helm chart metadata, not a Kubernetes object (render the chart with `helm template`)';
+  if (/^values.*\.ya?ml$/.test(name)) return 'Helm values, not a Kubernetes object';
+  if (skipped.some((s) => s.reason.startsWith('a kustomize'))) return `a kustomize file, not a Kubernetes object (check the render: \`kubectl kustomize ${dirname(file)} | sctp-guard check\`)`;
+  if (/(^|\/)\.github\/workflows\//.test(path) || name === '.gitlab-ci.yml' || name === 'azure-pipelines.yml') return 'a CI pipeline, not a Kubernetes object';
+  if (/^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(name)) return 'a Compose file, not a Kubernetes object';
+  return skipped[0]!.reason;
+}
+
+/** `seen` holds real paths already walked, so that a symlink loop ends. Dot-folders (.git, .github) are not read. */
+function manifestFilesIn(dir: string, seen: Set<string>, excluded: Excluded): string[] {
   const real = realpathSync(dir);
   if (seen.has(real)) return [];
   seen.add(real);
@@ -98,15 +203,25 @@ function manifestFilesIn(dir: string, seen: Set<string>): string[] {
   for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
     const path = join(dir, entry.name);
     const stat = statSync(path, { throwIfNoEntry: false });
-    if (stat?.isDirectory()) out.push(...manifestFilesIn(path, seen));
-    else if (stat?.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(path);
+    if (!stat || excluded(path, stat.isDirectory())) continue;
+    if (stat.isDirectory()) {
+      if (!entry.name.startsWith('.')) out.push(...manifestFilesIn(path, seen, excluded));
+    } else if (stat.isFile() && MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(path);
   }
   return out;
 }
 
+/** A document that is not a Kubernetes object, and why. */
+export interface Skipped {
+  line: number;
+  reason: string;
+}
+
+type Parsed = Pick<Manifests, 'objects' | 'problems'> & { skipped: Skipped[] };
+
 /** The objects of one YAML or JSON text (JSON is read as YAML, as kubectl does, which keeps line numbers). */
-export function parseManifests(text: string, file: string): Pick<Manifests, 'objects' | 'problems'> {
-  const out: Pick<Manifests, 'objects' | 'problems'> = { objects: [], problems: [] };
+export function parseManifests(text: string, file: string): Parsed {
+  const out: Parsed = { objects: [], problems: [], skipped: [] };
   let docs: ParsedDocument[];
   try {
     docs = parseYamlDocuments(text, file);
@@ -115,11 +230,31 @@ export function parseManifests(text: string, file: string): Pick<Manifests, 'obj
     out.problems.push({ file, line: err.line, message: `YAML syntax error: ${err.reason}` });
     return out;
   }
-  for (const doc of docs) collect(out, doc.value, '', doc, file);
+  if (docs.length === 0) out.skipped.push({ line: 0, reason: 'empty (no Kubernetes objects)' });
+  for (const doc of docs) {
+    const reason = notAnObject(doc.value);
+    if (reason) out.skipped.push({ line: doc.line, reason });
+    else collect(out, doc.value, '', doc, file);
+  }
   return out;
 }
 
-function collect(out: Pick<Manifests, 'objects' | 'problems'>, value: unknown, pointer: string, doc: ParsedDocument, file: string): void {
+/**
+ * Why a document is not meant for the API server, or undefined when it is (or tries to be) a Kubernetes object.
+ * Every object has a `kind`; a document with neither `kind` nor `metadata` (Helm's Chart.yaml has an apiVersion) is
+ * something else. kustomize's own files (`kustomize.config.k8s.io`) and sctp-guard's policy are read by those tools,
+ * never sent to a cluster.
+ */
+function notAnObject(value: unknown): string | undefined {
+  if (!isRecord(value)) return `not a Kubernetes object (a ${Array.isArray(value) ? 'sequence' : typeof value}, not a mapping with apiVersion and kind)`;
+  if (!('kind' in value) && !('metadata' in value)) return 'not a Kubernetes object (no apiVersion and kind)';
+  const group = typeof value.apiVersion === 'string' ? value.apiVersion.split('/')[0] : '';
+  if (group === 'kustomize.config.k8s.io') return `a kustomize ${String(value.kind)}, not a Kubernetes object`;
+  if (group === 'sctp-guard.io') return `an sctp-guard ${String(value.kind)} (a policy is given with --config)`;
+  return undefined;
+}
+
+function collect(out: Parsed, value: unknown, pointer: string, doc: ParsedDocument, file: string): void {
   const line = doc.lineOf(pointer);
   const problem = (message: string, at = pointer) => out.problems.push({ file, line: doc.lineOf(at), message });
   if (!isRecord(value)) {
@@ -151,7 +286,7 @@ function collect(out: Pick<Manifests, 'objects' | 'problems'>, value: unknown, p
     problem(`${kind}${nameSuffix(value)}: ${metaProblem.message}`, metaProblem.pointer);
     return;
   }
-  out.objects.push({ object: value as KubeObject, file, line });
+  out.objects.push({ object: value as KubeObject, file, line, lineOf: (field) => doc.lineOf(`${pointer}${field}`) });
 }
 
 function nameSuffix(obj: Record<string, unknown>): string {

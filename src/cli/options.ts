@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { loadPolicy } from '../policy/load.js';
 import { excludeOwnNamespace } from '../policy/namespaces.js';
@@ -15,8 +16,28 @@ export function commandPolicy(file: string | undefined, namespace: string = ownN
   return excludeOwnNamespace(loadPolicy(file, { ruleIds: RULE_IDS, webhookNamespace: namespace }), namespace);
 }
 
+/** The version in package.json, read from the built tree (`dist/src/cli/`), where the binary runs. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
   return n;
+}
+
+/** A repeatable flag's values, in order. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** A repeatable flag that also takes comma-separated lists (`--skip-kinds Secret,ConfigMap --skip-kinds Job`). */
+export function commaList(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org) or TERM is dumb. */
+export function useColour(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
 import { compileAllValidators } from '../ignition/validate.js';
@@ -67,6 +67,8 @@ export function bindAddress(value: string): BindAddress | undefined {
 
 export const DEFAULT_HEALTH_PROBE_BIND_ADDRESS = ':8081';
 export const DEFAULT_METRICS_BIND_ADDRESS = ':8080';
+/** pino's levels. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const DEFAULT_TLS_CERT = 'certs/tls.crt';
 export const DEFAULT_TLS_KEY = 'certs/tls.key';
@@ -82,7 +84,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
-    .option('--log-level <level>', 'fatal | error | warn | info | debug | trace | silent', 'info')
+    .addOption(new Option('--log-level <level>', 'log level (silent turns the audit trail off)').choices(LOG_LEVELS).default('info'))
     .option('--namespace <ns>', 'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)

@@ -56,7 +56,8 @@ export function parseYamlDocumentsAs(text: string, file: string, as: new (file: 
 
 function parseYamlStream(text: string, file: string): ParsedDocument[] {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { version: '1.1', lineCounter, merge: true, uniqueKeys: false, prettyErrors: false });
+  // logLevel error: the library's own warnings ("Keys with collection values will be stringified") never reach the user.
+  const docs = parseAllDocuments(text, { version: '1.1', lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
   const list = Array.isArray(docs) ? docs : [];
   const out: ParsedDocument[] = [];
   for (const doc of list) {

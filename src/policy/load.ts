@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { ErrorObject } from 'ajv';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from './presets.js';
 import { validatePolicyFile } from './schema.js';
 import type { Policy, PresetName } from './types.js';
@@ -31,16 +32,10 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   const doc = docs[0];
   const raw = (doc?.value ?? {}) as Record<string, unknown>;
   if (!validatePolicyFile(raw)) {
-    const e = validatePolicyFile.errors![0]!;
+    const e = mostSpecific(validatePolicyFile.errors!);
     const pointer = e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
     const where = pointer || '(top level)';
-    const detail =
-      e.keyword === 'additionalProperties'
-        ? `unknown field "${String(e.params.additionalProperty)}"`
-        : e.keyword === 'enum'
-          ? `${e.message}: ${(e.params.allowedValues as unknown[]).join(', ')}`
-          : e.message ?? 'invalid';
-    throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${detail}`);
+    throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}`);
   }
   for (const id of Object.keys((raw.rules as object | undefined) ?? {})) {
     if (!options.ruleIds.includes(id)) {
@@ -50,4 +45,38 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   const base = defaultPolicy((raw.preset as PresetName | undefined) ?? 'openshift-baremetal', options.webhookNamespace ?? DEFAULT_WEBHOOK_NAMESPACE);
   const { apiVersion: _a, kind: _k, metadata: _m, ...fields } = raw;
   return { ...base, ...(fields as Partial<Policy>), ignition: { ...base.ignition, ...((fields.ignition as object | undefined) ?? {}) } };
+}
+
+/**
+ * Of ajv's errors, the one a person can act on: within an `anyOf` (null or a mapping), the error of the branch that
+ * got furthest into the value (a missing `key`) rather than the first branch's bare type mismatch.
+ */
+function mostSpecific(errors: readonly ErrorObject[]): ErrorObject {
+  const first = errors[0]!;
+  const anyOf = errors.find((e) => e.keyword === 'anyOf' && first.schemaPath.startsWith(`${e.schemaPath.slice(0, -'/anyOf'.length)}/anyOf/`));
+  if (!anyOf) return first;
+  const branches = errors.filter((e) => e !== anyOf && e.schemaPath.startsWith(anyOf.schemaPath.slice(0, -'anyOf'.length)));
+  return branches.find((e) => e.keyword !== 'type' || e.instancePath !== anyOf.instancePath) ?? anyOf;
+}
+
+/** What the field must be, in words that name the expected value (never a bare "must be equal to constant"). */
+function expected(e: ErrorObject, all: readonly ErrorObject[]): string {
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `unknown field "${String(e.params.additionalProperty)}"`;
+    case 'enum':
+      return `must be one of: ${(e.params.allowedValues as unknown[]).join(', ')}`;
+    case 'const':
+      return `must be ${JSON.stringify(e.params.allowedValue)}`;
+    case 'anyOf': {
+      const types = all.filter((x) => x.keyword === 'type' && x.schemaPath.startsWith(e.schemaPath)).map((x) => (x.params.type === 'object' ? 'a mapping' : String(x.params.type)));
+      return `must be ${types.join(' or ')}`;
+    }
+    case 'type':
+      return `must be ${e.params.type === 'object' ? 'a mapping' : e.params.type === 'array' ? 'a list' : `a ${String(e.params.type)}`}`;
+    case 'pattern':
+      return `must match ${String(e.params.pattern)}`;
+    default:
+      return e.message ?? 'invalid';
+  }
 }

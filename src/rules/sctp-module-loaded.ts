@@ -52,6 +52,7 @@ const LABEL_HINT = 'a node label that marks nodes with the sctp module loaded (a
 
 function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, workload: boolean): string {
   const fixes: string[] = [];
+  const alternatives: string[] = [];
   const label = policy.sctpNodeLabel;
   if (label) {
     fixes.push(`load sctp on the nodes and label them ${label.value === undefined ? label.key : `${label.key}=${label.value}`}`);
@@ -60,11 +61,12 @@ function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, worklo
     const broken = a.lacking.filter((g) => g.state === 'not-ready' || (g.state === 'pending' && !g.desiredCarriesSctp));
     if (rolling.length > 0) fixes.push(`wait for the rollout of ${pools(rolling) ? `pool ${pools(rolling)}` : 'the pool'} to finish (its new rendered config loads sctp)`);
     if (broken.length > 0) fixes.push(machineConfigFix(pools(broken).split(', ').filter(Boolean), snapshot));
-    if (a.lacking.some((g) => g.state === 'unknown')) fixes.push(`or set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
+    if (a.lacking.some((g) => g.state === 'unknown')) alternatives.push(`set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
   }
   const readyPools = workload ? poolsCarryingSctp(snapshot, policy) : [];
-  if (readyPools.length > 0) fixes.push(`or keep the pods on nodes that carry SCTP (pool ${readyPools.join(', ')}) with a nodeSelector or node affinity`);
-  return fixes.join('; ');
+  if (readyPools.length > 0) alternatives.push(`keep the pods on nodes that carry SCTP (pool ${readyPools.join(', ')}) with a nodeSelector or node affinity`);
+  // "or" only between choices: with no fix before it, an alternative is the fix itself.
+  return [...fixes, ...alternatives.map((alt, i) => (fixes.length > 0 || i > 0 ? `or ${alt}` : alt))].join('; ');
 }
 
 

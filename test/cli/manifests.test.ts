@@ -17,17 +17,21 @@ t.test('YAML 1.1 as kubectl reads it: anchors, aliases, merge keys, octal modes,
   t.equal(files[0]!.mode, 420, '0644 is octal in YAML 1.1');
 });
 
-t.test('a document that is not a Kubernetes object is a problem with its line; the others are still read', async (t) => {
-  const { objects, problems } = readManifests([join(FIXTURES, 'not-kubernetes.yaml')]);
+t.test('a document that is not a Kubernetes object is skipped with a notice at its line; a malformed object is a problem', async (t) => {
+  const { objects, problems, notices } = readManifests([join(FIXTURES, 'not-kubernetes.yaml')]);
   t.same(objects.map((o) => o.object.metadata?.name), ['fine']);
-  t.same(problems, [{ file: join(FIXTURES, 'not-kubernetes.yaml'), line: 12, message: 'not a Kubernetes object: apiVersion and kind are missing (every object needs apiVersion and kind)' }]);
+  t.same(problems, []);
+  t.same(notices, [{ file: join(FIXTURES, 'not-kubernetes.yaml'), line: 12, message: 'skipped: not a Kubernetes object (no apiVersion and kind)' }]);
 
-  const odd = parseManifests('- a\n- b\n---\njust a string\n---\napiVersion: v1\nmetadata: {name: x}\n', 'odd.yaml');
-  t.same(odd.problems.map((p) => [p.line, p.message]), [
-    [1, 'not a Kubernetes object: expected a mapping with apiVersion and kind, found a sequence'],
-    [4, 'not a Kubernetes object: expected a mapping with apiVersion and kind, found the string "just a string"'],
-    [6, 'not a Kubernetes object: kind is missing (every object needs apiVersion and kind)'],
+  const odd = parseManifests('- a\n- b\n---\njust a string\n---\napiVersion: v1\nmetadata: {name: x}\n---\nkind: Service\nmetadata: {name: y}\n', 'odd.yaml');
+  t.same(odd.skipped, [
+    { line: 1, reason: 'not a Kubernetes object (a sequence, not a mapping with apiVersion and kind)' },
+    { line: 4, reason: 'not a Kubernetes object (a string, not a mapping with apiVersion and kind)' },
   ]);
+  t.same(odd.problems.map((p) => [p.line, p.message]), [
+    [6, 'not a Kubernetes object: kind is missing (every object needs apiVersion and kind)'],
+    [9, 'not a Kubernetes object: apiVersion is missing (every object needs apiVersion and kind)'],
+  ], 'a document with metadata or a kind is an object that is malformed');
 });
 
 t.test('spec indented under metadata is named as such, at the line of the stray key', async (t) => {
@@ -79,13 +83,13 @@ t.test('folders recurse into *.yaml, *.yml and *.json in name order; stdin; miss
   t.same(tree.files.map((f) => f.slice(FIXTURES.length)), ['tree/a-service.yaml', 'tree/sub/b-service.yml', 'tree/sub/c-gateway.json']);
   t.same(tree.objects.map((o) => o.object.metadata?.name), ['tree-a', 'tree-b', 'tree-gw']);
 
-  const stdin = readManifests(['-'], () => 'apiVersion: v1\nkind: Service\nmetadata: {name: from-stdin}\n');
+  const stdin = readManifests(['-'], { readStdin: () => 'apiVersion: v1\nkind: Service\nmetadata: {name: from-stdin}\n' });
   t.same(stdin.objects.map((o) => [o.file, o.line, o.object.metadata?.name]), [[STDIN_NAME, 1, 'from-stdin']]);
 
   const missing = readManifests([join(FIXTURES, 'nope.yaml')]);
   t.match(missing.problems, [{ line: 0, message: 'cannot read: ENOENT' }]);
 
-  t.match(readManifests(['-'], () => '---\n# nothing\n').problems, [{ message: 'no Kubernetes objects in the input' }]);
+  t.match(readManifests(['-'], { readStdin: () => '---\n# nothing\n' }).problems, [{ file: STDIN_NAME, message: /^no Kubernetes objects in the input/ }], 'empty stdin is an error: nothing was checked');
 
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-manifests-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -97,5 +101,58 @@ t.test('folders recurse into *.yaml, *.yml and *.json in name order; stdin; miss
   t.match(readManifests([join(dir, 'a', 'loop', 'a', 'loop', 'a')]).objects.length, 1);
   const empty = mkdtempSync(join(tmpdir(), 'sctp-guard-empty-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
-  t.match(readManifests([empty]).problems, [{ line: 0, message: /folder holds no \*\.yaml/ }]);
+  const none = readManifests([empty]);
+  t.match(none.notices, [{ line: 0, message: /folder holds no \*\.yaml/ }]);
+  t.match(none.problems, [{ message: /^no Kubernetes objects in the input \(1 file skipped/ }]);
+});
+
+const REPO = new URL('../fixtures/check-repo/', import.meta.url).pathname.replace(/\/$/, '');
+
+t.test('a repository: Helm chart, kustomize file, CI workflow and compose file skipped with one notice each', async (t) => {
+  const r = readManifests([REPO]);
+  t.same(r.problems, []);
+  t.same(r.objects.map((o) => `${o.object.kind}/${o.object.metadata?.name}`), ['Service/diameter-lb', 'Deployment/web', 'ConfigMap/web-config']);
+  const notices = r.notices.map((n) => `${n.file.slice(REPO.length + 1)}:${n.line}: ${n.message}`);
+  t.same(notices, [
+    'chart/Chart.yaml:0: skipped: Helm chart metadata, not a Kubernetes object (render the chart with `helm template`)',
+    `chart/templates/service.yaml:4: skipped: a Helm template ({{ … }}): render it first, e.g. \`helm template ${REPO}/chart | sctp-guard check\``,
+    'chart/values-prod.yaml:0: skipped: Helm values, not a Kubernetes object',
+    'chart/values.yaml:0: skipped: Helm values, not a Kubernetes object',
+    'compose.yaml:0: skipped: a Compose file, not a Kubernetes object',
+    'manifests/empty.yaml:0: skipped: empty (no Kubernetes objects)',
+    `overlays/prod/kustomization.yaml:0: skipped: a kustomize file, not a Kubernetes object (check the render: \`kubectl kustomize ${REPO}/overlays/prod | sctp-guard check\`)`,
+  ]);
+  t.notOk(r.files.some((f) => f.includes('/.github/')), 'dot-folders are not read');
+  t.same(readManifests([`${REPO}/.github/workflows/ci.yaml`]).notices.map((n) => n.message), ['skipped: a CI pipeline, not a Kubernetes object'], 'unless named');
+});
+
+t.test('--exclude globs and quoted -f globs', async (t) => {
+  const names = (m: ReturnType<typeof readManifests>) => m.objects.map((o) => o.object.metadata?.name);
+  t.same(names(readManifests([REPO], { exclude: ['sctp-lb.yaml'] })), ['web', 'web-config'], 'a glob without / matches a name anywhere');
+  t.same(names(readManifests([REPO], { exclude: [`${REPO}/manifests/**`] })), [], 'a path glob prunes a folder');
+  t.same(readManifests([REPO], { exclude: ['chart', 'compose.yaml', 'overlays'] }).notices.map((n) => n.file.slice(REPO.length + 1)), ['manifests/empty.yaml']);
+  t.same(names(readManifests([`${REPO}/manifests/*.yaml`])), ['diameter-lb', 'web', 'web-config'], 'a glob the shell did not expand');
+  t.same(names(readManifests([`${REPO}/**/sctp-*.yaml`])), ['diameter-lb']);
+  t.match(readManifests([`${REPO}/nothing-*.yaml`]).problems, [{ message: 'no file or folder matches this pattern' }]);
+});
+
+t.test('a field path maps to the line of that field in the YAML', async (t) => {
+  const [svc] = readManifests([`${REPO}/manifests/sctp-lb.yaml`]).objects;
+  t.equal(svc!.line, 2);
+  t.equal(svc!.lineOf('/spec/ports/0/protocol'), 14);
+  t.equal(svc!.lineOf('/spec/type'), 8);
+  const list = parseManifests('apiVersion: v1\nkind: List\nitems:\n  - apiVersion: v1\n    kind: Service\n    metadata: {name: a}\n    spec:\n      type: LoadBalancer\n', 'l.yaml');
+  t.equal(list.objects[0]!.lineOf('/spec/type'), 8, 'inside a List item');
+});
+
+t.test('no raw library warning reaches the user', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  // A collection used as a key: the yaml library would print "Keys with collection values will be stringified".
+  const r = parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  ? [a, b]\n  : x\n', 'k.yaml');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.equal(r.objects.length, 1);
+  t.same(warnings, []);
 });

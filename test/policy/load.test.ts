@@ -24,7 +24,12 @@ t.test('the preset fills what the file leaves out; the file wins', async (t) => 
 
 t.test('errors name the file and the line of the offending field', async (t) => {
   const cases: Array<[string, number, RegExp]> = [
-    ['preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n', 4, /\/allowedServiceTypes\/1: must be equal to one of the allowed values: ClusterIP, NodePort, LoadBalancer, ExternalName/],
+    ['preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n', 4, /\/allowedServiceTypes\/1: must be one of: ClusterIP, NodePort, LoadBalancer, ExternalName$/],
+    // Every message names the expected value: never ajv's bare "must be equal to constant" or "must be null".
+    ['apiVersion: sctp-guard.io/v1\n', 1, /\/apiVersion: must be "sctp-guard.io\/v1alpha1"$/],
+    ['sctpNodeLabel: 5\n', 1, /\/sctpNodeLabel: must be null or a mapping$/],
+    ['sctpNodeLabel:\n  value: "true"\n', 1, /\/sctpNodeLabel: must have required property 'key'$/],
+    ['allowSctpGateways: yes please\n', 1, /\/allowSctpGateways: must be a boolean$/],
     ['preset: gke\n', 1, /\/preset/],
     ['failureMode: closed\nunknwonNodeState: deny\n', 2, /unknown field "unknwonNodeState"/],
     ['rules:\n  sctp-service-type:\n    enforcement: block\n', 3, /\/rules\/sctp-service-type\/enforcement/],

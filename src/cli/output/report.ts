@@ -9,6 +9,8 @@ export interface Report {
   objects: ReportedObject[];
   /** Input that could not be checked (check) or listed (audit). */
   problems: InputProblem[];
+  /** check: files skipped on purpose (a Helm chart's values, a kustomization); never an error. */
+  notices?: InputProblem[];
   /** audit: Pods, ReplicaSets and Jobs left out because their controller was evaluated instead. */
   reportedAtOwner: number;
   /** When the run started (audit: the PolicyReport timestamp). */
@@ -21,6 +23,8 @@ export interface ReportedObject {
   /** check only: where the object was written. */
   file?: string;
   line?: number;
+  /** check: the line of a field of the object, by JSON Pointer. */
+  lineOf?: (pointer: string) => number;
   apiVersion: string;
   kind: string;
   /** '' for cluster-scoped objects. */
@@ -46,12 +50,12 @@ export interface Summary {
   reportedAtOwner: number;
 }
 
-export function toReported(review: ObjectReview, keepObject: boolean, source?: { file: string; line: number }): ReportedObject {
+export function toReported(review: ObjectReview, keepObject: boolean, source?: { file: string; line: number; lineOf?: (pointer: string) => number }): ReportedObject {
   const obj = review.object;
   const meta = obj.metadata ?? {};
   const warned = review.warnings.length > 0 || review.findings.some((f) => f.decision === 'warn' || f.decision === 'error');
   const out: ReportedObject = {
-    ...(source ? { file: source.file, line: source.line } : {}),
+    ...(source ? { file: source.file, line: source.line, ...(source.lineOf ? { lineOf: source.lineOf } : {}) } : {}),
     apiVersion: obj.apiVersion ?? '',
     kind: review.request.gvk.kind,
     namespace: review.request.namespace,
@@ -80,10 +84,34 @@ export function summarize(report: Report): Summary {
   };
 }
 
-/** 0 nothing denied, 1 something denied, 2 input that could not be checked (it may hide a denial). */
-export function exitCodeOf(report: Report): number {
+/**
+ * 0 nothing denied, 1 something denied (or, with failOnWarn, warned about), 2 input that could not be checked (it
+ * may hide a denial).
+ */
+export function exitCodeOf(report: Report, options: { failOnWarn?: boolean } = {}): number {
   if (report.problems.length > 0) return 2;
-  return report.objects.some((o) => o.result === 'deny') ? 1 : 0;
+  return report.objects.some((o) => o.result === 'deny' || (options.failOnWarn && o.result === 'warn')) ? 1 : 0;
+}
+
+/** `N objects checked: D denied, W warned, P passed[, E input errors]`. */
+export function summaryLine(report: Report): string {
+  const s = summarize(report);
+  const what = report.command === 'check' ? 'checked' : 'audited';
+  const owner = s.reportedAtOwner > 0 ? ` (${s.reportedAtOwner} more reported at their controller)` : '';
+  const errors = s.errors > 0 ? `, ${s.errors} input error${s.errors === 1 ? '' : 's'}` : '';
+  const skipped = report.notices?.length ? `, ${report.notices.length} file${report.notices.length === 1 ? '' : 's'} skipped` : '';
+  return `${s.objects} object${s.objects === 1 ? '' : 's'} ${what}${owner}: ${s.denied} denied, ${s.warned} warned, ${s.passed} passed${errors}${skipped}`;
+}
+
+/** The line of the field a finding is about (the `protocol:` of the port), else the object's first line. */
+export function findingLine(o: ReportedObject, f: ReviewFinding): number {
+  return f.path !== undefined && o.lineOf ? o.lineOf(f.path) : (o.line ?? 0);
+}
+
+/** How a CI format grades a finding: what blocks the object is an error, a rule in audit mode only a note. */
+export function findingLevel(o: ReportedObject, f: ReviewFinding): 'error' | 'warning' | 'note' {
+  if (f.decision === 'deny' || (f.decision === 'error' && o.result === 'deny')) return 'error';
+  return f.decision === 'audit' ? 'note' : 'warning';
 }
 
 /** `Service default/server`, as the rules' messages name it. */
