@@ -7,7 +7,7 @@ import { runCli } from '../helpers/run-cli.js';
 // End to end: the built binary on the documentation manifests and on fixtures, as a CI job would run it.
 const FX = 'test/fixtures/check';
 const LB_DENY =
-  'examples/ako-sctp-loadbalancer.yaml:25: Service default/server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP on this platform ' +
+  'examples/ako-sctp-loadbalancer.yaml:37: Service default/server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP on this platform ' +
   '(ports 80/SCTP); allowed types under preset openshift-baremetal: ClusterIP, NodePort. Fix: use type ClusterIP or NodePort, or, if your load ' +
   'balancer carries SCTP (AKO 1.9.1+), add LoadBalancer to allowedServiceTypes in the sctp-guard policy (or use preset: ako).';
 const lines = (text: string) => text.split('\n').filter(Boolean);
@@ -31,7 +31,7 @@ t.test('the documentation manifests: a denial, a warning, and the ako preset', a
   t.equal(npl.code, 0, 'a warning does not fail the check');
   t.match(
     npl.stdout,
-    'examples/antrea-npl-sctp-service.yaml:3: Service default/sctp-npl: nodeportlocal-sctp WARN: it has the annotation nodeportlocal.antrea.io/enabled: "true", but Antrea NodePortLocal cannot carry SCTP',
+    'examples/antrea-npl-sctp-service.yaml:9: Service default/sctp-npl: nodeportlocal-sctp WARN: it has the annotation nodeportlocal.antrea.io/enabled: "true", but Antrea NodePortLocal cannot carry SCTP',
   );
   t.equal(last(npl.stdout), '1 object checked: 0 denied, 1 warned, 0 passed');
 });
@@ -41,8 +41,8 @@ t.test('every example with the example cluster state: exactly the two documented
   const r = await runCli(['check', ...files, '--cluster-state', 'examples/cluster-state']);
   t.equal(r.code, 1);
   t.same(lines(r.stdout).filter((l) => l.includes(' DENY: ')).map((l) => l.split(' DENY: ')[0]), [
-    'examples/ako-sctp-gateway.yaml:18: Gateway svcapi/my-gateway: sctp-gateway-listener',
-    'examples/ako-sctp-loadbalancer.yaml:25: Service default/server: sctp-service-type',
+    'examples/ako-sctp-gateway.yaml:25: Gateway svcapi/my-gateway: sctp-gateway-listener',
+    'examples/ako-sctp-loadbalancer.yaml:37: Service default/server: sctp-service-type',
   ]);
   t.match(last(r.stdout), /^18 objects checked: 2 denied, \d+ warned, \d+ passed$/);
 });
@@ -50,7 +50,7 @@ t.test('every example with the example cluster state: exactly the two documented
 t.test('kustomize output piped on stdin', async (t) => {
   const r = await runCli(['check', '-f', '-'], { stdin: readFileSync(`${FX}/kustomize-build.yaml`, 'utf8') });
   t.equal(r.code, 1);
-  t.match(r.stdout, /^<stdin>:21: Service sctp-test\/ci-server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP/m);
+  t.match(r.stdout, /^<stdin>:35: Service sctp-test\/ci-server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP/m);
   t.match(last(r.stdout), /^5 objects checked: 1 denied/);
 });
 
@@ -59,9 +59,9 @@ t.test('folders, several paths, JSON and List kinds in one run', async (t) => {
   const r = await runCli(['check', '-f', `${FX}/tree/a-service.yaml`, `${FX}/tree/sub`, '-f', `${FX}/service-list.json`]);
   t.equal(r.code, 1);
   t.same(lines(r.stdout).filter((l) => l.includes(' DENY: ')).map((l) => l.split(': ').slice(0, 3).join(': ')), [
-    `${FX}/service-list.json:5: Service json-ns/list-lb: sctp-service-type DENY`,
-    `${FX}/tree/sub/b-service.yml:1: Service tree/tree-b: sctp-service-type DENY`,
-    `${FX}/tree/sub/c-gateway.json:1: Gateway tree/tree-gw: sctp-gateway-listener DENY`,
+    `${FX}/service-list.json:9: Service json-ns/list-lb: sctp-service-type DENY`,
+    `${FX}/tree/sub/b-service.yml:7: Service tree/tree-b: sctp-service-type DENY`,
+    `${FX}/tree/sub/c-gateway.json:3: Gateway tree/tree-gw: sctp-gateway-listener DENY`,
   ]);
   t.match(last(r.stdout), /^5 objects checked: 3 denied/, 'README.txt in the folder is not read; both List items are');
 });
@@ -170,7 +170,7 @@ t.test('-o yaml: the objects as kubectl would send them; --mutate: after the mut
   t.equal(docs[0].spec.config.storage.files[0].mode, 420, 'the YAML 1.1 octal 0644 comes out as 420');
   t.equal(docs[1].spec.config.ignition.version, '2.2.0', 'without --mutate the object is as written');
   t.notMatch(plain.stdout, /[&*]a\d/, 'no anchors or aliases in the output');
-  t.match(plain.stderr, `${FX}/yaml-edge-cases.yaml:6: Service edge/lb-sctp: sctp-service-type DENY`, 'findings go to stderr');
+  t.match(plain.stderr, `${FX}/yaml-edge-cases.yaml:14: Service edge/lb-sctp: sctp-service-type DENY`, 'findings go to stderr');
 
   t.equal(mutated.code, 0);
   const mc = parseAllDocuments(mutated.stdout).map((d) => d.toJS())[0];
