@@ -69,7 +69,7 @@ export function registerCheckCommand(program: Command): void {
 }
 
 /** Runs the check and writes its output; returns the exit code. */
-export async function check(opts: CheckOptions, io: CheckIo): Promise<number> {
+export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
   const manifests = readManifests(opts.filename, { exclude: opts.exclude, readStdin: io.readStdin });
