@@ -6,6 +6,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { ErrorBody } from './http.js';
+import { infoLineWriter } from './logger.js';
 
 export interface AdmissionRoutesOptions {
   engine: Engine;
@@ -40,11 +41,14 @@ export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (a
     const draining = options.draining;
     // Kept-alive connections outlive the endpoint removal: closing them moves clients to the other replicas.
     // (HTTP/2 has no Connection header: its sessions get GOAWAY when the server closes.)
-    app.addHook('onSend', async (request, reply) => {
+    // A callback hook: an async one costs a promise per request.
+    app.addHook('onSend', (request, reply, payload, next) => {
       if (draining() && request.raw.httpVersionMajor === 1) reply.header('connection', 'close');
+      next(null, payload);
     });
   }
 
+  const audit = infoLineWriter(options.logger, 'admission decision');
   const route = (phase: Phase) => ({
     schema: { body: admissionReviewSchema, response: { 200: admissionReviewResponseSchema } },
     handler: async (request: FastifyRequest<{ Body: AdmissionReview }>, reply: FastifyReply) => {
@@ -63,7 +67,7 @@ export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (a
         latencyMs: performance.now() - started,
       });
       // Logged before the response leaves: a decision the API server acted on is always in the trail.
-      options.logger.info(record, 'admission decision');
+      audit(record);
       options.onDecision?.(record);
       return reply.send(outcome.review);
     },

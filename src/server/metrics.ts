@@ -30,8 +30,8 @@ const ROUTES: ReadonlySet<string> = new Set(Object.values(WEBHOOK_PATHS));
 /** Prometheus metrics (prom-client) of the admission server: its own registry, no global state. */
 export class ServerMetrics implements MetricsEndpoint {
   readonly registry = new Registry();
-  private readonly requests: Counter<'phase' | 'kind' | 'operation' | 'decision'>;
-  private readonly ruleResults: Counter<'phase' | 'kind' | 'operation' | 'rule' | 'decision'>;
+  private readonly requests = new PendingCounts<'phase' | 'kind' | 'operation' | 'decision'>();
+  private readonly ruleResults = new PendingCounts<'phase' | 'kind' | 'operation' | 'rule' | 'decision'>();
   private readonly latency: Histogram<'phase' | 'decision'>;
   private readonly badRequests: Counter<'route' | 'code'>;
   private readonly certReloads: Counter<'result'>;
@@ -39,17 +39,25 @@ export class ServerMetrics implements MetricsEndpoint {
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
     const now = sources.now ?? Date.now;
-    this.requests = new Counter({
+    const requests = this.requests;
+    new Counter({
       name: 'sctp_guard_admission_requests_total',
       help: 'AdmissionReviews answered, by phase, object kind, operation and final decision (allow, warn, deny).',
       labelNames: ['phase', 'kind', 'operation', 'decision'],
       registers,
+      collect() {
+        requests.flush(this);
+      },
     });
-    this.ruleResults = new Counter({
+    const ruleResults = this.ruleResults;
+    new Counter({
       name: 'sctp_guard_rule_results_total',
       help: 'Rule outcomes within AdmissionReviews, by rule and its decision (allow, warn, deny, audit, error).',
       labelNames: ['phase', 'kind', 'operation', 'rule', 'decision'],
       registers,
+      collect() {
+        ruleResults.flush(this);
+      },
     });
     this.latency = new Histogram({
       name: 'sctp_guard_admission_duration_seconds',
@@ -120,9 +128,9 @@ export class ServerMetrics implements MetricsEndpoint {
   /** AppOptions.onDecision. */
   readonly observeDecision = (record: AuditRecord): void => {
     const { phase, kind, operation, decision } = record;
-    this.requests.inc({ phase, kind, operation, decision });
+    this.requests.add(`${phase}\0${kind}\0${operation}\0${decision}`, () => ({ phase, kind, operation, decision }));
     this.latency.observe({ phase, decision }, record.latencyMs / 1000);
-    for (const r of record.rules) this.ruleResults.inc({ phase, kind, operation, rule: r.rule, decision: r.decision });
+    for (const r of record.rules) this.ruleResults.add(`${phase}\0${kind}\0${operation}\0${r.rule}\0${r.decision}`, () => ({ phase, kind, operation, rule: r.rule, decision: r.decision }));
   };
 
   /** AppOptions.onBadRequest. */
@@ -141,5 +149,24 @@ export class ServerMetrics implements MetricsEndpoint {
 
   render(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/**
+ * Counter increments kept between scrapes and added to the prom-client counter when it is collected: a request
+ * costs a Map update, not prom-client's label validation and hashing per increment.
+ */
+class PendingCounts<L extends string> {
+  private readonly pending = new Map<string, { labels: Record<L, string>; n: number }>();
+
+  add(key: string, labels: () => Record<L, string>): void {
+    const cell = this.pending.get(key);
+    if (cell) cell.n++;
+    else this.pending.set(key, { labels: labels(), n: 1 });
+  }
+
+  flush(counter: Counter<L>): void {
+    for (const { labels, n } of this.pending.values()) counter.inc(labels, n);
+    this.pending.clear();
   }
 }

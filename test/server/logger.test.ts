@@ -1,0 +1,46 @@
+import t from 'tap';
+import { PassThrough } from 'node:stream';
+import { pino } from 'pino';
+import { createLogger, infoLineWriter } from '../../src/server/logger.js';
+
+function capture() {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (d: Buffer) => lines.push(d.toString()));
+  return { stream, lines };
+}
+
+const record = {
+  audit: 'admission',
+  uid: 'a"b\\c\n\u2028é',
+  rules: [{ rule: 'sctp-service-type', decision: 'deny', message: '[sctp-service-type] Service default/x: <tab>\there' }],
+  dryRun: false,
+  skipped: undefined,
+  latencyMs: 0.125,
+};
+
+t.test('the audit line writer writes the bytes pino writes for logger.info(record, msg)', async (t) => {
+  const out = capture();
+  // A fixed clock: the two lines must be equal to the byte.
+  const logger = pino({ base: { app: 'sctp-guard' }, timestamp: () => ',"time":"2026-11-30T00:00:00.000Z"' }, out.stream);
+  logger.info(record, 'admission decision');
+  infoLineWriter(logger, 'admission decision')(record);
+  infoLineWriter(logger.child({ pod: 'p-1' }), 'admission decision')({});
+  await new Promise((r) => setImmediate(r));
+  t.equal(out.lines.length, 3);
+  t.equal(out.lines[1], out.lines[0]);
+  t.same(JSON.parse(out.lines[2]!), { level: 30, time: '2026-11-30T00:00:00.000Z', app: 'sctp-guard', pod: 'p-1', msg: 'admission decision' });
+});
+
+t.test('the audit line writer follows the logger level, also when it changes', async (t) => {
+  const out = capture();
+  const logger = createLogger('warn', out.stream);
+  const write = infoLineWriter(logger, 'admission decision');
+  write(record);
+  logger.level = 'info';
+  write(record);
+  await new Promise((r) => setImmediate(r));
+  t.equal(out.lines.length, 1);
+  t.match(JSON.parse(out.lines[0]!), { level: 30, app: 'sctp-guard', audit: 'admission', uid: record.uid, msg: 'admission decision' });
+  t.match(JSON.parse(out.lines[0]!).time, /^\d{4}-\d\d-\d\dT/);
+});
