@@ -155,6 +155,9 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const profileDir = (id: string) => join(work, 'profiles', id);
     const nodeArgs = (id: string) => (opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(id)}`] : []);
     const flags = serveFlags(mainJs);
+    // The V8 flags the Deployment sets (NODE_OPTIONS in deploy/base/deployment.yaml: heap limit, young generation):
+    // every sctp-guard server runs with them, as in the cluster.
+    const v8Flags = deploymentV8Flags(readFileSync(join(root, 'deploy/base/deployment.yaml'), 'utf8'));
     // Stop at once on SIGTERM: the drain delay is for rolling updates behind a Service, not for a benchmark.
     const serveArgs = flags.has('--shutdown-delay') ? ['--shutdown-delay', '0'] : [];
 
@@ -164,7 +167,7 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       await run({ port: server.port, ca: tls.ca }, warmup, { seconds: opts.warmupSeconds, concurrency: opts.connections });
     };
     const startGuard = (id: string, stateDir: string, extraArgs: string[]) =>
-      startSctpGuard({ mainJs, tls, clusterState: stateDir, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...extraArgs], nodeArgs: nodeArgs(id), readyTimeoutMs });
+      startSctpGuard({ mainJs, tls, clusterState: stateDir, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...extraArgs], nodeArgs: [...nodeArgs(id), ...v8Flags], readyTimeoutMs });
     const profiles: ProfileSummary[] = [];
     // Only what the server did once ready: start-up and state loading are reported as start-up time.
     const collectProfiles = (id: string, server: ServerProcess) => {
@@ -177,10 +180,8 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     let offline: OfflineResult[] | undefined;
     if (opts.liveNodes > 0) {
       const spec = { renderedConfigs: opts.renderedConfigs, renderedConfigBytes: opts.renderedConfigKiB * 1024, seed: opts.seed };
-      // The heap limit the Deployment sets (NODE_OPTIONS in deploy/base/deployment.yaml): V8 sizes its heap by it.
-      const heap = /--max-old-space-size=\d+/.exec(readFileSync(join(root, 'deploy/base/deployment.yaml'), 'utf8'))?.[0];
       const startLive = (id: string, args: string[]) =>
-        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: [...nodeArgs(id), ...(heap ? [heap] : [])], readyTimeoutMs });
+        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: [...nodeArgs(id), ...v8Flags], readyTimeoutMs });
       const liveOptions = { seconds: opts.seconds, connections: opts.connections, rolloutNodes: opts.rolloutNodes, start: startLive, tls, requests: requests.services, work, log };
       const smallNodes = Math.max(1, Math.round(opts.liveNodes / 10));
       const small = await runLive({ ...liveOptions, spec: { ...spec, nodes: smallNodes }, syncOnly: true }, generateCluster({ ...spec, nodes: smallNodes }));
@@ -312,6 +313,12 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     await Promise.all([...running].map((s) => s.stop()));
     if (!opts.cpuProf) rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** `--max-old-space-size=192 --max-semi-space-size=4` of the NODE_OPTIONS entry, as separate arguments. */
+function deploymentV8Flags(deploymentYaml: string): string[] {
+  const value = /name: NODE_OPTIONS\s+value: ([^\n]+)/.exec(deploymentYaml)?.[1] ?? '';
+  return value.split(/\s+/).filter((f) => /^--max-(old|semi)-space-size=\d+$/.test(f));
 }
 
 function maxRss(phases: readonly PhaseResult[]): number | undefined {

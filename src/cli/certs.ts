@@ -1,7 +1,8 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { createRequire } from 'node:module';
+import type forge from 'node-forge';
 import type { Command } from 'commander';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import { positiveInt } from './options.js';
@@ -25,15 +26,22 @@ export interface DevCertFiles {
   key: string;
 }
 
+let forgeModule: typeof forge | undefined;
+/** node-forge (11 MB of RSS) is loaded by the commands that make certificates, not by every `serve`. */
+function loadForge(): typeof forge {
+  return (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof forge);
+}
+const pki = () => loadForge().pki;
+
 function rsaKeyPair(): forge.pki.rsa.KeyPair {
   // Node's native key generation; forge only builds and signs the certificates.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
-  const key = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privateKey: key, publicKey: forge.pki.rsa.setPublicKey(key.n, key.e) };
+  const key = pki().privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  return { privateKey: key, publicKey: pki().rsa.setPublicKey(key.n, key.e) };
 }
 
 function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki.Certificate {
-  const cert = forge.pki.createCertificate();
+  const cert = pki().createCertificate();
   cert.publicKey = publicKey;
   cert.serialNumber = `01${randomBytes(15).toString('hex')}`;
   cert.validity.notBefore = new Date(Date.now() - 5 * 60_000);
@@ -60,7 +68,7 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  caCert.sign(ca.privateKey, forge.md.sha256.create());
+  caCert.sign(ca.privateKey, loadForge().md.sha256.create());
 
   const leaf = rsaKeyPair();
   const cert = newCertificate(leaf.publicKey, days);
@@ -73,7 +81,7 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
     { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
     { name: 'subjectAltName', altNames: names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
   ]);
-  cert.sign(ca.privateKey, forge.md.sha256.create());
+  cert.sign(ca.privateKey, loadForge().md.sha256.create());
 
   mkdirSync(options.dir, { recursive: true });
   const files: DevCertFiles = {
@@ -82,10 +90,10 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
     cert: join(options.dir, 'tls.crt'),
     key: join(options.dir, 'tls.key'),
   };
-  writeFileSync(files.caCert, forge.pki.certificateToPem(caCert));
-  writeFileSync(files.cert, forge.pki.certificateToPem(cert));
+  writeFileSync(files.caCert, pki().certificateToPem(caCert));
+  writeFileSync(files.cert, pki().certificateToPem(cert));
   for (const [file, key] of [[files.caKey, ca.privateKey], [files.key, leaf.privateKey]] as const) {
-    writeFileSync(file, forge.pki.privateKeyToPem(key), { mode: 0o600 });
+    writeFileSync(file, pki().privateKeyToPem(key), { mode: 0o600 });
     chmodSync(file, 0o600);
   }
   return files;

@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
-import { compileAllValidators } from '../ignition/validate.js';
 import { ALL_RULES } from '../rules/index.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, buildMetricsApp, buildProbeApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
@@ -116,7 +115,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
     onResult: metrics.observeCertificateReload,
   });
   const engine = new Engine(ALL_RULES, policy);
-  compileAllValidators();
   const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
