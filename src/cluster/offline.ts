@@ -42,7 +42,7 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
       if (++loaded % 1000 === 0) checkHeap(file, lineOf(pointer), loaded);
     };
     // One parsed piece of the file: `line` is where it starts, so that its errors name lines of the file.
-    const parse = (text: string, line: number): ParsedDocument[] => {
+    const parseYaml = (text: string, line: number): ParsedDocument[] => {
       try {
         return parseYamlDocumentsAs(text, file, ClusterStateError).map((d) => ({ ...d, line: d.line + line - 1, lineOf: (p: string) => d.lineOf(p) + line - 1 }));
       } catch (err) {
@@ -50,7 +50,15 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
         throw err;
       }
     };
-    if (statSync(file).size <= WHOLE_FILE_BYTES) {
+    const parse = (text: string, line: number): ParsedDocument[] => {
+      const json = parseJson(text);
+      if (json === NOT_JSON) return parseYaml(text, line);
+      // Line numbers are only needed for an error: the YAML parser finds them then.
+      let docs: ParsedDocument[] | undefined;
+      return [{ value: json, line, lineOf: (p) => (docs ??= parseYaml(text, line))[0]?.lineOf(p) ?? line }];
+    };
+    // JSON has no anchors to reach across items, so a JSON file of any size is streamed item by item.
+    if (statSync(file).size <= WHOLE_FILE_BYTES && !startsAsJson(file)) {
       // Small files are parsed whole: YAML anchors may then reach across the items of a List.
       let text: string;
       try {
@@ -92,6 +100,41 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
     if (Object.keys(fields).length > 0 && items === 0) take(fields, () => fieldLine, '');
   }
   return { machineConfigsAvailable: sawMachineConfigs };
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+/**
+ * JSON text (`oc get -o json`, one item of a List) through JSON.parse: the YAML parser, of which JSON is a subset,
+ * is many times slower and builds a whole syntax tree. What JSON.parse refuses goes to the YAML parser as before,
+ * which accepts it or names the line of the error.
+ */
+function parseJson(text: string): unknown {
+  const start = /\S/.exec(text.length > 4096 ? text.slice(0, 4096) : text);
+  if (!start || (text[start.index] !== '{' && text[start.index] !== '[')) return NOT_JSON;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** Whether the file's first non-blank character opens a JSON object or array (what readStreaming checks too). */
+function startsAsJson(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw new ClusterStateError(file, 0, `cannot read: ${(err as Error).message}`);
+  }
+  try {
+    const head = Buffer.alloc(4096);
+    const text = head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString('utf8');
+    const start = /\S/.exec(text);
+    return start !== null && (text[start.index] === '{' || text[start.index] === '[');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const CHUNK_BYTES = 1 << 20;
