@@ -1,19 +1,17 @@
-// Type-only: @kubernetes/client-node takes most of a second to load, so it is loaded when a command needs a cluster.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Option, type Command } from 'commander';
-import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import { KubeApi } from '../cluster/kube-api.js';
 import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import { isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
-import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { createLogger } from '../server/logger.js';
+import { CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
 import { formatProblem } from './manifests.js';
 import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
 import { policyReports } from './output/policyreport.js';
-import { exitCodeOf, summarize, toReported, type Report } from './output/report.js';
+import { Progress } from './output/progress.js';
+import { exitCodeOf, toReported, type Report } from './output/report.js';
 import { formatText } from './output/text.js';
 import { formatYamlStream } from './output/yaml.js';
 
@@ -23,6 +21,7 @@ export const DEFAULT_PAGE_SIZE = 500;
 
 export interface AuditOptions {
   kubeconfig?: string;
+  context?: string;
   config?: string;
   output: AuditFormat;
   namespace?: string;
@@ -70,7 +69,8 @@ export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
     .description('evaluate what is in a live cluster as if it were applied today (exit 0 nothing denied, 1 something denied, 2 error)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
+    .option('--kubeconfig <file>', KUBECONFIG_HELP)
+    .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(AUDIT_FORMATS).default('text'))
     .option('--namespace <ns>', 'audit only this namespace (cluster-scoped MachineConfigs are then left out)')
@@ -83,8 +83,9 @@ export function registerAuditCommand(program: Command): void {
 export async function audit(opts: AuditOptions): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
-  const kubeConfig = await requireKubeConfig(opts.kubeconfig);
-  const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy);
+  const kubeConfig = await requireKubeConfig(opts.kubeconfig, opts.context);
+  const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy, opts.context);
+  const api = new KubeApi(kubeConfig);
   const report: Report = { command: 'audit', objects: [], problems: [], reportedAtOwner: 0, startedAt: new Date() };
   const progress = new Progress(process.stderr);
   // Controllers seen so far (`Kind/ns/name`); a Pod, ReplicaSet or Job they control is reported at them.
@@ -93,7 +94,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
 
   for (const resource of resources) {
     try {
-      const found = await listResource(kubeConfig, resource, opts, (items) => {
+      const found = await listResource(api, resource, opts, (items) => {
         for (const object of items) {
           listed.add(ownerKey(object.kind, object.metadata?.namespace, object.metadata?.name));
           if (controlledByListed(object, listed)) {
@@ -118,93 +119,19 @@ export async function audit(opts: AuditOptions): Promise<number> {
   return exitCodeOf(report);
 }
 
-/** The kubeconfig to use, or a clear error when there is none. */
-export async function requireKubeConfig(file: string | undefined, context?: string): Promise<KubeConfig> {
-  const { liveKubeConfig } = await import('../cluster/live-source.js');
-  const kubeConfig = await liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
-  if (!kubeConfig?.getCurrentCluster()) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
-  return kubeConfig;
-}
-
 /**
- * The cluster state once (informers started, synced, stopped), after one quick request that fails fast on an
- * unreachable or unhealthy server or rejected credentials instead of waiting out the informers' retries.
+ * Lists a resource page by page (through KubeApi.list: one page in memory at a time), trying its versions in order of
+ * preference. Returns false when the cluster serves none of them (a CRD that is not installed), which is not an error.
  */
-export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: string | undefined, policy: Policy, context?: string): Promise<ClusterSnapshot> {
-  const response = await kubeGet(kubeConfig, '/version');
-  const server = kubeConfig.getCurrentCluster()!.server;
-  if (response.status === 401 || response.status === 403) {
-    throw new Error(`the API server at ${server} rejected the credentials (${response.status}): ${response.message}`);
-  }
-  if (response.status >= 500) throw new Error(`the API server at ${server} is not serving (${response.status}): ${response.message}`);
-  // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
-  const { takeLiveSnapshot } = await import('../cluster/live-source.js');
-  return takeLiveSnapshot({ kubeconfig: kubeconfigFile, ...(context ? { context } : {}), logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
-}
-
-interface KubeResponse {
-  status: number;
-  body: unknown;
-  message: string;
-}
-
-/** One GET with the kubeconfig's credentials and TLS settings; a network failure names the server. */
-async function kubeGet(kubeConfig: KubeConfig, path: string, query: Record<string, string> = {}): Promise<KubeResponse> {
-  const server = kubeConfig.getCurrentCluster()!.server;
-  const url = new URL(server.replace(/\/+$/, '') + path);
-  for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-  const { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } = await import('@kubernetes/client-node');
-  const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-  ctx.setHeaderParam('Accept', 'application/json');
-  ctx.setSignal(AbortSignal.timeout(60_000));
-  await kubeConfig.applySecurityAuthentication(ctx);
-  let status: number;
-  let text: string;
-  try {
-    const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
-    status = response.httpStatusCode;
-    text = await response.body.text();
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new Error(`cannot reach the API server at ${server}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    body = undefined;
-  }
-  const message = typeof (body as { message?: unknown } | undefined)?.message === 'string' ? (body as { message: string }).message : text.slice(0, 200);
-  return { status, body, message };
-}
-
-/**
- * Lists a resource page by page (`limit`/`continue`), handing each page to `onPage` before the next is fetched,
- * so that memory holds one page. Returns false when the cluster serves none of the resource's versions (a CRD
- * that is not installed), which is not an error.
- */
-export async function listResource(
-  kubeConfig: KubeConfig,
-  resource: AuditedResource,
-  opts: Pick<AuditOptions, 'namespace' | 'pageSize'>,
-  onPage: (items: KubeObject[]) => void,
-): Promise<boolean> {
-  const limit = String(Math.min(opts.pageSize, resource.maxPageSize ?? Infinity));
+export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onPage: (items: KubeObject[]) => void): Promise<boolean> {
+  const limit = Math.min(opts.pageSize, resource.maxPageSize ?? Infinity);
   for (const version of resource.versions) {
     const base = resource.group ? `/apis/${resource.group}/${version}` : `/api/${version}`;
     const path = `${base}${resource.namespaced && opts.namespace ? `/namespaces/${encodeURIComponent(opts.namespace)}` : ''}/${resource.plural}`;
     const apiVersion = resource.group ? `${resource.group}/${version}` : version;
-    let cont: string | undefined;
-    for (;;) {
-      const response = await kubeGet(kubeConfig, path, cont ? { limit, continue: cont } : { limit });
-      if (response.status === 404 && cont === undefined) break;
-      if (response.status !== 200) throw new Error(`list ${path}: ${response.status} ${response.message}`);
-      const page = response.body as { metadata?: { continue?: string }; items?: unknown[] };
-      // Items of a list response carry no apiVersion/kind of their own.
-      onPage((page.items ?? []).map((item) => ({ ...(item as KubeObject), apiVersion, kind: resource.kind })));
-      cont = page.metadata?.continue || undefined;
-      if (!cont) return true;
-    }
+    // Items of a list response carry no apiVersion/kind of their own.
+    const found = await api.list(path, limit, (items) => onPage(items.map((item) => ({ ...(item as KubeObject), apiVersion, kind: resource.kind }))));
+    if (found) return true;
   }
   return false;
 }
@@ -223,27 +150,3 @@ function controlledByListed(object: KubeObject, listed: ReadonlySet<string>): bo
   return controller !== undefined && listed.has(ownerKey(controller.kind, object.metadata?.namespace, controller.name));
 }
 
-/** A one-line progress display on stderr, only when stderr is a terminal (never in pipes or CI logs). */
-export class Progress {
-  private shown = false;
-
-  constructor(private readonly stream: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>) {}
-
-  update(resource: string, report: Report): void {
-    if (!this.stream.isTTY) return;
-    const s = summarize(report);
-    this.stream.write(`\r\u001b[K[audit] ${resource}: ${s.objects + s.reportedAtOwner} objects, ${s.denied} denied, ${s.warned} warned`);
-    this.shown = true;
-  }
-
-  note(text: string): void {
-    if (!this.stream.isTTY) return;
-    this.stream.write(`\r\u001b[K[audit] ${text}`);
-    this.shown = true;
-  }
-
-  done(): void {
-    if (this.shown) this.stream.write('\r\u001b[K');
-    this.shown = false;
-  }
-}

@@ -5,7 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { liveSnapshot, requireKubeConfig } from './audit.js';
+import { CONTEXT_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
 import { formatProblem, readManifests, STDIN_PATH } from './manifests.js';
 import { collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
 import { formatGithub } from './output/github.js';
@@ -26,6 +26,7 @@ export interface CheckOptions {
   skipKinds?: string[];
   clusterState?: string;
   kubeconfig?: string;
+  context?: string;
   config?: string;
   output: CheckFormat;
   mutate: boolean;
@@ -52,6 +53,7 @@ export function registerCheckCommand(program: Command): void {
     .option('--skip-kinds <kinds>', 'do not check objects of these kinds (comma-separated: Secret,ConfigMap); repeatable', commaList, [])
     .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools').conflicts('kubeconfig'))
     .option('--kubeconfig <file>', 'take the cluster state from a live cluster (one snapshot)')
+    .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(CHECK_FORMATS).default('text'))
     .option('--mutate', 'with -o yaml or -o json: print the admitted objects after the mutating rules, ready for kubectl apply -f -', false)
@@ -135,8 +137,8 @@ function writeAdmitted(report: Report, io: CheckIo, as: 'yaml' | 'json'): void {
 }
 
 /** Offline state from files, one live snapshot, or none (rules that need node state then follow unknownNodeState). */
-async function snapshotFor(opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig'>, policy: Policy): Promise<ClusterSnapshot> {
+async function snapshotFor(opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig' | 'context'>, policy: Policy): Promise<ClusterSnapshot> {
   if (opts.clusterState) return loadClusterState(opts.clusterState);
-  if (opts.kubeconfig) return liveSnapshot(await requireKubeConfig(opts.kubeconfig), opts.kubeconfig, policy);
+  if (opts.kubeconfig || opts.context) return liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);
   return EMPTY_SNAPSHOT;
 }

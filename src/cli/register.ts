@@ -12,12 +12,14 @@ import {
 } from '../admission/webhook-config.js';
 import type { Rule } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { requireKubeConfig } from './audit.js';
+import { describeNetworkError, describeStatus } from '../cluster/kube-api.js';
+import { CONTEXT_HELP, KUBECONFIG_HELP, requireKubeConfig } from './kube.js';
 import { DEFAULT_SERVICE_NAME } from './certs.js';
 import { commandPolicy, ownNamespace, positiveInt } from './options.js';
 
 export interface RegisterOptions {
   kubeconfig?: string;
+  context?: string;
   caBundle?: string;
   serviceName: string;
   namespace: string;
@@ -31,6 +33,7 @@ export interface RegisterOptions {
 
 export interface UnregisterOptions {
   kubeconfig?: string;
+  context?: string;
   dryRun: boolean;
 }
 
@@ -113,11 +116,10 @@ function isApiException(err: unknown): err is { code: number; body: unknown } {
 function apiError(action: string, err: unknown): Error {
   if (isApiException(err)) {
     const body = parseStatus(err.body);
-    const detail = body?.message ? `${body.reason ?? 'refused'}: ${body.message}` : 'refused';
-    return new Error(`${action}: the API server answered ${err.code} ${detail}`);
+    const message = body?.message ? `${body.reason ? `${body.reason}: ` : ''}${body.message}` : 'refused';
+    return new Error(describeStatus(action, { status: err.code, body, message }));
   }
-  const e = err as Error & { cause?: Error; code?: string };
-  return new Error(`${action}: cannot reach the API server (${e.cause?.message ?? e.code ?? e.message})`);
+  return new Error(`${action}: cannot reach the API server: ${describeNetworkError(err)}`);
 }
 
 function parseStatus(body: unknown): { reason?: string; message?: string } | undefined {
@@ -202,7 +204,7 @@ export async function register(opts: RegisterOptions, print: Print, rules: reado
     print(toYaml(configs).trimEnd());
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
+  const api = (await requireKubeConfig(opts.kubeconfig, opts.context)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
     const object = configs[key];
     if (object) {
@@ -219,7 +221,7 @@ export async function unregister(opts: UnregisterOptions, print: Print): Promise
     for (const kind of Object.values(KINDS)) print(`${kind}/${WEBHOOK_CONFIG_NAME} would be deleted (dry run)`);
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
+  const api = (await requireKubeConfig(opts.kubeconfig, opts.context)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
     const deleted = await remove(api, key, WEBHOOK_CONFIG_NAME);
     print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} ${deleted ? 'deleted' : 'not found'}`);
@@ -232,7 +234,8 @@ export function registerRegisterCommands(program: Command): void {
   program
     .command('register')
     .description('create or update the validating and mutating webhook configurations (from the rules) through the API')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
+    .option('--kubeconfig <file>', KUBECONFIG_HELP)
+    .option('--context <name>', CONTEXT_HELP)
     .option('--ca-bundle <file>', 'PEM CA that signed the serving certificate (required unless --dry-run)')
     .option('--service-name <name>', 'service mode: the webhook Service', DEFAULT_SERVICE_NAME)
     .option('--namespace <ns>', 'namespace of the Service, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
@@ -252,7 +255,8 @@ export function registerRegisterCommands(program: Command): void {
   program
     .command('unregister')
     .description('delete the webhook configurations (the API server stops calling sctp-guard at once)')
-    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG, then the in-cluster service account)')
+    .option('--kubeconfig <file>', KUBECONFIG_HELP)
+    .option('--context <name>', CONTEXT_HELP)
     .option('--dry-run', 'say what would be deleted and touch nothing', false)
     .action(async (opts: UnregisterOptions) => {
       await unregister(opts, stdoutLine);

@@ -6,7 +6,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { loadPolicy } from '../policy/load.js';
 import { RULE_IDS } from '../rules/index.js';
-import { liveSnapshot, requireKubeConfig } from './audit.js';
+import { liveSnapshot, requireKubeConfig } from './kube.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const REMEDIATE_FORMATS = ['text', 'yaml'] as const;

@@ -13,6 +13,7 @@ import { ServerMetrics } from '../server/metrics.js';
 import { GracefulShutdown } from '../server/shutdown.js';
 import { TLS_SETTINGS } from '../server/tls.js';
 import { ensureDevCerts } from './certs.js';
+import { CONTEXT_HELP, KUBECONFIG_HELP } from './kube.js';
 import { commandPolicy, ownNamespace, positiveInt } from './options.js';
 
 export interface ServeOptions {
@@ -26,6 +27,7 @@ export interface ServeOptions {
   maxBodyBytes: number;
   clusterState?: string;
   kubeconfig?: string;
+  context?: string;
   clientCa?: string;
   http2: boolean;
   /** Undefined: the listener is off (`0`). */
@@ -89,7 +91,8 @@ export function registerServeCommand(program: Command): void {
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)
     .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
     .option('--cluster-state <dir>', 'offline cluster state: YAML files of Nodes, MachineConfigs, MachineConfigPools')
-    .option('--kubeconfig <file>', 'kubeconfig for live cluster state (default: in-cluster or $KUBECONFIG)')
+    .option('--kubeconfig <file>', KUBECONFIG_HELP)
+    .option('--context <name>', CONTEXT_HELP)
     .option('--shutdown-delay <seconds>', 'on SIGTERM, answer unready but keep serving this long before closing', seconds, 5)
     .option('--shutdown-timeout <seconds>', 'exit after this long from SIGTERM even with requests open (< terminationGracePeriodSeconds)', seconds, 25)
     .action(async (opts: ServeOptions) => {
@@ -115,7 +118,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     onResult: metrics.observeCertificateReload,
   });
   const engine = new Engine(ALL_RULES, policy);
-  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, ...(opts.context ? { context: opts.context } : {}), logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
   // Webhook first: it waits for the reviews in flight; the probes answer (unready) until the end.

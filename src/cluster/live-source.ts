@@ -10,14 +10,42 @@ import { ClusterState, type SnapshotBody } from './state.js';
 export async function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): Promise<KubeConfig | undefined> {
   const credentials = liveCredentials(options);
   if (!credentials) return undefined;
-  const kc = new (await kubeConfigModule()).KubeConfig();
-  if ('kubeconfig' in credentials) kc.loadFromFile(credentials.kubeconfig);
-  else kc.loadFromCluster();
+  const { KubeConfig } = await kubeConfigModule();
+  const kc = 'kubeconfig' in credentials ? loadKubeconfigs(KubeConfig, credentials.merged ?? [credentials.kubeconfig]) : new KubeConfig();
+  if (!('kubeconfig' in credentials)) kc.loadFromCluster();
   if (options.context) {
     if (!kc.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
     kc.setCurrentContext(options.context);
   }
   return kc;
+}
+
+/**
+ * Loads one kubeconfig, or merges a KUBECONFIG list as kubectl does (client-go `clientcmd/loader.go`): the first
+ * file to set current-context wins, and the first file to define a cluster, user or context name wins. A file that
+ * cannot be read or parsed is named in the error.
+ */
+function loadKubeconfigs(KubeConfig: new () => KubeConfig, files: readonly string[]): KubeConfig {
+  const loaded = files.map((file) => {
+    const kc = new KubeConfig();
+    try {
+      kc.loadFromFile(file);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`kubeconfig ${file}: ${e.code === 'ENOENT' ? 'no such file (ENOENT)' : e.code ? `cannot read (${e.code})` : `not a valid kubeconfig: ${e.message.split('\n')[0]}`}`);
+    }
+    return kc;
+  });
+  if (loaded.length === 1) return loaded[0]!;
+  const firstByName = <T extends { name: string }>(lists: T[][]) => [...new Map(lists.flat().reverse().map((x) => [x.name, x] as const)).values()].reverse();
+  const merged = new KubeConfig();
+  merged.loadFromOptions({
+    clusters: firstByName(loaded.map((k) => k.getClusters())),
+    users: firstByName(loaded.map((k) => k.getUsers())),
+    contexts: firstByName(loaded.map((k) => k.getContexts())),
+    currentContext: loaded.map((k) => k.getCurrentContext()).find((c) => c) ?? '',
+  });
+  return merged;
 }
 
 /** A rebuild waits at least this many times as long as the last one took. */

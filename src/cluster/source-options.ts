@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Backoff, InformerStatus } from './informers.js';
 import type { ClusterSnapshot } from './snapshot.js';
@@ -38,12 +38,18 @@ export interface ClusterSource extends ClusterStateSource {
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Where live credentials come from, in kubectl's order (flag, $KUBECONFIG, ~/.kube/config, in-cluster). */
-export type CredentialSource = { kubeconfig: string } | { inCluster: true };
+export type CredentialSource = { kubeconfig: string; merged?: string[] } | { inCluster: true };
 
 export function liveCredentials(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'env'>): CredentialSource | undefined {
   const env = options.env ?? process.env;
   if (options.kubeconfig) return { kubeconfig: options.kubeconfig };
-  if (env.KUBECONFIG) return { kubeconfig: env.KUBECONFIG.split(':')[0]! };
+  if (env.KUBECONFIG) {
+    // kubectl's KUBECONFIG: a list of files, missing ones ignored, merged (client-go clientcmd/loader.go).
+    const files = env.KUBECONFIG.split(delimiter).filter(Boolean);
+    const present = files.filter((f) => existsSync(f));
+    if (present.length === 0) return { kubeconfig: files[0] ?? env.KUBECONFIG };
+    return present.length === 1 ? { kubeconfig: present[0]! } : { kubeconfig: present[0]!, merged: present };
+  }
   const home = env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
   if (home && existsSync(home)) return { kubeconfig: home };
   if (env.KUBERNETES_SERVICE_HOST && existsSync(IN_CLUSTER_TOKEN)) return { inCluster: true };

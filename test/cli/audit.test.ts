@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { auditedResources, Progress } from '../../src/cli/audit.js';
+import { auditedResources } from '../../src/cli/audit.js';
+import { Progress } from '../../src/cli/output/progress.js';
 import { readManifests } from '../../src/cli/manifests.js';
 import { loadClusterState } from '../../src/cluster/offline.js';
 import { Engine } from '../../src/engine/engine.js';
@@ -159,7 +160,7 @@ t.test('an unreachable API server fails fast with exit 2', async (t) => {
   const started = Date.now();
   const r = await runCli(['audit', '--kubeconfig', file]);
   t.equal(r.code, 2);
-  t.equal(r.stderr, `sctp-guard: cannot reach the API server at ${server}: ECONNREFUSED\n`);
+  t.equal(r.stderr, `sctp-guard: cannot reach the API server at ${server}: connection refused (ECONNREFUSED): nothing listens at that address and port\n`);
   t.ok(Date.now() - started < 20_000, 'no waiting out informer retries');
 });
 

@@ -1,0 +1,106 @@
+// Type-only: @kubernetes/client-node takes most of a second to load, so it is loaded when a request is made.
+import type { KubeConfig } from '@kubernetes/client-node';
+
+/** One answer of the API server: its status, the parsed body, and the Status message (or the start of the body). */
+export interface KubeResponse {
+  status: number;
+  body: unknown;
+  message: string;
+}
+
+/**
+ * Why a request never got an answer, in words (a DNS name that does not resolve, a refused connection, a TLS
+ * failure, a timeout), from the error fetch/undici throw, whose own message is only "fetch failed".
+ */
+export function describeNetworkError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string; cause?: { code?: string; message?: string } } }).cause;
+  const inner = cause?.cause ?? cause;
+  const code = inner?.code ?? cause?.code ?? (err as { code?: string }).code;
+  const message = inner?.message ?? cause?.message ?? (err as Error).message;
+  if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') return 'timed out: no answer within 60 s';
+  switch (code) {
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `DNS: the host name does not resolve (${code})`;
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED): nothing listens at that address and port';
+    case 'ECONNRESET':
+      return 'the connection was reset (ECONNRESET)';
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `timed out connecting (${code})`;
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return `no route to the host (${code})`;
+  }
+  // Node's TLS verification codes (node:tls, OpenSSL's X509_V_ERR_* names) and ERR_TLS_* errors.
+  if (code && (/CERT|SELF_SIGNED|ISSUER|SIGNATURE|ERR_TLS|ERR_SSL/.test(code) || /certificate|TLS|SSL/i.test(message ?? ''))) {
+    return `TLS: ${message} (${code}); check the cluster's certificate-authority-data in the kubeconfig`;
+  }
+  return code ? `${message} (${code})` : (message ?? 'unknown error');
+}
+
+/**
+ * What an error answer means for a person: 401 is the credentials, 403 is RBAC (the API server's message names the
+ * user, the verb and the resource), anything else with its status and reason.
+ */
+export function describeStatus(action: string, response: KubeResponse): string {
+  if (response.status === 401) return `${action}: the API server rejected the credentials (401 Unauthorized): ${response.message}; the token or client certificate in the kubeconfig is wrong or expired`;
+  if (response.status === 403) return `${action}: forbidden by RBAC (403): ${response.message}`;
+  return `${action}: the API server answered ${response.status}: ${response.message}`;
+}
+
+/** A small API client on the kubeconfig's credentials and TLS settings: GETs and paginated lists. */
+export class KubeApi {
+  readonly server: string;
+
+  constructor(private readonly kubeConfig: KubeConfig) {
+    this.server = kubeConfig.getCurrentCluster()!.server;
+  }
+
+  /** One GET; a request that gets no answer throws an Error naming the server and the cause. */
+  async get(path: string, query: Record<string, string> = {}): Promise<KubeResponse> {
+    const url = new URL(this.server.replace(/\/+$/, '') + path);
+    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } = await import('@kubernetes/client-node');
+    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
+    ctx.setHeaderParam('Accept', 'application/json');
+    ctx.setSignal(AbortSignal.timeout(60_000));
+    await this.kubeConfig.applySecurityAuthentication(ctx);
+    let status: number;
+    let text: string;
+    try {
+      const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
+      status = response.httpStatusCode;
+      text = await response.body.text();
+    } catch (err) {
+      throw new Error(`cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    const message = typeof (body as { message?: unknown } | undefined)?.message === 'string' ? (body as { message: string }).message : text.slice(0, 200);
+    return { status, body, message };
+  }
+
+  /**
+   * Lists a collection page by page (`limit`/`continue`), handing each page's items to `onPage` before the next is
+   * fetched, so that memory holds one page. Returns false when the first page is a 404 (a resource this cluster does
+   * not serve); any other error answer throws, described by describeStatus.
+   */
+  async list(path: string, limit: number, onPage: (items: unknown[]) => void): Promise<boolean> {
+    let cont: string | undefined;
+    for (;;) {
+      const response = await this.get(path, cont ? { limit: String(limit), continue: cont } : { limit: String(limit) });
+      if (response.status === 404 && cont === undefined) return false;
+      if (response.status !== 200) throw new Error(describeStatus(`list ${path}`, response));
+      const page = response.body as { metadata?: { continue?: string }; items?: unknown[] };
+      onPage(page.items ?? []);
+      cont = page.metadata?.continue || undefined;
+      if (!cont) return true;
+    }
+  }
+}
