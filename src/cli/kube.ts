@@ -6,7 +6,8 @@ import type { Policy } from '../policy/types.js';
 import { createLogger } from '../server/logger.js';
 
 /** The cluster access flags every command that talks to a cluster shares, as kubectl spells them. */
-export const KUBECONFIG_HELP = 'kubeconfig file (default: $KUBECONFIG, a :-separated list merged as kubectl does, then ~/.kube/config, then the in-cluster service account)';
+export const KUBECONFIG_DEFAULTS = '$KUBECONFIG, a :-separated list merged as kubectl does, then ~/.kube/config, then the in-cluster service account';
+export const KUBECONFIG_HELP = `kubeconfig file (default: ${KUBECONFIG_DEFAULTS})`;
 export const CONTEXT_HELP = 'kubeconfig context to use instead of its current-context';
 
 /**

@@ -107,17 +107,16 @@ export function toYaml(configs: WebhookConfigurations): string {
     .join('---\n')}`;
 }
 
-/** Turns a client error into one line: the HTTP status and the API server's own reason. */
 /** client-node's ApiException, recognised by shape: the module is loaded only when a command talks to a cluster. */
 function isApiException(err: unknown): err is { code: number; body: unknown } {
   return typeof (err as { code?: unknown } | null)?.code === 'number';
 }
 
+/** Turns a client error into one line: the HTTP status and the API server's own reason, or why there was no answer. */
 function apiError(action: string, err: unknown): Error {
   if (isApiException(err)) {
     const body = parseStatus(err.body);
-    const message = body?.message ? `${body.reason ? `${body.reason}: ` : ''}${body.message}` : 'refused';
-    return new Error(describeStatus(action, { status: err.code, body, message }));
+    return new Error(describeStatus(action, { status: err.code, reason: body?.reason, message: body?.message ?? 'refused' }));
   }
   return new Error(`${action}: cannot reach the API server: ${describeNetworkError(err)}`);
 }

@@ -6,7 +6,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { loadPolicy } from '../policy/load.js';
 import { RULE_IDS } from '../rules/index.js';
-import { liveSnapshot, requireKubeConfig } from './kube.js';
+import { CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot, requireKubeConfig } from './kube.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const REMEDIATE_FORMATS = ['text', 'yaml'] as const;
@@ -25,8 +25,8 @@ export function registerRemediateCommand(program: Command): void {
     .command('remediate')
     .description('print what makes the nodes carry SCTP: a MachineConfig per pool without SCTP, or an NFD NodeFeatureRule (exit 0, 2 bad input)')
     .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools').conflicts(['kubeconfig', 'context']))
-    .option('--kubeconfig <file>', 'read the cluster state from a live cluster (default: $KUBECONFIG, ~/.kube/config, in-cluster)')
-    .option('--context <name>', 'kubeconfig context to use')
+    .option('--kubeconfig <file>', `read the cluster state from a live cluster through this kubeconfig (default: ${KUBECONFIG_DEFAULTS})`)
+    .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'text (explanation and objects) or yaml (only the objects on stdout, for oc apply -f -)').choices(REMEDIATE_FORMATS).default('text'))
     .action(async (opts: RemediateOptions) => {

@@ -3,6 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isRecord } from '../util/json.js';
+import { describeNetworkError, statusText } from './kube-api.js';
 import { JsonListSplitter } from './list-stream.js';
 import { reduce, WATCHED_KINDS, type KindName } from './records.js';
 import type { ClusterState } from './state.js';
@@ -146,8 +147,8 @@ export class Informer {
   private failed(err: unknown): void {
     this.healthy = false;
     const statusCode = (err as { statusCode?: number } | null)?.statusCode;
-    const message = err instanceof Error ? err.message : String(err);
-    this.status.lastError = statusCode ? `${statusCode} ${message}` : message;
+    // The same words as the CLI's errors: 401 credentials, 403 RBAC, DNS, refused, TLS, timeout.
+    this.status.lastError = statusCode ? statusText({ status: statusCode, message: err instanceof Error ? err.message : String(err) }) : describeNetworkError(err);
     if (this.stopped || this.retryTimer) return;
     if (statusCode === 404 && !this.status.synced) {
       // Plain Kubernetes has no MCO: the resource does not exist, and asking again will not create it.

@@ -1,23 +1,27 @@
-// Type-only: @kubernetes/client-node takes most of a second to load, so it is loaded when a request is made.
+import { request as httpRequest, type RequestOptions } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
+import { isRecord } from '../util/json.js';
 
-/** One answer of the API server: its status, the parsed body, and the Status message (or the start of the body). */
+/** One answer of the API server: its status, the parsed body, and the Status reason and message (or the start of the body). */
 export interface KubeResponse {
   status: number;
   body: unknown;
+  reason?: string;
   message: string;
 }
 
 /**
  * Why a request never got an answer, in words (a DNS name that does not resolve, a refused connection, a TLS
- * failure, a timeout), from the error fetch/undici throw, whose own message is only "fetch failed".
+ * failure, a timeout), from the error node:http(s) throws (the code is on it) or fetch/undici (the code is on its cause:
+ * its own message is only "fetch failed").
  */
 export function describeNetworkError(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string; cause?: { code?: string; message?: string } } }).cause;
   const inner = cause?.cause ?? cause;
   const code = inner?.code ?? cause?.code ?? (err as { code?: string }).code;
   const message = inner?.message ?? cause?.message ?? (err as Error).message;
-  if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') return 'timed out: no answer within 60 s';
+  if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') return `timed out: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
   switch (code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -44,35 +48,49 @@ export function describeNetworkError(err: unknown): string {
  * What an error answer means for a person: 401 is the credentials, 403 is RBAC (the API server's message names the
  * user, the verb and the resource), anything else with its status and reason.
  */
-export function describeStatus(action: string, response: KubeResponse): string {
-  if (response.status === 401) return `${action}: the API server rejected the credentials (401 Unauthorized): ${response.message}; the token or client certificate in the kubeconfig is wrong or expired`;
-  if (response.status === 403) return `${action}: forbidden by RBAC (403): ${response.message}`;
-  return `${action}: the API server answered ${response.status}: ${response.message}`;
+export function statusText(response: Pick<KubeResponse, 'status' | 'reason' | 'message'>): string {
+  if (response.status === 401) return `the API server rejected the credentials (401 Unauthorized): ${response.message}; the token or client certificate in the kubeconfig is wrong or expired`;
+  if (response.status === 403) return `forbidden by RBAC (403): ${response.message}`;
+  return `the API server answered ${response.status}${response.reason ? ` ${response.reason}` : ''}: ${response.message}`;
 }
 
-/** A small API client on the kubeconfig's credentials and TLS settings: GETs and paginated lists. */
+/** statusText after the action that got the answer (`list /api/v1/services`). */
+export function describeStatus(action: string, response: Pick<KubeResponse, 'status' | 'reason' | 'message'>): string {
+  return `${action}: ${statusText(response)}`;
+}
+
+const REQUEST_TIMEOUT_MS = 60_000;
+
+/**
+ * A small API client on the kubeconfig's credentials and TLS settings (tokens, client certificates, exec and auth
+ * providers, as the informers use them), on Node's own HTTP client: GETs and paginated lists.
+ */
 export class KubeApi {
   readonly server: string;
 
   constructor(private readonly kubeConfig: KubeConfig) {
-    this.server = kubeConfig.getCurrentCluster()!.server;
+    this.server = kubeConfig.getCurrentCluster()!.server.replace(/\/+$/, '');
   }
 
   /** One GET; a request that gets no answer throws an Error naming the server and the cause. */
   async get(path: string, query: Record<string, string> = {}): Promise<KubeResponse> {
-    const url = new URL(this.server.replace(/\/+$/, '') + path);
+    const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const { HttpMethod, IsomorphicFetchHttpLibrary, RequestContext } = await import('@kubernetes/client-node');
-    const ctx = new RequestContext(url.toString(), HttpMethod.GET);
-    ctx.setHeaderParam('Accept', 'application/json');
-    ctx.setSignal(AbortSignal.timeout(60_000));
-    await this.kubeConfig.applySecurityAuthentication(ctx);
+    const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+    await this.kubeConfig.applyToHTTPSOptions(options as never);
     let status: number;
     let text: string;
     try {
-      const response = await new IsomorphicFetchHttpLibrary().send(ctx).toPromise();
-      status = response.httpStatusCode;
-      text = await response.body.text();
+      [status, text] = await new Promise<[number, string]>((resolve, reject) => {
+        const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve([res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')]));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end();
+      });
     } catch (err) {
       throw new Error(`cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);
     }
@@ -82,8 +100,8 @@ export class KubeApi {
     } catch {
       body = undefined;
     }
-    const message = typeof (body as { message?: unknown } | undefined)?.message === 'string' ? (body as { message: string }).message : text.slice(0, 200);
-    return { status, body, message };
+    const field = (key: string) => (isRecord(body) && typeof body[key] === 'string' ? body[key] : undefined);
+    return { status, body, reason: field('reason'), message: field('message') ?? text.slice(0, 200) };
   }
 
   /**

@@ -126,9 +126,14 @@ t.test('errors name the problem: no CA file, not a certificate, API server refus
   writeFileSync(join(dir, 'junk.crt'), 'not a certificate');
   await t.rejects(register(options({ caBundle: join(dir, 'junk.crt') }), print), /--ca-bundle .*junk\.crt: not a PEM certificate/);
   await t.rejects(register(options({ caBundle: undefined }), print), /--ca-bundle FILE is required/);
-  const saved = process.env.KUBECONFIG;
+  // No credentials anywhere kubectl would look: no KUBECONFIG, a HOME without .kube/config, not in a pod.
+  const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
   delete process.env.KUBECONFIG;
-  t.teardown(() => void (saved === undefined ? delete process.env.KUBECONFIG : (process.env.KUBECONFIG = saved)));
+  delete process.env.KUBERNETES_SERVICE_HOST;
+  process.env.HOME = dir;
+  t.teardown(() => {
+    for (const [k, v] of Object.entries(saved)) void (v === undefined ? delete process.env[k] : (process.env[k] = v));
+  });
   await t.rejects(register(options({ kubeconfig: undefined }), print), /no cluster to talk to: pass --kubeconfig, set KUBECONFIG/);
   fake.outage = true;
   await t.rejects(register(options(), print), /register validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard: the API server answered 503 ServiceUnavailable: the server is currently unable/);

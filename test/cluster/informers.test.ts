@@ -161,7 +161,7 @@ t.test('missing RBAC (403) is retried with backoff and shows in /readyz until it
   api.forbid(OPENSHIFT_TYPES.machineconfigs);
   await source.start();
   t.ok(await until(() => source.status()[0]!.synced && api.countRequests((r) => r.path.endsWith('/machineconfigs')) >= 3), 'retried');
-  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(403 machineconfigs.machineconfiguration.openshift.io is forbidden/ });
+  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(forbidden by RBAC \(403\): machineconfigs.machineconfiguration.openshift.io is forbidden/ });
   t.equal(source.snapshot().stale, true);
   api.allow(OPENSHIFT_TYPES.machineconfigs);
   await source.waitForSync(3000);
