@@ -10,21 +10,11 @@ export const KUBECONFIG_DEFAULTS = '$KUBECONFIG, a :-separated list merged as ku
 export const KUBECONFIG_HELP = `kubeconfig file (default: ${KUBECONFIG_DEFAULTS})`;
 export const CONTEXT_HELP = 'kubeconfig context to use instead of its current-context';
 
-/**
- * The kubeconfig to use, or an error that says which file and what is wrong with it (a file that does not parse, a
- * context that is not in it, no current-context), and suggests --kubeconfig only when none was given.
- */
+/** The kubeconfig to use (see liveKubeConfig for the errors), or an error when there is none anywhere. */
 export async function requireKubeConfig(file: string | undefined, context?: string): Promise<KubeConfig> {
   const { liveKubeConfig } = await import('../cluster/live-source.js');
   const kubeConfig = await liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
   if (!kubeConfig) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
-  if (!kubeConfig.getCurrentCluster()) {
-    const source = file ?? process.env.KUBECONFIG ?? '~/.kube/config';
-    const contexts = kubeConfig.getContexts().map((c) => c.name);
-    const current = kubeConfig.getCurrentContext();
-    const why = current ? `its context "${current}" names no cluster that the file defines` : 'it sets no current-context';
-    throw new Error(`kubeconfig ${source}: ${why}; pick a context with --context (contexts: ${contexts.join(', ') || 'none'})`);
-  }
   return kubeConfig;
 }
 

@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Informer, type InformerStatus } from './informers.js';
 import { kubeConfigModule } from './kubeconfig.js';
@@ -6,16 +7,26 @@ import type { ClusterSnapshot } from './snapshot.js';
 import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
 import { ClusterState, type SnapshotBody } from './state.js';
 
-/** The credentials for live state, or undefined when there are none (offline use with no state). */
+/**
+ * The credentials for live state, or undefined when there are none (offline use with no state): the one way every
+ * command (and serve's informers) loads a kubeconfig. A kubeconfig that cannot be used is an error naming the file.
+ */
 export async function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): Promise<KubeConfig | undefined> {
   const credentials = liveCredentials(options);
   if (!credentials) return undefined;
   const { KubeConfig } = await kubeConfigModule();
   const kc = 'kubeconfig' in credentials ? loadKubeconfigs(KubeConfig, credentials.merged ?? [credentials.kubeconfig]) : new KubeConfig();
   if (!('kubeconfig' in credentials)) kc.loadFromCluster();
+  const contexts = () => kc.getContexts().map((c) => c.name).join(', ') || 'none';
   if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig (contexts: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    if (!kc.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig (contexts: ${contexts()})`);
     kc.setCurrentContext(options.context);
+  }
+  if (!kc.getCurrentCluster()) {
+    const source = 'kubeconfig' in credentials ? (credentials.merged ?? [credentials.kubeconfig]).join(delimiter) : 'in-cluster';
+    const current = kc.getCurrentContext();
+    const why = current ? `its context "${current}" names no cluster that it defines` : 'it sets no current-context';
+    throw new Error(`kubeconfig ${source}: ${why}; pick a context with --context (contexts: ${contexts()})`);
   }
   return kc;
 }

@@ -3,11 +3,13 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import { createClusterSource } from '../../src/cluster/source.js';
+import { capturedLogger } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
 import { runCli } from '../helpers/run-cli.js';
 
-// Cluster access as kubectl does it, for every command that talks to a cluster (audit here): --context, a merged
-// KUBECONFIG list, and errors that name the file and the failing cause. Against the in-process API server.
+// Cluster access as kubectl does it, for every command that talks to a cluster and for serve's informers: --context,
+// a merged KUBECONFIG list, and errors that name the file and the failing cause. Against the in-process API server.
 const api = new FakeApiServer({ types: Object.values(CORE_TYPES) });
 let kubeconfig = '';
 let dir = '';
@@ -84,3 +86,50 @@ t.test('a 403 is missing RBAC, named with its verb and resource, not rejected cr
   t.notMatch(r.stderr, /rejected the credentials/);
 });
 
+
+t.test('serve\'s informers, check and remediate load the kubeconfig the same way: --context and a merged KUBECONFIG', async (t) => {
+  const fake = readFileSync(kubeconfig, 'utf8');
+  // The current context of this file points at a port where nothing listens.
+  const two = join(dir, 'serve-two.yaml');
+  writeFileSync(
+    two,
+    fake
+      .replace('clusters: [{name: fake,', "clusters: [{name: gone, cluster: {server: 'https://127.0.0.1:1'}}, {name: fake,")
+      .replace('contexts: [{name: fake, context: {cluster: fake, user: fake}}]', 'contexts: [{name: fake, context: {cluster: fake, user: fake}}, {name: old, context: {cluster: gone, user: fake}}]')
+      .replace('current-context: fake', 'current-context: old'),
+  );
+  const contextOnly = join(dir, 'serve-context-only.yaml');
+  writeFileSync(contextOnly, 'apiVersion: v1\nkind: Config\ncurrent-context: fake\n');
+  const list = [join(dir, 'missing.yaml'), contextOnly, two].join(':');
+  const { logger } = capturedLogger('fatal');
+  api.upsert(CORE_TYPES.nodes, { metadata: { name: 'w1', labels: { 'node-role.kubernetes.io/worker': '' } } });
+  t.teardown(() => api.remove(CORE_TYPES.nodes, 'w1'));
+  const backoff = { initialMs: 20, maxMs: 100 };
+
+  const ready = async (source: Awaited<ReturnType<typeof createClusterSource>>) => {
+    await source.start();
+    t.teardown(() => source.stop());
+    for (let i = 0; i < 300 && !source.readiness().ready; i++) await new Promise((r) => setTimeout(r, 10));
+    return source;
+  };
+  const merged = await ready(await createClusterSource({ env: { KUBECONFIG: list }, logger, backoff }));
+  t.equal(merged.readiness().ready, true, `merged KUBECONFIG: ${merged.readiness().reason}`);
+  t.match(merged.status().find((s) => s.resource === 'nodes'), { synced: true });
+  const picked = await ready(await createClusterSource({ kubeconfig: two, context: 'fake', logger, backoff }));
+  t.equal(picked.readiness().ready, true, `--context: ${picked.readiness().reason}`);
+  const current = await ready(await createClusterSource({ kubeconfig: two, logger, backoff }));
+  t.match(current.readiness(), { ready: false, reason: /waiting for the first sync of nodes \(connection refused \(ECONNREFUSED\)/ }, 'without --context: the current context, and the informers say why in the CLI\'s words');
+  await t.rejects(createClusterSource({ kubeconfig: two, context: 'nope', logger }), /^context "nope" is not in the kubeconfig \(contexts: fake, old\)$/);
+
+  const env = { KUBECONFIG: list };
+  const [checked, remediated, wrong] = await Promise.all([
+    runCli(['check', '--context', 'fake', '-f', 'examples/openshift-sctp-service-clusterip.yaml'], { env }),
+    runCli(['remediate', '--context', 'fake'], { env }),
+    runCli(['remediate', '--context', 'nope'], { env }),
+  ]);
+  t.equal(checked.code, 0, checked.stderr);
+  t.equal(remediated.code, 0, remediated.stderr);
+  t.match(remediated.stdout, /1 node \(w1\): no node label/, 'remediate read the node through the merged list');
+  t.equal(wrong.code, 2);
+  t.equal(wrong.stderr, 'sctp-guard: context "nope" is not in the kubeconfig (contexts: fake, old)\n');
+});
