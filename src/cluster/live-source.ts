@@ -17,13 +17,14 @@ export async function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeco
   const { KubeConfig } = await kubeConfigModule();
   const kc = 'kubeconfig' in credentials ? loadKubeconfigs(KubeConfig, credentials.merged ?? [credentials.kubeconfig]) : new KubeConfig();
   if (!('kubeconfig' in credentials)) kc.loadFromCluster();
+  // Errors name the file (or the merged list) as kubectl's do.
+  const source = 'kubeconfig' in credentials ? (credentials.merged ?? [credentials.kubeconfig]).join(delimiter) : 'in-cluster';
   const contexts = () => kc.getContexts().map((c) => c.name).join(', ') || 'none';
   if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new Error(`context "${options.context}" is not in the kubeconfig (contexts: ${contexts()})`);
+    if (!kc.getContextObject(options.context)) throw new Error(`kubeconfig ${source}: context "${options.context}" is not in it (contexts: ${contexts()})`);
     kc.setCurrentContext(options.context);
   }
   if (!kc.getCurrentCluster()) {
-    const source = 'kubeconfig' in credentials ? (credentials.merged ?? [credentials.kubeconfig]).join(delimiter) : 'in-cluster';
     const current = kc.getCurrentContext();
     const why = current ? `its context "${current}" names no cluster that it defines` : 'it sets no current-context';
     throw new Error(`kubeconfig ${source}: ${why}; pick a context with --context (contexts: ${contexts()})`);

@@ -52,7 +52,7 @@ t.test('kubectl-like access: --context, a merged KUBECONFIG list, and errors tha
   t.equal(withoutContext.code, 2);
   t.match(withoutContext.stderr, `sctp-guard: cannot reach the API server at ${gone}: connection refused (ECONNREFUSED)`);
   t.equal(unknownContext.code, 2);
-  t.equal(unknownContext.stderr, 'sctp-guard: context "nope" is not in the kubeconfig (contexts: fake, old)\n');
+  t.equal(unknownContext.stderr, `sctp-guard: kubeconfig ${two}: context "nope" is not in it (contexts: fake, old)\n`);
 
   // KUBECONFIG=a:b:c as kubectl merges it: b names the current context, c defines it, a does not exist.
   const contextOnly = join(dir, 'context-only.yaml');
@@ -119,7 +119,7 @@ t.test('serve\'s informers, check and remediate load the kubeconfig the same way
   t.equal(picked.readiness().ready, true, `--context: ${picked.readiness().reason}`);
   const current = await ready(await createClusterSource({ kubeconfig: two, logger, backoff }));
   t.match(current.readiness(), { ready: false, reason: /waiting for the first sync of nodes \(connection refused \(ECONNREFUSED\)/ }, 'without --context: the current context, and the informers say why in the CLI\'s words');
-  await t.rejects(createClusterSource({ kubeconfig: two, context: 'nope', logger }), /^context "nope" is not in the kubeconfig \(contexts: fake, old\)$/);
+  await t.rejects(createClusterSource({ kubeconfig: two, context: 'nope', logger }), { message: `kubeconfig ${two}: context "nope" is not in it (contexts: fake, old)` });
 
   const env = { KUBECONFIG: list };
   const [checked, remediated, wrong] = await Promise.all([
@@ -131,5 +131,5 @@ t.test('serve\'s informers, check and remediate load the kubeconfig the same way
   t.equal(remediated.code, 0, remediated.stderr);
   t.match(remediated.stdout, /1 node \(w1\): no node label/, 'remediate read the node through the merged list');
   t.equal(wrong.code, 2);
-  t.equal(wrong.stderr, 'sctp-guard: context "nope" is not in the kubeconfig (contexts: fake, old)\n');
+  t.equal(wrong.stderr, `sctp-guard: kubeconfig ${[contextOnly, two].join(':')}: context "nope" is not in it (contexts: fake, old)\n`, 'the merged list is named, without the file that does not exist');
 });
