@@ -75,10 +75,10 @@ function machine(loadAtStart: number): Machine {
 const toMB = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round((bytes / 2 ** 20) * 10) / 10);
 
 /** A measured phase: load from the client, RSS and CPU read from the server's /proc entry meanwhile. */
-async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, requests: readonly BenchRequest[], opts: BenchOptions, protocol: PhaseResult['protocol']): Promise<PhaseResult> {
+async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, requests: readonly BenchRequest[], opts: BenchOptions, protocol: PhaseResult['protocol'], rate?: number): Promise<PhaseResult> {
   const cpuBefore = readCpuSeconds(server.pid);
   const stopSampling = sampleRss(server.pid);
-  const settings = { seconds: opts.seconds, concurrency: opts.connections };
+  const settings = { seconds: opts.seconds, concurrency: opts.connections, ...(rate ? { rate } : {}) };
   const target = { port: server.port, ca: tls.ca };
   const load = protocol === 'h2' ? await runHttp2Load(target, requests, settings) : await runHttp1Load(target, requests, settings);
   const rss = stopSampling();
@@ -91,6 +91,7 @@ async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, reque
     rssMB: toMB(rss),
     cpuPercent: cpu === undefined ? undefined : Math.round((cpu / load.seconds) * 1000) / 10,
     cpuUsPerRequest: cpu === undefined || load.requests === 0 ? undefined : Math.round((cpu * 1e6) / load.requests),
+    ...(rate ? { offeredRps: rate } : {}),
   };
 }
 
@@ -224,6 +225,24 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
         log(`${result.id} ${mix}: ${describe(p)}`);
         result.phases.push(p);
       }
+    }
+    // Latency at the same load for both: the Service mix at half the baseline's maximum; and each cluster size's
+    // MachineConfig mutations at half its own maximum.
+    const [base, ...guardServers] = live;
+    const baseRps = base!.result.phases.find((p) => p.mix === 'services')?.rps ?? 0;
+    if (baseRps > 0) {
+      for (const { server, result } of [base!, guardServers[0]!]) {
+        const p = await measure(server, tls, 'services', requests.services, opts, 'http/1.1', Math.max(1, Math.round(baseRps / 2)));
+        log(`${result.id} services at ${p.offeredRps} req/s offered: ${describe(p)}`);
+        result.phases.push(p);
+      }
+    }
+    for (const { server, result } of guardServers) {
+      const mcRps = result.phases.find((p) => p.mix === 'machineconfigs')?.rps ?? 0;
+      if (mcRps <= 0) continue;
+      const p = await measure(server, tls, 'machineconfigs', requests.machineconfigs, opts, 'http/1.1', Math.max(1, Math.round(mcRps / 2)));
+      log(`${result.id} machineconfigs at ${p.offeredRps} req/s offered: ${describe(p)}`);
+      result.phases.push(p);
     }
     const protocol = await negotiatedProtocol(live[1]!.server.port, tls.ca);
     for (const { server, result } of live) {

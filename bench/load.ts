@@ -12,6 +12,8 @@ export interface LoadSettings {
   seconds: number;
   /** HTTP/1.1: keep-alive connections; HTTP/2: concurrent streams on one connection. */
   concurrency: number;
+  /** HTTP/1.1 only: requests per second over all connections (latency at a given load); none: as fast as answered. */
+  rate?: number;
 }
 
 export interface LatencyMs {
@@ -70,6 +72,7 @@ export async function runHttp1Load(target: LoadTarget, requests: readonly BenchR
     timeout: 10,
     tlsOptions: { ca: target.ca },
     requests: requests.map(({ method, path, headers, body }) => ({ method, path, headers, body })),
+    ...(settings.rate ? { overallRate: settings.rate } : {}),
   };
   const out = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));

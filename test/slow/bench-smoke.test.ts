@@ -98,7 +98,7 @@ t.test('goals are judged on the right measurements', async (t) => {
   t.same(pass.map((g) => [g.id, g.pass]), [['throughput', true], ['p99', true], ['mutation-p99', true], ['scaling-p99', true], ['rss', true]]);
   const fail = evaluateGoals([fakeServer('baseline', undefined, 1000, 1, 1, 50), fakeServer('sctp-guard', 10, 800, 1.6, 4, 90), fakeServer('sctp-guard', 10000, 800, 2.0, 6, 250)]);
   t.same(fail.map((g) => [g.id, g.pass]), [['throughput', false], ['p99', false], ['mutation-p99', false], ['scaling-p99', false], ['rss', false]]);
-  t.match(fail.find((g) => g.id === 'mutation-p99')!.measured, /6\.00 ms \(worst: 10,000 nodes\)/);
+  t.match(fail.find((g) => g.id === 'mutation-p99')!.measured, /6\.00 ms \(worst: 10,000 nodes, at saturation\)/);
   const faulty = fakeServer('sctp-guard', 10, 950, 1, 1, 90);
   faulty.phases[0] = fakePhase('services', 950, 1, 3);
   const withFaults = evaluateGoals([fakeServer('baseline', undefined, 1000, 1, 1, 50), faulty]);
@@ -135,7 +135,10 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   t.same(written.servers.map((s: ServerResult) => s.id), ['baseline', 'sctp-guard@6', 'sctp-guard@15']);
   for (const server of written.servers as ServerResult[]) {
     t.ok(server.startupMs > 0, `${server.id} start-up time`);
-    t.same(server.phases.map((p) => p.mix), ['services', 'workloads', 'machineconfigs']);
+    // Then the paced phases: the Service mix on the baseline and the smallest state, MachineConfigs on every size.
+    const paced = server.kind === 'baseline' ? ['services'] : server.id === 'sctp-guard@6' ? ['services', 'machineconfigs'] : ['machineconfigs'];
+    t.same(server.phases.map((p) => p.mix), ['services', 'workloads', 'machineconfigs', ...paced]);
+    t.ok(server.phases.slice(3).every((p) => p.offeredRps! > 0), `${server.id}: paced phases name their rate`);
     for (const p of server.phases) {
       const l = p.latencyMs;
       t.ok(p.requests > 0 && p.rps > 0, `${server.id} ${p.mix}: answers counted`);
@@ -158,4 +161,6 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   t.match(md, /\| services \| \*\*sctp-guard \/ baseline\*\* \|/);
   t.match(md, /\| 15 \| [\d.]+ MB \| [\d.]+ s \|/);
   t.match(md, /\| (PASS|FAIL) \|/);
+  t.match(md, /At a fixed offered rate/);
+  t.match(written.goals.find((g: { id: string }) => g.id === 'p99').measured, /both at \d+ req\/s offered/);
 });
