@@ -10,6 +10,7 @@ import type { Phase } from '../engine/engine.js';
 import type { FieldPath, Operation, Rule, RuleMatch } from '../engine/types.js';
 import type { Policy } from '../policy/types.js';
 import { podSpecPath } from '../util/kinds.js';
+import { celString } from '../rules/cel.js';
 
 /**
  * The ValidatingWebhookConfiguration and MutatingWebhookConfiguration, derived from each rule's `matches`, so the
@@ -117,12 +118,8 @@ function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
   return out;
 }
 
-function celString(s: string): string {
-  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 /** Namespace patterns (`openshift-*`) cannot be label-selected: CEL skips them. Cluster-scoped objects have ''. */
-function excludedPatternCondition(policy: Policy): V1MatchCondition | undefined {
+export function excludedPatternCondition(policy: Policy): V1MatchCondition | undefined {
   const prefixes = policy.excludedNamespaces.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
   if (prefixes.length === 0) return undefined;
   return { name: 'namespace-not-excluded', expression: prefixes.map((p) => `!request.namespace.startsWith(${celString(p)})`).join(' && ') };
@@ -132,7 +129,7 @@ function excludedPatternCondition(policy: Policy): V1MatchCondition | undefined 
  * Exact names are left out by namespaceSelector, which also works on clusters without matchConditions. It never
  * applies to cluster-scoped objects such as MachineConfigs (they are always sent).
  */
-function namespaceSelector(policy: Policy): V1LabelSelector {
+export function namespaceSelector(policy: Policy): V1LabelSelector {
   const names = [...new Set(policy.excludedNamespaces.filter((p) => !p.endsWith('*')))].sort();
   return { matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: 'NotIn', values: names }] };
 }
@@ -145,7 +142,7 @@ interface ResourceRule {
 }
 
 /** One `rules` entry per (group, versions, operations), resources merged, in a stable order. */
-function webhookRules(rules: readonly Rule[]): V1RuleWithOperations[] {
+export function webhookRules(rules: readonly Rule[]): V1RuleWithOperations[] {
   const byResource = new Map<string, ResourceRule>();
   for (const rule of rules) {
     for (const m of rule.matches) {
@@ -208,11 +205,20 @@ function webhook(phase: Phase, rules: readonly Rule[], options: WebhookConfigOpt
   };
 }
 
+/**
+ * The rules the webhook runs: all of them, or, when the policy hands the stateless rules to the API server
+ * (`statelessRules: vap`, the ValidatingAdmissionPolicies of `export vap`), those that need cluster state.
+ */
+export function rulesForWebhook(rules: readonly Rule[], policy: Pick<Policy, 'statelessRules'>): readonly Rule[] {
+  return policy.statelessRules === 'vap' ? rules.filter((r) => r.cel === undefined) : rules;
+}
+
 /** Both configurations, each present only when some rule runs in its phase. */
 export function webhookConfigurations(options: WebhookConfigOptions): WebhookConfigurations {
   const metadata = () => ({ name: WEBHOOK_CONFIG_NAME, labels: { ...WEBHOOK_LABELS } });
-  const validateRules = options.rules.filter((r) => r.phase === 'validate');
-  const mutateRules = options.rules.filter((r) => r.phase === 'mutate');
+  const rules = rulesForWebhook(options.rules, options.policy);
+  const validateRules = rules.filter((r) => r.phase === 'validate');
+  const mutateRules = rules.filter((r) => r.phase === 'mutate');
   const out: WebhookConfigurations = {};
   if (validateRules.length > 0) {
     out.validating = {

@@ -5,6 +5,7 @@ import { registerAuditCommand } from './audit.js';
 import { registerCertsCommand } from './certs.js';
 import { registerCheckCommand } from './check.js';
 import { registerRegisterCommands } from './register.js';
+import { registerExportCommand } from './export.js';
 import { registerRemediateCommand } from './remediate.js';
 import { packageVersion } from './options.js';
 import { registerServeCommand } from './serve.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerRegisterCommands(program);
   registerRemediateCommand(program);
+  registerExportCommand(program);
   // A flag error is one line that says where to look, never the whole help.
   for (const command of [program, ...program.commands]) {
     const help = command === program ? 'sctp-guard --help' : `sctp-guard ${command.name()} --help`;

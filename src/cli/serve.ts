@@ -15,6 +15,7 @@ import { TLS_SETTINGS } from '../server/tls.js';
 import { ensureDevCerts } from './certs.js';
 import { CONTEXT_HELP, KUBECONFIG_HELP } from './kube.js';
 import { commandPolicy, ownNamespace, positiveInt } from './options.js';
+import { rulesForWebhook } from '../admission/webhook-config.js';
 
 export interface ServeOptions {
   port: number;
@@ -117,7 +118,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     contextOptions: { ...TLS_SETTINGS, ...(clientCa ? { ca: clientCa } : {}) },
     onResult: metrics.observeCertificateReload,
   });
-  const engine = new Engine(ALL_RULES, policy);
+  const engine = new Engine(rulesForWebhook(ALL_RULES, policy), policy);
   const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, ...(opts.context ? { context: opts.context } : {}), logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];

@@ -119,6 +119,29 @@ export interface RuleMatch {
   ignores?: { name: string; cel: string };
 }
 
+/**
+ * The same check in CEL, for a rule that reads nothing but the object (no cluster state): `export vap` makes a
+ * ValidatingAdmissionPolicy of each check, and a property test holds the CEL to `evaluate`.
+ */
+export interface CelCheck {
+  /** Appended to the policy name; '' for the rule's main check. */
+  name: string;
+  /** A `violation` follows the rule's enforcement; an `advisory` is a warning whatever it is (audit stays audit). */
+  severity: 'violation' | 'advisory';
+  /** CEL: true when the object passes. */
+  expression: string;
+  /** CEL string expressions equal to the finding's parts; the generator writes the prefix as the engine does. */
+  text: string;
+  fix?: string;
+  summary: string;
+}
+
+export interface RuleCel {
+  /** VAP variables (`variables.<name>` in the expressions), evaluated in order. */
+  variables: Array<{ name: string; expression: string }>;
+  checks: CelCheck[];
+}
+
 export interface Rule {
   id: string;
   description: string;
@@ -127,6 +150,8 @@ export interface Rule {
   defaultEnforcement: Enforcement;
   matches: RuleMatch[];
   evaluate(input: RuleInput): RuleVerdict;
+  /** Present on rules that need no cluster state: the check in CEL under `policy`. */
+  cel?(policy: Policy): RuleCel;
 }
 
 export type RuleDecision = 'allow' | 'deny' | 'warn' | 'audit' | 'error';

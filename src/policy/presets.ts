@@ -23,6 +23,7 @@ export function defaultPolicy(preset: PresetName = 'openshift-baremetal', webhoo
     stalenessLimitSeconds: 300,
     sctpNodeLabel: null,
     pinToSctpNodes: false,
+    statelessRules: 'webhook',
     ignition: { targetVersion: 'auto' },
     rules: {},
   };

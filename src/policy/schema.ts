@@ -34,6 +34,7 @@ export const policySchema = {
       ],
     },
     pinToSctpNodes: { type: 'boolean' },
+    statelessRules: { enum: ['webhook', 'vap'] },
     ignition: {
       type: 'object',
       additionalProperties: false,

@@ -28,6 +28,11 @@ export interface Policy {
   sctpNodeLabel: { key: string; value?: string } | null;
   /** Mutation: pin SCTP Pods to the MachineConfigPools whose nodes carry SCTP. */
   pinToSctpNodes: boolean;
+  /**
+   * Who enforces the rules that read only the object: `webhook`, or `vap` (the ValidatingAdmissionPolicies of
+   * `sctp-guard export vap`, enforced by the API server itself; the webhook then skips those rules).
+   */
+  statelessRules: 'webhook' | 'vap';
   ignition: {
     /** `auto`: the cluster's rendered version, else its release's, else 3.2.0. */
     targetVersion: string;

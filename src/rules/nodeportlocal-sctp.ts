@@ -1,13 +1,18 @@
 import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Rule, RuleInput } from '../engine/types.js';
+import type { KubeObject, Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { escapePointer } from '../util/json-pointer.js';
 import { isRecord } from '../util/json.js';
 import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
+import type { Policy } from '../policy/types.js';
+import { celPortLabels, celServiceType, celSctpItems, celString, celStringList } from './cel.js';
 
 export const ID = 'nodeportlocal-sctp';
 export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
+
+/** Service types whose NPL annotation Antrea ignores. */
+const NPL_IGNORED_TYPES = ['NodePort', 'ExternalName'];
 
 /**
  * Whether Antrea's NodePortLocal controller acts on this Service at all (antrea-io/antrea
@@ -17,11 +22,17 @@ export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
  */
 function nplActsOn(service: KubeObject): boolean {
   if (annotation(service, NPL_ANNOTATION) !== 'true') return false;
-  const type = serviceType(service);
-  if (type === 'NodePort' || type === 'ExternalName') return false;
+  if (NPL_IGNORED_TYPES.includes(serviceType(service))) return false;
   const selector = isRecord(service.spec) ? service.spec.selector : undefined;
   return isRecord(selector) && Object.keys(selector).length > 0;
 }
+
+const WHY_ANNOTATED = `it has the annotation ${NPL_ANNOTATION}: "true"`;
+const WHY_AKO = 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
+const TEXT = [', but Antrea NodePortLocal cannot carry SCTP: ports ', ' will get no NodePortLocal mapping (Antrea ignores SCTP Service ports).'] as const;
+const FIX_ANNOTATED = `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`;
+const FIX_AKO = 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
+const SUMMARY = 'Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping';
 
 export const nodePortLocalSctp: Rule = {
   id: ID,
@@ -35,18 +46,42 @@ export const nodePortLocalSctp: Rule = {
     const annotated = nplActsOn(object);
     if (!annotated && !policy.akoNodePortLocal) return pass();
 
-    const why = annotated
-      ? `it has the annotation ${NPL_ANNOTATION}: "true"`
-      : 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
-    const fix = annotated
-      ? `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`
-      : 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
     // Antrea's own words: "Service has NodePortLocal enabled but it includes a SCTP Service port, which will be ignored".
     return violation({
-      text: `${why}, but Antrea NodePortLocal cannot carry SCTP: ports ${ports.map(portLabel).join(', ')} will get no NodePortLocal mapping (Antrea ignores SCTP Service ports).`,
-      fix,
-      summary: 'Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping',
+      text: `${annotated ? WHY_ANNOTATED : WHY_AKO}${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}`,
+      fix: annotated ? FIX_ANNOTATED : FIX_AKO,
+      summary: SUMMARY,
       path: annotated ? `/metadata/annotations/${escapePointer(NPL_ANNOTATION)}` : '/spec/ports',
     });
   },
+  cel: nodePortLocalCel,
 };
+
+/** nplActsOn and the check in CEL. */
+function nodePortLocalCel(policy: Policy): RuleCel {
+  const annotations = 'object.metadata.annotations';
+  const key = celString(NPL_ANNOTATION);
+  const selector = 'object.spec.selector';
+  return {
+    variables: [
+      { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
+      {
+        name: 'annotated',
+        expression:
+          `has(${annotations}) && ${key} in ${annotations} && ${annotations}[${key}] == 'true' && ` +
+          `!((${celServiceType('object')}) in ${celStringList(NPL_IGNORED_TYPES)}) && ` +
+          `has(object.spec) && has(${selector}) && size(${selector}) > 0`,
+      },
+    ],
+    checks: [
+      {
+        name: '',
+        severity: 'violation',
+        expression: `size(variables.sctpPorts) == 0 || !(variables.annotated${policy.akoNodePortLocal ? ' || true' : ''})`,
+        text: `(variables.annotated ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`,
+        fix: `variables.annotated ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`,
+        summary: celString(SUMMARY),
+      },
+    ],
+  };
+}

@@ -1,10 +1,14 @@
 import { matchKinds } from '../engine/matches.js';
-import type { Rule, RuleInput } from '../engine/types.js';
+import type { Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { gatewaySctpListeners, portLabel, SCTP_FIELDS } from './objects.js';
+import type { Policy } from '../policy/types.js';
+import { celPortLabels, celSctpItems, celString } from './cel.js';
 
 export const ID = 'sctp-gateway-listener';
+
+const FIX = 'use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, set allowSctpGateways: true (or preset: ako) in the sctp-guard policy';
 
 export const sctpGatewayListener: Rule = {
   id: ID,
@@ -17,9 +21,27 @@ export const sctpGatewayListener: Rule = {
     if (listeners.length === 0 || policy.allowSctpGateways) return pass();
     return violation({
       text: `SCTP listener ${listeners.map(portLabel).join(', ')} is not carried by the gateway implementation under preset ${policy.preset}.`,
-      fix: 'use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, set allowSctpGateways: true (or preset: ako) in the sctp-guard policy',
+      fix: FIX,
       summary: `SCTP listeners are not allowed by the policy (preset ${policy.preset})`,
       path: '/spec/listeners',
     });
-  },
+  },  cel: gatewayListenerCel,
 };
+
+/** The same check in CEL; nothing to check when the policy allows SCTP listeners. */
+function gatewayListenerCel(policy: Policy): RuleCel {
+  if (policy.allowSctpGateways) return { variables: [], checks: [] };
+  return {
+    variables: [{ name: 'listeners', expression: celSctpItems('object', ['spec', 'listeners'], 'l') }],
+    checks: [
+      {
+        name: '',
+        severity: 'violation',
+        expression: 'size(variables.listeners) == 0',
+        text: `'SCTP listener ' + ${celPortLabels('variables.listeners')} + ${celString(` is not carried by the gateway implementation under preset ${policy.preset}.`)}`,
+        fix: celString(FIX),
+        summary: celString(`SCTP listeners are not allowed by the policy (preset ${policy.preset})`),
+      },
+    ],
+  };
+}

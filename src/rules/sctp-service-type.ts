@@ -1,8 +1,10 @@
 import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Rule, RuleInput } from '../engine/types.js';
+import type { KubeObject, Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { advisory, pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
+import type { Policy } from '../policy/types.js';
+import { celPortLabels, celServiceType, celSctpItems, celString, celStringList } from './cel.js';
 
 export const ID = 'sctp-service-type';
 
@@ -10,6 +12,9 @@ export const ID = 'sctp-service-type';
 function alreadyPresent(oldObject: KubeObject | null, type: string): boolean {
   return oldObject !== null && serviceSctpPorts(oldObject).length > 0 && serviceType(oldObject) === type;
 }
+
+const FIX_TAIL = [', or, if your load balancer carries SCTP (AKO 1.9.1+), add ', ' to allowedServiceTypes in the sctp-guard policy (or use preset: ako)'] as const;
+const fixTypes = (policy: Policy) => policy.allowedServiceTypes.join(' or ') || 'ClusterIP';
 
 export const sctpServiceType: Rule = {
   id: ID,
@@ -25,9 +30,7 @@ export const sctpServiceType: Rule = {
 
     const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
     const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;
-    const fix =
-      `use type ${policy.allowedServiceTypes.join(' or ') || 'ClusterIP'}` +
-      `, or, if your load balancer carries SCTP (AKO 1.9.1+), add ${type} to allowedServiceTypes in the sctp-guard policy (or use preset: ako)`;
+    const fix = `use type ${fixTypes(policy)}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
     const text = `${what}; allowed types under preset ${policy.preset}: ${allowed}.`;
     const path = '/spec/type';
     if (operation === 'UPDATE' && alreadyPresent(oldObject, type)) {
@@ -35,5 +38,30 @@ export const sctpServiceType: Rule = {
       return advisory({ text, fix, path, summary: `existing SCTP Service of type ${type} is not carried here` });
     }
     return violation({ text, fix, path, summary: `type ${type} cannot carry SCTP; allowed: ${allowed}` });
-  },
+  },  cel: serviceTypeCel,
 };
+
+/** The same check in CEL: a denial on CREATE and on updates that introduce the problem, a warning on the others. */
+function serviceTypeCel(policy: Policy): RuleCel {
+  const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
+  const fails = `size(variables.sctpPorts) > 0 && !(variables.type in ${celStringList(policy.allowedServiceTypes)})`;
+  const text = `'type ' + variables.type + ' cannot carry SCTP on this platform (ports ' + ${celPortLabels('variables.sctpPorts')} + '); allowed types under preset ' + ${celString(`${policy.preset}: ${allowed}.`)}`;
+  const fix = `${celString(`use type ${fixTypes(policy)}${FIX_TAIL[0]}`)} + variables.type + ${celString(FIX_TAIL[1])}`;
+  return {
+    variables: [
+      { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
+      { name: 'type', expression: celServiceType('object') },
+      // alreadyPresent: the old object had SCTP ports under the same type.
+      {
+        name: 'existing',
+        expression:
+          `request.operation == 'UPDATE' && oldObject != null && size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && ` +
+          `(${celServiceType('oldObject')}) == variables.type`,
+      },
+    ],
+    checks: [
+      { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary: `'type ' + variables.type + ' cannot carry SCTP; allowed: ' + ${celString(allowed)}` },
+      { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: `'existing SCTP Service of type ' + variables.type + ' is not carried here'` },
+    ],
+  };
+}

@@ -1,0 +1,92 @@
+import type { V1ValidatingAdmissionPolicy, V1ValidatingAdmissionPolicyBinding } from '@kubernetes/client-node';
+import type { CelCheck, Enforcement, Rule } from '../engine/types.js';
+import { WARNING_MAX } from '../engine/verdict.js';
+import type { Policy } from '../policy/types.js';
+import { celString } from '../rules/cel.js';
+import { excludedPatternCondition, namespaceSelector, WEBHOOK_LABELS, webhookRules } from './webhook-config.js';
+
+/**
+ * ValidatingAdmissionPolicies (admissionregistration.k8s.io/v1, GA in Kubernetes 1.30) for the rules that read
+ * only the object (`Rule.cel`): the API server enforces them itself, so they hold while the webhook is down.
+ * One policy and one binding per check, since a binding has one set of validationActions: a rule's main check
+ * follows its enforcement (deny → Deny, warn → Warn, audit → Audit), an advisory check is a Warn.
+ */
+
+export const VAP_NAME_PREFIX = 'sctp-guard-';
+
+export type ValidationAction = 'Deny' | 'Warn' | 'Audit';
+
+export function validationAction(check: Pick<CelCheck, 'severity'>, enforcement: Enforcement): ValidationAction {
+  if (enforcement === 'audit') return 'Audit';
+  return check.severity === 'violation' && enforcement === 'deny' ? 'Deny' : 'Warn';
+}
+
+/** messagePrefix in CEL: `[rule-id] Kind ns/name: ` (describeObject with the request's kind and namespace). */
+function celPrefix(ruleId: string): string {
+  const kind = '(has(object.kind) ? object.kind : request.kind.kind)';
+  const ns = '(has(object.metadata.namespace) ? object.metadata.namespace : request.namespace)';
+  const name =
+    "(has(object.metadata.name) ? object.metadata.name : (has(object.metadata.generateName) && object.metadata.generateName != '' ? object.metadata.generateName + '*' : '<unnamed>'))";
+  return `${celString(`[${ruleId}] `)} + ${kind} + ' ' + (${ns} != '' ? ${ns} + '/' : '') + ${name} + ': '`;
+}
+
+/**
+ * composeFinding in CEL, on the `prefix` variable: a denial (and the audit log) carries the full message, a
+ * warning the one-line summary (oneLine for text without control characters: cut at WARNING_MAX with an ellipsis).
+ */
+export function messageExpressionFor(check: CelCheck, action: ValidationAction): string {
+  if (action === 'Warn') {
+    const line = `(variables.prefix + ${check.summary})`;
+    return `${line}.size() <= ${WARNING_MAX} ? ${line} : ${line}.substring(0, ${WARNING_MAX - 1}) + '…'`;
+  }
+  return `variables.prefix + ${check.text}${check.fix !== undefined ? ` + ' Fix: ' + (${check.fix}) + '.'` : ''}`;
+}
+
+export interface VapPair {
+  rule: string;
+  check: string;
+  action: ValidationAction;
+  policy: V1ValidatingAdmissionPolicy;
+  binding: V1ValidatingAdmissionPolicyBinding;
+}
+
+/** A policy and its binding per check of every enabled stateless rule, under `policy`. */
+export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Policy): VapPair[] {
+  const out: VapPair[] = [];
+  for (const rule of rules) {
+    const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
+    if (!rule.cel || enforcement === 'off') continue;
+    const cel = rule.cel(policy);
+    for (const check of cel.checks) {
+      const name = `${VAP_NAME_PREFIX}${rule.id}${check.name ? `-${check.name}` : ''}`;
+      const action = validationAction(check, enforcement);
+      const patterns = excludedPatternCondition(policy);
+      out.push({
+        rule: rule.id,
+        check: check.name,
+        action,
+        policy: {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicy',
+          metadata: { name, labels: { ...WEBHOOK_LABELS } },
+          spec: {
+            // An expression that cannot be evaluated: failureMode closed denies, open lets the object through.
+            failurePolicy: policy.failureMode === 'closed' ? 'Fail' : 'Ignore',
+            matchConstraints: { resourceRules: webhookRules([rule]), matchPolicy: 'Equivalent' },
+            ...(patterns ? { matchConditions: [patterns] } : {}),
+            variables: [{ name: 'prefix', expression: celPrefix(rule.id) }, ...cel.variables.map((v) => ({ ...v }))],
+            validations: [{ expression: check.expression, messageExpression: messageExpressionFor(check, action), reason: 'Forbidden' }],
+          },
+        },
+        binding: {
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingAdmissionPolicyBinding',
+          metadata: { name, labels: { ...WEBHOOK_LABELS } },
+          // The policy's excluded namespaces: exact names here, `prefix-*` patterns in the policy's matchConditions.
+          spec: { policyName: name, validationActions: [action], matchResources: { namespaceSelector: namespaceSelector(policy) } },
+        },
+      });
+    }
+  }
+  return out;
+}

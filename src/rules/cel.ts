@@ -1,0 +1,36 @@
+/**
+ * Building blocks for the CEL form of the stateless rules (`Rule.cel`), each the CEL twin of a reader in
+ * objects.ts or verdict.ts. Only functions of the Kubernetes CEL base environment are used: the standard library,
+ * its macros, and the strings extension version 2 (`upperAscii`, `lowerAscii`, `join`, `substring`;
+ * k8s.io/apiserver/pkg/cel/environment/base.go, from Kubernetes 1.29).
+ */
+
+/** A CEL string literal. */
+export function celString(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+export function celStringList(values: readonly string[]): string {
+  return `[${values.map(celString).join(', ')}]`;
+}
+
+/** isSctp: a string protocol, SCTP in any case. */
+export function celIsSctp(item: string, field = 'protocol'): string {
+  return `has(${item}.${field}) && ${item}.${field}.upperAscii() == 'SCTP'`;
+}
+
+/** serviceType: `spec.type` of `o` with the API server's default. */
+export function celServiceType(o: string): string {
+  return `has(${o}.spec) && has(${o}.spec.type) && ${o}.spec.type != '' ? ${o}.spec.type : 'ClusterIP'`;
+}
+
+/** The elements of `list` (a field path under `object`) whose protocol is SCTP; [] when a step is missing. */
+export function celSctpItems(root: string, path: readonly string[], item: string): string {
+  const guards = path.map((_, i) => `has(${[root, ...path.slice(0, i + 1)].join('.')})`).join(' && ');
+  return `${guards} ? ${[root, ...path].join('.')}.filter(${item}, ${celIsSctp(item)}) : []`;
+}
+
+/** portLabel of each element, joined with ', ' as the messages list them. */
+export function celPortLabels(list: string, port = 'port'): string {
+  return `${list}.map(p, has(p.name) && p.name != '' ? p.name + ' (' + string(p.${port}) + '/SCTP)' : string(p.${port}) + '/SCTP').join(', ')`;
+}

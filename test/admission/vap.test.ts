@@ -1,0 +1,219 @@
+import t, { type Test } from 'tap';
+import { readdirSync } from 'node:fs';
+import fc from 'fast-check';
+import { parse } from '@bufbuild/cel';
+import { validatingAdmissionPolicies, type VapPair } from '../../src/admission/vap.js';
+import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
+import { Engine } from '../../src/engine/engine.js';
+import type { KubeObject, Operation, Rule } from '../../src/engine/types.js';
+import { defaultPolicy } from '../../src/policy/presets.js';
+import type { Policy } from '../../src/policy/types.js';
+import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { exampleObjects, EXAMPLES_DIR } from '../helpers/admission.js';
+import { schemaErrors } from '../helpers/k8s-schema.js';
+import { evaluatePair, type AdmissionInput } from '../helpers/vap-eval.js';
+
+const STATELESS: Rule[] = ALL_RULES.filter((r) => r.cel !== undefined);
+
+/** Policies that exercise every branch the CEL bakes in: presets, enforcement, NPL mode, exclusions. */
+const POLICIES: Record<string, Policy> = {
+  default: defaultPolicy(),
+  ako: defaultPolicy('ako'),
+  strict: { ...defaultPolicy(), allowedServiceTypes: [], akoNodePortLocal: true, excludedNamespaces: ['team-*', "it's"] },
+  warnings: { ...defaultPolicy(), rules: { 'sctp-service-type': { enforcement: 'warn' }, 'sctp-gateway-listener': { enforcement: 'audit' }, 'nodeportlocal-sctp': { enforcement: 'deny' } } },
+  audit: { ...defaultPolicy('ako'), allowedServiceTypes: ['LoadBalancer', 'ExternalName'], rules: { 'sctp-service-type': { enforcement: 'audit' }, 'nodeportlocal-sctp': { enforcement: 'off' } } },
+};
+const PAIRS = Object.fromEntries(Object.entries(POLICIES).map(([k, p]) => [k, validatingAdmissionPolicies(ALL_RULES, p)])) as Record<string, VapPair[]>;
+const ENGINES = Object.fromEntries(Object.entries(POLICIES).map(([k, p]) => [k, new Engine(STATELESS, p)])) as Record<string, Engine>;
+
+const KINDS: Record<string, { group: string; version: string; resource: string }> = {
+  Service: { group: '', version: 'v1', resource: 'services' },
+  Gateway: { group: 'networking.x-k8s.io', version: 'v1alpha1', resource: 'gateways' },
+};
+
+interface Said {
+  allowed: boolean;
+  denials: string[];
+  warnings: string[];
+  audits: string[];
+}
+
+/** What the webhook's engine says: denial texts, kubectl warnings, audit-only messages. */
+function engineSays(name: string, object: KubeObject, oldObject: KubeObject | null, operation: Operation, namespace: string): Said {
+  const kind = object.kind!;
+  const gvk = { group: KINDS[kind]!.group, version: KINDS[kind]!.version, kind };
+  const d = ENGINES[name]!.evaluate({ object, oldObject, operation, gvk, namespace, dryRun: false }, EMPTY_SNAPSHOT, 'validate');
+  const errors = d.results.filter((r) => r.decision === 'error');
+  if (errors.length > 0) throw new Error(`a rule failed: ${errors[0]!.findings[0]?.message}`);
+  return {
+    allowed: d.allowed,
+    denials: d.results.filter((r) => r.decision === 'deny').flatMap((r) => r.findings.map((f) => f.message)).sort(),
+    warnings: [...d.warnings].sort(),
+    audits: d.results.filter((r) => r.decision === 'audit').flatMap((r) => r.findings.map((f) => f.message)).sort(),
+  };
+}
+
+/** What the API server says with the generated policies (a Deny of any binding rejects the request). */
+function vapSays(name: string, object: KubeObject, oldObject: KubeObject | null, operation: Operation, namespace: string): Said {
+  const input: AdmissionInput = { request: { kind: { group: KINDS[object.kind!]!.group, version: KINDS[object.kind!]!.version, kind: object.kind! }, resource: KINDS[object.kind!]!.resource, namespace, operation }, object, oldObject };
+  const out: Said = { allowed: true, denials: [], warnings: [], audits: [] };
+  for (const pair of PAIRS[name]!) {
+    const r = evaluatePair(pair, input);
+    if (!r) continue;
+    if (r.action === 'Deny') out.denials.push(r.message);
+    else if (r.action === 'Warn') out.warnings.push(r.message);
+    else out.audits.push(r.message);
+  }
+  out.allowed = out.denials.length === 0;
+  for (const k of ['denials', 'warnings', 'audits'] as const) out[k].sort();
+  return out;
+}
+
+// ---- generated objects: what the API server lets reach admission (validated Service ports, DNS names) ----
+const dnsLabel = fc.stringMatching(/^[a-z]([-a-z0-9]{0,20}[a-z0-9])?$/);
+const name = fc.oneof({ weight: 4, arbitrary: dnsLabel }, { weight: 1, arbitrary: fc.constant('a-very-long-service-name-that-pushes-the-warning-past-the-one-hundred-and-twenty-character-limit') });
+const namespace = fc.constantFrom('default', 'telco', 'kube-system', 'openshift-monitoring', 'sctp-guard', 'team-a', "it's");
+const servicePort = fc.record(
+  { name: dnsLabel, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP') },
+  { requiredKeys: ['port'] },
+);
+const nplValue = fc.constantFrom('true', 'True', 'TRUE', 'false', 'yes', '');
+const service = fc
+  .record({
+    name,
+    generate: fc.boolean(),
+    type: fc.option(fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'), { nil: undefined }),
+    ports: fc.option(fc.array(servicePort, { maxLength: 4 }), { nil: undefined }),
+    npl: fc.option(nplValue, { nil: undefined }),
+    other: fc.boolean(),
+  })
+  .map(({ name, generate, type, ports, npl, other }) => {
+    const annotations = { ...(npl !== undefined ? { 'nodeportlocal.antrea.io/enabled': npl } : {}), ...(other ? { 'example.com/x': 'y' } : {}) };
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { ...(generate ? { generateName: `${name}-` } : { name }), ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+      spec: { ...(type ? { type } : {}), ...(ports ? { ports } : {}) },
+    } as KubeObject;
+  });
+const listener = fc.record({ name: dnsLabel, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'HTTP', 'TLS') }, { requiredKeys: ['port', 'protocol'] });
+const gateway = fc
+  .record({ name, listeners: fc.option(fc.array(listener, { maxLength: 3 }), { nil: undefined }) })
+  .map(({ name, listeners }) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name }, spec: { gatewayClassName: 'avi-lb', ...(listeners ? { listeners } : {}) } }) as KubeObject);
+
+/** The namespace the API server sets on the object before admission. */
+const inNamespace = (o: KubeObject, ns: string): KubeObject => ({ ...o, metadata: { ...o.metadata, namespace: ns } });
+
+function agree(t: Test, policyName: string, object: KubeObject, oldObject: KubeObject | null, operation: Operation, ns: string): boolean {
+  const obj = inNamespace(object, ns);
+  const old = oldObject ? inNamespace(oldObject, ns) : null;
+  const engine = engineSays(policyName, obj, old, operation, ns);
+  const vap = vapSays(policyName, obj, old, operation, ns);
+  if (JSON.stringify(engine) === JSON.stringify(vap)) return true;
+  t.same(vap, engine, `${policyName}: ${operation} ${JSON.stringify(obj)}${old ? ` old ${JSON.stringify(old)}` : ''}`);
+  return false;
+}
+
+
+t.test('every expression parses and uses only functions of the Kubernetes CEL environment', async (t) => {
+  // Kubernetes base environment: CEL standard library and macros, strings extension v2 (k8s.io/apiserver pkg/cel/environment/base.go).
+  const K8S_FUNCTIONS = new Set(['has', 'size', 'string', 'filter', 'map', 'exists', 'all', 'upperAscii', 'lowerAscii', 'join', 'substring', 'startsWith']);
+  for (const [policyName, pairs] of Object.entries(PAIRS)) {
+    for (const { policy } of pairs) {
+      const spec = policy.spec!;
+      const expressions = [...(spec.matchConditions ?? []).map((c) => c.expression), ...spec.variables!.map((v) => v.expression), ...spec.validations!.flatMap((v) => [v.expression, v.messageExpression!])];
+      for (const e of expressions) {
+        t.doesNotThrow(() => parse(e), `${policyName} ${policy.metadata!.name}: parses`);
+        const calls = [...e.replace(/'(?:[^'\\]|\\.)*'/g, "''").matchAll(/([A-Za-z_]\w*)\s*\(/g)].map((m) => m[1]!);
+        for (const c of calls) t.ok(K8S_FUNCTIONS.has(c), `${policy.metadata!.name}: ${c}() is in the Kubernetes CEL environment`);
+      }
+    }
+  }
+});
+
+t.test('policy shape: one policy and binding per check; actions from the enforcement; exclusions in matchResources', async (t) => {
+  const names = (k: string) => PAIRS[k]!.map((p) => `${p.policy.metadata!.name}:${p.action}`);
+  t.same(names('default'), ['sctp-guard-sctp-service-type:Deny', 'sctp-guard-sctp-service-type-existing:Warn', 'sctp-guard-sctp-gateway-listener:Deny', 'sctp-guard-nodeportlocal-sctp:Warn']);
+  t.same(names('ako'), ['sctp-guard-sctp-service-type:Deny', 'sctp-guard-sctp-service-type-existing:Warn', 'sctp-guard-nodeportlocal-sctp:Warn'], 'ako: SCTP Gateways allowed, nothing to enforce');
+  t.same(names('audit'), ['sctp-guard-sctp-service-type:Audit', 'sctp-guard-sctp-service-type-existing:Audit'], 'enforcement off: no policy');
+  for (const p of PAIRS.default!) {
+    t.equal(p.binding.spec!.policyName, p.policy.metadata!.name);
+    t.same(p.binding.spec!.matchResources!.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-public', 'kube-system', 'sctp-guard'] }] });
+    t.same(p.policy.spec!.matchConditions, [{ name: 'namespace-not-excluded', expression: "!request.namespace.startsWith('openshift-')" }]);
+  }
+});
+
+t.test('every object of the documentation examples: the VAPs say what the engine says', async (t) => {
+  let checked = 0;
+  for (const file of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.yaml'))) {
+    for (const object of exampleObjects(file)) {
+      if (!object.kind || !(object.kind in KINDS)) continue;
+      const ns = object.metadata?.namespace ?? 'default';
+      for (const policyName of Object.keys(POLICIES)) {
+        t.ok(agree(t, policyName, object, null, 'CREATE', ns), `${file} ${object.kind} ${object.metadata?.name} under ${policyName}`);
+        t.ok(agree(t, policyName, object, object, 'UPDATE', ns), `${file}: an unchanged UPDATE`);
+        checked++;
+      }
+    }
+  }
+  t.ok(checked >= 15, `${checked} example objects checked`);
+  // The examples include denials, so agreement is not agreement on "allow".
+  const lb = exampleObjects('ako-sctp-loadbalancer.yaml').find((o) => o.kind === 'Service')!;
+  t.equal(vapSays('default', inNamespace(lb, 'default'), null, 'CREATE', 'default').denials.length, 1);
+});
+
+t.test('property: on thousands of generated objects, CREATE and UPDATE, the VAPs say exactly what the engine says', async (t) => {
+  const policyName = fc.constantFrom(...Object.keys(POLICIES));
+  const op = fc.constantFrom<Operation>('CREATE', 'UPDATE');
+  let denied = 0;
+  let warned = 0;
+  let audited = 0;
+  fc.assert(
+    fc.property(policyName, fc.oneof(service, gateway), fc.option(fc.oneof(service, gateway), { nil: null }), op, namespace, (p, object, old, operation, ns) => {
+      const oldObject = operation === 'UPDATE' && old && old.kind === object.kind ? old : null;
+      const said = vapSays(p, inNamespace(object, ns), oldObject ? inNamespace(oldObject, ns) : null, operation, ns);
+      denied += said.denials.length;
+      warned += said.warnings.length;
+      audited += said.audits.length;
+      return agree(t, p, object, oldObject, operation === 'UPDATE' && !oldObject ? 'CREATE' : operation, ns);
+    }),
+    { numRuns: 3000 },
+  );
+  t.ok(denied > 100 && warned > 100 && audited > 50, `every outcome exercised (denied ${denied}, warned ${warned}, audited ${audited})`);
+});
+
+t.test('the update ratchet: an existing SCTP Service of a refused type is warned, a new problem denied', async (t) => {
+  const svc = (type: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'telco' }, spec: { type, ports: [{ port: 80, protocol: 'SCTP' }] } }) as KubeObject;
+  const kept = vapSays('default', svc('LoadBalancer'), svc('LoadBalancer'), 'UPDATE', 'telco');
+  t.same(kept.denials, []);
+  t.same(kept.warnings, ['[sctp-service-type] Service telco/s: existing SCTP Service of type LoadBalancer is not carried here']);
+  t.equal(vapSays('default', svc('LoadBalancer'), svc('NodePort'), 'UPDATE', 'telco').denials.length, 1);
+});
+
+t.test('the output validates against the Kubernetes API schemas', async (t) => {
+  for (const [policyName, pairs] of Object.entries(PAIRS)) {
+    for (const { policy, binding } of pairs) {
+      t.same(await schemaErrors(policy), [], `${policyName}: ${policy.metadata!.name}`);
+      t.same(await schemaErrors(binding), [], `${policyName}: binding ${binding.metadata!.name}`);
+    }
+  }
+  const broken = structuredClone(PAIRS.default![0]!.binding) as any;
+  broken.spec.validationActions = ['Block'];
+  t.not((await schemaErrors(broken)).length, 0, 'the schema check can fail');
+});
+
+t.test('VAP mode: the webhook skips exactly the rules the policies enforce', async (t) => {
+  const { rulesForWebhook } = await import('../../src/admission/webhook-config.js');
+  const { parsePolicy } = await import('../../src/policy/load.js');
+  const vapMode = parsePolicy('statelessRules: vap\n', 'policy.yaml', { ruleIds: RULE_IDS });
+  t.equal(vapMode.statelessRules, 'vap');
+  t.equal(defaultPolicy().statelessRules, 'webhook', 'the webhook enforces every rule by default');
+  t.throws(() => parsePolicy('statelessRules: api-server\n', 'policy.yaml', { ruleIds: RULE_IDS }), /statelessRules/);
+  t.same(rulesForWebhook(ALL_RULES, vapMode).map((r) => r.id), ALL_RULES.filter((r) => !STATELESS.includes(r)).map((r) => r.id));
+  t.same(rulesForWebhook(ALL_RULES, defaultPolicy()), ALL_RULES);
+  const lb = inNamespace(exampleObjects('ako-sctp-loadbalancer.yaml').find((o) => o.kind === 'Service')!, 'default');
+  const webhook = new Engine(rulesForWebhook(ALL_RULES, vapMode), vapMode);
+  const d = webhook.evaluate({ object: lb, oldObject: null, operation: 'CREATE', gvk: { group: '', version: 'v1', kind: 'Service' }, namespace: 'default', dryRun: false }, EMPTY_SNAPSHOT, 'validate');
+  t.notOk(d.results.some((r) => r.rule === 'sctp-service-type'), 'the webhook leaves the Service type to the VAP');
+  t.equal(vapSays('default', lb, null, 'CREATE', 'default').denials.length, 1, 'which denies it');
+});
