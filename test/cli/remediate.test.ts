@@ -10,6 +10,7 @@ import { reduceLabelSelector } from '../../src/cluster/records.js';
 import { matchesLabelSelector } from '../../src/cluster/selectors.js';
 import type { KubeObject } from '../../src/engine/types.js';
 import { node } from '../fixtures/cluster/builders.js';
+import type { ResourceType } from '../helpers/fake-apiserver.js';
 import { runCli } from '../helpers/run-cli.js';
 import { readStateDir, simulateRollout } from '../helpers/rollout.js';
 
@@ -129,4 +130,23 @@ t.test('bad input: exit 2 with one line', async (t) => {
   t.match(r.stderr, /^sctp-guard: .*no\/such\/dir/);
   const both = await runCli(['remediate', '--cluster-state', STATE, '--kubeconfig', 'x']);
   t.equal(both.code, 2, 'offline and live together are refused');
+});
+
+t.test('live: --kubeconfig and --context read the same state from the API server and print the same fix', async (t) => {
+  const { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } = await import('../helpers/fake-apiserver.js');
+  const { readManifests } = await import('../../src/cli/manifests.js');
+  const api = new FakeApiServer({ types: [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)] });
+  await api.start();
+  t.teardown(() => api.stop());
+  const typeOf = { Node: CORE_TYPES.nodes, MachineConfig: OPENSHIFT_TYPES.machineconfigs, MachineConfigPool: OPENSHIFT_TYPES.machineconfigpools, ClusterVersion: OPENSHIFT_TYPES.clusterversions } as Record<string, ResourceType>;
+  for (const { object } of readManifests([STATE]).objects) api.upsert(typeOf[object.kind!]!, object as never);
+  const kubeconfig = api.writeKubeconfig(tmp());
+  const offline = await runCli(['remediate', '--cluster-state', STATE, '-o', 'yaml']);
+  const live = await runCli(['remediate', '--kubeconfig', kubeconfig, '--context', 'fake', '-o', 'yaml']);
+  t.equal(live.code, 0, live.stderr);
+  t.equal(live.stdout, offline.stdout, 'the same MachineConfig as from the saved state');
+  t.match(live.stderr, /Apply: sctp-guard remediate --kubeconfig .* --context fake -o yaml \| oc apply -f -/);
+  const bad = await runCli(['remediate', '--kubeconfig', kubeconfig, '--context', 'nope']);
+  t.equal(bad.code, 2);
+  t.match(bad.stderr, /context "nope" is not in the kubeconfig/);
 });
