@@ -48,11 +48,20 @@ export interface WebhookConfigurations {
 }
 
 /**
- * `has()` guards every step: a missing field is an evaluation error in CEL, and an error makes the API server
- * apply failurePolicy instead of skipping the webhook. Protocols compare exactly: the API server has validated
- * the enum (TCP, UDP, SCTP) before validating webhooks run.
+ * The API groups whose protocol fields the API server validates against the core Protocol enum, exactly `TCP`,
+ * `UDP` or `SCTP` (k8s.io/kubernetes pkg/apis/core/validation supportedPortProtocols, networking/validation
+ * validateNetworkPolicyPort), before validating webhooks run. A CRD's protocol arrives as written: the Gateway API's
+ * ProtocolType admits `sctp` (pattern `^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$`, and its own CEL rules read it with
+ * `(?i)`), AKO's networking.x-k8s.io/v1alpha1 any string, and the engine's isSctp reads any case.
  */
-function celHasSctp(variable: string, path: FieldPath): string {
+const ENUM_VALIDATED_GROUPS = new Set(['', 'apps', 'batch', 'networking.k8s.io']);
+
+/**
+ * `has()` guards every step: a missing field is an evaluation error in CEL, and an error makes the API server
+ * apply failurePolicy instead of skipping the webhook. Protocols compare exactly where the API server has
+ * validated the enum, in any case elsewhere (`upperAscii`: strings extension, in every Kubernetes CEL environment).
+ */
+function celHasSctp(variable: string, path: FieldPath, exact: boolean): string {
   let depth = 0;
   const walk = (expr: string, rest: readonly string[]): string => {
     const [head, ...tail] = rest;
@@ -61,7 +70,8 @@ function celHasSctp(variable: string, path: FieldPath): string {
       return `${expr}.exists(${item}, ${walk(item, tail)})`;
     }
     const field = `${expr}.${head}`;
-    return tail.length === 0 ? `has(${field}) && ${field} == 'SCTP'` : `has(${field}) && ${walk(field, tail)}`;
+    const value = exact ? field : `${field}.upperAscii()`;
+    return tail.length === 0 ? `has(${field}) && ${value} == 'SCTP'` : `has(${field}) && ${walk(field, tail)}`;
   };
   return walk(variable, path);
 }
@@ -78,6 +88,8 @@ function subject(predicate: (v: string) => string, deletes: boolean): string {
  */
 interface KindReads {
   operations: Set<Operation>;
+  /** Every API group the kind is read in validates protocols as the core enum. */
+  enumProtocols: boolean;
   sctpFields: FieldPath[] | undefined;
   ignores: RuleMatch['ignores'];
 }
@@ -90,10 +102,11 @@ function kindReads(rules: readonly Rule[]): Map<string, KindReads> {
         const fields = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
         const seen = out.get(kind);
         if (!seen) {
-          out.set(kind, { operations: new Set(m.operations), sctpFields: fields && [...fields], ignores: m.ignores });
+          out.set(kind, { operations: new Set(m.operations), enumProtocols: ENUM_VALIDATED_GROUPS.has(m.group), sctpFields: fields && [...fields], ignores: m.ignores });
           continue;
         }
         m.operations.forEach((o) => seen.operations.add(o));
+        seen.enumProtocols &&= ENUM_VALIDATED_GROUPS.has(m.group);
         if (!fields) seen.sctpFields = undefined;
         else if (seen.sctpFields) for (const f of fields) if (!seen.sctpFields.some((p) => p.join('.') === f.join('.'))) seen.sctpFields.push(f);
         if (seen.ignores?.cel !== m.ignores?.cel) seen.ignores = undefined;
@@ -109,7 +122,8 @@ function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
   const paths = reads.sctpFields;
   const slug = kind.toLowerCase();
   if (paths && paths.length > 0) {
-    const carries = (v: string) => (paths.length === 1 ? celHasSctp(v, paths[0]!) : paths.map((p) => `(${celHasSctp(v, p)})`).join(' || '));
+    const has = (v: string, p: FieldPath) => celHasSctp(v, p, reads.enumProtocols);
+    const carries = (v: string) => (paths.length === 1 ? has(v, paths[0]!) : paths.map((p) => `(${has(v, p)})`).join(' || '));
     out.push({ name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, reads.operations.has('DELETE'))})` });
   }
   if (reads.ignores) {

@@ -2,6 +2,7 @@ import t from 'tap';
 import { readdirSync } from 'node:fs';
 import fc from 'fast-check';
 import { celEnv, isCelError, parse, plan } from '@bufbuild/cel';
+import { strings } from '@bufbuild/cel/ext';
 import { webhookConfigurations, type WebhookConfigOptions } from '../../src/admission/webhook-config.js';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, type Phase } from '../../src/engine/engine.js';
@@ -99,7 +100,8 @@ function toCel(value: unknown): unknown {
   return value;
 }
 
-const env = celEnv();
+// The Kubernetes base environment has the strings extension at every version (k8s.io/apiserver pkg/cel/environment/base.go).
+const env = celEnv({ funcs: strings });
 const compiled = new Map<string, ReturnType<typeof plan>>();
 function conditionsPass(hook: any, bindings: Record<string, unknown>): boolean {
   const input = Object.fromEntries(Object.entries(bindings).map(([k, v]) => [k, toCel(v)]));
@@ -194,7 +196,7 @@ const networkPolicy = fc
   .record({ ingress: fc.array(npRule, { maxLength: 2 }), egress: fc.array(npRule, { maxLength: 2 }) }, { requiredKeys: [] })
   .map((spec) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np' }, spec }) as KubeObject);
 const gateway = fc
-  .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'HTTP'), hostname: noise }), { maxLength: 3 })
+  .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
   .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
 const machineConfig = fc
   .record({ name: fc.constantFrom('rendered-worker-0123', 'renderedworker', '99-worker-sctp'), ownedByPool: fc.boolean(), version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '9.9.9') })
@@ -263,6 +265,26 @@ t.test('the documentation manifests that carry SCTP are all sent; the others are
       else t.same(phases, [], `${file}: ${object.kind} ${object.metadata?.name} without SCTP is not`);
     }
   }
+});
+
+t.test('a Gateway listener says sctp in any case, as the Gateway API admits it: sent, and denied as check denies it', async (t) => {
+  const hook = hookOf('validate');
+  const engine = new Engine(ALL_RULES, defaultPolicy());
+  for (const [group, version] of [['gateway.networking.k8s.io', 'v1'], ['networking.x-k8s.io', 'v1alpha1']] as const) {
+    for (const protocol of ['SCTP', 'sctp', 'Sctp']) {
+      const object = { apiVersion: `${group}/${version}`, kind: 'Gateway', metadata: { name: 'g', namespace: 'telco' }, spec: { gatewayClassName: 'c', listeners: [{ name: 'l', port: 38412, protocol }] } } as KubeObject;
+      const request = { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' };
+      t.ok(conditionsPass(hook, { request, object, oldObject: null }), `${group}: protocol ${protocol} reaches the webhook`);
+      const d = engine.evaluate({ object, oldObject: null, operation: 'CREATE', gvk: { group, version, kind: 'Gateway' }, namespace: 'telco', dryRun: false }, EMPTY_SNAPSHOT, 'validate');
+      t.notOk(d.allowed, `${group}: protocol ${protocol} is denied by the engine`);
+    }
+    const tcp = { kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners: [{ name: 'l', port: 80, protocol: 'tcp' }] } };
+    t.notOk(conditionsPass(hook, { request: { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' }, object: tcp, oldObject: null }), 'tcp is not');
+  }
+  // Built-in kinds keep the exact comparison: the API server has refused any other spelling before validation.
+  const service = hook.matchConditions.find((c: any) => c.name === 'service-carries-sctp').expression as string;
+  t.notMatch(service, /upperAscii/);
+  t.match(hook.matchConditions.find((c: any) => c.name === 'gateway-carries-sctp').expression, /x0\.protocol\.upperAscii\(\) == 'SCTP'/);
 });
 
 t.test('CEL on DELETE: object is null, conditions hold without error', async (t) => {
