@@ -14,8 +14,9 @@ function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {
   return isRecord(obj?.spec) ? obj.spec : {};
 }
 
+/** SCTP in any ASCII case, as CEL's upperAscii reads it in the webhook's matchConditions and the VAPs ('ſctp' is not). */
 export function isSctp(protocol: unknown): boolean {
-  return typeof protocol === 'string' && protocol.toUpperCase() === 'SCTP';
+  return typeof protocol === 'string' && /^sctp$/i.test(protocol);
 }
 
 /** The fields the readers below look at for SCTP, as rules declare them (`RuleMatch.sctpFields`). */

@@ -25,7 +25,8 @@ export const sctpGatewayListener: Rule = {
       summary: `SCTP listeners are not allowed by the policy (preset ${policy.preset})`,
       path: '/spec/listeners',
     });
-  },  cel: gatewayListenerCel,
+  },
+  cel: gatewayListenerCel,
 };
 
 /** The same check in CEL; nothing to check when the policy allows SCTP listeners. */

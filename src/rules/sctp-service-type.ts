@@ -38,7 +38,8 @@ export const sctpServiceType: Rule = {
       return advisory({ text, fix, path, summary: `existing SCTP Service of type ${type} is not carried here` });
     }
     return violation({ text, fix, path, summary: `type ${type} cannot carry SCTP; allowed: ${allowed}` });
-  },  cel: serviceTypeCel,
+  },
+  cel: serviceTypeCel,
 };
 
 /** The same check in CEL: a denial on CREATE and on updates that introduce the problem, a warning on the others. */

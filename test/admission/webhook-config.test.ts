@@ -196,7 +196,7 @@ const networkPolicy = fc
   .record({ ingress: fc.array(npRule, { maxLength: 2 }), egress: fc.array(npRule, { maxLength: 2 }) }, { requiredKeys: [] })
   .map((spec) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np' }, spec }) as KubeObject);
 const gateway = fc
-  .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
+  .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'ſctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
   .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
 const machineConfig = fc
   .record({ name: fc.constantFrom('rendered-worker-0123', 'renderedworker', '99-worker-sctp'), ownedByPool: fc.boolean(), version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '9.9.9') })
