@@ -1,7 +1,7 @@
 /**
  * Building blocks for the CEL form of the stateless rules (`Rule.cel`), each the CEL twin of a reader in
  * objects.ts or verdict.ts. Only functions of the Kubernetes CEL base environment are used: the standard library,
- * its macros, and the strings extension version 2 (`upperAscii`, `lowerAscii`, `join`, `substring`;
+ * its macros, and the strings extension version 2 (`upperAscii`, `join`, `substring`;
  * k8s.io/apiserver/pkg/cel/environment/base.go, from Kubernetes 1.29).
  */
 

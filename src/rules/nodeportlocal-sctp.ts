@@ -66,7 +66,7 @@ function nodePortLocalCel(policy: Policy): RuleCel {
     variables: [
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
       {
-        name: 'annotated',
+        name: 'nplActs',
         expression:
           `has(${annotations}) && ${key} in ${annotations} && ${annotations}[${key}] == 'true' && ` +
           `!((${celServiceType('object')}) in ${celStringList(NPL_IGNORED_TYPES)}) && ` +
@@ -77,9 +77,9 @@ function nodePortLocalCel(policy: Policy): RuleCel {
       {
         name: '',
         severity: 'violation',
-        expression: `size(variables.sctpPorts) == 0 || !(variables.annotated${policy.akoNodePortLocal ? ' || true' : ''})`,
-        text: `(variables.annotated ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`,
-        fix: `variables.annotated ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`,
+        expression: `size(variables.sctpPorts) == 0 || !(variables.nplActs${policy.akoNodePortLocal ? ' || true' : ''})`,
+        text: `(variables.nplActs ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`,
+        fix: `variables.nplActs ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`,
         summary: celString(SUMMARY),
       },
     ],
