@@ -11,11 +11,12 @@ import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
 import { policyReports } from './output/policyreport.js';
 import { Progress } from './output/progress.js';
-import { exitCodeOf, toReported, type Report } from './output/report.js';
+import { exitCodeOf, summaryLine, toReported, type Report } from './output/report.js';
 import { formatText } from './output/text.js';
 import { formatYamlStream } from './output/yaml.js';
+import { writeReports } from './write-reports.js';
 
-export const AUDIT_FORMATS = ['text', 'json', 'policyreport'] as const;
+export const AUDIT_FORMATS = ['text', 'json', 'policyreport', 'openreports'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 export const DEFAULT_PAGE_SIZE = 500;
 
@@ -26,6 +27,7 @@ export interface AuditOptions {
   output: AuditFormat;
   namespace?: string;
   pageSize: number;
+  writeReports?: boolean;
 }
 
 /** A resource the audit lists. `versions` in order of preference: the first one the cluster serves is used. */
@@ -75,12 +77,16 @@ export function registerAuditCommand(program: Command): void {
     .addOption(new Option('-o, --output <format>', 'output format').choices(AUDIT_FORMATS).default('text'))
     .option('--namespace <ns>', 'audit only this namespace (cluster-scoped MachineConfigs are then left out)')
     .option('--page-size <n>', 'objects per list request (limit/continue pagination)', positiveInt, DEFAULT_PAGE_SIZE)
+    .option('--write-reports', 'create or update the -o policyreport/openreports reports in the cluster instead of printing them (exit 0 once written)')
     .action(async (opts: AuditOptions) => {
       process.exitCode = await audit(opts);
     });
 }
 
 export async function audit(opts: AuditOptions): Promise<number> {
+  if (opts.writeReports && opts.output !== 'policyreport' && opts.output !== 'openreports') {
+    throw new Error('--write-reports writes the reports into the cluster: use it with -o policyreport or -o openreports');
+  }
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
   const kubeConfig = await requireKubeConfig(opts.kubeconfig, opts.context);
@@ -113,8 +119,18 @@ export async function audit(opts: AuditOptions): Promise<number> {
   progress.done();
 
   for (const p of report.problems) process.stderr.write(`sctp-guard: audit: ${formatProblem(p)}\n`);
+  if (opts.writeReports && (opts.output === 'policyreport' || opts.output === 'openreports')) {
+    // A report built from part of a namespace would read as clean: keep the previous run's instead.
+    if (report.problems.length > 0) {
+      process.stderr.write(`sctp-guard: audit: reports not written: the audit is incomplete (${report.problems.length} list(s) failed)\n`);
+      return 2;
+    }
+    const { lines } = await writeReports(api, policyReports(report, opts.output), opts.output, { namespace: opts.namespace });
+    process.stdout.write(`${[...lines, summaryLine(report)].join('\n')}\n`);
+    return 0;
+  }
   if (opts.output === 'json') process.stdout.write(formatJson(report));
-  else if (opts.output === 'policyreport') process.stdout.write(formatYamlStream(policyReports(report)));
+  else if (opts.output === 'policyreport' || opts.output === 'openreports') process.stdout.write(formatYamlStream(policyReports(report, opts.output)));
   else process.stdout.write(formatText(report));
   return exitCodeOf(report);
 }

@@ -63,7 +63,7 @@ const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * A small API client on the kubeconfig's credentials and TLS settings (tokens, client certificates, exec and auth
- * providers, as the informers use them), on Node's own HTTP client: GETs and paginated lists.
+ * providers, as the informers use them), on Node's own HTTP client: requests and paginated lists.
  */
 export class KubeApi {
   readonly server: string;
@@ -73,23 +73,30 @@ export class KubeApi {
   }
 
   /** One GET; a request that gets no answer throws an Error naming the server and the cause. */
-  async get(path: string, query: Record<string, string> = {}): Promise<KubeResponse> {
+  get(path: string, query: Record<string, string> = {}): Promise<KubeResponse> {
+    return this.send('GET', path, { query });
+  }
+
+  /** One request with an optional JSON body; a request that gets no answer throws an Error naming the server and the cause. */
+  async send(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: { body?: unknown; query?: Record<string, string> } = {}): Promise<KubeResponse> {
     const url = new URL(this.server + path);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
-    await this.kubeConfig.applyToHTTPSOptions(options as never);
+    for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers: Record<string, string> = { accept: 'application/json', ...(payload === undefined ? {} : { 'content-type': 'application/json' }) };
+    const requestOptions: RequestOptions & { headers: Record<string, string> } = { method, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
+    await this.kubeConfig.applyToHTTPSOptions(requestOptions as never);
     let status: number;
     let text: string;
     try {
       [status, text] = await new Promise<[number, string]>((resolve, reject) => {
-        const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res) => {
+        const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, requestOptions, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => resolve([res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8')]));
           res.on('error', reject);
         });
         req.on('error', reject);
-        req.end();
+        req.end(payload);
       });
     } catch (err) {
       throw new Error(`cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);

@@ -14,6 +14,7 @@ import { ALL_RULES } from '../../src/rules/index.js';
 import type { Report } from '../../src/cli/output/report.js';
 import { exampleObject } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer, GATEWAY_TYPES, OPENSHIFT_TYPES, type ResourceType } from '../helpers/fake-apiserver.js';
+import { schemaErrors } from '../helpers/k8s-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // `audit` against the in-process API server: the example OpenShift cluster state, plus workloads, Services, a
@@ -107,10 +108,14 @@ t.test('json: every object evaluated, owned objects counted, no file fields', as
   t.match(doc.objects.find((o: { namespace: string }) => o.namespace === 'openshift-monitoring'), { result: 'pass', skipped: /excluded/ });
 });
 
+// Kept for the OpenReports comparison below (each audit is a process start).
+let wgReports: any[] = [];
+
 t.test('policyreport: one PolicyReport per namespace, a ClusterPolicyReport for MachineConfigs', async (t) => {
   const r = await runCli(['audit', '--kubeconfig', kubeconfig, '-o', 'policyreport']);
   t.equal(r.code, 1);
   const reports = parseAllDocuments(r.stdout).map((d) => d.toJS());
+  wgReports = reports;
   t.same(reports.map((p) => [p.apiVersion, p.kind, p.metadata.namespace ?? '']), [
     ['wgpolicyk8s.io/v1alpha2', 'ClusterPolicyReport', ''],
     ['wgpolicyk8s.io/v1alpha2', 'PolicyReport', 'svcapi'],
@@ -129,6 +134,20 @@ t.test('policyreport: one PolicyReport per namespace, a ClusterPolicyReport for 
   t.notOk(reports[0].results.some((x: { resources: Array<{ kind: string; name: string }> }) => x.resources[0]!.name === '99-blog-sctp'));
   t.ok(reports[0].results.every((x: { resources: Array<{ kind: string }> }) => x.resources[0]!.kind === 'MachineConfig' && !('namespace' in x.resources[0]!)));
   t.match(reports[1].results, [{ policy: 'sctp-gateway-listener', result: 'fail', resources: [{ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', name: 'my-gateway' }] }]);
+});
+
+t.test('openreports: the same reports in the openreports.io/v1alpha1 API', async (t) => {
+  const open = await runCli(['audit', '--kubeconfig', kubeconfig, '-o', 'openreports']);
+  t.equal(open.code, 1);
+  const openReports = parseAllDocuments(open.stdout).map((d) => d.toJS());
+  t.same(openReports.map((p) => [p.apiVersion, p.kind, p.metadata.namespace ?? '']), [
+    ['openreports.io/v1alpha1', 'ClusterReport', ''],
+    ['openreports.io/v1alpha1', 'Report', 'svcapi'],
+    ['openreports.io/v1alpha1', 'Report', 'telco'],
+  ]);
+  for (const report of [...wgReports, ...openReports]) t.same(await schemaErrors(report), [], `${report.kind} ${report.metadata.namespace ?? ''}`);
+  const strip = ({ apiVersion, kind, source, results, ...rest }: Record<string, any>) => ({ ...rest, results: results.map(({ timestamp, ...r }: any) => r) });
+  t.same(openReports.map(strip), wgReports.map(strip), 'only the API, the kinds and the report-level source differ');
 });
 
 t.test('--namespace lists one namespace and leaves cluster-scoped MachineConfigs out', async (t) => {
