@@ -1,46 +1,15 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { docFiles, RUNNABLE_FENCE, runnableBlocks, type DocBlock } from '../helpers/docs.js';
-import { CLI, REPO_ROOT } from '../helpers/run-cli.js';
+import { docFiles, RUNNABLE_FENCE, runInSandbox, runnableBlocks, type DocBlock } from '../helpers/docs.js';
+import { REPO_ROOT } from '../helpers/run-cli.js';
 
 /**
  * Each ```` ```sh runnable ```` block of README.md and docs/*.md runs under `bash -euo pipefail` in a fresh temp folder
  * holding copies of `examples/` and `deploy/`, with the built CLI as `sctp-guard` on PATH, kubectl available and no
  * cluster; it passes when it exits 0.
  */
-function sandbox(): { cwd: string; bin: string; cleanup: () => void } {
-  const root = mkdtempSync(join(tmpdir(), 'sctp-guard-doc-'));
-  const cwd = join(root, 'work');
-  const bin = join(root, 'bin');
-  mkdirSync(bin);
-  for (const dir of ['examples', 'deploy']) cpSync(join(REPO_ROOT, dir), join(cwd, dir), { recursive: true });
-  writeFileSync(join(bin, 'sctp-guard'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
-  chmodSync(join(bin, 'sctp-guard'), 0o755);
-  return { cwd, bin, cleanup: () => rmSync(root, { recursive: true, force: true }) };
-}
-
-function runBlock(block: DocBlock): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const box = sandbox();
-  // No cluster: an empty KUBECONFIG and no in-cluster service account; NODE_OPTIONS (tap's loader) is dropped.
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${box.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: join(box.cwd, 'no-kubeconfig'), NO_COLOR: '1' };
-  delete env.NODE_OPTIONS;
-  delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', block.script], { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      box.cleanup();
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runBlock = (block: DocBlock) => runInSandbox(block.script);
 
 const all = docFiles().map((file) => ({ file, ...runnableBlocks(file, readFileSync(join(REPO_ROOT, file), 'utf8')) }));
 

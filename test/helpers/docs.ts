@@ -1,6 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from './run-cli.js';
+import { CLI, REPO_ROOT } from './run-cli.js';
 
 /**
  * The runnable-docs convention (notes/COMMON.md): a shell block in README.md or docs/*.md whose opening fence is
@@ -43,4 +45,60 @@ export function runnableBlocks(file: string, text: string): { blocks: DocBlock[]
     i = end;
   }
   return { blocks, misspelt };
+}
+
+function sandbox(): { cwd: string; bin: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'sctp-guard-doc-'));
+  const cwd = join(root, 'work');
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  for (const dir of ['examples', 'deploy']) cpSync(join(REPO_ROOT, dir), join(cwd, dir), { recursive: true });
+  writeFileSync(join(bin, 'sctp-guard'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+  chmodSync(join(bin, 'sctp-guard'), 0o755);
+  return { cwd, bin, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/**
+ * Runs a docs script as the runnable convention says: `bash -euo pipefail` in a fresh temp folder holding copies of
+ * `examples/` and `deploy/` (plus what `prepare` writes there), the built CLI as `sctp-guard` on PATH, kubectl
+ * available, no cluster.
+ */
+export function runInSandbox(script: string, prepare?: (cwd: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const box = sandbox();
+  prepare?.(box.cwd);
+  // No cluster: an empty KUBECONFIG and no in-cluster service account; NODE_OPTIONS (tap's loader) is dropped.
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${box.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: join(box.cwd, 'no-kubeconfig'), NO_COLOR: '1' };
+  delete env.NODE_OPTIONS;
+  delete env.KUBERNETES_SERVICE_HOST;
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      box.cleanup();
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Every fenced block of a Markdown file with its language tag (`sh`, `yaml`, `sh runnable`) and the heading above it. */
+export function fencedBlocks(file: string, text: string): Array<DocBlock & { lang: string; heading: string }> {
+  const lines = text.split('\n');
+  const out: Array<DocBlock & { lang: string; heading: string }> = [];
+  let heading = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (/^#{1,6} /.test(line)) heading = line.replace(/^#+ /, '');
+    if (line.startsWith('**') && /\*\*/.test(line.slice(2))) heading = line.slice(2, line.indexOf('**', 2));
+    const open = /^```(.*)$/.exec(line.trimEnd());
+    if (!open) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim() === '```');
+    if (end < 0) break;
+    out.push({ file, line: i + 1, lang: open[1]!.trim(), heading, script: lines.slice(i + 1, end).join('\n') });
+    i = end;
+  }
+  return out;
 }
