@@ -2,6 +2,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
 import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import { ratchet } from './ratchet.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
 import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
 
@@ -115,12 +116,12 @@ export interface RuleResult {
 }
 
 /**
- * Runs one rule and applies what is the same for every rule: the policy's unknownNodeState, and the
- * `[rule-id] Kind ns/name: ` prefix written once before each message and warning. Throws what the rule throws.
+ * Runs one rule and applies what is the same for every rule: UPDATE ratcheting, the policy's unknownNodeState, and
+ * the `[rule-id] Kind ns/name: ` prefix written once before each message and warning. Throws what the rule throws.
  */
 export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
   const prefix = messagePrefix(rule.id, input);
-  const verdict = settleUnknownNodeState(rule.evaluate(input), input.policy, prefix);
+  const verdict = settleUnknownNodeState(ratchet(rule, input, rule.evaluate(input)), input.policy, prefix);
   return { findings: verdict.findings.map((f) => compose(prefix, f)), patch: verdict.patch, annotations: verdict.annotations };
 }
 

@@ -76,6 +76,13 @@ export interface Finding {
    * decides what becomes of it (allow: an audit annotation only; warn: an advisory; deny: the severity above).
    */
   unknownNodeState?: boolean;
+  /**
+   * UPDATE ratcheting: what makes this the same problem as one `oldObject` already has. Left out, the summary and
+   * the value at `path` (an unchanged field keeps its problem, as Kubernetes ratchets).
+   */
+  ratchetKey?: string;
+  /** The summary when the problem is already on `oldObject` and the engine softens it to an advisory. */
+  existingSummary?: string;
 }
 
 /** A finding as the engine reports it: the message composed once, and its parts for outputs that print them apart. */

@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { matchKinds } from '../engine/matches.js';
 import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
@@ -61,10 +60,8 @@ export const ignitionSpecVersion: Rule = {
       if (before) baselines.push({ sections: fixedSections(before), from: 'this MachineConfig before the update' });
     }
     const conversion = convertConfig(config, target.version, baselines);
-    // An update that leaves an existing config as it was did not cause its problems: tell, do not block.
-    const unchanged = operation === 'UPDATE' && oldObject !== null && isDeepStrictEqual(specConfig(oldObject), config);
     const targetText = describeTarget(target, snapshot);
-    const findings = conversion.problems.map((p) => toFinding(p, targetText, unchanged));
+    const findings = conversion.problems.map((p) => toFinding(p, targetText));
     const patch = conversion.config && conversion.from ? patchFor(object, conversion.config, conversion.from) : [];
     return { findings, patch, annotations: {} };
   },
@@ -88,14 +85,18 @@ function renderedBaselines(object: KubeObject, snapshot: ClusterSnapshot): Basel
   return [{ sections, from: `the rendered config of pool ${pools.map((p) => `${p.name} (${p.currentConfig ?? '?'})`).join(', ')}` }];
 }
 
-function toFinding(p: Problem, target: string, unchanged: boolean): Finding {
-  const severity = p.severity === 'error' && !unchanged ? 'violation' : 'advisory';
+/**
+ * The engine's UPDATE ratcheting compares the value at the path: an update that leaves spec.config as it was
+ * renders the same config (the render controller reads only the spec), so its problems are told, not blocked.
+ */
+function toFinding(p: Problem, target: string): Finding {
   return {
-    severity,
+    severity: p.severity === 'error' ? 'violation' : 'advisory',
     text: `${p.message}.`,
     fix: p.fix,
     ...(p.severity === 'error' ? { context: `Target Ignition version: ${target}.` } : {}),
-    summary: `${unchanged && p.severity === 'error' ? 'existing config: ' : ''}${p.short}`,
+    summary: p.short,
+    existingSummary: `existing config: ${p.short}`,
     path: '/spec/config',
   };
 }

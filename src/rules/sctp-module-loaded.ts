@@ -98,9 +98,16 @@ function withLackingNames(prefix: string, a: Assessment, room: number): string {
   return `${prefix}${names.slice(0, shown).join(', ')}${lacking - shown > 0 ? `${shown > 0 ? ' and ' : ''}${lacking - shown} more` : ''}`;
 }
 
+/**
+ * UPDATE ratcheting keys: an update keeps the problem when the old object had the same one, wherever its pods could
+ * land (scaling a Deployment that predates the policy, or moving it between pools that both lack SCTP, is warned).
+ */
+const NO_SCTP_NODE = 'no node it needs carries SCTP';
+const UNKNOWN_STATE = 'unknown whether the nodes carry SCTP';
+
 /** Unknown node state: the engine applies the policy's unknownNodeState to it. */
 function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
-  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true }], patch: [], annotations: {} };
+  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], patch: [], annotations: {} };
 }
 
 interface Subject {
@@ -135,41 +142,34 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
   if (ready === 0) {
     const text = `${s.use}, but none of the ${a.total} nodes ${s.scope} carries SCTP (the sctp kernel module is blacklisted or not loaded): ${groups}.`;
     const summary = `none of the ${a.total} nodes ${s.scope} loads the sctp module`;
-    return s.maxSeverity === 'violation' ? violation({ text, fix, summary }) : advisory({ text, fix, summary });
+    return s.maxSeverity === 'violation' ? violation({ text, fix, summary, ratchetKey: NO_SCTP_NODE }) : advisory({ text, fix, summary });
   }
   const text = `${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}.`;
   const summary = s.daemonSet ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.room) : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
   return advisory({ text, fix, summary });
 }
 
-/** The update did not introduce the SCTP use: warn, never block (e.g. scaling a Deployment that predates the policy). */
-function softenForUpdate(verdict: RuleVerdict): RuleVerdict {
-  return { ...verdict, findings: verdict.findings.map((f) => ({ ...f, severity: 'advisory' as const })) };
-}
-
 function evaluateSctpModuleLoaded(input: RuleInput): RuleVerdict {
-  const { object, oldObject, operation, snapshot, policy } = input;
+  const { object, snapshot, policy } = input;
   const use = sctpUse(object);
   if (!use || !object) return pass();
   const room = WARNING_MAX - messagePrefix(ID, input).length;
-  let verdict: RuleVerdict;
   if (object.kind === 'Service') {
     const { all: everywhere, workloads } = clusterWideAssessment(snapshot, policy);
     // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
     const a = everywhere.counts.ready === 0 ? everywhere : workloads;
-    verdict = judge({ room, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
-  } else if (object.kind === 'NetworkPolicy') {
+    return judge({ room, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
+  }
+  if (object.kind === 'NetworkPolicy') {
     const a = clusterWideAssessment(snapshot, policy).all;
     // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
     if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
-    verdict = judge({ room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
-  } else {
-    const podSpec = podSpecOf(object)!;
-    const daemonSet = object.kind === 'DaemonSet';
-    const a = assess(podCandidates(snapshot, podPlacement(podSpec, daemonSet)), policy);
-    verdict = judge({ room, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
+    return judge({ room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
   }
-  return operation === 'UPDATE' && sctpUse(oldObject) ? softenForUpdate(verdict) : verdict;
+  const podSpec = podSpecOf(object)!;
+  const daemonSet = object.kind === 'DaemonSet';
+  const a = assess(podCandidates(snapshot, podPlacement(podSpec, daemonSet)), policy);
+  return judge({ room, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
 }
 
 export const sctpModuleLoaded: Rule = {

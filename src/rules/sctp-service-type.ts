@@ -1,17 +1,12 @@
 import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Rule, RuleCel, RuleInput } from '../engine/types.js';
+import type { Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
-import { advisory, pass, violation } from '../engine/verdict.js';
+import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
 import { celPortLabels, celServiceType, celSctpItems, celString, celStringList } from './cel.js';
 
 export const ID = 'sctp-service-type';
-
-/** True when `oldObject` already had SCTP ports under the same type: the update did not cause the problem. */
-function alreadyPresent(oldObject: KubeObject | null, type: string): boolean {
-  return oldObject !== null && serviceSctpPorts(oldObject).length > 0 && serviceType(oldObject) === type;
-}
 
 const FIX_TAIL = [', or, if your load balancer carries SCTP (AKO 1.9.1+), add ', ' to allowedServiceTypes in the sctp-guard policy (or use preset: ako)'] as const;
 const fixTypes = (policy: Policy) => policy.allowedServiceTypes.join(' or ') || 'ClusterIP';
@@ -22,7 +17,7 @@ export const sctpServiceType: Rule = {
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
-  evaluate({ object, oldObject, operation, policy }: RuleInput) {
+  evaluate({ object, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
     const type = serviceType(object);
@@ -32,12 +27,15 @@ export const sctpServiceType: Rule = {
     const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;
     const fix = `use type ${fixTypes(policy)}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
     const text = `${what}; allowed types under preset ${policy.preset}: ${allowed}.`;
-    const path = '/spec/type';
-    if (operation === 'UPDATE' && alreadyPresent(oldObject, type)) {
-      // The object predates the policy: block only changes that introduce the problem, never e.g. a finalizer removal.
-      return advisory({ text, fix, path, summary: `existing SCTP Service of type ${type} is not carried here` });
-    }
-    return violation({ text, fix, path, summary: `type ${type} cannot carry SCTP; allowed: ${allowed}` });
+    return violation({
+      text,
+      fix,
+      path: '/spec/type',
+      summary: `type ${type} cannot carry SCTP; allowed: ${allowed}`,
+      // Ratcheted by the type with its default, whichever ports: an old SCTP Service of the same type had the problem.
+      ratchetKey: type,
+      existingSummary: `existing SCTP Service of type ${type} is not carried here`,
+    });
   },
   cel: serviceTypeCel,
 };

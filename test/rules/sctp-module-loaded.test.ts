@@ -103,6 +103,8 @@ t.test('an update of an object that already used SCTP is warned, not denied', as
   t.match(run(updated, { operation: 'UPDATE', oldObject: sctpWorkload('Deployment', legacy, 'x') as KubeObject }).findings, [{ severity: 'advisory' }]);
   const noSctpBefore = { ...old, spec: { ...(old.spec as object), template: { spec: { containers: [{ name: 'c' }] } } } };
   t.match(run(updated, { operation: 'UPDATE', oldObject: noSctpBefore as KubeObject }).findings, [{ severity: 'violation' }], 'the update adds SCTP');
+  const movedOff = run(updated, { operation: 'UPDATE', oldObject: sctpWorkload('Deployment', edge) as KubeObject });
+  t.match(movedOff.findings, [{ severity: 'violation' }], 'the update moves the pods off the nodes that carry SCTP');
 });
 
 t.test('a 2.x cluster is told the 2.2.0 form', async (t) => {
