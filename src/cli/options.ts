@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { loadPolicy } from '../policy/load.js';
-import { excludeOwnNamespace } from '../policy/namespaces.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import type { Policy } from '../policy/types.js';
 import { RULE_IDS } from '../rules/index.js';
@@ -13,7 +12,7 @@ export function ownNamespace(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The policy every command uses: the file (or the default) with the webhook's own namespace always excluded. */
 export function commandPolicy(file: string | undefined, namespace: string = ownNamespace()): Policy {
-  return excludeOwnNamespace(loadPolicy(file, { ruleIds: RULE_IDS, webhookNamespace: namespace }), namespace);
+  return loadPolicy(file, { ruleIds: RULE_IDS, webhookNamespace: namespace });
 }
 
 /** The version in package.json, read from the built tree (`dist/src/cli/`), where the binary runs. */

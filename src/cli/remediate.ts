@@ -4,9 +4,8 @@ import { loadClusterState } from '../cluster/offline.js';
 import { MODULES_LOAD_FILE, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadPolicy } from '../policy/load.js';
-import { RULE_IDS } from '../rules/index.js';
 import { CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot, requireKubeConfig } from './kube.js';
+import { commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const REMEDIATE_FORMATS = ['text', 'yaml'] as const;
@@ -35,7 +34,7 @@ export function registerRemediateCommand(program: Command): void {
 }
 
 export async function remediate(opts: RemediateOptions): Promise<number> {
-  const policy = loadPolicy(opts.config, { ruleIds: RULE_IDS });
+  const policy = commandPolicy(opts.config);
   const snapshot = opts.clusterState
     ? loadClusterState(opts.clusterState)
     : await liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);

@@ -14,7 +14,6 @@ import type { ClusterSnapshot, LabelSelector, PoolInfo } from './snapshot.js';
  */
 
 export const MODULES_LOAD_FILE = '/etc/modules-load.d/sctp-load.conf';
-export const ROLE_LABEL = 'machineconfiguration.openshift.io/role';
 const MACHINECONFIG_API = 'machineconfiguration.openshift.io/v1';
 
 /**

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ErrorObject } from 'ajv';
-import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from './presets.js';
+import { mergePolicy } from './merge.js';
 import { validatePolicyFile } from './schema.js';
-import type { Policy, PresetName } from './types.js';
+import type { Policy } from './types.js';
 import { FileLineError, parseYamlDocumentsAs } from '../input/yaml.js';
 
 /** A policy file that cannot be used, with the file and line of the problem. */
@@ -11,12 +11,13 @@ export class PolicyError extends FileLineError {}
 export interface LoadPolicyOptions {
   /** The IDs of the rules the product has: `rules:` may name only these (the composition root passes them). */
   ruleIds: readonly string[];
+  /** The namespace the webhook runs in: always excluded (sctp-guard when left out). */
   webhookNamespace?: string;
 }
 
 /** Reads and validates a policy file; with no file the default policy (preset openshift-baremetal) applies. */
 export function loadPolicy(file: string | undefined, options: LoadPolicyOptions): Policy {
-  if (!file) return defaultPolicy('openshift-baremetal', options.webhookNamespace ?? DEFAULT_WEBHOOK_NAMESPACE);
+  if (!file) return mergePolicy({}, options.webhookNamespace);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -30,21 +31,19 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   const docs = parseYamlDocumentsAs(text, file, PolicyError);
   if (docs.length > 1) throw new PolicyError(file, docs[1]!.line, 'a policy file holds one YAML document');
   const doc = docs[0];
-  const raw = (doc?.value ?? {}) as Record<string, unknown>;
+  const raw: unknown = doc?.value ?? {};
   if (!validatePolicyFile(raw)) {
     const e = mostSpecific(validatePolicyFile.errors!);
     const pointer = e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
     const where = pointer || '(top level)';
     throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}`);
   }
-  for (const id of Object.keys((raw.rules as object | undefined) ?? {})) {
+  for (const id of Object.keys(raw.rules ?? {})) {
     if (!options.ruleIds.includes(id)) {
       throw new PolicyError(file, doc!.lineOf(`/rules/${id}`), `unknown rule "${id}"; known rules: ${options.ruleIds.join(', ')}`);
     }
   }
-  const base = defaultPolicy((raw.preset as PresetName | undefined) ?? 'openshift-baremetal', options.webhookNamespace ?? DEFAULT_WEBHOOK_NAMESPACE);
-  const { apiVersion: _a, kind: _k, metadata: _m, ...fields } = raw;
-  return { ...base, ...(fields as Partial<Policy>), ignition: { ...base.ignition, ...((fields.ignition as object | undefined) ?? {}) } };
+  return mergePolicy(raw, options.webhookNamespace);
 }
 
 /**

@@ -12,6 +12,7 @@ export const PRESETS: Record<PresetName, Pick<Policy, 'allowedServiceTypes' | 'a
   ako: { allowedServiceTypes: ['ClusterIP', 'NodePort', 'LoadBalancer'], allowSctpGateways: true },
 };
 
+/** The preset's policy with nothing from a file (`mergePolicy` lays a file over it). */
 export function defaultPolicy(preset: PresetName = 'openshift-baremetal', webhookNamespace = DEFAULT_WEBHOOK_NAMESPACE): Policy {
   return {
     preset,

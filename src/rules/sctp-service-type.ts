@@ -21,7 +21,7 @@ export const sctpServiceType: Rule = {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
     const type = serviceType(object);
-    if (policy.allowedServiceTypes.includes(type)) return pass();
+    if (policy.allowedServiceTypes.some((allowed) => allowed === type)) return pass();
 
     const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
     const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;

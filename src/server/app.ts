@@ -12,7 +12,7 @@ import { metricsRoute } from './metrics-route.js';
 import { probeRoutes } from './probe-routes.js';
 import { TLS_SETTINGS, type KeyPair } from './tls.js';
 
-export { DEFAULT_TIMEOUTS, type ErrorBody, type Timeouts } from './http.js';
+export { type Timeouts } from './http.js';
 
 export interface AppOptions {
   engine: Engine;

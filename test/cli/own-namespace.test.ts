@@ -6,23 +6,16 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseAllDocuments, stringify } from 'yaml';
 import { writeDevCerts } from '../../src/cli/certs.js';
-import { excludeOwnNamespace } from '../../src/policy/namespaces.js';
-import { defaultPolicy } from '../../src/policy/presets.js';
 import { admissionReview, httpsPost } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
 import { CLI, runCli } from '../helpers/run-cli.js';
 
-// A policy that lists its own exclusions and forgets the webhook's namespace: it is excluded anyway.
+// A policy that lists its own exclusions and forgets the webhook's namespace: it is excluded anyway (mergePolicy,
+// test/policy/merge.test.ts); here each command is shown to get it.
 const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-own-ns-'));
 const policyFile = join(dir, 'policy.yaml');
 writeFileSync(policyFile, 'apiVersion: sctp-guard.io/v1alpha1\nkind: SctpGuardPolicy\nexcludedNamespaces: [kube-system]\n');
 const lb = (namespace: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'lb', namespace }, spec: { type: 'LoadBalancer', ports: [{ port: 3868, protocol: 'SCTP' }] } });
-
-t.test('excludeOwnNamespace adds the namespace unless a pattern already covers it', async (t) => {
-  const policy = { ...defaultPolicy(), excludedNamespaces: ['kube-system', 'guard-*'] };
-  t.same(excludeOwnNamespace(policy, 'sctp-guard').excludedNamespaces, ['kube-system', 'guard-*', 'sctp-guard']);
-  t.equal(excludeOwnNamespace(policy, 'guard-prod'), policy, 'covered by guard-*: unchanged');
-});
 
 t.test('check: the own namespace ($POD_NAMESPACE, else sctp-guard) is skipped whatever the policy lists', async (t) => {
   const stdin = [lb('sctp-guard'), lb('guard'), lb('telco')].map((o) => stringify(o)).join('---\n');

@@ -28,7 +28,7 @@ t.test('types in allowedServiceTypes pass; others are violations naming the type
 
 t.test('the ako preset allows LoadBalancer; a custom list is honoured', async (t) => {
   t.same(evaluateRule(sctpServiceType, ruleInput(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { policy: defaultPolicy('ako') })).findings, []);
-  const policy = { ...defaultPolicy(), allowedServiceTypes: ['NodePort'] };
+  const policy = { ...defaultPolicy(), allowedServiceTypes: ['NodePort' as const] };
   t.equal(evaluateRule(sctpServiceType, ruleInput(svc('ClusterIP'), { policy })).findings.length, 1);
 });
 
