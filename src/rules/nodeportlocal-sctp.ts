@@ -57,31 +57,38 @@ export const nodePortLocalSctp: Rule = {
   cel: nodePortLocalCel,
 };
 
-/** nplActsOn and the check in CEL. */
-function nodePortLocalCel(policy: Policy): RuleCel {
-  const annotations = 'object.metadata.annotations';
+/** nplActsOn of `o` in CEL. */
+function celNplActsOn(o: string): string {
+  const annotations = `${o}.metadata.annotations`;
   const key = celString(NPL_ANNOTATION);
-  const selector = 'object.spec.selector';
+  return (
+    `has(${annotations}) && ${key} in ${annotations} && ${annotations}[${key}] == 'true' && ` +
+    `!((${celServiceType(o)}) in ${celStringList(NPL_IGNORED_TYPES)}) && ` +
+    `has(${o}.spec) && has(${o}.spec.selector) && size(${o}.spec.selector) > 0`
+  );
+}
+
+/** nplActsOn and the check in CEL, with the engine's UPDATE ratcheting (src/engine/ratchet.ts). */
+function nodePortLocalCel(policy: Policy): RuleCel {
+  const text = `(variables.nplActs ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`;
+  const fix = `variables.nplActs ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`;
+  const fails = `size(variables.sctpPorts) > 0 && (variables.nplActs${policy.akoNodePortLocal ? ' || true' : ''})`;
   return {
     variables: [
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
+      { name: 'nplActs', expression: celNplActsOn('object') },
+      // oldObject had the same problem at the same path: the annotation (then "true" on both), else the same ports.
       {
-        name: 'nplActs',
+        name: 'existing',
         expression:
-          `has(${annotations}) && ${key} in ${annotations} && ${annotations}[${key}] == 'true' && ` +
-          `!((${celServiceType('object')}) in ${celStringList(NPL_IGNORED_TYPES)}) && ` +
-          `has(object.spec) && has(${selector}) && size(${selector}) > 0`,
+          `request.operation == 'UPDATE' && oldObject != null && size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && ` +
+          `(${celNplActsOn('oldObject')}) == variables.nplActs && (variables.nplActs || ` +
+          '(has(object.spec) && has(object.spec.ports) && has(oldObject.spec) && has(oldObject.spec.ports) && oldObject.spec.ports == object.spec.ports))',
       },
     ],
     checks: [
-      {
-        name: '',
-        severity: 'violation',
-        expression: `size(variables.sctpPorts) == 0 || !(variables.nplActs${policy.akoNodePortLocal ? ' || true' : ''})`,
-        text: `(variables.nplActs ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`,
-        fix: `variables.nplActs ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`,
-        summary: celString(SUMMARY),
-      },
+      { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary: celString(SUMMARY) },
+      { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: celString(SUMMARY) },
     ],
   };
 }

@@ -32,17 +32,22 @@ export const sctpGatewayListener: Rule = {
 /** The same check in CEL; nothing to check when the policy allows SCTP listeners. */
 function gatewayListenerCel(policy: Policy): RuleCel {
   if (policy.allowSctpGateways) return { variables: [], checks: [] };
+  const text = `'SCTP listener ' + ${celPortLabels('variables.listeners')} + ${celString(` is not carried by the gateway implementation under preset ${policy.preset}.`)}`;
+  const summary = celString(`SCTP listeners are not allowed by the policy (preset ${policy.preset})`);
   return {
-    variables: [{ name: 'listeners', expression: celSctpItems('object', ['spec', 'listeners'], 'l') }],
-    checks: [
+    variables: [
+      { name: 'listeners', expression: celSctpItems('object', ['spec', 'listeners'], 'l') },
+      // The engine's UPDATE ratcheting: the same problem at the same path with the same value there (src/engine/ratchet.ts).
       {
-        name: '',
-        severity: 'violation',
-        expression: 'size(variables.listeners) == 0',
-        text: `'SCTP listener ' + ${celPortLabels('variables.listeners')} + ${celString(` is not carried by the gateway implementation under preset ${policy.preset}.`)}`,
-        fix: celString(FIX),
-        summary: celString(`SCTP listeners are not allowed by the policy (preset ${policy.preset})`),
+        name: 'existing',
+        expression:
+          "request.operation == 'UPDATE' && oldObject != null && has(object.spec) && has(object.spec.listeners) && " +
+          'has(oldObject.spec) && has(oldObject.spec.listeners) && oldObject.spec.listeners == object.spec.listeners',
       },
+    ],
+    checks: [
+      { name: '', severity: 'violation', expression: 'size(variables.listeners) == 0 || variables.existing', text, fix: celString(FIX), summary },
+      { name: 'existing', severity: 'advisory', expression: 'size(variables.listeners) == 0 || !variables.existing', text, fix: celString(FIX), summary },
     ],
   };
 }

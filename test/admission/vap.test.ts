@@ -146,8 +146,15 @@ t.test('every expression parses and uses only functions of the Kubernetes CEL en
 
 t.test('policy shape: one policy and binding per check; actions from the enforcement; exclusions in matchResources', async (t) => {
   const names = (k: string) => PAIRS[k]!.map((p) => `${p.policy.metadata!.name}:${p.action}`);
-  t.same(names('default'), ['sctp-guard-sctp-service-type:Deny', 'sctp-guard-sctp-service-type-existing:Warn', 'sctp-guard-sctp-gateway-listener:Deny', 'sctp-guard-nodeportlocal-sctp:Warn']);
-  t.same(names('ako'), ['sctp-guard-sctp-service-type:Deny', 'sctp-guard-sctp-service-type-existing:Warn', 'sctp-guard-nodeportlocal-sctp:Warn'], 'ako: SCTP Gateways allowed, nothing to enforce');
+  t.same(names('default'), [
+    'sctp-guard-sctp-service-type:Deny',
+    'sctp-guard-sctp-service-type-existing:Warn',
+    'sctp-guard-sctp-gateway-listener:Deny',
+    'sctp-guard-sctp-gateway-listener-existing:Warn',
+    'sctp-guard-nodeportlocal-sctp:Warn',
+    'sctp-guard-nodeportlocal-sctp-existing:Warn',
+  ]);
+  t.same(names('ako'), ['sctp-guard-sctp-service-type:Deny', 'sctp-guard-sctp-service-type-existing:Warn', 'sctp-guard-nodeportlocal-sctp:Warn', 'sctp-guard-nodeportlocal-sctp-existing:Warn'], 'ako: SCTP Gateways allowed, nothing to enforce');
   t.same(names('audit'), ['sctp-guard-sctp-service-type:Audit', 'sctp-guard-sctp-service-type-existing:Audit'], 'enforcement off: no policy');
   for (const p of PAIRS.default!) {
     t.equal(p.binding.spec!.policyName, p.policy.metadata!.name);
