@@ -104,6 +104,8 @@ export function registerServeCommand(program: Command): void {
 export async function serve(opts: ServeOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
   const policy = commandPolicy(opts.config, opts.namespace);
+  // The kubeconfig is read first: a bad one fails before anything is written (the development certificates).
+  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, ...(opts.context ? { context: opts.context } : {}), logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   // Only the default pair is generated: a missing file the user named is an error, not something to paper over.
   if (opts.tlsCert === DEFAULT_TLS_CERT && opts.tlsKey === DEFAULT_TLS_KEY) {
     const made = ensureDevCerts(opts.tlsCert, opts.tlsKey, dirname(opts.tlsCert));
@@ -119,7 +121,6 @@ export async function serve(opts: ServeOptions): Promise<void> {
     onResult: metrics.observeCertificateReload,
   });
   const engine = new Engine(rulesForWebhook(ALL_RULES, policy), policy);
-  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, ...(opts.context ? { context: opts.context } : {}), logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
   // Webhook first: it waits for the reviews in flight; the probes answer (unready) until the end.

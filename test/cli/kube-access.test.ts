@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,13 @@ t.test('kubectl-like access: --context, a merged KUBECONFIG list, and errors tha
   t.notMatch(none.stderr, 'pass --kubeconfig', 'never suggested when it was passed');
   t.equal(missing.stderr, `sctp-guard: kubeconfig ${join(dir, 'nope.yaml')}: no such file (ENOENT)\n`);
   for (const r of [bad, none, missing]) t.equal(r.code, 2);
+
+  // serve reads the kubeconfig before it writes its development certificates into the working directory.
+  const empty = mkdtempSync(join(dir, 'serve-'));
+  const serve = await runCli(['serve', '--kubeconfig', broken], { cwd: empty });
+  t.equal(serve.code, 2);
+  t.match(serve.stderr, new RegExp(`^sctp-guard: kubeconfig ${broken}: not a valid kubeconfig: `));
+  t.same(readdirSync(empty), [], 'nothing written');
 });
 
 t.test('a 403 is missing RBAC, named with its verb and resource, not rejected credentials', async (t) => {

@@ -14,14 +14,14 @@ export interface CliResult {
 
 /**
  * Async on purpose: tests that serve a fake API server in this process must keep their event loop running while
- * the CLI talks to it. Runs from the repository root so that relative paths read as a user types them.
+ * the CLI talks to it. Runs from the repository root (or `cwd`) so that relative paths read as a user types them.
  */
-export async function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export async function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p .`);
   // tap wraps child_process to put its process-tracking loader in NODE_OPTIONS, which makes every start 2-3x
   // slower; `env -u` drops it so that the binary runs as it does for a user.
   const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, ...args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, KUBECONFIG: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
     timeout: options.timeoutMs ?? 90_000,
