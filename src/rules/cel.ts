@@ -4,6 +4,7 @@
  * its macros, and the strings extension version 2 (`upperAscii`, `join`, `substring`;
  * k8s.io/apiserver/pkg/cel/environment/base.go, from Kubernetes 1.29).
  */
+import type { CelCheck } from '../engine/types.js';
 
 /** A CEL string literal. */
 export function celString(s: string): string {
@@ -33,4 +34,16 @@ export function celSctpItems(root: string, path: readonly string[], item: string
 /** portLabel of each element, joined with ', ' as the messages list them. */
 export function celPortLabels(list: string, port = 'port'): string {
   return `${list}.map(p, has(p.name) && p.name != '' ? p.name + ' (' + string(p.${port}) + '/SCTP)' : string(p.${port}) + '/SCTP').join(', ')`;
+}
+
+/**
+ * The engine's UPDATE ratcheting (src/engine/ratchet.ts) in CEL: the check fails as a violation when `fails` holds
+ * and `variables.existing` does not (the old object did not have the same problem), as an advisory when it does.
+ */
+export function ratchetedChecks(fails: string, parts: { text: string; fix: string; summary: string; existingSummary?: string }): CelCheck[] {
+  const { text, fix, summary, existingSummary = summary } = parts;
+  return [
+    { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary },
+    { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: existingSummary },
+  ];
 }

@@ -6,7 +6,7 @@ import { isRecord } from '../util/json.js';
 import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celString, celStringList } from './cel.js';
+import { celPortLabels, celServiceType, celSctpItems, celString, celStringList, ratchetedChecks } from './cel.js';
 
 export const ID = 'nodeportlocal-sctp';
 export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
@@ -86,9 +86,6 @@ function nodePortLocalCel(policy: Policy): RuleCel {
           '(has(object.spec) && has(object.spec.ports) && has(oldObject.spec) && has(oldObject.spec.ports) && oldObject.spec.ports == object.spec.ports))',
       },
     ],
-    checks: [
-      { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary: celString(SUMMARY) },
-      { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: celString(SUMMARY) },
-    ],
+    checks: ratchetedChecks(fails, { text, fix, summary: celString(SUMMARY) }),
   };
 }

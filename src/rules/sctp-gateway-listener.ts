@@ -4,7 +4,7 @@ import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { gatewaySctpListeners, portLabel, SCTP_FIELDS } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celSctpItems, celString } from './cel.js';
+import { celPortLabels, celSctpItems, celString, ratchetedChecks } from './cel.js';
 
 export const ID = 'sctp-gateway-listener';
 
@@ -45,9 +45,6 @@ function gatewayListenerCel(policy: Policy): RuleCel {
           'has(oldObject.spec) && has(oldObject.spec.listeners) && oldObject.spec.listeners == object.spec.listeners',
       },
     ],
-    checks: [
-      { name: '', severity: 'violation', expression: 'size(variables.listeners) == 0 || variables.existing', text, fix: celString(FIX), summary },
-      { name: 'existing', severity: 'advisory', expression: 'size(variables.listeners) == 0 || !variables.existing', text, fix: celString(FIX), summary },
-    ],
+    checks: ratchetedChecks('size(variables.listeners) > 0', { text, fix: celString(FIX), summary }),
   };
 }

@@ -4,7 +4,7 @@ import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celString, celStringList } from './cel.js';
+import { celPortLabels, celServiceType, celSctpItems, celString, celStringList, ratchetedChecks } from './cel.js';
 
 export const ID = 'sctp-service-type';
 
@@ -58,9 +58,11 @@ function serviceTypeCel(policy: Policy): RuleCel {
           `(${celServiceType('oldObject')}) == variables.type`,
       },
     ],
-    checks: [
-      { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary: `'type ' + variables.type + ' cannot carry SCTP; allowed: ' + ${celString(allowed)}` },
-      { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: `'existing SCTP Service of type ' + variables.type + ' is not carried here'` },
-    ],
+    checks: ratchetedChecks(fails, {
+      text,
+      fix,
+      summary: `'type ' + variables.type + ' cannot carry SCTP; allowed: ' + ${celString(allowed)}`,
+      existingSummary: `'existing SCTP Service of type ' + variables.type + ' is not carried here'`,
+    }),
   };
 }
