@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeObject } from '../src/engine/types.js';
 import { isRecord } from '../src/util/json.js';
+import { isClusterScoped, kindInfo } from '../src/util/kinds.js';
 import { parseYamlDocuments } from '../src/input/yaml.js';
 
 /**
@@ -31,15 +32,6 @@ export interface BenchRequest {
   entry: number;
 }
 
-/** Resource names of the kinds the mix sends (the API server puts them in request.resource). */
-const RESOURCES: Record<string, string> = {
-  Service: 'services',
-  Pod: 'pods',
-  Deployment: 'deployments',
-  NetworkPolicy: 'networkpolicies',
-  Gateway: 'gateways',
-  MachineConfig: 'machineconfigs',
-};
 
 const MIX_OF_KIND: Record<string, MixName> = {
   Service: 'services',
@@ -49,8 +41,6 @@ const MIX_OF_KIND: Record<string, MixName> = {
   Gateway: 'workloads',
   MachineConfig: 'machineconfigs',
 };
-
-const CLUSTER_SCOPED = new Set(['MachineConfig']);
 
 function withTcpPorts(obj: KubeObject): KubeObject {
   const copy = structuredClone(obj);
@@ -110,7 +100,7 @@ export function loadMixes(examplesDir: string): Record<MixName, MixEntry[]> {
 export function asAdmitted(obj: KubeObject, uid: string): KubeObject {
   const object = structuredClone(obj);
   const lastApplied = JSON.stringify(obj);
-  const namespaced = !CLUSTER_SCOPED.has(String(obj.kind));
+  const namespaced = !isClusterScoped(String(obj.kind));
   object.metadata = {
     ...object.metadata,
     ...(namespaced ? { namespace: object.metadata?.namespace ?? 'default' } : {}),
@@ -162,7 +152,8 @@ export function admissionReview(entry: MixEntry, n: number): Record<string, unkn
   const object = asAdmitted(entry.object, serialUuid('0b1ec700', n));
   const [group, version] = String(object.apiVersion).includes('/') ? String(object.apiVersion).split('/') : ['', String(object.apiVersion)];
   const kind = String(object.kind);
-  const resource = RESOURCES[kind];
+  // The API server puts the resource of the kind in request.resource.
+  const resource = kindInfo(group!, kind)?.resource;
   if (!resource) throw new Error(`no resource name for kind ${kind}`);
   const gvk = { group, version, kind };
   const gvr = { group, version, resource };

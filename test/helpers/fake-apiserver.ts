@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { KINDS, type KindInfo } from '../../src/util/kinds.js';
 
 export interface ResourceType {
   group: string; // '' for core
@@ -49,31 +50,37 @@ export interface RequestRecord {
   watch: boolean;
 }
 
+/** A kind of the registry as the fake serves it: its preferred version. */
+function served(k: KindInfo): ResourceType {
+  return { group: k.group, version: k.versions[0]!, plural: k.resource, kind: k.kind, namespaced: k.namespaced };
+}
+
 export const CORE_TYPES = {
-  nodes: { group: '', version: 'v1', plural: 'nodes', kind: 'Node', namespaced: false },
-  services: { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
-  pods: { group: '', version: 'v1', plural: 'pods', kind: 'Pod', namespaced: true },
+  nodes: served(KINDS.Node),
+  services: served(KINDS.Service),
+  pods: served(KINDS.Pod),
   namespaces: { group: '', version: 'v1', plural: 'namespaces', kind: 'Namespace', namespaced: false },
-  deployments: { group: 'apps', version: 'v1', plural: 'deployments', kind: 'Deployment', namespaced: true },
-  statefulsets: { group: 'apps', version: 'v1', plural: 'statefulsets', kind: 'StatefulSet', namespaced: true },
-  daemonsets: { group: 'apps', version: 'v1', plural: 'daemonsets', kind: 'DaemonSet', namespaced: true },
-  replicasets: { group: 'apps', version: 'v1', plural: 'replicasets', kind: 'ReplicaSet', namespaced: true },
-  jobs: { group: 'batch', version: 'v1', plural: 'jobs', kind: 'Job', namespaced: true },
-  cronjobs: { group: 'batch', version: 'v1', plural: 'cronjobs', kind: 'CronJob', namespaced: true },
-  networkpolicies: { group: 'networking.k8s.io', version: 'v1', plural: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
+  deployments: served(KINDS.Deployment),
+  statefulsets: served(KINDS.StatefulSet),
+  daemonsets: served(KINDS.DaemonSet),
+  replicasets: served(KINDS.ReplicaSet),
+  jobs: served(KINDS.Job),
+  cronjobs: served(KINDS.CronJob),
+  networkpolicies: served(KINDS.NetworkPolicy),
+  // What `register` writes; sctp-guard reads neither.
   validatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
   mutatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
 } satisfies Record<string, ResourceType>;
 
 export const OPENSHIFT_TYPES = {
-  machineconfigs: { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigs', kind: 'MachineConfig', namespaced: false },
-  machineconfigpools: { group: 'machineconfiguration.openshift.io', version: 'v1', plural: 'machineconfigpools', kind: 'MachineConfigPool', namespaced: false },
-  clusterversions: { group: 'config.openshift.io', version: 'v1', plural: 'clusterversions', kind: 'ClusterVersion', namespaced: false },
+  machineconfigs: served(KINDS.MachineConfig),
+  machineconfigpools: served(KINDS.MachineConfigPool),
+  clusterversions: served(KINDS.ClusterVersion),
 } satisfies Record<string, ResourceType>;
 
 export const GATEWAY_TYPES = {
-  gatewaysV1alpha1: { group: 'networking.x-k8s.io', version: 'v1alpha1', plural: 'gateways', kind: 'Gateway', namespaced: true },
-  gatewaysV1: { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true },
+  gatewaysV1alpha1: served(KINDS.ServiceApisGateway),
+  gatewaysV1: served(KINDS.Gateway),
 } satisfies Record<string, ResourceType>;
 
 function apiVersionOf(t: ResourceType): string {
