@@ -36,6 +36,11 @@ export function celPortLabels(list: string, port = 'port'): string {
   return `${list}.map(p, has(p.name) && p.name != '' ? p.name + ' (' + string(p.${port}) + '/SCTP)' : string(p.${port}) + '/SCTP').join(', ')`;
 }
 
+/** `variables.existing` for ratchetedChecks: an UPDATE whose old object already had the same problem. */
+export function celExisting(sameProblem: string): { name: string; expression: string } {
+  return { name: 'existing', expression: `request.operation == 'UPDATE' && oldObject != null && ${sameProblem}` };
+}
+
 /**
  * The engine's UPDATE ratcheting (src/engine/ratchet.ts) in CEL: the check fails as a violation when `fails` holds
  * and `variables.existing` does not (the old object did not have the same problem), as an advisory when it does.

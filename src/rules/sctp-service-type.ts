@@ -4,7 +4,7 @@ import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celString, celStringList, ratchetedChecks } from './cel.js';
+import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, ratchetedChecks } from './cel.js';
 
 export const ID = 'sctp-service-type';
 
@@ -51,12 +51,7 @@ function serviceTypeCel(policy: Policy): RuleCel {
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
       { name: 'type', expression: celServiceType('object') },
       // alreadyPresent: the old object had SCTP ports under the same type.
-      {
-        name: 'existing',
-        expression:
-          `request.operation == 'UPDATE' && oldObject != null && size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && ` +
-          `(${celServiceType('oldObject')}) == variables.type`,
-      },
+      celExisting(`size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && (${celServiceType('oldObject')}) == variables.type`),
     ],
     checks: ratchetedChecks(fails, {
       text,
