@@ -1,6 +1,7 @@
 /** Runs the built CLI (`dist/src/cli/main.js`, from `npx tsc -p .`) as a user would, without blocking the event loop. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,4 +37,23 @@ export async function runCli(args: string[], options: { stdin?: string; env?: No
     child.on('close', (c) => resolve(c));
   });
   return { code, stdout, stderr };
+}
+
+export interface Listening {
+  port: number;
+  probePort?: number;
+  metricsPort?: number;
+}
+
+/** The ports of a spawned `serve`, from its "listening" log line; its exit before that rejects, with its stderr. */
+export function listeningOf(child: ChildProcess): Promise<Listening> {
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Listening & { msg: string };
+      if (entry.msg === 'sctp-guard listening') resolve(entry);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
+  });
 }

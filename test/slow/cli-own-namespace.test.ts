@@ -3,12 +3,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseAllDocuments, stringify } from 'yaml';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { admissionReview, httpsPost } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { CLI, listeningOf, runCli } from '../helpers/run-cli.js';
 
 // A policy that lists its own exclusions and forgets the webhook's namespace: it is excluded anyway (mergePolicy,
 // test/policy/merge.test.ts); here each command is shown to get it.
@@ -60,13 +59,7 @@ t.test('serve: a review in the own namespace is allowed without a rule running',
     env: { ...env, KUBECONFIG: '', POD_NAMESPACE: 'guard' },
   });
   t.teardown(() => void child.kill('SIGKILL'));
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port: number };
-      if (entry.msg === 'sctp-guard listening') resolve(entry.port);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
+  const { port } = await listeningOf(child);
   const decide = async (namespace: string) => {
     const res = await httpsPost(port, (await import('node:fs')).readFileSync(certs.caCert), '/validate', JSON.stringify(admissionReview(lb(namespace))), { 'content-type': 'application/json' });
     return res.json().response.allowed as boolean;

@@ -4,12 +4,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { bindAddress, registerServeCommand } from '../../src/cli/serve.js';
 import { admissionReview, exampleObject, httpGet, httpsPost } from '../helpers/admission.js';
-import { CLI, runCli } from '../helpers/run-cli.js';
+import { CLI, listeningOf, runCli } from '../helpers/run-cli.js';
 
 const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-serve-')) });
 const review = JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')));
@@ -19,16 +18,7 @@ async function startServe(t: Test, args: string[]) {
   const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.cert, '--tls-key', certs.key, '--shutdown-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, KUBECONFIG: '' } });
   t.teardown(() => void child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const listening = await new Promise<{ port: number; probePort?: number; metricsPort?: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port: number; probePort?: number; metricsPort?: number };
-      if (entry.msg === 'sctp-guard listening') resolve(entry);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  return { ...listening, child };
+  return { ...(await listeningOf(child)), child };
 }
 
 t.test('--client-ca guards the webhook only: probes and metrics answer on their own plain-HTTP ports', async (t) => {

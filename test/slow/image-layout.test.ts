@@ -9,11 +9,10 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { CMD, ENTRYPOINT, FINAL_STAGE } from '../helpers/dockerfile.js';
 import { httpGet } from '../helpers/admission.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { listeningOf, REPO_ROOT } from '../helpers/run-cli.js';
 
 const [uid, gid] = FINAL_STAGE.instructions.filter((i) => i.op === 'USER').at(-1)!.args.split(':');
 const root = mkdtempSync(join(tmpdir(), 'sctp-guard-image-'));
@@ -68,17 +67,9 @@ t.test('the production layout runs as the image user with nothing writable', { s
   const args = CMD.map((a) => a.replace('/etc/sctp-guard/tls', tls)).concat(['--host', '127.0.0.1', '--port', '0', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0']);
   const child = spawn('env', asImageUser(args), { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const ports = await new Promise<{ probePort: number; metricsPort: number }>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; probePort: number; metricsPort: number };
-      if (entry.msg === 'sctp-guard listening') resolve(entry);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${stderr}`)));
-  });
-  t.equal((await httpGet(ports.probePort, '/readyz')).statusCode, 200, 'serve is ready as uid 65532');
-  t.match((await httpGet(ports.metricsPort, '/metrics')).body, /sctp_guard_serving_certificate_expiry_timestamp_seconds/);
+  const ports = await listeningOf(child);
+  t.equal((await httpGet(ports.probePort!, '/readyz')).statusCode, 200, 'serve is ready as uid 65532');
+  t.match((await httpGet(ports.metricsPort!, '/metrics')).body, /sctp_guard_serving_certificate_expiry_timestamp_seconds/);
   t.ok(certs.cert, 'the mounted pair was used');
   child.kill('SIGTERM');
   t.same(listing(app), before, 'nothing was written into the image');

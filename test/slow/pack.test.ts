@@ -8,10 +8,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { parseAllDocuments } from 'yaml';
 import { httpGet } from '../helpers/admission.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { listeningOf, REPO_ROOT } from '../helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const work = mkdtempSync(join(tmpdir(), 'sctp-guard-pack-'));
@@ -51,12 +50,6 @@ t.test('npm pack, npm install -g --omit=dev of the tarball, then the installed s
   // serve from an empty directory: it writes its development certificates there and answers /readyz.
   const child = spawn('sctp-guard', ['serve', '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '0'], { cwd: work, env, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => void child.kill('SIGKILL'));
-  const probePort = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; probePort: number };
-      if (entry.msg === 'sctp-guard listening') resolve(entry.probePort);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
-  });
-  t.equal((await httpGet(probePort, '/readyz')).statusCode, 200, 'the installed serve is ready');
+  const { probePort } = await listeningOf(child);
+  t.equal((await httpGet(probePort!, '/readyz')).statusCode, 200, 'the installed serve is ready');
 });
