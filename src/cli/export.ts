@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { validatingAdmissionPolicies } from '../admission/vap.js';
 import type { KubeObject } from '../engine/types.js';
-import { loadPolicy } from '../policy/load.js';
-import { ALL_RULES, RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
+import { commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const EXPORT_FORMATS = ['yaml', 'json'] as const;
@@ -25,7 +25,7 @@ export function registerExportCommand(program: Command): void {
 }
 
 export function exportVap(opts: ExportVapOptions): string {
-  const objects = validatingAdmissionPolicies(ALL_RULES, loadPolicy(opts.config, { ruleIds: RULE_IDS })).flatMap((p) => [p.policy, p.binding]) as KubeObject[];
+  const objects = validatingAdmissionPolicies(ALL_RULES, commandPolicy(opts.config)).flatMap((p) => [p.policy, p.binding]) as KubeObject[];
   if (opts.output === 'json') return `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }, null, 2)}\n`;
   return formatYamlStream(objects);
 }

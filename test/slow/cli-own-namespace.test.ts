@@ -40,6 +40,19 @@ t.test('register --dry-run: the namespaceSelector always leaves out the own name
   }
 });
 
+t.test('export vap: every binding leaves out the own namespace, as the webhook does', async (t) => {
+  for (const [env, ns] of [
+    [{}, 'sctp-guard'],
+    [{ POD_NAMESPACE: 'guard-2' }, 'guard-2'],
+  ] as const) {
+    const res = await runCli(['export', 'vap', '--config', policyFile], { env });
+    t.equal(res.code, 0, res.stderr);
+    const bindings = parseAllDocuments(res.stdout).map((d) => d.toJS() as any).filter((d) => d.kind === 'ValidatingAdmissionPolicyBinding');
+    t.ok(bindings.length > 0);
+    for (const b of bindings) t.same(b.spec.matchResources.namespaceSelector.matchExpressions[0].values, ['kube-system', ns].sort(), `${b.metadata.name}: ${ns}`);
+  }
+});
+
 t.test('audit: objects in the own namespace are not reported', async (t) => {
   const api = new FakeApiServer({ types: Object.values(CORE_TYPES) });
   await api.start();
