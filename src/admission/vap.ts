@@ -53,6 +53,7 @@ export interface VapPair {
 /** A policy and its binding per check of every enabled stateless rule, under `policy`. */
 export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Policy): VapPair[] {
   const out: VapPair[] = [];
+  const patterns = excludedPatternCondition(policy);
   for (const rule of rules) {
     const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
     if (!rule.cel || enforcement === 'off') continue;
@@ -60,7 +61,6 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
     for (const check of cel.checks) {
       const name = `${VAP_NAME_PREFIX}${rule.id}${check.name ? `-${check.name}` : ''}`;
       const action = validationAction(check, enforcement);
-      const patterns = excludedPatternCondition(policy);
       out.push({
         rule: rule.id,
         check: check.name,

@@ -9,7 +9,7 @@ import { CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot, requireKubeConfig } from '
 import { formatProblem } from './manifests.js';
 import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
-import { policyReports } from './output/policyreport.js';
+import { isReportFormat, policyReports } from './output/policyreport.js';
 import { Progress } from './output/progress.js';
 import { exitCodeOf, summaryLine, toReported, type Report } from './output/report.js';
 import { formatText } from './output/text.js';
@@ -84,7 +84,7 @@ export function registerAuditCommand(program: Command): void {
 }
 
 export async function audit(opts: AuditOptions): Promise<number> {
-  if (opts.writeReports && opts.output !== 'policyreport' && opts.output !== 'openreports') {
+  if (opts.writeReports && !isReportFormat(opts.output)) {
     throw new Error('--write-reports writes the reports into the cluster: use it with -o policyreport or -o openreports');
   }
   const policy = commandPolicy(opts.config);
@@ -119,7 +119,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
   progress.done();
 
   for (const p of report.problems) process.stderr.write(`sctp-guard: audit: ${formatProblem(p)}\n`);
-  if (opts.writeReports && (opts.output === 'policyreport' || opts.output === 'openreports')) {
+  if (opts.writeReports && isReportFormat(opts.output)) {
     // A report built from part of a namespace would read as clean: keep the previous run's instead.
     if (report.problems.length > 0) {
       process.stderr.write(`sctp-guard: audit: reports not written: the audit is incomplete (${report.problems.length} list(s) failed)\n`);
@@ -130,7 +130,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
     return 0;
   }
   if (opts.output === 'json') process.stdout.write(formatJson(report));
-  else if (opts.output === 'policyreport' || opts.output === 'openreports') process.stdout.write(formatYamlStream(policyReports(report, opts.output)));
+  else if (isReportFormat(opts.output)) process.stdout.write(formatYamlStream(policyReports(report, opts.output)));
   else process.stdout.write(formatText(report));
   return exitCodeOf(report);
 }

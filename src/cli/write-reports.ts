@@ -51,10 +51,10 @@ export async function writeReports(kube: KubeRequests, reports: KubeObject[], fo
     lines.push(label(api, kind, namespace, await upsert(kube, api, kind.plural, collection, report)));
     written.add(`${kind.plural}/${namespace ?? ''}`);
   }
+  const selector = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',');
   for (const kind of [api.namespaced, api.cluster]) {
     if (scope.namespace !== undefined && kind === api.cluster) continue;
     const collection = collectionPath(api, kind.plural, kind === api.namespaced ? scope.namespace : undefined);
-    const selector = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(',');
     const listed = await kube.send('GET', collection, { query: { labelSelector: selector } });
     if (listed.status === 404) {
       if (written.size === 0) continue;

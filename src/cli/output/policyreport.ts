@@ -24,6 +24,10 @@ export const REPORT_APIS = {
 } as const satisfies Record<string, ReportApi>;
 
 export type ReportFormat = keyof typeof REPORT_APIS;
+
+export function isReportFormat(format: string): format is ReportFormat {
+  return Object.hasOwn(REPORT_APIS, format);
+}
 export const REPORT_NAME = 'sctp-guard-audit';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'sctp-guard' } as const;
 const SOURCE = 'sctp-guard';
