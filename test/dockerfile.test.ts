@@ -2,16 +2,17 @@ import t from 'tap';
 import { builtinModules } from 'node:module';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CMD, DOCKERFILE_STAGES, ENTRYPOINT, FINAL_STAGE, type Stage } from './helpers/dockerfile.js';
 import { DEPLOY_DIR, kustomizeBuild } from './helpers/kustomize.js';
+import { REPO_ROOT } from './helpers/repo.js';
 
 /**
  * No Docker engine runs here: the Dockerfile is read and checked instruction by instruction, and
  * test/slow/image-layout.test.ts runs the production layout it describes as uid 65532 (npm run test:slow).
  */
 
-const ROOT = new URL('..', import.meta.url).pathname;
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
   version: string;
   bin: Record<string, string>;
   scripts: Record<string, string>;
@@ -37,7 +38,7 @@ t.test('the build stage installs everything and compiles with npm run build', as
   t.ok(install, 'npm ci from the lockfile');
   t.notMatch(install!, /--omit=dev/, 'with the dev dependencies (typescript)');
   for (const copy of copies(build!)) {
-    for (const src of copy.slice(0, -1).filter((a) => !a.startsWith('--'))) t.ok(existsSync(join(ROOT, src)), `${src} exists in the repository`);
+    for (const src of copy.slice(0, -1).filter((a) => !a.startsWith('--'))) t.ok(existsSync(join(REPO_ROOT, src)), `${src} exists in the repository`);
   }
   t.ok(pkg.scripts.build, 'package.json has the build script');
 });
@@ -60,8 +61,9 @@ t.test('the final image has production dependencies only, installed without life
 });
 
 t.test('the compiled code needs nothing beyond the production dependencies', async (t) => {
-  const dist = join(ROOT, 'dist/src');
-  t.ok(existsSync(dist), 'dist/ is built (npm test builds it first)');
+  // The JavaScript built beside this file: dist-test/src (the test runner's build) or dist/src (tsc's).
+  const dist = fileURLToPath(new URL('../src/', import.meta.url));
+  t.ok(existsSync(dist), `${dist} is built`);
   const files = (readdirSync(dist, { recursive: true, encoding: 'utf8' }) as string[]).filter((f) => f.endsWith('.js'));
   const needed = new Set<string>();
   for (const file of files) {
@@ -99,6 +101,6 @@ t.test('runs sctp-guard as a non-root numeric user; serve by default with the ce
 });
 
 t.test('.dockerignore keeps keys, dependencies and build output out of the context', async (t) => {
-  const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const ignored = readFileSync(join(REPO_ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
   for (const entry of ['node_modules', 'dist', 'certs', '.git', '*.key']) t.ok(ignored.includes(entry), entry);
 });

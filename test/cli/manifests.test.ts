@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseManifests, readManifests, STDIN_NAME } from '../../src/cli/manifests.js';
+import { repoPath } from '../helpers/repo.js';
 
-const FIXTURES = new URL('../fixtures/check/', import.meta.url).pathname;
+const FIXTURES = `${repoPath('test/fixtures/check')}/`;
 
 t.test('YAML 1.1 as kubectl reads it: anchors, aliases, merge keys, octal modes, empty documents', async (t) => {
   const { objects, problems } = readManifests([join(FIXTURES, 'yaml-edge-cases.yaml')]);
@@ -106,7 +107,7 @@ t.test('folders recurse into *.yaml, *.yml and *.json in name order; stdin; miss
   t.match(none.problems, [{ message: /^no Kubernetes objects in the input \(1 file skipped/ }]);
 });
 
-const REPO = new URL('../fixtures/check-repo/', import.meta.url).pathname.replace(/\/$/, '');
+const REPO = repoPath('test/fixtures/check-repo');
 
 t.test('a repository: Helm chart, kustomize file, CI workflow and compose file skipped with one notice each', async (t) => {
   const r = readManifests([REPO]);

@@ -8,8 +8,9 @@ import { reviewObject, type ObjectReview } from '../../src/engine/review-object.
 import type { KubeObject } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { repoPath } from '../helpers/repo.js';
 
-export const CORPUS_DIR = new URL('.', import.meta.url).pathname;
+export const CORPUS_DIR = repoPath('test/corpus');
 
 export type Verdict = 'allow' | 'deny' | 'warn' | 'patch';
 

@@ -11,8 +11,9 @@ import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/prese
 import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { DEPLOY_DIR, DEPLOY_KUSTOMIZATIONS, kustomizeBuild, readYamlDocuments, type K8sObject } from '../helpers/kustomize.js';
+import { repoPath } from '../helpers/repo.js';
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
 const REGENERATE = 'npm run build && node dist/src/cli/main.js register --dry-run > deploy/webhooks/webhooks.yaml';
 
 const render = (dir: string) => kustomizeBuild(join(DEPLOY_DIR, dir));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parser } from '@prometheus-io/lezer-promql';
 import { DEPLOY_DIR, kustomizeBuild } from '../helpers/kustomize.js';
+import { repoPath } from '../helpers/repo.js';
 
 /** Prometheus' own PromQL grammar (lezer): an expression with a syntax error has an error node in its tree. */
 function promqlErrors(expr: string): string[] {
@@ -22,8 +23,8 @@ writeFileSync(join(overlay, 'kustomization.yaml'), `resources: [${relative(overl
 const objs = kustomizeBuild(overlay, { cache: false });
 const rule = objs.find((o) => o.kind === 'PrometheusRule') as any;
 const alerts = rule.spec.groups.flatMap((g: any) => g.rules) as Array<{ alert: string; expr: string; annotations: Record<string, string> }>;
-const metricsSource = readFileSync(new URL('../../src/server/metrics.ts', import.meta.url), 'utf8');
-const runbook = readFileSync(new URL('../../docs/monitoring.md', import.meta.url), 'utf8');
+const metricsSource = readFileSync(repoPath('src/server/metrics.ts'), 'utf8');
+const runbook = readFileSync(repoPath('docs/monitoring.md'), 'utf8');
 
 t.test('the parser finds errors (it can fail)', async (t) => {
   t.same(promqlErrors('sum(rate(x[5m])) > 0'), []);

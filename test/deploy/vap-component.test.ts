@@ -9,7 +9,7 @@ import { exportVap } from '../../src/cli/export.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
 import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
 const yaml = (text: string) => parseAllDocuments(text).map((d) => d.toJS()).filter((d) => d !== null) as any[];

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import t from 'tap';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 import { docFiles } from '../helpers/docs.js';
 
 const readme = readFileSync(join(REPO_ROOT, 'README.md'), 'utf8');

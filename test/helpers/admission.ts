@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { writeDevCerts } from '../../src/cli/certs.js';
+import { writeDevCerts, type DevCertFiles } from '../../src/cli/certs.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { KubeObject, Operation } from '../../src/engine/types.js';
@@ -18,8 +18,9 @@ import { buildApp, buildMetricsApp, buildProbeApp, type AppOptions } from '../..
 import type { MetricsEndpoint } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/server/logger.js';
 import { readKeyPair } from '../../src/server/tls.js';
+import { repoPath } from './repo.js';
 
-export const EXAMPLES_DIR = new URL('../../examples/', import.meta.url).pathname;
+export const EXAMPLES_DIR = repoPath('examples');
 
 /** Every object of an examples/ manifest, parsed as kubectl would (YAML 1.1). */
 export function exampleObjects(file: string): KubeObject[] {
@@ -107,10 +108,18 @@ export function testMetricsApp(metrics: MetricsEndpoint) {
   return buildMetricsApp({ metrics });
 }
 
-/** The same app on real HTTPS with fresh dev certificates, on a port the OS picks. */
+let devCerts: DevCertFiles | undefined;
+/**
+ * One set of dev certificates (CA and serving pair, from the product's writeDevCerts) per test process: making one
+ * costs about 0.8 s of CPU, most of it RSA key generation. Tests must not overwrite these files.
+ */
+export function testDevCerts(): DevCertFiles {
+  return (devCerts ??= writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-test-')) }));
+}
+
+/** The same app on real HTTPS with the process's dev certificates, on a port the OS picks. */
 export async function startHttpsApp(options: TestAppOptions = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-test-'));
-  const files = writeDevCerts({ dir });
+  const files = testDevCerts();
   const { app, auditLines } = testApp({ ...options, tls: readKeyPair(files.cert, files.key) });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;

@@ -1,7 +1,7 @@
 /** The Dockerfile read instruction by instruction (no Docker engine runs here). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './run-cli.js';
+import { REPO_ROOT } from './repo.js';
 
 export interface Instruction {
   op: string;

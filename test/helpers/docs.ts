@@ -2,11 +2,12 @@ import { spawn } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, REPO_ROOT } from './run-cli.js';
+import { REPO_ROOT } from './repo.js';
+import { CLI } from './run-cli.js';
 
 /**
- * The runnable-docs convention (notes/COMMON.md): a shell block in README.md or docs/*.md whose opening fence is
- * exactly ```` ```sh runnable ```` is executed by test/docs/runnable.test.ts. Any other fence that mentions
+ * The runnable-docs convention (docs/testing.md): a shell block in README.md or docs/*.md whose opening fence is
+ * exactly ```` ```sh runnable ```` is executed by test/slow/docs-runnable.test.ts. Any other fence that mentions
  * "runnable" is a typo that would silently skip a block.
  */
 export const RUNNABLE_FENCE = '```sh runnable';

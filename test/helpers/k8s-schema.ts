@@ -7,10 +7,13 @@
  * test/fixtures/report-crds (each names its repository and commit).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { dumpYaml, loadYaml } from '@kubernetes/client-node';
+// The serializer alone: the package's index loads every API client too, most of a second per test file.
+import { dumpYaml, loadYaml } from '@kubernetes/client-node/dist/yaml.js';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse, stringify } from 'yaml';
+import { repoPath } from './repo.js';
 
 interface Validatable {
   validate(): void;
@@ -54,10 +57,10 @@ interface CrdFixture {
   schema: Record<string, unknown>;
 }
 
-const CRD_DIR = new URL('../fixtures/report-crds/', import.meta.url);
+const CRD_DIR = repoPath('test/fixtures/report-crds');
 export const REPORT_CRDS: CrdFixture[] = readdirSync(CRD_DIR)
   .filter((f) => f.endsWith('.json'))
-  .map((f) => JSON.parse(readFileSync(new URL(f, CRD_DIR), 'utf8')) as CrdFixture);
+  .map((f) => JSON.parse(readFileSync(join(CRD_DIR, f), 'utf8')) as CrdFixture);
 
 // What the API server keeps of any object's metadata that a report generator sets.
 const OBJECT_META = {

@@ -1,8 +1,9 @@
 /** `kubectl kustomize` (the real one: /usr/bin/kubectl, Debian kubernetes-client), as plain objects in order. */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { repoPath } from './repo.js';
 
 export type K8sObject = {
   apiVersion: string;
@@ -45,7 +46,7 @@ export function kustomizeBuild(dir: string, options: { cache?: boolean } = {}): 
   return structuredClone(objects);
 }
 
-export const DEPLOY_DIR = resolve(dirname(new URL(import.meta.url).pathname), '../../deploy');
+export const DEPLOY_DIR = repoPath('deploy');
 
 /** Every kustomization a user applies (and the shared webhooks folder). */
 export const DEPLOY_KUSTOMIZATIONS = ['base', 'webhooks', 'overlays/openshift', 'overlays/openshift-legacy', 'overlays/cert-manager', 'overlays/dev'];

@@ -1,10 +1,12 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cleanPath } from '../../src/ignition/paths.js';
 import { translateV22ToV30 } from '../../src/ignition/translate-v22.js';
 import { translateV3 } from '../../src/ignition/translate-v3.js';
 import { validateConfig } from '../../src/ignition/validate.js';
 import { SPEC_VERSIONS, type SpecVersion } from '../../src/ignition/versions.js';
+import { repoPath } from '../helpers/repo.js';
 
 /** Golden files: test/fixtures/ignition/<direction>/<case>.json with input, target, expected config and problems. */
 interface Golden {
@@ -16,13 +18,11 @@ interface Golden {
   problems: string[];
 }
 
-const FIXTURES = new URL('../fixtures/ignition/', import.meta.url);
-
 function goldens(direction: string): Array<[string, Golden]> {
-  const dir = new URL(`${direction}/`, FIXTURES);
+  const dir = repoPath('test/fixtures/ignition', direction);
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => [f, JSON.parse(readFileSync(new URL(f, dir), 'utf8')) as Golden]);
+    .map((f) => [f, JSON.parse(readFileSync(join(dir, f), 'utf8')) as Golden]);
 }
 
 function v22ToTarget(input: Record<string, unknown>, target: SpecVersion) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import { writeDevCerts, type DevCertFiles } from '../../src/cli/certs.js';
 import { CertificateReloader, describeCertificate, type SecureContextTarget } from '../../src/server/cert-reload.js';
-import { capturedLogger, testApp } from '../helpers/admission.js';
+import { capturedLogger, testApp, testDevCerts } from '../helpers/admission.js';
 
 const serialOf = (file: string) => new X509Certificate(readFileSync(file)).serialNumber;
 
@@ -34,7 +34,8 @@ async function eventually(what: string, check: () => Promise<boolean> | boolean,
 }
 
 // RSA key generation is the slow part of these tests: two pairs, made once, serve every test.
-const [first, second] = Array.from({ length: 2 }, () => writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-pair-')) })) as [DevCertFiles, DevCertFiles];
+const first = testDevCerts();
+const second = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-pair-')) });
 
 /** A serving pair in files of its own (a copy of the first pair) that a test may overwrite. */
 function servingFiles(): { cert: string; key: string } {

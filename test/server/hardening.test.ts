@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { readKeyPair } from '../../src/server/tls.js';
-import { admissionReview, exampleObject, httpsPost, startHttpsApp } from '../helpers/admission.js';
+import { admissionReview, exampleObject, httpsPost, startHttpsApp, testDevCerts } from '../helpers/admission.js';
 
 function handshake(port: number, options: ConnectionOptions): Promise<{ ok: boolean; socket?: TLSSocket; error?: Error }> {
   return new Promise((resolve) => {
@@ -34,13 +34,12 @@ t.test('TLS: 1.2 and 1.3 accepted, 1.1 refused, no non-forward-secret or CBC sui
 });
 
 t.test('--client-ca: only clients with a certificate from that CA are served', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-client-'));
-  const clientCa = writeDevCerts({ dir: join(dir, 'client') });
+  const clientCa = testDevCerts();
   const server = await startHttpsApp({ clientCa: readFileSync(clientCa.caCert) });
   t.teardown(server.close);
   const body = JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')));
   await t.rejects(server.post('/validate', body), 'no client certificate: handshake refused');
-  const stranger = writeDevCerts({ dir: join(dir, 'stranger') });
+  const stranger = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-stranger-')) });
   const bad = await handshake(server.port, { cert: readFileSync(stranger.cert), key: readFileSync(stranger.key) });
   if (bad.ok) {
     // TLS 1.3 reports the refusal after the handshake, on first read.

@@ -1,12 +1,9 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { writeDevCerts } from '../../src/cli/certs.js';
+import { readFileSync } from 'node:fs';
 import type { InformerStatus } from '../../src/cluster/informers.js';
 import { describeCertificate } from '../../src/server/cert-reload.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { admissionReview, exampleObject, testApp, testMetricsApp } from '../helpers/admission.js';
+import { admissionReview, exampleObject, testApp, testDevCerts, testMetricsApp } from '../helpers/admission.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
 
@@ -22,7 +19,7 @@ function samples(text: string): Map<string, number> {
 }
 
 function setup(informers: InformerStatus[] = []) {
-  const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-metrics-')) });
+  const certs = testDevCerts();
   const certificate = describeCertificate(readFileSync(certs.cert));
   const metrics = new ServerMetrics({ informers: () => informers, certificate: () => certificate, now: () => NOW });
   const { app } = testApp({ onDecision: metrics.observeDecision, onBadRequest: metrics.observeBadRequest });

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { CMD, ENTRYPOINT, FINAL_STAGE } from '../helpers/dockerfile.js';
 import { httpGet } from '../helpers/admission.js';
-import { listeningOf, REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+import { listeningOf } from '../helpers/run-cli.js';
 
 const [uid, gid] = FINAL_STAGE.instructions.filter((i) => i.op === 'USER').at(-1)!.args.split(':');
 const root = mkdtempSync(join(tmpdir(), 'sctp-guard-image-'));

@@ -1,6 +1,6 @@
 /**
  * The package as a user installs it: `npm pack` (prepack builds dist/), then a global install of the tarball into
- * a temporary prefix with production dependencies only (no TypeScript, no tsx), and the installed binary run from
+ * a temporary prefix with production dependencies only (no TypeScript, no esbuild), and the installed binary run from
  * outside the repository. Needs the npm registry for the dependencies.
  */
 import t from 'tap';
@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { httpGet } from '../helpers/admission.js';
-import { listeningOf, REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
+import { listeningOf } from '../helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const work = mkdtempSync(join(tmpdir(), 'sctp-guard-pack-'));
@@ -36,7 +37,7 @@ t.test('npm pack, npm install -g --omit=dev of the tarball, then the installed s
 
   execFileSync('npm', ['install', '--global', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', tarball], { cwd: work, env: cleanEnv, stdio: 'ignore' });
   const installed = readdirSync(join(prefix, 'lib', 'node_modules', 'sctp-guard', 'node_modules'));
-  for (const dev of ['typescript', 'tsx', 'tap']) t.notOk(installed.includes(dev), `${dev} is not installed`);
+  for (const dev of ['typescript', 'esbuild', 'tap']) t.notOk(installed.includes(dev), `${dev} is not installed`);
 
   t.equal(run(['--version']).stdout.trim(), pkg.version, 'sctp-guard --version');
   const manifest = readFileSync(join(REPO_ROOT, 'examples', 'ako-sctp-loadbalancer.yaml'), 'utf8');

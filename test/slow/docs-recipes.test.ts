@@ -5,11 +5,11 @@ import { join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { docFiles, fencedBlocks, runInSandbox } from '../helpers/docs.js';
 import { DEPLOY_DIR, kustomizeBuild, type K8sObject } from '../helpers/kustomize.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 
 /**
  * The install, upgrade, uninstall and CI recipes of README.md and docs/ that need a cluster or a registry (the
- * runnable ones run in test/docs/runnable.test.ts): every overlay they apply renders with the real kubectl
+ * runnable ones run in test/slow/docs-runnable.test.ts): every overlay they apply renders with the real kubectl
  * kustomize, every object they name exists in what those overlays install, the uninstall recipes remove the webhook
  * configurations before anything else, and the CI snippets' commands run against a checkout-like folder.
  */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { docFiles, RUNNABLE_FENCE, runInSandbox, runnableBlocks, type DocBlock } from '../helpers/docs.js';
-import { REPO_ROOT } from '../helpers/run-cli.js';
+import { REPO_ROOT } from '../helpers/repo.js';
 
 /**
  * Each ```` ```sh runnable ```` block of README.md and docs/*.md runs under `bash -euo pipefail` in a fresh temp folder
