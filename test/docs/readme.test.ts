@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import t from 'tap';
 import { REPO_ROOT } from '../helpers/repo.js';
@@ -21,4 +22,12 @@ t.test('every relative link in README and docs points at a file that exists', as
       t.ok(existsSync(join(REPO_ROOT, dirname(file), target!)), `${file} links to ${target}`);
     }
   }
+});
+
+t.test("the README's layout line is the layer order that npm test enforces", async (t) => {
+  const config = createRequire(import.meta.url)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as { forbidden: Array<{ name: string }> };
+  const bottomFirst = config.forbidden.flatMap((r) => /^no-upward-from-(.+)$/.exec(r.name)?.[1] ?? []);
+  const line = /^src\/cli → .*$/m.exec(readme)?.[0];
+  t.ok(line, 'README.md shows the layers on one line');
+  t.same(line?.replace(/^src\//, '').split(' → '), bottomFirst.reverse(), 'top first, as in .dependency-cruiser.cjs');
 });
