@@ -117,7 +117,7 @@ async function worker() {
     const counted = r.count ? `${r.count.pass} passed, ${r.count.fail} failed` : 'no count: the file ended early';
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${file} (${counted}, ${(r.ms / 1000).toFixed(1)} s)`);
     if (!ok) {
-      const how = r.signal ? `killed by ${r.signal} after ${timeoutS} s` : `exit code ${r.code}`;
+      const how = r.signal ? `ended by ${r.signal} (the limit is ${timeoutS} s a file)` : `exit code ${r.code}`;
       console.log(`${r.output.replace(/^/gm, '    ')}\n    --- ${file}: ${how}; rerun alone with: node --enable-source-maps ${relative(ROOT, join(OUT, file.replace(/\.ts$/, '.js')))}`);
     }
     results.push({ ...r, ok });
