@@ -1,6 +1,5 @@
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { validatingAdmissionPolicies } from '../../src/admission/vap.js';
@@ -9,6 +8,7 @@ import { exportVap } from '../../src/cli/export.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
 import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { kustomizeBuild } from '../helpers/kustomize.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
 const DEPLOY = join(REPO_ROOT, 'deploy');
@@ -19,9 +19,9 @@ function buildWithVap(overlay: string): any[] {
   const dir = mkdtempSync(join(REPO_ROOT, '.tmp-vap-'));
   try {
     writeFileSync(join(dir, 'kustomization.yaml'), `resources: [${relative(dir, join(DEPLOY, overlay))}]\ncomponents: [${relative(dir, join(DEPLOY, 'components/vap'))}]\n`);
-    return yaml(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8' }));
+    return kustomizeBuild(dir, { cache: false });
   } finally {
-    execFileSync('rm', ['-rf', dir]);
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
