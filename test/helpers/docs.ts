@@ -67,9 +67,8 @@ function sandbox(): { cwd: string; bin: string; cleanup: () => void } {
 export function runInSandbox(script: string, prepare?: (cwd: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const box = sandbox();
   prepare?.(box.cwd);
-  // No cluster: an empty KUBECONFIG and no in-cluster service account; NODE_OPTIONS (tap's loader) is dropped.
+  // No cluster: an empty KUBECONFIG and no in-cluster service account.
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${box.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: join(box.cwd, 'no-kubeconfig'), NO_COLOR: '1' };
-  delete env.NODE_OPTIONS;
   delete env.KUBERNETES_SERVICE_HOST;
   const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
   let stdout = '';

@@ -18,9 +18,7 @@ export interface CliResult {
  */
 export async function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p .`);
-  // tap wraps child_process to put its process-tracking loader in NODE_OPTIONS, which makes every start 2-3x
-  // slower; `env -u` drops it so that the binary runs as it does for a user.
-  const child = spawn('env', ['-u', 'NODE_OPTIONS', process.execPath, CLI, ...args], {
+  const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, KUBECONFIG: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

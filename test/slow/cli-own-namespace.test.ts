@@ -66,10 +66,9 @@ t.test('audit: objects in the own namespace are not reported', async (t) => {
 
 t.test('serve: a review in the own namespace is allowed without a rule running', async (t: Test) => {
   const certs = writeDevCerts({ dir: join(dir, 'certs') });
-  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '0', '--metrics-bind-address', '0', '--tls-cert', certs.cert, '--tls-key', certs.key, '--config', policyFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...env, KUBECONFIG: '', POD_NAMESPACE: 'guard' },
+    env: { ...process.env, KUBECONFIG: '', POD_NAMESPACE: 'guard' },
   });
   t.teardown(() => void child.kill('SIGKILL'));
   const { port } = await listeningOf(child);

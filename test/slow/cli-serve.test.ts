@@ -15,8 +15,7 @@ const review = JSON.stringify(admissionReview(exampleObject('openshift-sctp-serv
 
 /** `sctp-guard serve ARGS` until its "listening" line; killed at the end of the test. */
 async function startServe(t: Test, args: string[]) {
-  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.cert, '--tls-key', certs.key, '--shutdown-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, KUBECONFIG: '' } });
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', certs.cert, '--tls-key', certs.key, '--shutdown-delay', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
   t.teardown(() => void child.kill('SIGKILL'));
   return { ...(await listeningOf(child)), child };
 }

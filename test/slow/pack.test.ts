@@ -16,7 +16,7 @@ import { listeningOf } from '../helpers/run-cli.js';
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const work = mkdtempSync(join(tmpdir(), 'sctp-guard-pack-'));
 const prefix = join(work, 'prefix');
-// Nothing of tap's loaders or the repository's node_modules may help the installed binary.
+// Neither the caller's NODE_OPTIONS nor the repository's node_modules (NODE_PATH) may help the installed binary.
 const { NODE_OPTIONS: _n, NODE_PATH: _p, ...cleanEnv } = process.env;
 const env = { ...cleanEnv, PATH: `${join(prefix, 'bin')}:${process.env.PATH}`, KUBECONFIG: '' };
 const run = (args: string[], input = '') => {

@@ -144,10 +144,8 @@ t.test('the built server: SIGTERM drains every listener and exits 0; metrics and
   const key = join(dir, 'tls.key');
   copyFileSync(first.cert, cert);
   copyFileSync(first.key, key);
-  const { NODE_OPTIONS: _tapLoader, ...env } = process.env;
   const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key, '--shutdown-delay', '0.3', '--shutdown-timeout', '10'], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env,
   });
   t.teardown(() => void child.kill('SIGKILL'));
   const lines: Array<Record<string, any>> = [];
