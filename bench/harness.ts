@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { writeDevCerts } from '../src/cli/certs.js';
 import { generateCluster, writeClusterState } from './cluster-state.js';
+import { repoRoot } from './repo.js';
 import { runLive, runOffline, type LiveSummary, type OfflineResult } from './live.js';
 import { runHttp1Load, runHttp2Load } from './load.js';
 import { buildRequests, loadMixes, MIX_NAMES, type BenchRequest, type MixEntry, type MixName } from './mix.js';
@@ -52,13 +52,6 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
 /** Each object of a mix appears this many times in the rotation, each time with its own request uid. */
 const COPIES = 16;
 
-/** The repository root: the folder above bench/ (source) or dist/bench/ (compiled) that holds package.json. */
-export function repoRoot(from = dirname(fileURLToPath(import.meta.url))): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'examples'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no sctp-guard checkout above ${from}`);
-  }
-}
 
 function machine(loadAtStart: number): Machine {
   const cpu = cpus();

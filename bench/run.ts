@@ -8,7 +8,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { join } from 'node:path';
 import { LOG_LEVELS } from '../src/server/logger.js';
 import { MIN_RENDERED_CONFIGS } from './cluster-state.js';
-import { DEFAULT_OPTIONS, repoRoot, runBench, type BenchOptions } from './harness.js';
+import { DEFAULT_OPTIONS, runBench, type BenchOptions } from './harness.js';
+import { repoRoot } from './repo.js';
 import { toMarkdown } from './report.js';
 
 function atLeast(min: number, integer = true) {
