@@ -36,6 +36,12 @@ export function celPortLabels(list: string, port = 'port'): string {
   return `${list}.map(p, has(p.name) && p.name != '' ? p.name + ' (' + string(p.${port}) + '/SCTP)' : string(p.${port}) + '/SCTP').join(', ')`;
 }
 
+/** `object` and `oldObject` both have the field at `path` (e.g. spec.ports), with the same value. */
+export function celUnchanged(path: readonly [string, string]): string {
+  const [parent, field] = path;
+  return `has(object.${parent}) && has(object.${parent}.${field}) && has(oldObject.${parent}) && has(oldObject.${parent}.${field}) && oldObject.${parent}.${field} == object.${parent}.${field}`;
+}
+
 /** `variables.existing` for ratchetedChecks: an UPDATE whose old object already had the same problem. */
 export function celExisting(sameProblem: string): { name: string; expression: string } {
   return { name: 'existing', expression: `request.operation == 'UPDATE' && oldObject != null && ${sameProblem}` };

@@ -6,7 +6,7 @@ import { isRecord } from '../util/json.js';
 import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, ratchetedChecks } from './cel.js';
+import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, celUnchanged, ratchetedChecks } from './cel.js';
 
 export const ID = 'nodeportlocal-sctp';
 export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
@@ -80,7 +80,7 @@ function nodePortLocalCel(policy: Policy): RuleCel {
       // oldObject had the same problem at the same path: the annotation (then "true" on both), else the same ports.
       celExisting(
         `size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && (${celNplActsOn('oldObject')}) == variables.nplActs && (variables.nplActs || ` +
-          '(has(object.spec) && has(object.spec.ports) && has(oldObject.spec) && has(oldObject.spec.ports) && oldObject.spec.ports == object.spec.ports))',
+          `(${celUnchanged(['spec', 'ports'])}))`,
       ),
     ],
     checks: ratchetedChecks(fails, { text, fix, summary: celString(SUMMARY) }),

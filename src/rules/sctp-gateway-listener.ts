@@ -4,7 +4,7 @@ import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { gatewaySctpListeners, portLabel, SCTP_FIELDS } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celExisting, celSctpItems, celString, ratchetedChecks } from './cel.js';
+import { celPortLabels, celExisting, celSctpItems, celString, celUnchanged, ratchetedChecks } from './cel.js';
 
 export const ID = 'sctp-gateway-listener';
 
@@ -38,9 +38,7 @@ function gatewayListenerCel(policy: Policy): RuleCel {
     variables: [
       { name: 'listeners', expression: celSctpItems('object', ['spec', 'listeners'], 'l') },
       // The engine's UPDATE ratcheting: the same problem at the same path with the same value there (src/engine/ratchet.ts).
-      celExisting(
-        'has(object.spec) && has(object.spec.listeners) && has(oldObject.spec) && has(oldObject.spec.listeners) && oldObject.spec.listeners == object.spec.listeners',
-      ),
+      celExisting(celUnchanged(['spec', 'listeners'])),
     ],
     checks: ratchetedChecks('size(variables.listeners) > 0', { text, fix: celString(FIX), summary }),
   };
