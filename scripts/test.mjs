@@ -92,8 +92,11 @@ function tapCount(output) {
   return { pass: n('pass'), fail: n('fail') };
 }
 
+/** Where the runner's build puts a test file. */
+const builtPath = (file) => join(OUT, file.replace(/\.ts$/, '.js'));
+
 function runFile(file) {
-  const js = join(OUT, file.replace(/\.ts$/, '.js'));
+  const js = builtPath(file);
   const t0 = performance.now();
   return new Promise((done) => {
     // TAP_TIMEOUT: tap's own per-file limit, with its report of what was still running; the kill is a backstop.
@@ -118,7 +121,7 @@ async function worker() {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${file} (${counted}, ${(r.ms / 1000).toFixed(1)} s)`);
     if (!ok) {
       const how = r.signal ? `ended by ${r.signal} (the limit is ${timeoutS} s a file)` : `exit code ${r.code}`;
-      console.log(`${r.output.replace(/^/gm, '    ')}\n    --- ${file}: ${how}; rerun alone with: node --enable-source-maps ${relative(ROOT, join(OUT, file.replace(/\.ts$/, '.js')))}`);
+      console.log(`${r.output.replace(/^/gm, '    ')}\n    --- ${file}: ${how}; rerun alone with: node --enable-source-maps ${relative(ROOT, builtPath(file))}`);
     }
     results.push({ ...r, ok });
   }
