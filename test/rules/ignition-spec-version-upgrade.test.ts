@@ -43,7 +43,7 @@ const ign = (version: string, path: string) => ({ ignition: { version }, storage
 function generated(release: Release): KubeObject[] {
   const version = renderedVersionOfRelease(release)!;
   const owner = (kind: string, name: string) => [{ apiVersion: `${MCO}/v1`, kind, name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }];
-  const mc = (name: string, ownerReferences?: unknown[]): KubeObject => ({
+  const mc = (name: string, ownerReferences?: NonNullable<KubeObject['metadata']>['ownerReferences']): KubeObject => ({
     apiVersion: `${MCO}/v1`,
     kind: 'MachineConfig',
     metadata: { name, labels: { [`${MCO}/role`]: 'worker' }, annotations: { [GENERATED_BY_ANNOTATION]: HASH[release] }, ...(ownerReferences ? { ownerReferences } : {}) },
