@@ -81,7 +81,7 @@ export function judgeMachineConfig(engine: Engine, snapshot: ClusterSnapshot, ob
     return {
       release,
       fate: 'refused',
-      reason: `the MCO parses Ignition up to ${reads}: a ${declared} config fails to parse ("unsupported config version") and the pool degrades (RenderDegraded)${rewritten ? `; the same config in ${renders} is read (-o yaml prints it)` : ''}.`,
+      reason: `the MCO parses Ignition up to ${reads} and refuses ${declared} ("parsing Ignition config failed: unknown version. Supported spec versions: ${supportedText(reads)}"): the render fails and the pool degrades (RenderDegraded)${rewritten ? `; the same config in ${renders} is read (-o yaml prints it)` : ''}.`,
       findings: review.findings,
       ...(rewritten ? { rewritten } : {}),
     };
@@ -89,6 +89,11 @@ export function judgeMachineConfig(engine: Engine, snapshot: ClusterSnapshot, ob
   if (declared === undefined) return { release, fate: 'as-is', reason: 'no Ignition config: the MCO merges its other fields', findings: review.findings };
   if (declared === renders) return { release, fate: 'as-is', reason: `read as is: Ignition ${declared} is the version the MCO renders`, findings: review.findings };
   return { release, fate: 'translated', reason: `the MCO translates Ignition ${declared} to ${renders} when it renders`, findings: review.findings };
+}
+
+/** IgnParseWrapper's list in its "unknown version" error (release-4.18: "2.2, 3.0, 3.1, 3.2, 3.3, 3.4"). */
+function supportedText(reads: SpecVersion): string {
+  return ['2.2', ...Array.from({ length: minorOf(reads) + 1 }, (_, i) => `3.${i}`)].join(', ');
 }
 
 function declaredVersion(object: KubeObject): string | undefined {

@@ -49,7 +49,7 @@ const ROWS: Array<{ object: KubeObject; release: string; fate: Fate; reason: Reg
     object: mc('in-3.5', { ignition: { version: '3.5.0' } }),
     release: '4.18',
     fate: 'refused',
-    reason: /parses Ignition up to 3\.4\.0: a 3\.5\.0 config fails to parse/,
+    reason: /parses Ignition up to 3\.4\.0 and refuses 3\.5\.0 \("parsing Ignition config failed: unknown version\. Supported spec versions: 2\.2, 3\.0, 3\.1, 3\.2, 3\.3, 3\.4"\)/,
     upstream: 'release-4.18 helpers.go IgnParseWrapper: ign3_4.ParseCompatibleVersion answers ErrUnknownVersion for 3.5.0, and ign2 Parse does too',
   },
   {
