@@ -21,7 +21,7 @@ import { Engine } from '../../src/engine/engine.js';
 import { MCO_SERVICE_ACCOUNTS } from '../../src/engine/platform-owned.js';
 import { reviewObject } from '../../src/engine/review-object.js';
 import type { KubeObject } from '../../src/engine/types.js';
-import { compareVersions, isSpecVersion, renderedVersionOfRelease } from '../../src/ignition/versions.js';
+import { compareVersions, isSpecVersion, newestReadByRelease, renderedVersionOfRelease } from '../../src/ignition/versions.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { admissionReview } from '../helpers/admission.js';
@@ -30,10 +30,10 @@ const MCO = 'machineconfiguration.openshift.io';
 const HASH = { '4.18': '0a418c0ffee', '4.19': '0b419decaf' } as const;
 type Release = keyof typeof HASH;
 
-/** What a release's controller reads: 2.x, and 3.x up to the version it renders (IgnParseWrapper per release branch). */
+/** What a release's controller reads: 2.x, and 3.x up to its IgnParseWrapper's newest (per release branch). */
 function reads(release: Release, version: string): boolean {
   if (version.startsWith('2.')) return true;
-  const newest = renderedVersionOfRelease(release)!;
+  const newest = newestReadByRelease(release)!;
   return isSpecVersion(version) && compareVersions(version, newest) <= 0;
 }
 
