@@ -62,13 +62,14 @@ t.test('service mode, URL mode, and the CA bundle', async (t) => {
   t.same(url.clientConfig, { url: 'https://10.0.0.1:8443/mutate' }, 'path appended, no caBundle when none is given');
 });
 
-t.test('legacy: no matchConditions and the hooks fail open; with them they fail closed', async (t) => {
+t.test('legacy: no matchConditions and the hooks fail open; with them only the validating hook fails closed', async (t) => {
   for (const phase of PHASES) {
     const legacy = hookOf(phase, { matchConditions: false });
     t.notOk('matchConditions' in legacy, phase);
     t.equal(legacy.failurePolicy, 'Ignore');
-    t.equal(hookOf(phase).failurePolicy, 'Fail');
   }
+  t.equal(hookOf('validate').failurePolicy, 'Fail', 'only SCTP objects in checked namespaces wait for sctp-guard');
+  t.equal(hookOf('mutate').failurePolicy, 'Ignore', 'a MachineConfig that misses its translation is read by the MCO itself');
 });
 
 t.test('exclusions follow the policy: exact names by namespaceSelector, patterns by CEL', async (t) => {
@@ -124,17 +125,19 @@ for (const rule of ALL_RULES) {
 }
 
 /**
- * Whether a rule of the object's kind says anything about it (outside the policy's excluded namespaces, which the
- * engine skips). Each rule is run itself: the engine trusts the declarations (it does not run a rule whose SCTP fields hold none), which is what this property checks.
+ * Whether a rule of the object's kind says anything about it. Each rule is run itself: the engine trusts the
+ * declarations (it does not run a rule whose SCTP fields hold none), which is what this property checks.
  */
 function rulesAct(rules: readonly Rule[], object: KubeObject, namespace: string): boolean {
-  if (new Engine(rules, STRICT).isExcludedNamespace(namespace)) return false;
   const info = KIND_INFO.get(object.kind!)!;
-  const input = { object, oldObject: null, operation: 'CREATE' as const, gvk: { group: info.group, version: info.version, kind: object.kind! }, namespace, dryRun: false, snapshot: EMPTY_SNAPSHOT, policy: STRICT };
+  const req = { object, oldObject: null, operation: 'CREATE' as const, gvk: { group: info.group, version: info.version, kind: object.kind! }, namespace, dryRun: false };
+  // What the engine skips before any rule runs (platform-owned objects, excluded namespaces), no rule acts on.
+  const engine = new Engine(rules, STRICT);
+  if (PHASES.every((phase) => engine.evaluate(req, EMPTY_SNAPSHOT, phase).skipped !== undefined)) return false;
   return rules
     .filter((r) => STRICT.rules[r.id]?.enforcement !== 'off' && r.matches.some((m) => m.group === info.group && m.kinds.some((k) => k.kind === object.kind)))
     .some((r) => {
-      const v = evaluateRule(r, input);
+      const v = evaluateRule(r, { ...req, snapshot: EMPTY_SNAPSHOT, policy: STRICT });
       return v.findings.length > 0 || v.patch.length > 0;
     });
 }
@@ -205,14 +208,28 @@ const networkPolicy = fc
 const gateway = fc
   .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'ſctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
   .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
+// Owners and annotations the MCO writes (engine/platform-owned.ts) and some it does not.
+const owner = fc.constantFrom(
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true },
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'ControllerConfig', name: 'machine-config-controller', controller: true },
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'KubeletConfig', name: 'set-max-pods', controller: true },
+  { apiVersion: 'config.openshift.io/v1', kind: 'Image' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gitops', controller: true },
+);
 const machineConfig = fc
-  .record({ name: fc.constantFrom('rendered-worker-0123', 'renderedworker', '99-worker-sctp'), ownedByPool: fc.boolean(), version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '9.9.9') })
-  .map(({ name, ownedByPool, version }) => ({
+  .record({
+    name: fc.constantFrom('rendered-worker-0123', '00-worker', '99-worker-sctp'),
+    owners: fc.option(fc.array(owner, { maxLength: 2 }), { nil: undefined }),
+    generatedBy: fc.option(fc.constantFrom('', 'a1b2c3'), { nil: undefined }),
+    version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '3.5.0', '9.9.9'),
+  })
+  .map(({ name, owners, generatedBy, version }) => ({
     apiVersion: 'machineconfiguration.openshift.io/v1',
     kind: 'MachineConfig',
     metadata: {
       name,
-      ...(ownedByPool ? { ownerReferences: [{ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true }] } : {}),
+      ...(owners ? { ownerReferences: owners } : {}),
+      ...(generatedBy !== undefined ? { annotations: { 'machineconfiguration.openshift.io/generated-by-controller-version': generatedBy } } : {}),
     },
     spec: { config: { ignition: { version } } },
   }) as KubeObject);
