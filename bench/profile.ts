@@ -119,7 +119,8 @@ export function stageOf(url: string, functionName: string): string | undefined {
   if (/node_modules\/(@fastify\/ajv-compiler|ajv|fastify\/lib\/validation)/.test(url)) return 'envelope check';
   if (/node_modules\/(fast-json-stringify|@fastify\/fast-json-stringify-compiler|fastify\/lib\/(reply|error-serializer))/.test(url)) return 'answer';
   if (/node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify)\//.test(url)) return 'fastify routing and hooks';
-  if (url.startsWith('node:')) return 'HTTP, TLS and socket';
+  // node's own code (node:fs, node:net, node:_tls_wrap...) belongs to whoever called it; HTTP, TLS and socket
+  // only when nothing of ours or of a package is on the stack (see stageShares).
   return undefined;
 }
 
@@ -139,7 +140,8 @@ export function stageShares(file: string, windows: ReadonlyArray<readonly [numbe
     const node = byId.get(id);
     const own = node ? stageOf(node.callFrame.url, node.callFrame.functionName) : undefined;
     const up = parent.get(id);
-    const stage = own ?? (up === undefined ? 'other' : classify(up));
+    let stage = own ?? (up === undefined ? 'other' : classify(up));
+    if (stage === 'other' && node?.callFrame.url.startsWith('node:')) stage = 'HTTP, TLS and socket';
     memo.set(id, stage);
     return stage;
   };
