@@ -20,7 +20,7 @@ export const TRANSLATED_FROM_ANNOTATION = 'sctp-guard.io/ignition-translated-fro
  * The controller's merged configs (`rendered-<pool>-<hash>`, owned by their MachineConfigPool) are its own
  * (openshift/machine-config-operator pkg/controller/render/render_controller.go, generateRenderedMachineConfig).
  */
-function isRenderedByPool(obj: KubeObject): boolean {
+export function isRenderedByPool(obj: KubeObject): boolean {
   const owners: unknown = obj.metadata?.ownerReferences;
   const owned = Array.isArray(owners) && owners.some((o) => isRecord(o) && o.kind === 'MachineConfigPool');
   return owned && String(obj.metadata?.name ?? '').startsWith('rendered-');
@@ -30,7 +30,7 @@ function isRenderedByPool(obj: KubeObject): boolean {
  * isRenderedByPool in CEL, so the API server never sends them: an outage of sctp-guard can never stall the MCO.
  * `has()` guards every step (a missing field is an evaluation error, and an error applies failurePolicy).
  */
-const CEL_RENDERED_BY_POOL =
+export const CEL_RENDERED_BY_POOL =
   "has(object.metadata.name) && object.metadata.name.startsWith('rendered-') && " +
   "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'MachineConfigPool')";
 
