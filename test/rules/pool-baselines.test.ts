@@ -23,7 +23,7 @@ function varPartition(labels: Record<string, string>, disk = DISK): KubeObject {
 const role = (r: string) => ({ 'machineconfiguration.openshift.io/role': r });
 
 /** worker renders the /var partition; infra does not. */
-function cluster(version = '4.16.3', extra: object[] = []): ClusterSnapshot {
+function cluster(version = '4.16.3', extra: Array<ReturnType<typeof machineConfiguration>> = []): ClusterSnapshot {
   const w = rendered('rendered-worker-1', 'worker', filler(1, 8), '3.4.0');
   Object.assign((w.spec as { config: object }).config, { storage: { files: filler(1, 8), disks: [DISK], filesystems: [FS] } });
   return snapshotOf([
