@@ -20,6 +20,24 @@ export interface MachineConfigRecord {
   labels?: Record<string, string>;
   /** fips (when true), kernelType and extensions, when set. */
   merge?: MergeFields;
+  /**
+   * A config the MCO's controllers generated (not rendered): written in the Ignition version of the controller
+   * that runs (its ign3types MaxVersion, ctrlcommon.NewIgnConfig), so during an upgrade the first sign of the new one.
+   */
+  generated?: true;
+}
+
+/**
+ * How the MCO tells its own configs from the user's: a non-empty annotation with its controller's version hash
+ * (openshift/machine-config-operator pkg/controller/common/constants.go GeneratedByControllerVersionAnnotationKey,
+ * read by MergeMachineConfigs in helpers.go and the render controller, 4.1 to main).
+ */
+export const GENERATED_BY_ANNOTATION = 'machineconfiguration.openshift.io/generated-by-controller-version';
+
+export function generatedByController(metadata: unknown): string | undefined {
+  const annotations: unknown = isRecord(metadata) ? metadata.annotations : undefined;
+  const value = isRecord(annotations) ? annotations[GENERATED_BY_ANNOTATION] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Whether a node running this config carries SCTP, and why (not). */
@@ -59,6 +77,7 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
     ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
     ...(!rendered && Object.keys(stringLabels).length > 0 ? { labels: stringLabels } : {}),
     ...(merge ? { merge } : {}),
+    ...(!rendered && generatedByController(metadata) !== undefined ? { generated: true as const } : {}),
   };
 }
 

@@ -125,11 +125,13 @@ export class ClusterState {
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
     const irreconcilableOverrides = this.machineConfigurations.get('cluster')?.storageOverrides;
+    const controllerIgnitionVersion = this.controllerIgnitionVersion();
     return Object.freeze({
       source,
       ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
       ...(openshiftVersion ? { openshiftVersion } : {}),
       ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
+      ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
       machineConfigsAvailable,
       nodeCount: this.nodes.size,
       classes: out,
@@ -161,6 +163,19 @@ export class ClusterState {
       if (!mc.rendered && mc.merge && matchesLabelSelector(mc.labels ?? {}, selector)) out.push({ name: mc.metadata.name, ...mc.merge });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /**
+   * The newest version among the MCO's generated configs: the controller writes them all in its own version when it
+   * starts (template controller, kubelet-config and container-runtime-config controllers), and only one controller
+   * runs at a time (leader election), so a config in a newer version means the newer controller is the one running.
+   */
+  private controllerIgnitionVersion(): string | undefined {
+    let newest: string | undefined;
+    for (const m of this.machineConfigs.values()) {
+      if (m.generated && m.ignitionVersion && (!newest || m.ignitionVersion.localeCompare(newest, undefined, { numeric: true }) > 0)) newest = m.ignitionVersion;
+    }
+    return newest;
   }
 
   /**

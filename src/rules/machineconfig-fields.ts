@@ -7,7 +7,6 @@ import { pass } from '../engine/verdict.js';
 import { mcoReleaseOf, type McoRelease } from '../ignition/releases.js';
 import { isRecord } from '../util/json.js';
 import { KINDS } from '../util/kinds.js';
-import { CEL_RENDERED_BY_POOL, isRenderedByPool } from './ignition-spec-version.js';
 
 export const ID = 'machineconfig-fields';
 
@@ -29,7 +28,7 @@ const KERNEL_DEVEL = 'kernel-devel';
  * releases' MCO: silent. Silent too when the release, the pools or their MachineConfigs are not known.
  */
 function evaluate({ object, snapshot }: RuleInput): RuleVerdict {
-  if (!object || isRenderedByPool(object) || !isRecord(object.spec)) return pass();
+  if (!object || !isRecord(object.spec)) return pass();
   const release = mcoReleaseOf(snapshot.openshiftVersion);
   const pools = poolsSelecting(labelsOf(object.metadata), snapshot);
   if (!release || pools.length === 0) return pass();
@@ -157,8 +156,11 @@ function mergedFindings(object: KubeObject, own: MergeFields, pool: PoolInfo, re
 export const machineConfigFields: Rule = {
   id: ID,
   description: "A MachineConfig's kernelType, extensions and fips are refused, or degrade the pool, where the cluster's MCO release or the pool's nodes do not take them.",
-  phase: 'validate',
+  // With ignition-spec-version on the mutating hook (failurePolicy Ignore): an outage of sctp-guard never blocks a
+  // MachineConfig, which other platform operators write too (docs/operating.md).
+  phase: 'mutate',
   defaultEnforcement: 'deny',
-  matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE'], { ignores: { name: 'machineconfig-not-rendered', cel: CEL_RENDERED_BY_POOL } }),
+  // Every MachineConfig (the MCO's own never reach a rule: engine/platform-owned.ts).
+  matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
   evaluate,
 };
