@@ -89,7 +89,8 @@ export function readCaBundle(file: string): string {
     }
     if (!cert.ca) throw new Error(`--ca-bundle ${file}: certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA (no basicConstraints CA:TRUE): pass the CA that signed the serving certificate, not the serving certificate`);
   }
-  return `${blocks.map((b) => b[0]).join('\n')}\n`;
+  // As it was written when it holds nothing else; else only its certificates.
+  return pem.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim() === '' ? pem : `${blocks.map((b) => b[0]).join('\n')}\n`;
 }
 
 /** The objects register would write, from the rules, the policy's exclusions and the target. */

@@ -156,7 +156,8 @@ function readKubeconfig(file: string): Raw {
   try {
     doc = parseYamlDocuments(text, file)[0]?.value ?? {};
   } catch (err) {
-    throw new Error(`kubeconfig ${file}: not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
+    const { line, reason } = err as { line?: number; reason?: string };
+    throw new Error(`kubeconfig ${file}: not a valid kubeconfig: ${line && reason ? `line ${line}: ${reason}` : (err as Error).message.split('\n')[0]}`);
   }
   if (!isRecord(doc)) throw new Error(`kubeconfig ${file}: not a valid kubeconfig: not a mapping`);
   for (const key of ['clusters', 'users', 'contexts']) {
