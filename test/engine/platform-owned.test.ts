@@ -13,7 +13,7 @@ import { violation } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { KINDS } from '../../src/util/kinds.js';
-import { admissionReview } from '../helpers/admission.js';
+import { admissionReview, testApp } from '../helpers/admission.js';
 import { evalCel, toCel } from '../helpers/vap-eval.js';
 
 const MC_GVK = { group: 'machineconfiguration.openshift.io', version: 'v1', kind: 'MachineConfig' };
@@ -61,6 +61,19 @@ t.test('serve: the username comes from the AdmissionReview', async (t) => {
   const out = review(body, engine, SNAPSHOT_34, 'mutate');
   t.equal(out.review.response.patch, undefined);
   t.match(out.decision.skipped, /written by system:serviceaccount:openshift-machine-config-operator:machine-config-controller/);
+});
+
+t.test('POST /mutate and /validate through the real server: the MCO\'s 00-worker at 3.5.0 in a cluster rendering 3.4.0', async (t) => {
+  const { app, auditLines } = testApp({ snapshot: SNAPSHOT_34 });
+  t.teardown(() => app.close());
+  for (const url of ['/mutate', '/validate']) {
+    const res = await app.inject({ method: 'POST', url, payload: admissionReview(machineConfig(TEMPLATE_OWNED)) });
+    const response = res.json().response;
+    t.same([response.allowed, response.patch, response.warnings], [true, undefined, undefined], url);
+    t.match(auditLines.at(-1), { audit: 'admission', kind: 'MachineConfig', patched: false, skipped: /Machine Config Operator's own/ }, `${url}: the audit line says why`);
+  }
+  const user = await app.inject({ method: 'POST', url: '/mutate', payload: admissionReview(machineConfig({})) });
+  t.equal(user.json().response.patchType, 'JSONPatch', 'a user config at 3.5.0 is still translated (the test can fail)');
 });
 
 // ---- The CEL against the engine's predicate ----
