@@ -137,7 +137,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
  * Lists a resource page by page (through KubeApi.list: one object in memory at a time), trying its versions in order
  * of preference. Returns false when the cluster serves none of them (a CRD that is not installed), which is not an error.
  */
-async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onObject: (object: KubeObject) => void): Promise<boolean> {
+export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onObject: (object: KubeObject) => void): Promise<boolean> {
   const limit = Math.min(opts.pageSize, resource.maxPageSize ?? Infinity);
   for (const version of resource.versions) {
     const base = resource.group ? `/apis/${resource.group}/${version}` : `/api/${version}`;
