@@ -200,7 +200,7 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
   const { logger } = capturedLogger();
   const app = buildApp({ engine: new Engine(ALL_RULES, defaultPolicy()), cluster: source, logger });
   t.teardown(() => app.close());
-  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy() });
+  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy(), debug: true });
   t.teardown(() => probes.close());
   const notYet = await probes.inject({ method: 'GET', url: '/readyz' });
   t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the API server: discovery at / } });
