@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isRecord } from '../util/json.js';
 import { describeNetworkError, statusText } from './kube-api.js';
-import { JsonListSplitter } from './list-stream.js';
+import { JsonListSplitter } from '../input/list-stream.js';
 import { reduce, WATCHED_KINDS, type KindName } from './records.js';
 import type { ClusterState } from './state.js';
 
