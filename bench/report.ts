@@ -108,7 +108,7 @@ export interface Comparison {
 }
 
 export interface Goal {
-  id: 'throughput' | 'p99' | 'p99-fixed' | 'mutation-p99' | 'scaling-p99' | 'rss' | 'live-rss-steady' | 'live-rss-peak' | 'node-event-cpu' | 'rollout-p99' | 'offline-yaml' | 'offline-json';
+  id: 'throughput' | 'p99' | 'mutation-p99' | 'scaling-p99' | 'rss' | 'live-rss-steady' | 'live-rss-peak' | 'node-event-cpu' | 'rollout-p99' | 'offline-yaml' | 'offline-json';
   goal: string;
   measured: string;
   /** null: not measurable in this run (e.g. one cluster size only). */
@@ -256,13 +256,19 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
     const p = pairedRatios(g99, b99, (x) => x.latencyMs.p99);
     const [bmed, gmed] = paced ? [pacedPhase(baseline, 'services')!, pacedPhase(small, 'services')!] : [bm, gm];
     const at = paced ? `both at ${Math.round(bp[0]!.offeredRps!)} req/s offered` : 'at saturation';
-    check({ id: 'p99', goal: `p99 ≤ ${GOALS.p99} × baseline p99 at the same offered rate (Service mix)`, measured: `${fmtSpread(p)}; ${fmt(gmed.latencyMs.p99)} vs ${fmt(bmed.latencyMs.p99)} ms, ${at}` }, p.median <= GOALS.p99, [...b99, ...g99]);
+    // And at a realistic fixed rate, when the run has one: one goal, both conditions.
     const [bf, gf] = [rounds(baseline, 'services', 'fixed'), rounds(small, 'services', 'fixed')];
-    if (bf.length > 0 && gf.length > 0) {
-      const f = pairedRatios(gf, bf, (x) => x.latencyMs.p99);
-      const [bfm, gfm] = [pacedPhase(baseline, 'services', 'fixed')!, pacedPhase(small, 'services', 'fixed')!];
-      check({ id: 'p99-fixed', goal: `p99 ≤ ${GOALS.p99Fixed} × baseline p99 at ${Math.round(bf[0]!.offeredRps!)} req/s (Service mix)`, measured: `${fmtSpread(f)}; ${fmt(gfm.latencyMs.p99)} vs ${fmt(bfm.latencyMs.p99)} ms` }, f.median <= GOALS.p99Fixed, [...bf, ...gf]);
-    }
+    const f = bf.length > 0 && gf.length > 0 ? pairedRatios(gf, bf, (x) => x.latencyMs.p99) : undefined;
+    const fixed = f ? `; at ${Math.round(bf[0]!.offeredRps!)} req/s ${fmtSpread(f)}, ${fmt(pacedPhase(small, 'services', 'fixed')!.latencyMs.p99)} vs ${fmt(pacedPhase(baseline, 'services', 'fixed')!.latencyMs.p99)} ms` : '';
+    check(
+      {
+        id: 'p99',
+        goal: `p99 ≤ ${GOALS.p99} × baseline p99 at the same offered rate${f ? ` (half the baseline's maximum) and ≤ ${GOALS.p99Fixed} × at ${Math.round(bf[0]!.offeredRps!)} req/s` : ''} (Service mix)`,
+        measured: `${fmtSpread(p)}; ${fmt(gmed.latencyMs.p99)} vs ${fmt(bmed.latencyMs.p99)} ms, ${at}${fixed}`,
+      },
+      p.median <= GOALS.p99 && (!f || f.median <= GOALS.p99Fixed),
+      [...b99, ...g99, ...bf, ...gf],
+    );
   }
 
   // Each size's paced MachineConfig phase (half its own maximum) when there is one, else its saturation phase; the
