@@ -10,7 +10,8 @@ import { KNOWN_RELEASES } from '../ignition/versions.js';
 import { ALL_RULES } from '../rules/index.js';
 import { auditedResources, listResource } from './audit.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
-import { formatLocation, formatProblem, readManifests, type InputProblem } from './manifests.js';
+import { readManifests } from '../input/manifests.js';
+import { formatLocation, formatProblem, type InputProblem } from '../input/problems.js';
 import { collect, commandPolicy, packageVersion } from './options.js';
 import { formatJunit } from './output/junit.js';
 import { toReported, type Report, type ReportedObject } from './output/report.js';
@@ -119,7 +120,7 @@ function losesSctp(p: PoolJudgement): boolean {
 
 async function offlinePreflight(engine: Engine, opts: PreflightOptions): Promise<PreflightResult> {
   const snapshot = loadClusterState(opts.clusterState!);
-  const manifests = readManifests([opts.clusterState!, ...opts.filename]);
+  const manifests = await readManifests([opts.clusterState!, ...opts.filename]);
   const judge = judgeAll(engine, snapshot, opts);
   for (const m of manifests.objects) judge.take(m.object, { file: m.file, line: m.line });
   return judge.finish(manifests.problems);
@@ -132,7 +133,7 @@ async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<Pr
   const judge = judgeAll(engine, snapshot, opts);
   const problems: InputProblem[] = [];
   if (opts.filename.length > 0) {
-    const manifests = readManifests(opts.filename);
+    const manifests = await readManifests(opts.filename);
     for (const m of manifests.objects) judge.take(m.object, { file: m.file, line: m.line });
     problems.push(...manifests.problems);
   }
