@@ -6,11 +6,12 @@ import { reviewObject, type ReviewFinding } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
 import { isPlatformMachineConfig, judgeMachineConfig, judgeObject, judgePool, upgradePath, upgradePolicy, type ObjectChange, type PoolJudgement, type ReleaseJudgement } from '../engine/upgrade.js';
 import { describeObject } from '../engine/verdict.js';
-import { KNOWN_RELEASES } from '../ignition/versions.js';
+import { KNOWN_RELEASES } from '../ignition/releases.js';
 import { ALL_RULES } from '../rules/index.js';
 import { auditedResources, listResource } from './audit.js';
-import { CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
-import { formatLocation, formatProblem, readManifests, type InputProblem } from './manifests.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
+import { readManifests } from '../input/manifests.js';
+import { formatLocation, formatProblem, type InputProblem } from '../input/problems.js';
 import { collect, commandPolicy, packageVersion } from './options.js';
 import { formatJunit } from './output/junit.js';
 import { toReported, type Report, type ReportedObject } from './output/report.js';
@@ -35,7 +36,7 @@ export function registerPreflightCommand(program: Command): void {
   program
     .command('preflight')
     .description('what an OpenShift upgrade will do to the MachineConfigs, pools and SCTP objects, at every release on the way (exit 0 nothing refused or degraded, 1 something would be, 2 bad input)')
-    .requiredOption('--to <release>', `the release to upgrade to (4.N or 4.N.z); known: ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`)
+    .requiredOption('--to <release>', `the release to upgrade to (4.N or 4.N.z): ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`)
     .option('--from <release>', "the cluster's release (default: its ClusterVersion)")
     .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools, ClusterVersion (and any SCTP objects)').conflicts(['kubeconfig', 'context']))
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
@@ -44,9 +45,6 @@ export function registerPreflightCommand(program: Command): void {
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'text, json, sarif, junit, or yaml (the MachineConfigs a release on the way refuses, rewritten in a version every release on the way reads)').choices(PREFLIGHT_FORMATS).default('text'))
     .action(async (opts: PreflightOptions) => {
-      if (!opts.clusterState && !opts.kubeconfig && !opts.context && !process.env.KUBECONFIG) {
-        throw new Error('preflight needs the cluster: --cluster-state DIR, or --kubeconfig/--context (or $KUBECONFIG)');
-      }
       process.exitCode = await preflight(opts);
     });
 }
@@ -122,7 +120,7 @@ function losesSctp(p: PoolJudgement): boolean {
 
 async function offlinePreflight(engine: Engine, opts: PreflightOptions): Promise<PreflightResult> {
   const snapshot = loadClusterState(opts.clusterState!);
-  const manifests = readManifests([opts.clusterState!, ...opts.filename]);
+  const manifests = await readManifests([opts.clusterState!, ...opts.filename]);
   const judge = judgeAll(engine, snapshot, opts);
   for (const m of manifests.objects) judge.take(m.object, { file: m.file, line: m.line });
   return judge.finish(manifests.problems);
@@ -130,20 +128,18 @@ async function offlinePreflight(engine: Engine, opts: PreflightOptions): Promise
 
 async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<PreflightResult> {
   const policy = engine.policy;
-  const kubeConfig = await requireKubeConfig(opts.kubeconfig, opts.context);
-  const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy, opts.context);
-  const { KubeApi } = await import('../cluster/kube-api.js');
-  const api = new KubeApi(kubeConfig);
+  const api = await connect(opts.kubeconfig, opts.context);
+  const snapshot = await liveSnapshot(api, policy);
   const judge = judgeAll(engine, snapshot, opts);
   const problems: InputProblem[] = [];
   if (opts.filename.length > 0) {
-    const manifests = readManifests(opts.filename);
+    const manifests = await readManifests(opts.filename);
     for (const m of manifests.objects) judge.take(m.object, { file: m.file, line: m.line });
     problems.push(...manifests.problems);
   }
   for (const resource of auditedResources(engine)) {
     try {
-      await listResource(api, resource, { pageSize: 500 }, (items) => items.forEach((o) => judge.take(o)));
+      await listResource(api, resource, { pageSize: 500 }, (object) => judge.take(object));
     } catch (err) {
       problems.push({ file: resource.group ? `${resource.plural}.${resource.group}` : resource.plural, line: 0, message: (err as Error).message });
     }
@@ -221,7 +217,7 @@ export function formatPreflightText(result: PreflightResult): string {
     const broken = steps.find((p) => p.refused.length > 0);
     const lost = steps.find(losesSctp);
     const final = steps.find((p) => p.release === last)!;
-    if (broken) lines.push(`  ${name}: DEGRADES at ${broken.release}: the render fails on ${broken.refused.join(', ')}; the pool's nodes stay on their current config and the upgrade stalls.`);
+    if (broken) lines.push(`  ${name}: DEGRADES at ${broken.release}: the MCO refuses ${broken.refused.join(', ')} (above), so the pool's nodes stay on their current config and the upgrade stalls.`);
     else if (lost) lines.push(`  ${name}: LOSES SCTP at ${lost.release}: ${lost.after.reason}.`);
     else if (final.after.carries === true) lines.push(`  ${name}: keeps SCTP through ${last}: ${final.after.reason}.`);
     else lines.push(`  ${name}: does not carry SCTP, before or after (${final.after.reason}).`);
@@ -295,7 +291,7 @@ function toReport(result: PreflightResult): Report {
     const findings = steps.flatMap((p): ReviewFinding[] => {
       const label = `MachineConfigPool ${p.pool}`;
       if (p.refused.length > 0) {
-        const detail = `OpenShift ${p.release}: the render fails on ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml).`;
+        const detail = `OpenShift ${p.release}: the MCO refuses ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml prints the rewrites it can make).`;
         return [{ rule: 'ignition-spec-version', phase: 'mutate' as const, decision: 'deny' as const, message: `[ignition-spec-version] ${label}: ${detail}`, detail }];
       }
       if (losesSctp(p)) {
