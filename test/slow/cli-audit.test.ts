@@ -13,7 +13,7 @@ import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import type { Report } from '../../src/cli/output/report.js';
 import { exampleObject } from '../helpers/admission.js';
-import { CORE_TYPES, FakeApiServer, GATEWAY_TYPES, OPENSHIFT_TYPES, type ResourceType } from '../helpers/fake-apiserver.js';
+import { CORE_TYPES, FakeApiServer, GATEWAY_TYPES, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -26,21 +26,12 @@ const sctpPod = { containers: [{ name: 'app', image: 'example.com/sctp:1', ports
 let kubeconfig = '';
 let dir = '';
 
-const TYPE_OF: Record<string, ResourceType> = {
-  Node: CORE_TYPES.nodes,
-  MachineConfig: OPENSHIFT_TYPES.machineconfigs,
-  MachineConfigPool: OPENSHIFT_TYPES.machineconfigpools,
-  ClusterVersion: OPENSHIFT_TYPES.clusterversions,
-};
-
 t.before(async () => {
   await api.start();
   // Unique paths: t.testdir() is shared by concurrent runs of this file.
   dir = mkdtempSync(join(tmpdir(), 'sctp-guard-audit-'));
   kubeconfig = api.writeKubeconfig(dir);
-  for (const { object } of (await readManifests(['examples/cluster-state'])).objects) {
-    api.upsert(TYPE_OF[object.kind!]!, object as never);
-  }
+  api.upsertAll((await readManifests(['examples/cluster-state'])).objects.map((m) => m.object) as never);
   api.upsert(CORE_TYPES.services, { metadata: { name: 'lb', namespace: 'telco' }, spec: { type: 'LoadBalancer', ports: [SCTP_PORT] } });
   api.upsert(CORE_TYPES.services, {
     metadata: { name: 'npl', namespace: 'telco', annotations: { 'nodeportlocal.antrea.io/enabled': 'true' } },

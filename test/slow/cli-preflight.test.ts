@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { readManifests } from '../../src/input/manifests.js';
-import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES, type ResourceType } from '../helpers/fake-apiserver.js';
+import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // `preflight` against the in-process API server: the example OpenShift cluster (4.14.12), an SCTP Service, the
@@ -13,18 +13,11 @@ const api = new FakeApiServer({ types: [...Object.values(CORE_TYPES), ...Object.
 let dir = '';
 let kubeconfig = '';
 
-const TYPE_OF: Record<string, ResourceType> = {
-  Node: CORE_TYPES.nodes,
-  MachineConfig: OPENSHIFT_TYPES.machineconfigs,
-  MachineConfigPool: OPENSHIFT_TYPES.machineconfigpools,
-  ClusterVersion: OPENSHIFT_TYPES.clusterversions,
-};
-
 t.before(async () => {
   await api.start();
   dir = mkdtempSync(join(tmpdir(), 'sctp-guard-preflight-'));
   kubeconfig = api.writeKubeconfig(dir);
-  for (const { object } of (await readManifests(['examples/cluster-state', 'examples/upgrade'])).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
+  api.upsertAll((await readManifests(['examples/cluster-state', 'examples/upgrade'])).objects.map((m) => m.object) as never);
   api.upsert(OPENSHIFT_TYPES.machineconfigs, {
     metadata: {
       name: '00-worker',

@@ -17,13 +17,6 @@ const REPORTS = {
 const CLUSTER = [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)];
 const MANAGED = { 'app.kubernetes.io/managed-by': 'sctp-guard' };
 const SCTP_PORT = { port: 3868, protocol: 'SCTP' };
-const TYPE_OF: Record<string, ResourceType> = {
-  Node: CORE_TYPES.nodes,
-  MachineConfig: OPENSHIFT_TYPES.machineconfigs,
-  MachineConfigPool: OPENSHIFT_TYPES.machineconfigpools,
-  ClusterVersion: OPENSHIFT_TYPES.clusterversions,
-};
-
 const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-write-reports-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -31,7 +24,7 @@ async function cluster(types: ResourceType[]): Promise<{ api: FakeApiServer; kub
   const api = new FakeApiServer({ types });
   await api.start();
   t.teardown(() => api.stop());
-  for (const { object } of (await readManifests(['examples/cluster-state'])).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
+  api.upsertAll((await readManifests(['examples/cluster-state'])).objects.map((m) => m.object) as never);
   api.upsert(CORE_TYPES.services, { metadata: { name: 'lb', namespace: 'telco' }, spec: { type: 'LoadBalancer', ports: [SCTP_PORT] } });
   api.upsert(CORE_TYPES.services, { metadata: { name: 'np', namespace: 'edge' }, spec: { type: 'NodePort', ports: [SCTP_PORT] } });
   return { api, kubeconfig: api.writeKubeconfig(dir) };
