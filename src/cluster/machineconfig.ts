@@ -15,6 +15,24 @@ export interface MachineConfigRecord {
   sctp: SctpFacts;
   /** Of a rendered config: what it carries in the sections the daemon cannot change (usually nothing). */
   fixed?: FixedSections;
+  /**
+   * A config the MCO's controllers generated (not rendered): written in the Ignition version of the controller
+   * that runs (its ign3types MaxVersion, ctrlcommon.NewIgnConfig), so during an upgrade the first sign of the new one.
+   */
+  generated?: true;
+}
+
+/**
+ * How the MCO tells its own configs from the user's: a non-empty annotation with its controller's version hash
+ * (openshift/machine-config-operator pkg/controller/common/constants.go GeneratedByControllerVersionAnnotationKey,
+ * read by MergeMachineConfigs in helpers.go and the render controller, 4.1 to main).
+ */
+export const GENERATED_BY_ANNOTATION = 'machineconfiguration.openshift.io/generated-by-controller-version';
+
+export function generatedByController(metadata: unknown): string | undefined {
+  const annotations: unknown = isRecord(metadata) ? metadata.annotations : undefined;
+  const value = isRecord(annotations) ? annotations[GENERATED_BY_ANNOTATION] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Whether a node running this config carries SCTP, and why (not). */
@@ -50,6 +68,7 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
     rendered,
     sctp: analyzeSctp(config, spec.kernelArguments, name),
     ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
+    ...(!rendered && generatedByController(metadata) !== undefined ? { generated: true as const } : {}),
   };
 }
 

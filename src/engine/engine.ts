@@ -2,6 +2,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
 import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
 import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
@@ -55,6 +56,9 @@ export class Engine {
   }
 
   evaluate(req: EngineRequest, snapshot: ClusterSnapshot, phase: Phase): Decision {
+    // First, so that both phases (and check, audit) say why the platform's own objects pass.
+    const owned = platformOwnedReason(req);
+    if (owned !== undefined) return skipped(owned);
     const candidates = this.index.get(indexKey(phase, req.gvk.group, req.gvk.kind));
     if (!candidates) return skipped(`no ${phase} rule reads ${req.gvk.kind}`);
     if (this.isExcludedNamespace(req.namespace)) return skipped(`namespace ${req.namespace} is excluded by the policy`);

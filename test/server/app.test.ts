@@ -43,8 +43,8 @@ t.test('the documentation SCTP Services are allowed; the AKO LoadBalancer one is
     t.equal(lb.allowed, false, 'LoadBalancer denied');
     t.equal(lb.status.code, 403);
     t.equal(lb.status.reason, 'Forbidden');
-    t.match(lb.status.message, /\[sctp-service-type\] Service default\/server: type LoadBalancer/);
-    t.match(lb.status.message, /allowed types under preset openshift-baremetal: ClusterIP, NodePort/);
+    t.match(lb.status.message, /\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer are outside/);
+    t.match(lb.status.message, /which preset openshift-baremetal enforces .*; allowed types: ClusterIP, NodePort\./);
     t.match(lb.status.message, /allowedServiceTypes/, 'says how to change the policy');
     t.match(lb.auditAnnotations, { 'sctp-service-type': /^deny: / });
     for (const key of Object.keys(lb.auditAnnotations)) t.notMatch(key, /\//, 'audit annotation keys carry no slash');
