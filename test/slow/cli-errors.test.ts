@@ -10,7 +10,7 @@ const certs = mkdtempSync(join(tmpdir(), 'sctp-guard-certs-'));
 t.teardown(() => rmSync(certs, { recursive: true, force: true }));
 
 const CASES: Array<[string[], RegExp]> = [
-  [['chek', '-f', 'x.yaml'], /^sctp-guard: unknown command 'chek' \(did you mean check\?\); commands: serve, certs, check, audit, register, unregister, remediate, export \(see sctp-guard --help\)$/],
+  [['chek', '-f', 'x.yaml'], /^sctp-guard: unknown command 'chek' \(did you mean check\?\); commands: serve, certs, check, audit, register, unregister, remediate, preflight, export \(see sctp-guard --help\)$/],
   [['bogus'], /^sctp-guard: unknown command 'bogus'; commands: /],
   [['--bogus'], /^sctp-guard: unknown option '--bogus' \(see sctp-guard (serve )?--help\)$/],
   [['serve', '--log-level', 'verbose'], /^sctp-guard: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\. \(see sctp-guard serve --help\)$/],
