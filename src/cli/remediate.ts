@@ -4,7 +4,7 @@ import { loadClusterState } from '../cluster/offline.js';
 import { MODULES_LOAD_FILE, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
-import { CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
 import { collect, commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
@@ -40,7 +40,7 @@ export async function remediate(opts: RemediateOptions): Promise<number> {
   const policy = commandPolicy(opts.config);
   const snapshot = opts.clusterState
     ? loadClusterState(opts.clusterState)
-    : await liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);
+    : await liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
   const unknown = opts.pool.filter((p) => !snapshot.pools.some((x) => x.name === p));
   if (unknown.length > 0) {
     const known = snapshot.pools.map((p) => p.name).sort();

@@ -1,6 +1,5 @@
 import t, { type Test } from 'tap';
-import { KubeConfig } from '@kubernetes/client-node';
-import { LiveClusterSource } from '../../src/cluster/live-source.js';
+import { LiveClusterSource, liveApi } from '../../src/cluster/live-source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
@@ -28,8 +27,7 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
   const objects = scenario();
   api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools, ...objects.clusterVersions] as never);
   const { logger, lines } = capturedLogger('debug');
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig());
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5, stalenessLimitSeconds: 1, ...options });
   t.teardown(() => source.stop());
   const metrics = new ServerMetrics({ informers: () => source.status(), snapshot: () => source.snapshot() });
@@ -74,7 +72,7 @@ t.test('an outage: last good state first, then unknownNodeState past the limit, 
 
   await new Promise((r) => setTimeout(r, 1500));
   api.outage = false;
-  t.ok(await until(() => !source.snapshot().stale && api.watcherCount() === 4), 'the informers recover by themselves');
+  t.ok(await until(() => !source.snapshot().stale && api.watcherCount() === 5), 'the informers recover by themselves');
   t.equal(await gauge('sctp_guard_cluster_state_age_seconds'), 0);
   t.equal((await decide()).allowed, false, 'and decisions follow the cluster again');
   // A change made during the outage is picked up after it.
@@ -90,8 +88,7 @@ t.test('slow responses: the sync waits, /readyz says why, nothing is lost', asyn
   api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools] as never);
   api.delayMs = 400;
   const { logger } = capturedLogger();
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig());
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5 });
   t.teardown(() => source.stop());
   await source.start();
@@ -106,7 +103,7 @@ t.test('a watch that hangs without data is dropped after the idle timeout and re
   api.hangWatches = true;
   api.endWatches();
   // The informers reconnect into watches that never send anything.
-  t.ok(await until(() => api.watcherCount() === 4));
+  t.ok(await until(() => api.watcherCount() === 5));
   api.upsert(CORE_TYPES.nodes, node('during-hang', { roles: ['legacy'], current: 'rendered-legacy-1' }));
   await new Promise((r) => setTimeout(r, 200));
   t.equal(source.snapshot().nodeClass.has('during-hang'), false, 'a hung watch delivers nothing');

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { LiveClusterSource, takeLiveSnapshot } from '../../src/cluster/live-source.js';
+import { LiveClusterSource, liveApi, takeLiveSnapshot } from '../../src/cluster/live-source.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
@@ -7,10 +7,9 @@ import { ALL_RULES } from '../../src/rules/index.js';
 import { evaluateRule } from '../../src/engine/engine.js';
 import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
 import { buildApp, buildProbeApp } from '../../src/server/app.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { admissionReview, capturedLogger, ruleInput } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
-import { docsFiles, filler, node, pool, rendered, scenario, sctpPod, sctpWorkload } from '../fixtures/cluster/builders.js';
+import { docsFiles, filler, machineConfiguration, node, pool, rendered, scenario, sctpPod, sctpWorkload } from '../fixtures/cluster/builders.js';
 
 const FAST = { initialMs: 20, maxMs: 160 };
 
@@ -34,9 +33,9 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
   if (has('machineconfigs')) for (const m of objects.machineConfigs) api.upsert(OPENSHIFT_TYPES.machineconfigs, m);
   if (has('machineconfigpools')) for (const p of objects.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p);
   if (has('clusterversions')) for (const c of objects.clusterVersions) api.upsert(OPENSHIFT_TYPES.clusterversions, c);
+  if (has('machineconfigurations')) api.upsert(OPENSHIFT_TYPES.machineconfigurations, machineConfiguration(['Disks', 'FileSystems']));
   const { logger, lines } = capturedLogger('debug');
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig(t.testdirName ? undefined : undefined));
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: FAST, rebuildDelayMs: 5, stalenessLimitSeconds: 1 });
   t.teardown(() => source.stop());
   return { api, source, lines };
@@ -44,7 +43,7 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
 
 t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into a snapshot', async (t) => {
   const { api, source } = await cluster(t);
-  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync/ });
+  t.match(source.readiness(), { ready: false, reason: /^waiting for the API server: discovery at http:\/\/127\.0\.0\.1:\d+ not done yet$/ });
   t.equal(source.snapshot().stale, true, 'not synced yet: stale');
   await source.start();
   await source.waitForSync(5000);
@@ -62,7 +61,9 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
     ['machineconfigs', true, 6],
     ['machineconfigpools', true, 5],
     ['clusterversions', true, 1],
+    ['machineconfigurations', true, 1],
   ]);
+  t.same(s.irreconcilableOverrides, ['Disks', 'FileSystems'], 'MachineConfiguration cluster: its storage overrides');
   t.ok(api.requests.filter((r) => r.watch).every((r) => r.query.get('allowWatchBookmarks') === 'true' && r.query.get('resourceVersion')), 'watches resume from the list and ask for bookmarks');
   t.ok(api.requests.some((r) => r.path.endsWith('/machineconfigs') && r.query.get('limit') === '10'), 'MachineConfigs come in small pages');
 
@@ -95,7 +96,7 @@ t.test('410 Gone re-lists; a clean watch end re-watches', async (t) => {
   const lists = () => api.countRequests((r) => !r.watch && r.path === '/api/v1/nodes');
   t.equal(lists(), 1);
   api.endWatches();
-  t.ok(await until(() => api.watcherCount() === 4), 're-watched after a clean end');
+  t.ok(await until(() => api.watcherCount() === 5), 're-watched after a clean end');
   api.upsert(CORE_TYPES.nodes, node('worker-9', { current: 'rendered-worker-2' }));
   t.ok(await until(() => stateOf(source.snapshot(), 'worker-9') === 'ready'));
   t.equal(lists(), 1, 'resumed from the resourceVersion, no re-list');
@@ -114,7 +115,7 @@ t.test('a dropped connection (an error that stops the ListWatch, or a clean end)
   const watches = () => api.countRequests((r) => r.watch);
   const before = watches();
   api.dropWatches();
-  t.ok(await until(() => api.watcherCount() === 4), 'all four watches are back');
+  t.ok(await until(() => api.watcherCount() === 5), 'all five watches are back');
   t.ok(watches() >= before + 4);
   api.upsert(CORE_TYPES.nodes, node('late', { current: 'rendered-legacy-1', roles: ['legacy'] }));
   t.ok(await until(() => stateOf(source.snapshot(), 'late') === 'not-ready'), 'events after the restart arrive');
@@ -132,7 +133,7 @@ t.test('a dropped connection (an error that stops the ListWatch, or a clean end)
   t.match(source.status()[0], { lastError: /503/ });
   t.ok(lines.some((l) => l.msg === 'cluster informer failed: restarting with backoff' && l.retryInMs !== undefined), 'the failure is logged with the delay');
   api.outage = false;
-  t.ok(await until(() => api.watcherCount() === 4 && !source.snapshot().stale), 'recovered');
+  t.ok(await until(() => api.watcherCount() === 5 && !source.snapshot().stale), 'recovered');
   t.equal(source.snapshot().ageSeconds, 0);
   t.ok(lines.some((l) => l.msg === 'cluster informer recovered'));
 });
@@ -143,11 +144,11 @@ t.test('plain Kubernetes: the missing MCO resources are detected once and skippe
   await source.start();
   await source.waitForSync(5000);
   await new Promise((r) => setTimeout(r, 300));
-  for (const p of ['machineconfigs', 'machineconfigpools', 'clusterversions']) {
+  for (const p of ['machineconfigs', 'machineconfigpools', 'clusterversions', 'machineconfigurations']) {
     t.equal(api.countRequests((r) => r.path.endsWith(`/${p}`)), 1, `${p}: one request, no retry`);
   }
-  t.match(source.readiness(), { ready: true, reason: /not served by this cluster: machineconfigs, machineconfigpools, clusterversions/ });
-  t.equal(lines.filter((l) => /not served by the API server \(404\)/.test(String(l.msg))).length, 3, 'one warning each');
+  t.match(source.readiness(), { ready: true, reason: /not served by this cluster: machineconfigs, machineconfigpools, clusterversions, machineconfigurations/ });
+  t.equal(lines.filter((l) => /not served by the API server \(404\)/.test(String(l.msg))).length, 4, 'one warning each');
   const s = source.snapshot();
   t.match(s, { stale: false, machineConfigsAvailable: false, nodeCount: 12 });
   t.notOk(s.openshiftVersion);
@@ -161,7 +162,7 @@ t.test('missing RBAC (403) is retried with backoff and shows in /readyz until it
   api.forbid(OPENSHIFT_TYPES.machineconfigs);
   await source.start();
   t.ok(await until(() => source.status()[0]!.synced && api.countRequests((r) => r.path.endsWith('/machineconfigs')) >= 3), 'retried');
-  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(forbidden by RBAC \(403\): machineconfigs.machineconfiguration.openshift.io is forbidden/ });
+  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(list \/apis\/machineconfiguration\.openshift\.io\/v1\/machineconfigs: forbidden by RBAC \(403\): machineconfigs.machineconfiguration.openshift.io is forbidden/ });
   t.equal(source.snapshot().stale, true);
   api.allow(OPENSHIFT_TYPES.machineconfigs);
   await source.waitForSync(3000);
@@ -202,10 +203,10 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
   const { logger } = capturedLogger();
   const app = buildApp({ engine: new Engine(ALL_RULES, defaultPolicy()), cluster: source, logger });
   t.teardown(() => app.close());
-  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy() });
+  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy(), debug: true });
   t.teardown(() => probes.close());
   const notYet = await probes.inject({ method: 'GET', url: '/readyz' });
-  t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the first sync of nodes, machineconfigs/ } });
+  t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the API server: discovery at / } });
   await source.start();
   await source.waitForSync(5000);
   t.equal((await probes.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready after the first sync of every informer');
@@ -232,16 +233,17 @@ t.test('takeLiveSnapshot: start, sync, take, stop', async (t) => {
   t.teardown(() => api.stop());
   for (const n of scenario().nodes) api.upsert(CORE_TYPES.nodes, n);
   const { logger } = capturedLogger();
-  const s = await takeLiveSnapshot({ kubeconfig: api.writeKubeconfig(), logger, timeoutMs: 5000 });
+  const kube = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
+  const s = await takeLiveSnapshot(kube, { logger, timeoutMs: 5000 });
   t.match(s, { source: 'live', stale: false, nodeCount: 12 });
   t.ok(await until(() => api.watcherCount() === 0), 'informers stopped');
-  await t.rejects(takeLiveSnapshot({ logger, env: {} }), /no cluster credentials/);
+  t.equal(liveApi({ env: {} }), undefined, 'no credentials anywhere: no API');
   api.outage = true;
-  await t.rejects(takeLiveSnapshot({ kubeconfig: api.writeKubeconfig(), logger, timeoutMs: 300, backoff: FAST }), /not synced after 300 ms: waiting for the first sync of nodes/);
+  await t.rejects(takeLiveSnapshot(kube, { logger, timeoutMs: 300, backoff: FAST }), /not synced after 300 ms: waiting for the first sync of nodes/);
 });
 
 t.test('credentials in kubectl order: flag, $KUBECONFIG, ~/.kube/config, in-cluster', async (t) => {
-  const { liveCredentials } = await import('../../src/cluster/source-options.js');
+  const { liveCredentials } = await import('../../src/cluster/kubeconfig.js');
   const home = t.testdir({ '.kube': { config: 'apiVersion: v1\nkind: Config\n' } });
   t.same(liveCredentials({ kubeconfig: '/a', env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/a' });
   t.same(liveCredentials({ env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/b' });

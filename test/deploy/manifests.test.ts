@@ -204,6 +204,30 @@ t.test('the policy ConfigMap loads, and the webhooks skip exactly its excluded n
   }
 });
 
+t.test('every install ships a NetworkPolicy: webhook port open (narrowed on OpenShift), metrics from monitoring only, probes from the node only', async (t) => {
+  for (const dir of ['base', 'overlays/openshift', 'overlays/openshift-legacy', 'overlays/cert-manager']) {
+    const objs = render(dir);
+    const deployment = find(objs, 'Deployment');
+    const policy = find(objs, 'NetworkPolicy', 'sctp-guard');
+    t.same(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels, `${dir}: selects the sctp-guard pods`);
+    t.same(policy.spec.policyTypes, ['Ingress'], `${dir}: ingress only`);
+    const portNames = deployment.spec.template.spec.containers[0].ports.map((p: any) => p.name);
+    const rules = policy.spec.ingress as Array<{ from?: any[]; ports: Array<{ port: string }> }>;
+    for (const rule of rules) for (const p of rule.ports) t.ok(portNames.includes(p.port), `${dir}: ${p.port} is a container port`);
+    t.same(rules.flatMap((r) => r.ports.map((p) => p.port)).sort(), ['https', 'metrics'], `${dir}: no rule for the probe port (the kubelet probes from the pod's own node)`);
+    const metrics = rules.find((r) => r.ports.some((p) => p.port === 'metrics'))!;
+    t.ok(metrics.from && metrics.from.length > 0 && metrics.from.every((f: any) => f.namespaceSelector), `${dir}: metrics only from a monitoring namespace`);
+    const webhook = rules.find((r) => r.ports.some((p) => p.port === 'https'))!;
+    if (dir.startsWith('overlays/openshift')) {
+      // Host-network peers (the kube-apiserver) need podSelector {} next to the namespaceSelector.
+      t.same(webhook.from, [{ namespaceSelector: { matchLabels: { 'policy-group.network.openshift.io/host-network': '' } }, podSelector: {} }], `${dir}: the webhook port from the host network only`);
+      t.same(metrics.from, [{ namespaceSelector: { matchLabels: { 'network.openshift.io/policy-group': 'monitoring' } }, podSelector: {} }], `${dir}: metrics from OpenShift monitoring`);
+    } else {
+      t.equal(webhook.from, undefined, `${dir}: the webhook port from anywhere (the API server cannot be named portably)`);
+    }
+  }
+});
+
 t.test('openshift: service-ca serving certificate, CA injection, no fixed UID for restricted-v2', async (t) => {
   const objs = render('overlays/openshift');
   const deployment = find(objs, 'Deployment');

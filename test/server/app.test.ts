@@ -119,6 +119,32 @@ t.test('bad requests get documented status codes, and the next good request stil
   }
 });
 
+t.test('JSON as data: __proto__, constructor and prototype keys get a verdict, are read, and pollute nothing', async (t) => {
+  const server = await startHttpsApp();
+  t.teardown(server.close);
+  const mc = {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: { name: '99-worker-proto', labels: { 'machineconfiguration.openshift.io/role': 'worker', constructor: 'a', prototype: 'b' } },
+    spec: { config: { ignition: { version: '3.2.0' }, PROTO: { polluted: true }, storage: { files: [{ path: '/etc/x', contents: { source: 'data:,x' }, constructor: { prototype: { polluted: true } } }] } } },
+  };
+  // A JS object literal cannot spell a "__proto__" key: it would set the prototype instead.
+  const body = JSON.stringify(admissionReview(mc)).replaceAll('"PROTO"', '"__proto__"');
+  for (const path of ['/validate', '/mutate']) {
+    const res = await server.post(path, body);
+    t.equal(res.statusCode, 200, `${path}: a verdict, not 400`);
+    t.type(res.json().response.allowed, 'boolean');
+  }
+  // The same decision as with any other key name: the object is read whole, the key neither refused nor lost.
+  const lb = exampleObject('ako-sctp-loadbalancer.yaml', 'Service');
+  const withKey = (name: string) => JSON.stringify(admissionReview({ ...lb, metadata: { ...lb.metadata, PROTO: { a: 1 } }, spec: { ...(lb.spec as object), PROTO: {}, constructor: 1 } })).replaceAll('"PROTO"', name);
+  const [proto, plain] = [await server.post('/validate', withKey('"__proto__"')), await server.post('/validate', withKey('"other"'))];
+  t.equal(proto.statusCode, 200);
+  t.same(proto.json().response.status, plain.json().response.status, 'the SCTP LoadBalancer is denied as without the key');
+  t.equal(proto.json().response.allowed, false);
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
+});
+
 t.test('/mutate answers with no patch while no mutating rule applies', async (t) => {
   const server = await startHttpsApp();
   t.teardown(server.close);
