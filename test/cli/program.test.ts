@@ -12,7 +12,7 @@ t.test('--help shows every default as a person types it, never JSON', async (t) 
     for (const option of command.options) t.doesNotThrow(() => plainDefault(option), `${command.name()} ${option.long}`);
   }
   const serve = program.commands.find((c) => c.name() === 'serve')!.helpInformation().replace(/\s+/g, ' ');
-  t.match(serve, '--health-probe-bind-address <addr> plain HTTP GET /healthz, /readyz, /debug/nodes ([host]:port; 0: off) (default :8081)');
+  t.match(serve, '--health-probe-bind-address <addr> plain HTTP GET /healthz, /readyz ([host]:port; 0: off) (default :8081)');
   t.match(serve, '(default :8080)');
   t.match(serve, '(one of fatal, error, warn, info, debug, trace, silent; default info)');
   const certs = program.commands.find((c) => c.name() === 'certs')!.helpInformation().replace(/\s+/g, ' ');
