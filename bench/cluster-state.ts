@@ -427,6 +427,9 @@ const IMAGES = [
   'ose-kuryr-cni', 'ose-metallb', 'ose-frr', 'ose-keepalived-ipfailover', 'ose-baremetal-runtimecfg', 'ose-machine-os-content',
 ];
 
+/** Bare-metal host profiles, as metal3 names them for the instance-type label. */
+const INSTANCE_TYPES = ['r650-64c-256g', 'r750-96c-512g', 'xr11-32c-128g'];
+
 /** index: position in the cluster (addresses); ordinal: position in the pool (host name). */
 function node(g: Gen, index: number, ordinal: number, poolName: PoolName, current: string, desired: string): Record<string, unknown> {
   const role = poolName === 'master' ? 'master' : 'worker';
@@ -452,7 +455,15 @@ function node(g: Gen, index: number, ordinal: number, poolName: PoolName, curren
         'kubernetes.io/os': 'linux',
         ...roles,
         'node.openshift.io/os_id': 'rhcos',
+        // What the provider sets on every real node next to kubelet's hostname/os/arch (kubernetes
+        // pkg/kubelet/kubelet_node_status.go initialNode, or k8s.io/cloud-provider's node controller): instance
+        // type, zone and region, and their deprecated beta copies.
+        'node.kubernetes.io/instance-type': INSTANCE_TYPES[index % INSTANCE_TYPES.length]!,
+        'beta.kubernetes.io/instance-type': INSTANCE_TYPES[index % INSTANCE_TYPES.length]!,
+        'topology.kubernetes.io/region': 'dc-east',
+        'failure-domain.beta.kubernetes.io/region': 'dc-east',
         'topology.kubernetes.io/zone': `rack-${index % 40}`,
+        'failure-domain.beta.kubernetes.io/zone': `rack-${index % 40}`,
       },
       annotations: {
         [`${MCO_GROUP}/controlPlaneTopology`]: 'HighlyAvailable',

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { writeDevCerts } from '../src/cli/certs.js';
@@ -8,10 +8,14 @@ import { repoRoot } from './repo.js';
 import { runLive, runOffline, type LiveSummary, type OfflineResult } from './live.js';
 import { runHttp1Load, runHttp2Load } from './load.js';
 import { buildRequests, loadMixes, MIX_NAMES, type BenchRequest, type MixEntry, type MixName } from './mix.js';
-import { summarizeProfiles, type ProfileSummary } from './profile.js';
+import { stageCosts, stageShares, summarizeProfiles, type ProfileSummary } from './profile.js';
 import {
   compare,
   evaluateGoals,
+  phase,
+  rounds,
+  spread,
+  type StageTable,
   liveGoals,
   readmeTable,
   withReadmeTable,
@@ -34,7 +38,7 @@ export interface BenchOptions extends Settings {
 }
 
 export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
-  seconds: 10,
+  seconds: 5,
   warmupSeconds: 3,
   connections: 8,
   sizes: [10, 1000, 10000],
@@ -47,7 +51,12 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
   readyTimeoutSeconds: 300,
   liveNodes: 10000,
   rolloutNodes: 2000,
+  repeats: 3,
+  fixedRps: 500,
 };
+
+/** `--quick`: for iterating on a change: short phases, two sizes, no live/offline or HTTP/2 phases, still 3 rounds. */
+export const QUICK_OPTIONS: Partial<BenchOptions> = { seconds: 2, warmupSeconds: 1, sizes: [10, 10000], liveNodes: 0, http2: false };
 
 /** Each object of a mix appears this many times in the rotation, each time with its own request uid. */
 const COPIES = 16;
@@ -68,7 +77,8 @@ function machine(loadAtStart: number): Machine {
 const toMB = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round((bytes / 2 ** 20) * 10) / 10);
 
 /** A measured phase: load from the client, RSS and CPU read from the server's /proc entry meanwhile. */
-async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, requests: readonly BenchRequest[], opts: BenchOptions, protocol: PhaseResult['protocol'], rate?: number): Promise<PhaseResult> {
+async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, requests: readonly BenchRequest[], opts: BenchOptions, protocol: PhaseResult['protocol'], rate?: number, extra: Pick<PhaseResult, 'pace' | 'repeat'> = {}): Promise<PhaseResult> {
+  const startUs = monotonicUs();
   const cpuBefore = readCpuSeconds(server.pid);
   const stopSampling = sampleRss(server.pid);
   const settings = { seconds: opts.seconds, concurrency: opts.connections, ...(rate ? { rate } : {}) };
@@ -76,6 +86,7 @@ async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, reque
   const load = protocol === 'h2' ? await runHttp2Load(target, requests, settings) : await runHttp1Load(target, requests, settings);
   const rss = stopSampling();
   const cpuAfter = readCpuSeconds(server.pid);
+  const endUs = monotonicUs();
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
   return {
     mix,
@@ -85,8 +96,13 @@ async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, reque
     cpuPercent: cpu === undefined ? undefined : Math.round((cpu / load.seconds) * 1000) / 10,
     cpuUsPerRequest: cpu === undefined || load.requests === 0 ? undefined : Math.round((cpu * 1e6) / load.requests),
     ...(rate ? { offeredRps: rate } : {}),
+    ...extra,
+    windowUs: [startUs, endUs],
   };
 }
+
+/** CLOCK_MONOTONIC in µs: the clock V8's profiler stamps samples with, so a phase's samples can be picked out. */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** One request per object, to record what sctp-guard decided for each (the baseline's answer is constant). */
 async function sampleAnswers(server: ServerProcess, tls: TlsFiles, mixes: Record<MixName, MixEntry[]>, requests: Record<MixName, BenchRequest[]>): Promise<Record<MixName, AnswerSample[]>> {
@@ -94,13 +110,15 @@ async function sampleAnswers(server: ServerProcess, tls: TlsFiles, mixes: Record
   for (const mix of MIX_NAMES) {
     for (const [i, entry] of mixes[mix].entries()) {
       const req = requests[mix].find((r) => r.entry === i)!;
+      const t0 = performance.now();
       const res = await call(server.port, tls.ca, 'POST', req.path, req.body);
+      const ms = Math.round((performance.now() - t0) * 1000) / 1000;
       if (res.status !== 200) {
-        out[mix].push({ entry: entry.label, status: res.status, message: res.body.slice(0, 200) });
+        out[mix].push({ entry: entry.label, status: res.status, message: res.body.slice(0, 200), ms });
         continue;
       }
       const r = (JSON.parse(res.body) as { response?: { allowed?: boolean; patch?: string; warnings?: string[]; status?: { message?: string } } }).response ?? {};
-      out[mix].push({ entry: entry.label, status: res.status, allowed: r.allowed, patched: r.patch !== undefined, warnings: r.warnings?.length ?? 0, message: r.status?.message?.split('\n')[0]?.slice(0, 160) });
+      out[mix].push({ entry: entry.label, status: res.status, allowed: r.allowed, patched: r.patch !== undefined, warnings: r.warnings?.length ?? 0, message: r.status?.message?.split('\n')[0]?.slice(0, 160), ms });
     }
   }
   return out;
@@ -163,6 +181,7 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const startGuard = (id: string, stateDir: string, extraArgs: string[]) =>
       startSctpGuard({ mainJs, tls, clusterState: stateDir, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...extraArgs], nodeArgs: [...nodeArgs(id), ...v8Flags], readyTimeoutMs });
     const profiles: ProfileSummary[] = [];
+    const stages: StageTable[] = [];
     // Only what the server did once ready: start-up and state loading are reported as start-up time.
     const collectProfiles = (id: string, server: ServerProcess) => {
       if (opts.cpuProf && existsSync(profileDir(id))) profiles.push(...summarizeProfiles(profileDir(id), server.startupMs).map((p) => ({ ...p, server: id })));
@@ -212,30 +231,38 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     }
 
     for (const { server } of live) await warm(server);
-    for (const mix of MIX_NAMES) {
-      for (const { server, result } of live) {
-        const p = await measure(server, tls, mix, requests[mix], opts, 'http/1.1');
-        log(`${result.id} ${mix}: ${describe(p)}`);
-        result.phases.push(p);
+    // Alternating rounds: each mix on every server back to back, the whole sequence `repeats` times, so that a
+    // change in the machine's load hits every server alike; ratios are taken within a round.
+    for (let repeat = 0; repeat < opts.repeats; repeat++) {
+      for (const mix of MIX_NAMES) {
+        for (const { server, result } of live) {
+          const p = await measure(server, tls, mix, requests[mix], opts, 'http/1.1', undefined, { repeat });
+          log(`round ${repeat + 1}: ${result.id} ${mix}: ${describe(p)}`);
+          result.phases.push(p);
+        }
       }
     }
-    // Latency at the same load for both: the Service mix at half the baseline's maximum; and each cluster size's
-    // MachineConfig mutations at half its own maximum.
+    // Latency at the same load for both: the Service mix at half the baseline's maximum and at a realistic fixed
+    // rate; and each cluster size's MachineConfig mutations at half its own maximum.
     const [base, ...guardServers] = live;
-    const baseRps = base!.result.phases.find((p) => p.mix === 'services')?.rps ?? 0;
-    if (baseRps > 0) {
-      for (const { server, result } of [base!, guardServers[0]!]) {
-        const p = await measure(server, tls, 'services', requests.services, opts, 'http/1.1', Math.max(1, Math.round(baseRps / 2)));
-        log(`${result.id} services at ${p.offeredRps} req/s offered: ${describe(p)}`);
+    const medianRps = (r: ServerResult, mix: MixName) => phase(r, mix)?.rps ?? 0;
+    const baseRps = medianRps(base!.result, 'services');
+    for (let repeat = 0; repeat < opts.repeats; repeat++) {
+      for (const [pace, rate] of [['half-max', Math.round(baseRps / 2)], ['fixed', opts.fixedRps]] as const) {
+        if (rate <= 0) continue;
+        for (const { server, result } of [base!, guardServers[0]!]) {
+          const p = await measure(server, tls, 'services', requests.services, opts, 'http/1.1', rate, { pace, repeat });
+          log(`round ${repeat + 1}: ${result.id} services at ${p.offeredRps} req/s offered: ${describe(p)}`);
+          result.phases.push(p);
+        }
+      }
+      for (const { server, result } of guardServers) {
+        const mcRps = medianRps(result, 'machineconfigs');
+        if (mcRps <= 0) continue;
+        const p = await measure(server, tls, 'machineconfigs', requests.machineconfigs, opts, 'http/1.1', Math.max(1, Math.round(mcRps / 2)), { pace: 'half-max', repeat });
+        log(`round ${repeat + 1}: ${result.id} machineconfigs at ${p.offeredRps} req/s offered: ${describe(p)}`);
         result.phases.push(p);
       }
-    }
-    for (const { server, result } of guardServers) {
-      const mcRps = result.phases.find((p) => p.mix === 'machineconfigs')?.rps ?? 0;
-      if (mcRps <= 0) continue;
-      const p = await measure(server, tls, 'machineconfigs', requests.machineconfigs, opts, 'http/1.1', Math.max(1, Math.round(mcRps / 2)));
-      log(`${result.id} machineconfigs at ${p.offeredRps} req/s offered: ${describe(p)}`);
-      result.phases.push(p);
     }
     const protocol = await negotiatedProtocol(live[1]!.server.port, tls.ca);
     for (const { server, result } of live) {
@@ -245,6 +272,7 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       result.peakRssMB = hwm === undefined ? result.rssLoadMB : Math.max(hwm, result.rssLoadMB ?? 0);
       await stop(server);
       collectProfiles(result.id, server);
+      if (opts.cpuProf) stages.push(...stageTables(profileDir(result.id), result));
     }
     const servers = live.map((l) => l.result);
 
@@ -296,6 +324,8 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
         cpuProf: opts.cpuProf,
         liveNodes: opts.liveNodes,
         rolloutNodes: opts.rolloutNodes,
+        repeats: opts.repeats,
+        fixedRps: opts.fixedRps,
       },
       mixes: Object.fromEntries(
         MIX_NAMES.map((m) => {
@@ -310,7 +340,7 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       goals: [...evaluateGoals(servers), ...liveGoals(liveSummary, offline)],
       ...(liveSummary ? { live: liveSummary } : {}),
       ...(offline ? { offline } : {}),
-      ...(opts.cpuProf ? { profiles } : {}),
+      ...(opts.cpuProf ? { profiles, stages } : {}),
     };
     mkdirSync(opts.outDir, { recursive: true });
     writeFileSync(join(opts.outDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -331,6 +361,20 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
 function deploymentV8Flags(deploymentYaml: string): string[] {
   const value = /name: NODE_OPTIONS\s+value: ([^\n]+)/.exec(deploymentYaml)?.[1] ?? '';
   return value.split(/\s+/).filter((f) => /^--max-(old|semi)-space-size=\d+$/.test(f));
+}
+
+/** Per mix, the CPU per request of each stage over the server's saturation phases (its profile, its /proc CPU). */
+function stageTables(dir: string, result: ServerResult): StageTable[] {
+  if (!existsSync(dir)) return [];
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  if (files.length !== 1) return [];
+  return MIX_NAMES.flatMap((mix) => {
+    const list = rounds(result, mix);
+    const cpu = spread(list.map((p) => p.cpuUsPerRequest ?? NaN)).median;
+    if (list.length === 0 || !Number.isFinite(cpu)) return [];
+    const shares = stageShares(join(dir, files[0]!), list.flatMap((p) => (p.windowUs ? [p.windowUs] : [])));
+    return [{ server: result.id, mix, cpuUsPerRequest: cpu, stages: stageCosts(shares, cpu) }];
+  });
 }
 
 function maxRss(phases: readonly PhaseResult[]): number | undefined {

@@ -1,5 +1,7 @@
 import autocannon from 'autocannon';
+import { Agent, request } from 'node:https';
 import { connect, constants } from 'node:http2';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import type { BenchRequest } from './mix.js';
 
@@ -12,7 +14,7 @@ export interface LoadSettings {
   seconds: number;
   /** HTTP/1.1: keep-alive connections; HTTP/2: concurrent streams on one connection. */
   concurrency: number;
-  /** HTTP/1.1 only: requests per second over all connections (latency at a given load); none: as fast as answered. */
+  /** HTTP/1.1 only: requests per second over all connections, sent at even intervals (runPacedLoad). */
   rate?: number;
 }
 
@@ -44,6 +46,9 @@ class Latencies {
   record(ms: number): void {
     this.histogram.record(Math.max(1, Math.round(ms * 1000)));
   }
+  reset(): void {
+    this.histogram.reset();
+  }
   get count(): number {
     return this.histogram.count;
   }
@@ -58,8 +63,62 @@ function result(latencies: Latencies, seconds: number, counts: { errors: number;
   return { requests: latencies.count, seconds, rps: latencies.count / seconds, latencyMs: latencies.summary(), ...counts };
 }
 
+/**
+ * HTTP/1.1 at a fixed rate, the way wrk2 paces: request i is due at start + i/rate whatever happened before, and
+ * its latency counts from when it was due, so a stall shows as the latency of every request it held up
+ * (autocannon's own rate limit sends each second's quota back to back and then waits: a burst, not a rate).
+ * At most `concurrency` keep-alive connections; requests due while all are busy wait for one, on the clock.
+ */
+export async function runPacedLoad(target: LoadTarget, requests: readonly BenchRequest[], settings: LoadSettings & { rate: number }): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency, ca: target.ca });
+  const latencies = new Latencies();
+  const counts = { errors: 0, timeouts: 0, non2xx: 0 };
+  const total = Math.max(1, Math.round(settings.rate * settings.seconds));
+  const interval = 1000 / settings.rate;
+  const inFlight = new Set<Promise<void>>();
+  const send = (r: BenchRequest, due: number) => {
+    const done = new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port: target.port, method: r.method, path: r.path, headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) }, agent, timeout: 10_000 }, (res) => {
+        res.on('data', () => {});
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) latencies.record(performance.now() - due);
+          else counts.non2xx++;
+          resolve();
+        });
+      });
+      req.on('timeout', () => {
+        counts.timeouts++;
+        req.destroy();
+      });
+      req.on('error', () => {
+        counts.errors++;
+        resolve();
+      });
+      req.end(r.body);
+    });
+    inFlight.add(done);
+    void done.then(() => inFlight.delete(done));
+  };
+  // The connections first (TLS handshakes), off the clock: a phase measures answers, not connection set-up.
+  for (let k = 0; k < settings.concurrency; k++) send(requests[k % requests.length]!, performance.now());
+  await Promise.all(inFlight);
+  latencies.reset();
+  Object.assign(counts, { errors: 0, timeouts: 0, non2xx: 0 });
+  const started = performance.now();
+  for (let i = 0; i < total; ) {
+    const now = performance.now();
+    for (; i < total && started + i * interval <= now; i++) send(requests[i % requests.length]!, started + i * interval);
+    if (i < total) await sleep(Math.max(0, Math.min(1, started + i * interval - performance.now())));
+  }
+  await Promise.all(inFlight);
+  agent.destroy();
+  return result(latencies, (performance.now() - started) / 1000, counts);
+}
+
 /** HTTP/1.1 keep-alive load from autocannon: fixed connections, fixed duration, no pipelining. */
 export async function runHttp1Load(target: LoadTarget, requests: readonly BenchRequest[], settings: LoadSettings): Promise<LoadResult> {
+  if (settings.rate) return runPacedLoad(target, requests, { ...settings, rate: settings.rate });
   const latencies = new Latencies();
   const started = performance.now();
   const options: autocannon.Options = {
@@ -72,7 +131,6 @@ export async function runHttp1Load(target: LoadTarget, requests: readonly BenchR
     timeout: 10,
     tlsOptions: { ca: target.ca },
     requests: requests.map(({ method, path, headers, body }) => ({ method, path, headers, body })),
-    ...(settings.rate ? { overallRate: settings.rate } : {}),
   };
   const out = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (err, res) => (err ? reject(err as Error) : resolve(res)));

@@ -76,3 +76,94 @@ export function summarizeProfiles(dir: string, skipMs = 0): ProfileSummary[] {
     .sort()
     .map((f) => summarizeProfile(join(dir, f), skipMs));
 }
+
+/** The stages of a request, in the order the tables print them. */
+export const STAGES = [
+  'body parse',
+  'envelope check',
+  'fastify routing and hooks',
+  'engine',
+  'audit line',
+  'metrics',
+  'answer',
+  'handler',
+  'HTTP, TLS and socket',
+  'gc',
+  'other',
+] as const;
+
+export interface StageCost {
+  /** One of STAGES, or `rule <id>`. */
+  stage: string;
+  /** CPU µs per request. */
+  us: number;
+}
+
+/** A rule's own file (helpers shared by rules are attributed to the rule that called them). */
+const RULE_FILE = /\/dist\/src\/rules\/(?!objects\.js|index\.js|cel\.js)([^/]+)\.js$/;
+
+/** The stage a frame belongs to, or undefined to look at its caller (helpers, native code). */
+export function stageOf(url: string, functionName: string): string | undefined {
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'gc';
+    // The body schema's code, compiled by ajv at start-up through `new Function`.
+    return /^validate\d*$/.test(functionName) ? 'envelope check' : undefined;
+  }
+  const rule = RULE_FILE.exec(url);
+  if (rule) return `rule ${rule[1]}`;
+  if (/\/dist\/src\/(engine\/audit-record|server\/logger)\.js$|node_modules\/(pino|sonic-boom)\//.test(url)) return 'audit line';
+  if (/\/dist\/src\/server\/metrics\.js$|node_modules\/prom-client\//.test(url)) return 'metrics';
+  if (/\/dist\/src\/(engine|admission)\//.test(url)) return 'engine';
+  if (/\/dist\/src\/server\/admission-routes\.js$|\/dist\/bench\/baseline\.js$/.test(url)) return 'handler';
+  if (/node_modules\/(secure-json-parse|fastify\/lib\/contentTypeParser)/.test(url)) return 'body parse';
+  if (/node_modules\/(@fastify\/ajv-compiler|ajv|fastify\/lib\/validation)/.test(url)) return 'envelope check';
+  if (/node_modules\/(fast-json-stringify|@fastify\/fast-json-stringify-compiler|fastify\/lib\/(reply|error-serializer))/.test(url)) return 'answer';
+  if (/node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify)\//.test(url)) return 'fastify routing and hooks';
+  // node's own code (node:fs, node:net, node:_tls_wrap...) belongs to whoever called it; HTTP, TLS and socket
+  // only when nothing of ours or of a package is on the stack (see stageShares).
+  return undefined;
+}
+
+/**
+ * Busy time by stage over the samples taken in the given monotonic-clock windows (µs, as V8 stamps the profile):
+ * each sample goes to the innermost frame on its stack that belongs to a stage.
+ */
+export function stageShares(file: string, windows: ReadonlyArray<readonly [number, number]>): Map<string, number> {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile & { startTime: number; nodes: Array<{ children?: number[] }> };
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const memo = new Map<number, string>();
+  const classify = (id: number): string => {
+    const known = memo.get(id);
+    if (known !== undefined) return known;
+    const node = byId.get(id);
+    const own = node ? stageOf(node.callFrame.url, node.callFrame.functionName) : undefined;
+    const up = parent.get(id);
+    let stage = own ?? (up === undefined ? 'other' : classify(up));
+    if (stage === 'other' && node?.callFrame.url.startsWith('node:')) stage = 'HTTP, TLS and socket';
+    memo.set(id, stage);
+    return stage;
+  };
+  const out = new Map<string, number>();
+  let t = profile.startTime;
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    const node = byId.get(id);
+    if (!node || IDLE.has(node.callFrame.functionName) || node.callFrame.functionName === '(root)') return;
+    if (!windows.some(([a, b]) => t >= a && t <= b)) return;
+    const stage = classify(id);
+    out.set(stage, (out.get(stage) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  });
+  return out;
+}
+
+/** Stage shares scaled to a measured CPU per request. */
+export function stageCosts(shares: ReadonlyMap<string, number>, cpuUsPerRequest: number): StageCost[] {
+  const busy = [...shares.values()].reduce((a, b) => a + b, 0);
+  if (busy === 0) return [];
+  const order = (s: string) => (s.startsWith('rule ') ? STAGES.indexOf('engine') + 0.5 : STAGES.indexOf(s as (typeof STAGES)[number]));
+  return [...shares.entries()]
+    .sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0]))
+    .map(([stage, t]) => ({ stage, us: Math.round((t / busy) * cpuUsPerRequest * 10) / 10 }));
+}

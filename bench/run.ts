@@ -5,10 +5,11 @@
  * failed run.
  */
 import { Command, InvalidArgumentError } from 'commander';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LOG_LEVELS } from '../src/server/logger.js';
 import { MIN_RENDERED_CONFIGS } from './cluster-state.js';
-import { DEFAULT_OPTIONS, runBench, type BenchOptions } from './harness.js';
+import { DEFAULT_OPTIONS, QUICK_OPTIONS, runBench, type BenchOptions } from './harness.js';
 import { repoRoot } from './repo.js';
 import { toMarkdown } from './report.js';
 
@@ -48,6 +49,9 @@ const program = new Command('bench')
   .option('--ready-timeout-seconds <s>', `longest wait for /readyz (BENCH_READY_TIMEOUT_SECONDS, default ${DEFAULT_OPTIONS.readyTimeoutSeconds})`)
   .option('--live-nodes <n>', `nodes of the live and offline phases, 0 to skip them (BENCH_LIVE_NODES, default ${DEFAULT_OPTIONS.liveNodes})`)
   .option('--rollout-nodes <n>', `nodes a live rollout moves (BENCH_ROLLOUT_NODES, default ${DEFAULT_OPTIONS.rolloutNodes})`)
+  .option('--repeats <n>', `alternating rounds of every phase; each ratio is their median (BENCH_REPEATS, default ${DEFAULT_OPTIONS.repeats})`)
+  .option('--fixed-rps <n>', `the realistic fixed rate of the paced Service phases (BENCH_FIXED_RPS, default ${DEFAULT_OPTIONS.fixedRps})`)
+  .option('--quick', `for iterating: ${JSON.stringify(QUICK_OPTIONS)} unless set otherwise (BENCH_QUICK=1)`)
   .option('--out <dir>', 'where results.json and results.md go (BENCH_OUT, default bench/)')
   .showHelpAfterError()
   .exitOverride();
@@ -69,7 +73,8 @@ function settings(): BenchOptions {
       throw new InvalidArgumentError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} / ${envName}: ${(err as Error).message}`);
     }
   };
-  const d = DEFAULT_OPTIONS;
+  const quick = flags.quick === true || process.env.BENCH_QUICK === '1';
+  const d = { ...DEFAULT_OPTIONS, ...(quick ? QUICK_OPTIONS : {}) };
   return {
     seconds: pick('seconds', 'BENCH_SECONDS', d.seconds, atLeast(0.1, false)),
     warmupSeconds: pick('warmupSeconds', 'BENCH_WARMUP_SECONDS', d.warmupSeconds, atLeast(0, false)),
@@ -79,12 +84,15 @@ function settings(): BenchOptions {
     renderedConfigKiB: pick('renderedConfigKib', 'BENCH_RENDERED_CONFIG_KIB', d.renderedConfigKiB, atLeast(1)),
     seed: pick('seed', 'BENCH_SEED', d.seed, atLeast(0)),
     logLevel: pick('logLevel', 'BENCH_LOG_LEVEL', d.logLevel, logLevel),
-    http2: flags.http2 !== false && process.env.BENCH_HTTP2 !== '0',
+    http2: flags.http2 !== false && process.env.BENCH_HTTP2 !== '0' && (d.http2 || process.env.BENCH_HTTP2 === '1'),
     cpuProf: flags.cpuProf === true || process.env.BENCH_CPU_PROF === '1',
     readyTimeoutSeconds: pick('readyTimeoutSeconds', 'BENCH_READY_TIMEOUT_SECONDS', d.readyTimeoutSeconds, atLeast(1)),
     liveNodes: pick('liveNodes', 'BENCH_LIVE_NODES', d.liveNodes, atLeast(0)),
     rolloutNodes: pick('rolloutNodes', 'BENCH_ROLLOUT_NODES', d.rolloutNodes, atLeast(0)),
-    outDir: pick('out', 'BENCH_OUT', join(repoRoot(), 'bench'), (s) => s),
+    repeats: pick('repeats', 'BENCH_REPEATS', d.repeats, atLeast(1)),
+    fixedRps: pick('fixedRps', 'BENCH_FIXED_RPS', d.fixedRps, atLeast(1)),
+    // A quick run never replaces the README's figures or bench/results.*.
+    outDir: pick('out', 'BENCH_OUT', quick ? join(tmpdir(), 'sctp-guard-bench-quick') : join(repoRoot(), 'bench'), (s) => s),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import { allCandidates, candidateNames, effectiveStatus, workloadCandidates, type Candidate } from './placement.js';
+import { allCandidates, candidateNames, effectiveStatus, podCandidates, workloadCandidates, type Candidate, type PodPlacement } from './placement.js';
 import type { ClusterSnapshot, SctpState } from './snapshot.js';
 
 /** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
@@ -82,6 +82,24 @@ export function clusterWideAssessment(snapshot: ClusterSnapshot, policy: Pick<Po
     found = { all: assess(allCandidates(snapshot), policy), workloads: assess(workloadCandidates(snapshot), policy) };
     byLabel.set(key, found);
   }
+  return found;
+}
+
+/** Pod assessments kept per snapshot build; past this many placements the memo starts over (bounded memory). */
+const POD_MEMO_MAX = 256;
+const podMemo = new WeakMap<object, Map<string, Assessment>>();
+
+/**
+ * `assess(podCandidates(snapshot, placement), policy)`, worked out once per snapshot build, placement and node-label
+ * policy: the replicas of a workload, and most pods (no constraints, the same tolerations), share one placement,
+ * so a decision does not walk the node classes again.
+ */
+export function podAssessment(snapshot: ClusterSnapshot, placement: PodPlacement, policy: Pick<Policy, 'sctpNodeLabel'>): Assessment {
+  let memo = podMemo.get(snapshot.classes);
+  if (!memo || memo.size >= POD_MEMO_MAX) podMemo.set(snapshot.classes, (memo = new Map()));
+  const key = `${JSON.stringify(policy.sctpNodeLabel ?? null)}|${JSON.stringify(placement)}`;
+  let found = memo.get(key);
+  if (!found) memo.set(key, (found = assess(podCandidates(snapshot, placement), policy)));
   return found;
 }
 

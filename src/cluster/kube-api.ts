@@ -136,7 +136,7 @@ export class KubeApi {
     checks.forEach(([path, shape, expected], i) => {
       const answer = answers[i]!;
       if (answer.status === 401 || answer.status === 403) throw answerError(`GET ${this.server}${path}`, answer.status, answer);
-      if (answer.status >= 500) throw answerError(`GET ${this.server}${path}`, answer.status, answer);
+      if (answer.status >= 500) throw new KubeError('unavailable', `the API server at ${this.server} is not serving (${answer.status}): ${statusMessage(answer).message}`, answer.status);
       if (answer.status === 200 && isRecord(answer.body) && shape(answer.body)) return;
       const what = `${answer.status} ${answer.contentType || 'with no content type'}${answer.status === 200 ? `, not ${expected}` : ''}`;
       throw new KubeError('not-kubernetes', `${this.server} is not a Kubernetes API server: GET ${path} answered ${what}`, answer.status);

@@ -1,9 +1,11 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
-import { matchesNamespacePattern } from '../policy/namespaces.js';
-import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import { namespaceMatcher } from '../policy/namespaces.js';
+import { podSpecPath } from '../util/kinds.js';
+import type { Decision, Enforcement, EngineRequest, FieldPath, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
 import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
+import { hasSctpAt } from './sctp-fields.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
 import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
 
@@ -17,8 +19,14 @@ const WARNINGS_BUDGET = 4096;
 interface EnabledRule {
   rule: Rule;
   enforcement: Enforcement;
-  operations: ReadonlySet<Operation>;
+  /** The rule's `sctpFields` for this kind (podSpec resolved): it has nothing to say when none is SCTP. */
+  sctpPaths?: readonly FieldPath[];
+  /** Its outcome when it has nothing to say, built once. */
+  allow: RuleOutcome;
 }
+
+/** The enabled rules of one phase, group and kind, by operation. */
+type KindRules = Map<Operation, EnabledRule[]>;
 
 /**
  * The rule engine: picks the enabled rules that match a request's kind and operation, runs them, applies each
@@ -26,7 +34,9 @@ interface EnabledRule {
  * controller-runtime's multi handlers compose.
  */
 export class Engine {
-  private readonly index = new Map<string, EnabledRule[]>();
+  /** Everything a decision looks up that depends only on the rules and the policy, worked out here once. */
+  private readonly index = new Map<string, KindRules>();
+  private readonly excluded: (namespace: string) => boolean;
 
   constructor(
     readonly rules: readonly Rule[],
@@ -35,15 +45,22 @@ export class Engine {
     for (const rule of rules) {
       const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
       if (enforcement === 'off') continue;
+      const allow: RuleOutcome = Object.freeze({ rule: rule.id, decision: 'allow', enforcement, findings: Object.freeze([]) as unknown as ReportedFinding[], patched: false });
       for (const m of rule.matches) {
         for (const { kind } of m.kinds) {
           const key = indexKey(rule.phase, m.group, kind);
-          const list = this.index.get(key) ?? [];
-          if (!list.some((e) => e.rule === rule)) list.push({ rule, enforcement, operations: new Set(m.operations) });
-          this.index.set(key, list);
+          const byOperation = this.index.get(key) ?? new Map<Operation, EnabledRule[]>();
+          this.index.set(key, byOperation);
+          const sctpPaths = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
+          for (const op of m.operations) {
+            const list = byOperation.get(op) ?? [];
+            if (!list.some((e) => e.rule === rule)) list.push({ rule, enforcement, ...(sctpPaths ? { sctpPaths } : {}), allow });
+            byOperation.set(op, list);
+          }
         }
       }
     }
+    this.excluded = namespaceMatcher(policy.excludedNamespaces);
   }
 
   /** Whether any enabled rule of the phase reads this kind: the fast path for everything else. */
@@ -52,7 +69,7 @@ export class Engine {
   }
 
   isExcludedNamespace(namespace: string): boolean {
-    return namespace !== '' && this.policy.excludedNamespaces.some((p) => matchesNamespacePattern(p, namespace));
+    return namespace !== '' && this.excluded(namespace);
   }
 
   evaluate(req: EngineRequest, snapshot: ClusterSnapshot, phase: Phase): Decision {
@@ -62,8 +79,12 @@ export class Engine {
     const candidates = this.index.get(indexKey(phase, req.gvk.group, req.gvk.kind));
     if (!candidates) return skipped(`no ${phase} rule reads ${req.gvk.kind}`);
     if (this.isExcludedNamespace(req.namespace)) return skipped(`namespace ${req.namespace} is excluded by the policy`);
-    const applicable = candidates.filter((c) => c.operations.has(req.operation));
-    if (applicable.length === 0) return skipped(`no ${phase} rule reads ${req.operation} of ${req.gvk.kind}`);
+    const applicable = candidates.get(req.operation);
+    if (!applicable) return skipped(`no ${phase} rule reads ${req.operation} of ${req.gvk.kind}`);
+    // One input for every rule of the request; a rule whose SCTP fields hold no SCTP is not run (the webhook's
+    // matchConditions would not even have sent the object to it): its outcome is the allow built in advance.
+    let input: RuleInput | undefined;
+    const subject = req.operation === 'DELETE' ? req.oldObject : req.object;
 
     const results: RuleOutcome[] = [];
     const denials: string[] = [];
@@ -71,8 +92,13 @@ export class Engine {
     const patch: JsonPatchOp[] = [];
     const auditAnnotations: Record<string, string> = {};
 
-    for (const { rule, enforcement } of applicable) {
-      const result = this.run(rule, req, snapshot);
+    for (const { rule, enforcement, sctpPaths, allow } of applicable) {
+      if (sctpPaths && !hasSctpAt(subject, sctpPaths)) {
+        results.push(allow);
+        continue;
+      }
+      input ??= { ...req, snapshot, policy: this.policy };
+      const result = this.run(rule, input);
       const outcome = applyEnforcement(rule.id, enforcement, result, this.policy.failureMode);
       results.push(outcome.result);
       if (outcome.deny) denials.push(...outcome.result.findings.map((f) => f.message));
@@ -98,11 +124,11 @@ export class Engine {
   }
 
   /** A rule that throws is that rule's failure, never the server's: the error becomes its outcome. */
-  private run(rule: Rule, req: EngineRequest, snapshot: ClusterSnapshot): RuleResult | RuleFailure {
+  private run(rule: Rule, input: RuleInput): RuleResult | RuleFailure {
     try {
-      return evaluateRule(rule, { ...req, snapshot, policy: this.policy });
+      return evaluateRule(rule, input);
     } catch (err) {
-      return new RuleFailure(messagePrefix(rule.id, req), `the rule failed (${err instanceof Error ? err.message : String(err)})`);
+      return new RuleFailure(messagePrefix(rule.id, input), `the rule failed (${err instanceof Error ? err.message : String(err)})`);
     }
   }
 }
@@ -124,9 +150,12 @@ export interface RuleResult {
  * the `[rule-id] Kind ns/name: ` prefix written once before each message and warning. Throws what the rule throws.
  */
 export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
+  const verdict = rule.evaluate(input);
+  // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
+  if (verdict.findings.length === 0) return { findings: [], patch: verdict.patch, annotations: verdict.annotations };
   const prefix = messagePrefix(rule.id, input);
-  const verdict = settleUnknownNodeState(ratchet(rule, input, rule.evaluate(input)), input.policy, prefix);
-  return { findings: verdict.findings.map((f) => compose(prefix, f)), patch: verdict.patch, annotations: verdict.annotations };
+  const settled = settleUnknownNodeState(ratchet(rule, input, verdict), input.policy, prefix);
+  return { findings: settled.findings.map((f) => compose(prefix, f)), patch: settled.patch, annotations: settled.annotations };
 }
 
 function compose(prefix: string, f: Finding): ComposedFinding {

@@ -1,3 +1,4 @@
+import { isSctp } from '../engine/sctp-fields.js';
 import type { FieldPath, KubeObject } from '../engine/types.js';
 import { isRecord, records } from '../util/json.js';
 import { podSpecPath } from '../util/kinds.js';
@@ -14,10 +15,6 @@ function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {
   return isRecord(obj?.spec) ? obj.spec : {};
 }
 
-/** SCTP in any ASCII case, as CEL's upperAscii reads it in the webhook's matchConditions and the VAPs ('ſctp' is not). */
-export function isSctp(protocol: unknown): boolean {
-  return typeof protocol === 'string' && /^sctp$/i.test(protocol);
-}
 
 /** The fields the readers below look at for SCTP, as rules declare them (`RuleMatch.sctpFields`). */
 export const SCTP_FIELDS = {

@@ -1,5 +1,5 @@
-import { assess, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
-import { podCandidates, podPlacement } from '../cluster/placement.js';
+import { podAssessment, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
+import { podPlacement } from '../cluster/placement.js';
 import { matchKinds } from '../engine/matches.js';
 import type { Rule, RuleInput, RuleVerdict } from '../engine/types.js';
 import { advisory, pass } from '../engine/verdict.js';
@@ -21,7 +21,7 @@ function evaluate({ object, snapshot, policy }: RuleInput): RuleVerdict {
   const podSpec = podSpecOf(object);
   const hostPorts = podSctpPorts(podSpec).filter((p) => p.hostPort !== undefined);
   if (!podSpec || !object?.kind || hostPorts.length === 0 || unusableReason(snapshot)) return pass();
-  const a = assess(podCandidates(snapshot, podPlacement(podSpec, object.kind === 'DaemonSet')), policy);
+  const a = podAssessment(snapshot, podPlacement(podSpec, object.kind === 'DaemonSet'), policy);
   const { ready } = a.counts;
   if (a.total === 0 || ready === 0 || ready === a.total) return pass();
   const pools = poolsCarryingSctp(snapshot, policy);

@@ -1,6 +1,6 @@
-import { assess, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
+import { podAssessment, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
 import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
-import { podCandidates, podPlacement } from '../cluster/placement.js';
+import { podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
 import type { KubeObject, Operation, RuleInput, RuleVerdict, Rule } from '../engine/types.js';
@@ -177,7 +177,7 @@ function evaluateSctpModuleLoaded(input: RuleInput): RuleVerdict {
   }
   const podSpec = podSpecOf(object)!;
   const daemonSet = object.kind === 'DaemonSet';
-  const a = assess(podCandidates(snapshot, podPlacement(podSpec, daemonSet)), policy);
+  const a = podAssessment(snapshot, podPlacement(podSpec, daemonSet), policy);
   return judge({ room, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
 }
 

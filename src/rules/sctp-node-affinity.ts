@@ -1,5 +1,5 @@
-import { assess, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
-import { podCandidates, podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
+import { podAssessment, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
+import { podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
@@ -63,12 +63,12 @@ function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleI
   if (!podSpec || podSctpPorts(podSpec).length === 0 || unusableReason(snapshot)) return pass();
   const daemonSet = object.kind === 'DaemonSet';
   const placement = podPlacement(podSpec, daemonSet);
-  const before = assess(podCandidates(snapshot, placement), policy);
+  const before = podAssessment(snapshot, placement, policy);
   // All fine, or nothing to pin to (sctp-module-loaded explains why).
   if (before.counts.ready === before.total || before.counts.ready === 0) return pass();
   // Keep each pool's term only when, with the pod's own constraints, it selects nodes that all carry SCTP: a
   // worker selector also matches custom-pool nodes that may not.
-  const assessWith = (terms: Record<string, unknown>[]) => assess(podCandidates(snapshot, podPlacement({ ...podSpec, affinity: REQUIRED_AFFINITY(terms) }, daemonSet)), policy);
+  const assessWith = (terms: Record<string, unknown>[]) => podAssessment(snapshot, podPlacement({ ...podSpec, affinity: REQUIRED_AFFINITY(terms) }, daemonSet), policy);
   const usable = sctpTerms(snapshot, policy).filter((reqs) => {
     const a = assessWith(mergedTerms(placement.terms, [reqs]));
     return a.total > 0 && a.counts.ready === a.total;

@@ -7,6 +7,13 @@ import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { ErrorBody } from './http.js';
 import { infoLineWriter } from './logger.js';
+import { countJsonContainers } from '../util/json.js';
+
+/**
+ * Objects and arrays one AdmissionReview may hold: a 1.5 MB rendered MachineConfig, twice in an UPDATE, has a
+ * few thousand; 4 MiB of `[{},{},…]` has 1.4 million.
+ */
+export const MAX_JSON_CONTAINERS = 100_000;
 
 export interface AdmissionRoutesOptions {
   engine: Engine;
@@ -27,6 +34,25 @@ export interface AdmissionRoutesOptions {
 export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (app, options, done) => {
   // An AdmissionReview is JSON only; Fastify's default text/plain parser would let other bodies reach the schema.
   app.removeContentTypeParser('text/plain');
+  // JSON as data: JSON.parse keeps `__proto__` and `constructor` keys as own properties, touching no prototype, so
+  // every valid body gets a verdict (Fastify's parser answered a valid MachineConfig with such a key 400
+  // "malformed JSON"). The body limit bounds the bytes, MAX_JSON_CONTAINERS what they may expand to.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, parsed) => {
+    // A leading BOM is dropped, as Fastify's own parser (secure-json-parse) does.
+    const text = (body as string).charCodeAt(0) === 0xfeff ? (body as string).slice(1) : (body as string);
+    if (text === '') return parsed(Object.assign(new Error('empty body'), { statusCode: 400, code: 'FST_ERR_CTP_EMPTY_JSON_BODY' }));
+    if (countJsonContainers(text, MAX_JSON_CONTAINERS) > MAX_JSON_CONTAINERS) {
+      return parsed(Object.assign(new Error(`more than ${MAX_JSON_CONTAINERS} JSON objects and arrays`), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }));
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return parsed(Object.assign(err as Error, { statusCode: 400 }));
+    }
+    parsed(null, value);
+  });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     const statusCode = err.statusCode === 413 ? 413 : err.statusCode && err.statusCode < 500 ? 400 : 500;

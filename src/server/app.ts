@@ -80,11 +80,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
           },
         }
       : {}),
-    // JSON as data: `__proto__` and `constructor` keys stay own properties (JSON.parse creates them so, without
-    // touching any prototype), so a valid body always reaches the rules, which read and name such keys like any
-    // other; 'error' (Fastify's default) answered a valid MachineConfig 400 "malformed JSON".
-    onProtoPoisoning: 'ignore',
-    onConstructorPoisoning: 'ignore',
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
   });

@@ -6,12 +6,68 @@ const time = pino.stdTimeFunctions.isoTime;
 /** The destination of each logger createLogger made: infoLineWriter writes its lines there directly. */
 const destinations = new WeakMap<Logger, { write(line: string): unknown }>();
 
-/** JSON lines on stdout, written synchronously so that no decision is lost on exit. */
+/**
+ * JSON lines on a file descriptor (stdout by default), batched by BatchedLines; a stream (tests) gets each line
+ * as it is logged.
+ */
 export function createLogger(level: string = 'info', destination: NodeJS.WritableStream | number = 1): Logger {
-  const stream = typeof destination === 'number' ? pino.destination({ dest: destination, sync: true }) : destination;
+  const stream = typeof destination === 'number' ? new BatchedLines(pino.destination({ dest: destination, sync: true })) : destination;
   const logger = pino({ level, base: { app: 'sctp-guard' }, timestamp: time }, stream);
   destinations.set(logger, stream);
   return logger;
+}
+
+/** The longest a line waits in the buffer, and the most the buffer holds before it is written at once. */
+export const BATCH_MAX_WAIT_MS = 10;
+export const BATCH_MAX_BYTES = 64 * 1024;
+
+const live = new Set<BatchedLines>();
+let exitHook = false;
+
+/**
+ * Log lines (the audit trail) written in batches, as the API server's batch audit backend does
+ * (k8s.io/apiserver plugin/pkg/audit/buffered/buffered.go: a bounded buffer, sent when a batch is full or its
+ * wait has passed, and drained on Shutdown): one write per BATCH_MAX_WAIT_MS instead of one per decision. Unlike
+ * that backend, a full buffer is never dropped: it is written at once, synchronously, so every decision stays in
+ * the trail and the memory is bounded. Error and fatal lines are written at once, with what is before them; the
+ * buffer is written on logger.flush() (shutdown) and on process exit (a fatal error that exits). Only a hard kill
+ * (SIGKILL, OOM) loses what the buffer holds: at most the last BATCH_MAX_WAIT_MS of decisions.
+ */
+export class BatchedLines {
+  private pending = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly out: { write(chunk: string): unknown },
+    private readonly maxWaitMs = BATCH_MAX_WAIT_MS,
+    private readonly maxBytes = BATCH_MAX_BYTES,
+  ) {
+    live.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.once('exit', () => {
+        for (const b of live) b.flush();
+      });
+    }
+  }
+
+  write(line: string): boolean {
+    this.pending += line;
+    // pino writes `{"level":50` (error) and `{"level":60` (fatal) first.
+    if (this.pending.length >= this.maxBytes || line.startsWith('{"level":50') || line.startsWith('{"level":60')) this.flush();
+    else this.timer ??= setTimeout(this.flush, this.maxWaitMs).unref();
+    return true;
+  }
+
+  /** Writes what the buffer holds, synchronously (pino's logger.flush() calls it). */
+  readonly flush = (): void => {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending === '') return;
+    const chunk = this.pending;
+    this.pending = '';
+    this.out.write(chunk);
+  };
 }
 
 /**

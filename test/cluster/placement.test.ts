@@ -1,5 +1,5 @@
 import t from 'tap';
-import { assess } from '../../src/cluster/assess.js';
+import { assess, podAssessment } from '../../src/cluster/assess.js';
 import { candidateNames, podCandidates, podPlacement, workloadCandidates } from '../../src/cluster/placement.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
@@ -77,4 +77,16 @@ t.test('assessment counts states and groups the nodes that lack SCTP', async (t)
   ]);
   const labelled = assess(workloadCandidates(s), { sctpNodeLabel: { key: 'node-role.kubernetes.io/edge' } });
   t.same(labelled.counts, { ready: 2, 'not-ready': 7, pending: 0, unknown: 0 }, 'the policy label wins over MachineConfigs');
+});
+
+t.test('a pod assessment is worked out once per snapshot build, placement and node-label policy', async (t) => {
+  const s = scenarioSnapshot();
+  const policy = defaultPolicy();
+  const placement = podPlacement({ nodeSelector: { 'node-role.kubernetes.io/edge': '' } });
+  const first = podAssessment(s, placement, policy);
+  t.same(first, assess(podCandidates(s, placement), policy), 'the same answer as assessing the candidates');
+  t.equal(podAssessment({ ...s, ageSeconds: 3 }, podPlacement({ nodeSelector: { 'node-role.kubernetes.io/edge': '' } }), policy), first, 'same build, same placement: kept');
+  t.not(podAssessment(s, podPlacement({}), policy), first, 'another placement');
+  t.not(podAssessment(s, placement, { sctpNodeLabel: { key: 'sctp' } }), first, 'another node-label policy');
+  t.not(podAssessment(scenarioSnapshot(), placement, policy), first, 'another build');
 });

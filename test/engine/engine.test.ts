@@ -113,3 +113,21 @@ t.test('warnings are one line, deduplicated and within the 4096-character budget
   t.ok(d.warnings.every((w) => w.length < 120));
   t.equal(new Set(d.warnings).size, d.warnings.length);
 });
+
+t.test('a rule whose declared SCTP fields hold no SCTP is not run, and is reported as allowing', async (t) => {
+  let runs = 0;
+  const sctpFields = [['spec', 'ports', '*', 'protocol']] as const;
+  const counted = rule('counted', () => (runs++, violation({ text: 'bad.', summary: 'bad' })), {
+    matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE', 'DELETE'], sctpFields }],
+  });
+  const engine = new Engine([counted], defaultPolicy());
+  const withPorts = (protocol: string): KubeObject => ({ ...svc, spec: { ports: [{ port: 80, protocol: 'TCP' }, { port: 9, protocol }] } });
+  const tcp = engine.evaluate(request({ object: withPorts('UDP') }), EMPTY_SNAPSHOT, 'validate');
+  t.equal(runs, 0, 'no SCTP: not run');
+  t.same(tcp.results, [{ rule: 'counted', decision: 'allow', enforcement: 'deny', findings: [], patched: false }]);
+  t.equal(tcp.allowed, true);
+  t.equal(engine.evaluate(request({ object: withPorts('sctp') }), EMPTY_SNAPSHOT, 'validate').allowed, false, 'SCTP in any case: run');
+  t.equal(runs, 1);
+  engine.evaluate(request({ operation: 'DELETE', object: null, oldObject: withPorts('SCTP') }), EMPTY_SNAPSHOT, 'validate');
+  t.equal(runs, 2, 'DELETE: the old object is what is looked at');
+});

@@ -106,6 +106,7 @@ t.test('bad requests get documented status codes, and the next good request stil
     ['a JSON array', '[]', 400, /must be object/],
     ['wrong content type', good, 400, /content type/, { 'content-type': 'text/plain' }],
     ['5 MB body', Buffer.alloc(5 * 1024 * 1024, 'a'), 413, /too large/],
+    ['a million empty objects', good.replace('"spec":{', `"x":[${Array(1_000_000).fill('{}').join(',')}],"spec":{`), 413, /body too large: more than 100000 JSON objects and arrays/],
   ];
   for (const [name, body, code, reason, headers] of cases) {
     const res = await server.post('/validate', body, headers);

@@ -1,7 +1,9 @@
 import t from 'tap';
 import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
-import { createLogger, infoLineWriter } from '../../src/server/logger.js';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BatchedLines, createLogger, infoLineWriter } from '../../src/server/logger.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -43,4 +45,37 @@ t.test('the audit line writer follows the logger level, also when it changes', a
   t.equal(out.lines.length, 1);
   t.match(JSON.parse(out.lines[0]!), { level: 30, app: 'sctp-guard', audit: 'admission', uid: record.uid, msg: 'admission decision' });
   t.match(JSON.parse(out.lines[0]!).time, /^\d{4}-\d\d-\d\dT/);
+});
+
+t.test('batched lines: one write per wait, at once when full or on an error line, nothing lost on flush', async (t) => {
+  const chunks: string[] = [];
+  const batch = new BatchedLines({ write: (c: string) => chunks.push(c) }, 20, 100);
+  batch.write('a\n');
+  batch.write('b\n');
+  t.same(chunks, [], 'held for the wait');
+  await new Promise((r) => setTimeout(r, 60));
+  t.same(chunks, ['a\nb\n'], 'written together once the wait has passed');
+  batch.write(`${'x'.repeat(99)}\n`);
+  t.same(chunks.length, 2, 'a full buffer is written at once (bounded, never dropped)');
+  batch.write('c\n');
+  batch.write('{"level":50,"msg":"boom"}\n');
+  t.same(chunks[2], 'c\n{"level":50,"msg":"boom"}\n', 'an error line is written at once, after what came before it');
+  batch.write('d\n');
+  batch.flush();
+  t.same(chunks[3], 'd\n', 'flush writes what is held');
+  batch.flush();
+  t.equal(chunks.length, 4, 'nothing to write twice');
+});
+
+t.test('a logger on a file descriptor batches its lines and writes them on logger.flush()', async (t) => {
+  const file = join(t.testdir(), 'log');
+  const fd = openSync(file, 'w');
+  t.teardown(() => closeSync(fd));
+  const logger = createLogger('info', fd);
+  const write = infoLineWriter(logger, 'admission decision');
+  write(record);
+  write(record);
+  t.equal(readFileSync(file, 'utf8'), '', 'not yet written');
+  logger.flush();
+  t.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2);
 });

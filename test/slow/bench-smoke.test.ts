@@ -6,7 +6,8 @@ import { DEFAULT_OPTIONS, runBench } from '../../bench/harness.js';
 import { repoRoot } from '../../bench/repo.js';
 import { runHttp1Load, runHttp2Load } from '../../bench/load.js';
 import { buildRequests, loadMixes } from '../../bench/mix.js';
-import { evaluateGoals, type PhaseResult, type ServerResult } from '../../bench/report.js';
+import { stageCosts, stageOf } from '../../bench/profile.js';
+import { evaluateGoals, pairedRatios, spread, type PhaseResult, type ServerResult } from '../../bench/report.js';
 import { call, negotiatedProtocol, startBaseline } from '../../bench/servers.js';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { parseYamlDocuments } from '../../src/input/yaml.js';
@@ -100,11 +101,35 @@ t.test('goals are judged on the right measurements', async (t) => {
   const fail = evaluateGoals([fakeServer('baseline', undefined, 1000, 1, 1, 50), fakeServer('sctp-guard', 10, 800, 1.6, 4, 90), fakeServer('sctp-guard', 10000, 800, 2.0, 6, 250)]);
   t.same(fail.map((g) => [g.id, g.pass]), [['throughput', false], ['p99', false], ['mutation-p99', false], ['scaling-p99', false], ['rss', false]]);
   t.match(fail.find((g) => g.id === 'mutation-p99')!.measured, /6\.00 ms \(worst: 10,000 nodes, at saturation\)/);
+  const slowFirst = fakeServer('sctp-guard', 10, 900, 1.4, 4, 90);
+  slowFirst.answers = { services: [], workloads: [], machineconfigs: [{ entry: 'MachineConfig x (Ignition 3.2.0)', status: 200, ms: 250 }] };
+  t.match(evaluateGoals([fakeServer('baseline', undefined, 1000, 1, 1, 50), slowFirst]).find((g) => g.id === 'mutation-p99'), { pass: false, measured: /first request of a version 250\.00 ms/ }, 'the first MachineConfig of a version counts');
   const faulty = fakeServer('sctp-guard', 10, 950, 1, 1, 90);
   faulty.phases[0] = fakePhase('services', 950, 1, 3);
   const withFaults = evaluateGoals([fakeServer('baseline', undefined, 1000, 1, 1, 50), faulty]);
   t.match(withFaults.find((g) => g.id === 'throughput'), { pass: false, note: /3 errors/ }, 'a phase with errors fails its goal');
   t.match(withFaults.find((g) => g.id === 'scaling-p99'), { pass: null, note: /two cluster sizes/ });
+});
+
+t.test('ratios are taken within a round, then their median and spread', async (t) => {
+  const round = (repeat: number, rps: number): PhaseResult => ({ ...fakePhase('services', rps, 1), repeat });
+  const guard = [round(0, 50), round(1, 80), round(2, 60)];
+  const base = [round(2, 100), round(0, 100), round(1, 100)];
+  t.same(pairedRatios(guard, base, (p) => p.rps), { median: 0.6, min: 0.5, max: 0.8, n: 3 });
+  t.same(pairedRatios(guard, base.slice(1), (p) => p.rps).n, 2, 'a round one server missed is left out');
+  t.same(spread([4, 1, 3, 2]), { median: 2.5, min: 1, max: 4, n: 4 });
+});
+
+t.test('profile samples are put in the stage of the innermost frame that has one', async (t) => {
+  t.equal(stageOf('file:///x/dist/src/rules/sctp-module-loaded.js', 'judge'), 'rule sctp-module-loaded');
+  t.equal(stageOf('file:///x/dist/src/rules/objects.js', 'records'), undefined, 'a helper of the rules: its caller decides');
+  t.equal(stageOf('file:///x/dist/src/engine/audit-record.js', 'auditRecord'), 'audit line');
+  t.equal(stageOf('file:///x/dist/src/engine/engine.js', 'evaluate'), 'engine');
+  t.equal(stageOf('file:///x/node_modules/secure-json-parse/index.js', '_parse'), 'body parse');
+  t.equal(stageOf('', 'validate10'), 'envelope check');
+  t.equal(stageOf('', 'writev'), undefined);
+  t.equal(stageOf('node:fs', 'writeSync'), undefined, "node's own code: its caller decides (stageShares puts it in HTTP, TLS and socket when nothing else is on the stack)");
+  t.same(stageCosts(new Map([['engine', 30], ['body parse', 10]]), 200), [{ stage: 'body parse', us: 50 }, { stage: 'engine', us: 150 }]);
 });
 
 t.test('the HTTP/2 load driver and the ALPN probe, against the baseline with HTTP/2 on', async (t) => {
@@ -128,7 +153,7 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   const outDir = t.testdir();
   const results = await runBench(
     // HTTP/2 has its own test below: here it would cost two more server starts.
-    { ...DEFAULT_OPTIONS, seconds: 0.3, warmupSeconds: 0, connections: 2, sizes: [15, 6], renderedConfigs: 4, renderedConfigKiB: 40, http2: false, readyTimeoutSeconds: 60, liveNodes: 0, outDir },
+    { ...DEFAULT_OPTIONS, seconds: 0.3, warmupSeconds: 0.3, connections: 2, sizes: [15, 6], renderedConfigs: 4, renderedConfigKiB: 40, http2: false, readyTimeoutSeconds: 60, liveNodes: 0, repeats: 2, fixedRps: 50, outDir },
     () => {},
   );
   const written = JSON.parse(readFileSync(join(outDir, 'results.json'), 'utf8'));
@@ -136,10 +161,14 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   t.same(written.servers.map((s: ServerResult) => s.id), ['baseline', 'sctp-guard@6', 'sctp-guard@15']);
   for (const server of written.servers as ServerResult[]) {
     t.ok(server.startupMs > 0, `${server.id} start-up time`);
-    // Then the paced phases: the Service mix on the baseline and the smallest state, MachineConfigs on every size.
-    const paced = server.kind === 'baseline' ? ['services'] : server.id === 'sctp-guard@6' ? ['services', 'machineconfigs'] : ['machineconfigs'];
-    t.same(server.phases.map((p) => p.mix), ['services', 'workloads', 'machineconfigs', ...paced]);
-    t.ok(server.phases.slice(3).every((p) => p.offeredRps! > 0), `${server.id}: paced phases name their rate`);
+    // Two alternating rounds of the three mixes, then per round the paced phases: the Service mix at half the
+    // baseline's maximum and at the fixed rate on the baseline and the smallest state, MachineConfigs on every size.
+    const paced = server.kind === 'baseline' ? ['services', 'services'] : server.id === 'sctp-guard@6' ? ['services', 'services', 'machineconfigs'] : ['machineconfigs'];
+    const mixes = ['services', 'workloads', 'machineconfigs'];
+    t.same(server.phases.map((p) => p.mix), [...mixes, ...mixes, ...paced, ...paced]);
+    t.same(server.phases.map((p) => p.repeat), [0, 0, 0, 1, 1, 1, ...paced.map(() => 0), ...paced.map(() => 1)], `${server.id}: rounds numbered`);
+    t.ok(server.phases.slice(6).every((p) => p.offeredRps! > 0), `${server.id}: paced phases name their rate`);
+    if (server.kind === 'baseline') t.same(server.phases.slice(6, 8).map((p) => [p.pace, p.offeredRps === 50]), [['half-max', false], ['fixed', true]]);
     for (const p of server.phases) {
       const l = p.latencyMs;
       t.ok(p.requests > 0 && p.rps > 0, `${server.id} ${p.mix}: answers counted`);
@@ -156,6 +185,8 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   t.same(written.comparisons.map((c: { mix: string }) => c.mix), ['services', 'workloads', 'machineconfigs']);
   t.same(written.scaling.map((c: { mix: string }) => c.mix), ['services', 'workloads', 'machineconfigs']);
   t.same(written.goals.map((g: { id: string }) => g.id), ['throughput', 'p99', 'mutation-p99', 'scaling-p99', 'rss']);
+  t.match(written.comparisons[0].throughput, { n: 2 }, 'each ratio is taken in both rounds');
+  t.ok(guard.answers!.machineconfigs.every((a) => a.ms! > 0), 'the first request of each MachineConfig is timed');
   t.ok(written.goals.every((g: { pass: unknown }) => typeof g.pass === 'boolean'), 'every goal judged');
   t.match(written.http2, { protocol: 'http/1.1', note: /not measured/ }, 'sctp-guard answers HTTP/1.1 by default');
   const md = readFileSync(join(outDir, 'results.md'), 'utf8');
@@ -163,5 +194,5 @@ t.test('a short run of the whole harness writes results.json and results.md', as
   t.match(md, /\| 15 \| [\d.]+ MB \| [\d.]+ s \|/);
   t.match(md, /\| (PASS|FAIL) \|/);
   t.match(md, /At a fixed offered rate/);
-  t.match(written.goals.find((g: { id: string }) => g.id === 'p99').measured, /both at \d+ req\/s offered/);
+  t.match(written.goals.find((g: { id: string }) => g.id === 'p99').measured, /both at \d+ req\/s offered; at 50 req\/s /);
 });
