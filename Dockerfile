@@ -3,7 +3,7 @@
 # test/dockerfile.test.ts builds the production layout this file describes and runs it as uid 65532, read-only.
 
 # Build: every dependency, the TypeScript compiled to dist/.
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -12,7 +12,7 @@ COPY src ./src
 RUN npm run build
 
 # Production dependencies only: no compiler, no test tools, no lifecycle scripts.
-FROM node:22-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
@@ -20,7 +20,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 # Runtime: compiled JS and production node_modules, owned by root and run by an unprivileged numeric user, so
 # that Kubernetes can check runAsNonRoot (and OpenShift may pick another UID: everything is world-readable).
 # Nothing is written outside /tmp: the root filesystem may be read-only.
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json ./

@@ -5,7 +5,7 @@ import { MODULES_LOAD_FILE, planRemediation, type NodeLabelFix, type PoolFix, ty
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
-import { commandPolicy } from './options.js';
+import { collect, commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const REMEDIATE_FORMATS = ['text', 'yaml'] as const;
@@ -17,6 +17,8 @@ export interface RemediateOptions {
   context?: string;
   config?: string;
   output: RemediateFormat;
+  /** Only these MachineConfigPools (repeatable --pool); every pool when empty. */
+  pool: string[];
 }
 
 export function registerRemediateCommand(program: Command): void {
@@ -27,6 +29,7 @@ export function registerRemediateCommand(program: Command): void {
     .option('--kubeconfig <file>', `read the cluster state from a live cluster through this kubeconfig (default: ${KUBECONFIG_DEFAULTS})`)
     .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
+    .option('--pool <name>', 'only this MachineConfigPool (repeatable); a pool the cluster does not have is an error', collect, [])
     .addOption(new Option('-o, --output <format>', 'text (explanation and objects) or yaml (only the objects on stdout, for oc apply -f -)').choices(REMEDIATE_FORMATS).default('text'))
     .action(async (opts: RemediateOptions) => {
       process.exitCode = await remediate(opts);
@@ -38,7 +41,13 @@ export async function remediate(opts: RemediateOptions): Promise<number> {
   const snapshot = opts.clusterState
     ? loadClusterState(opts.clusterState)
     : await liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
-  const plan = planRemediation(snapshot, policy);
+  const unknown = opts.pool.filter((p) => !snapshot.pools.some((x) => x.name === p));
+  if (unknown.length > 0) {
+    const known = snapshot.pools.map((p) => p.name).sort();
+    process.stderr.write(`sctp-guard: remediate: --pool ${unknown.join(', ')}: no such MachineConfigPool; the cluster's pools: ${known.length > 0 ? known.join(', ') : 'none'}\n`);
+    return 2;
+  }
+  const plan = onlyPools(planRemediation(snapshot, policy), opts.pool);
   if (plan.unusable) {
     process.stderr.write(`sctp-guard: remediate: ${plan.unusable}\n`);
     return 2;
@@ -54,6 +63,20 @@ export async function remediate(opts: RemediateOptions): Promise<number> {
     process.stdout.write(explanation + (shown ? `\n${shown}` : ''));
   }
   return 0;
+}
+
+/** The plan cut to the pools asked for (all of it when none are): nodes in no pool and other pools' nodes drop out. */
+function onlyPools(plan: RemediationPlan, names: readonly string[]): RemediationPlan {
+  if (names.length === 0) return plan;
+  const asked = new Set(names);
+  const inAsked = (g: NodeGroup) => g.pool !== undefined && asked.has(g.pool);
+  return {
+    ...plan,
+    pools: plan.pools.filter((p) => asked.has(p.pool)),
+    readyPools: plan.readyPools.filter((p) => asked.has(p)),
+    unpooled: [],
+    ...(plan.nodeLabel ? { nodeLabel: { ...plan.nodeLabel, lacking: plan.nodeLabel.lacking.filter(inAsked) } } : {}),
+  };
 }
 
 /** What to apply: the MachineConfigs, then the NodeFeatureRule. */
@@ -76,7 +99,7 @@ function selfCommand(opts: RemediateOptions): string {
   const source = opts.clusterState
     ? ` --cluster-state ${opts.clusterState}`
     : `${opts.kubeconfig ? ` --kubeconfig ${opts.kubeconfig}` : ''}${opts.context ? ` --context ${opts.context}` : ''}`;
-  return `sctp-guard remediate${source}${opts.config ? ` --config ${opts.config}` : ''} -o yaml`;
+  return `sctp-guard remediate${source}${opts.config ? ` --config ${opts.config}` : ''}${opts.pool.map((p) => ` --pool ${p}`).join('')} -o yaml`;
 }
 
 function explain(plan: RemediationPlan, snapshot: ClusterSnapshot, opts: RemediateOptions): string {
@@ -88,7 +111,7 @@ function explain(plan: RemediationPlan, snapshot: ClusterSnapshot, opts: Remedia
       lines.push(`Nodes in no MachineConfigPool do not carry SCTP (no MachineConfig reaches them): ${plan.unpooled.map(groupLine).join('; ')}.`);
       lines.push('  Fix: add them to a pool (a pool nodeSelector that matches their labels), or load sctp on them by hand.', '');
     }
-    if (plan.pools.length === 0 && plan.unpooled.length === 0) lines.push('Every node carries SCTP: nothing to apply.');
+    if (plan.pools.length === 0 && plan.unpooled.length === 0) lines.push(opts.pool.length > 0 ? `Every node of pool ${opts.pool.join(', ')} carries SCTP: nothing to apply.` : 'Every node carries SCTP: nothing to apply.');
     if (plan.readyPools.length > 0) lines.push(`Pools whose nodes carry SCTP: ${plan.readyPools.join(', ')}.`);
     if (fixes.length > 0) {
       lines.push(`Apply: ${selfCommand(opts)} | oc apply -f -`);

@@ -68,6 +68,11 @@ export function bindAddress(value: string): BindAddress | undefined {
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: p };
 }
 
+/** Parsed as given, shown in --help as written (`:8081`). */
+function bindAddressOption(flags: string, description: string, value: string): Option {
+  return new Option(flags, description).argParser(bindAddress).default(bindAddress(value), value);
+}
+
 export const DEFAULT_HEALTH_PROBE_BIND_ADDRESS = ':8081';
 export const DEFAULT_METRICS_BIND_ADDRESS = ':8080';
 /** pino's levels. */
@@ -78,12 +83,12 @@ export const DEFAULT_TLS_KEY = 'certs/tls.key';
 
 export function registerServeCommand(program: Command): void {
   program
-    .command('serve', { isDefault: true })
+    .command('serve')
     .description('run the admission webhook over HTTPS (POST /validate, POST /mutate); probes and metrics on their own plain-HTTP ports')
     .option('--port <port>', 'webhook HTTPS port (0: any free port)', port, 8443)
     .option('--host <addr>', 'address the webhook listens on', '0.0.0.0')
-    .option('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
-    .option('--metrics-bind-address <addr>', 'plain HTTP GET /metrics ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_METRICS_BIND_ADDRESS))
+    .addOption(bindAddressOption('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz ([host]:port; 0: off)', DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
+    .addOption(bindAddressOption('--metrics-bind-address <addr>', 'plain HTTP GET /metrics ([host]:port; 0: off)', DEFAULT_METRICS_BIND_ADDRESS))
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
@@ -103,6 +108,31 @@ export function registerServeCommand(program: Command): void {
     });
 }
 
+/** The flag that sets each listener's address, for the message that says which one to change. */
+const LISTEN_FLAG = { webhook: '--port', probes: '--health-probe-bind-address', metrics: '--metrics-bind-address' } as const;
+
+function listenError(name: keyof typeof LISTEN_FLAG, at: BindAddress, err: NodeJS.ErrnoException): string {
+  const where = `${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`;
+  const flag = LISTEN_FLAG[name];
+  const other = name === 'webhook' ? `${flag} (0: any free port) or --host` : `${flag} (host:port, or 0 to turn it off)`;
+  if (err.code === 'EADDRINUSE') return `cannot listen on ${where} for the ${name}: the address is in use (another sctp-guard or program?); choose another with ${other}`;
+  if (err.code === 'EACCES') return `cannot listen on ${where} for the ${name}: permission denied (ports below 1024 need privileges); choose another with ${other}`;
+  if (err.code === 'EADDRNOTAVAIL') return `cannot listen on ${where} for the ${name}: no such address on this host; choose another with ${other}`;
+  return `cannot listen on ${where} for the ${name} (${flag}): ${err.message}`;
+}
+
+/** The serving pair, or one line that names both flags when the key is not the certificate's. */
+function servingCertificate<T>(opts: Pick<ServeOptions, 'tlsCert' | 'tlsKey'>, open: () => T): T {
+  try {
+    return open();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') {
+      throw new Error(`--tls-key ${opts.tlsKey} is not the private key of the certificate in --tls-cert ${opts.tlsCert} (OpenSSL: key values mismatch); pass the key the certificate was issued for`);
+    }
+    throw err;
+  }
+}
+
 export async function serve(opts: ServeOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
   const policy = commandPolicy(opts.config, opts.namespace);
@@ -115,13 +145,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
   }
   const clientCa = opts.clientCa ? readFileSync(opts.clientCa) : undefined;
   const metrics: ServerMetrics = new ServerMetrics({ informers: () => cluster.status(), snapshot: () => cluster.snapshot(), certificate: () => certs.certificate, processMetrics: true });
-  const certs: CertificateReloader = new CertificateReloader({
+  const certs: CertificateReloader = servingCertificate(opts, () => new CertificateReloader({
     certFile: opts.tlsCert,
     keyFile: opts.tlsKey,
     logger,
     contextOptions: { ...TLS_SETTINGS, ...(clientCa ? { ca: clientCa } : {}) },
     onResult: metrics.observeCertificateReload,
-  });
+  }));
   const engine = new Engine(rulesForWebhook(ALL_RULES, policy), policy);
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
@@ -156,17 +186,17 @@ export async function serve(opts: ServeOptions): Promise<void> {
   if (opts.healthProbeBindAddress) servers.push({ name: 'probes', at: opts.healthProbeBindAddress, app: buildProbeApp({ cluster, policy, draining, debug: opts.debugEndpoints }) });
   if (opts.metricsBindAddress) servers.push({ name: 'metrics', at: opts.metricsBindAddress, app: buildMetricsApp({ metrics }) });
   const ports: Record<string, number> = {};
-  try {
-    for (const s of servers) {
+  for (const s of servers) {
+    try {
       await s.app.listen(s.at);
       ports[s.name] = (s.app.server.address() as AddressInfo).port;
+    } catch (err) {
+      // A taken port is a start-up error: nothing may stay listening behind it.
+      await closeAll().catch(() => {});
+      await cluster.stop();
+      certs.close();
+      throw new Error(listenError(s.name, s.at, err as NodeJS.ErrnoException));
     }
-  } catch (err) {
-    // A taken port is a start-up error: nothing may stay listening behind it.
-    await closeAll().catch(() => {});
-    await cluster.stop();
-    certs.close();
-    throw new Error(`cannot listen: ${(err as Error).message}`);
   }
   // From here on the process serves: an error nothing handles ends it with exit 2 and one log line, never a
   // server left running after its start-up failed.

@@ -1,4 +1,5 @@
 import type { EngineRequest, Phase } from './engine.js';
+import { describePatch } from './patch-summary.js';
 import type { Decision } from './types.js';
 
 /**
@@ -19,6 +20,8 @@ export interface AuditRecord {
   decision: 'allow' | 'deny' | 'warn';
   rules: Array<{ rule: string; decision: string; message?: string }>;
   patched: boolean;
+  /** What the patch changes, in words (patch-summary.ts): `spec.config: Ignition 2.2.0 → 3.4.0 (rewritten: …)`. */
+  change?: string;
   skipped?: string;
   /** Age of the cluster state the decision read (seconds; 0 while informers are healthy). */
   clusterStateAgeSeconds?: number;
@@ -53,6 +56,7 @@ export function auditRecord(args: {
     patched: decision.patch.length > 0,
     latencyMs: Math.round(args.latencyMs * 1000) / 1000,
   };
+  if (decision.patch.length > 0) record.change = describePatch(request.object, decision.patch);
   if (decision.skipped) record.skipped = decision.skipped;
   if (args.clusterStateAgeSeconds !== undefined) record.clusterStateAgeSeconds = args.clusterStateAgeSeconds;
   return record;

@@ -4,6 +4,7 @@ import type { Engine, EngineRequest, Phase } from './engine.js';
 import type { Decision, GroupVersionKind, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
 import { isClusterScoped } from '../util/kinds.js';
 import { messagePrefix } from './verdict.js';
+import { describePatch } from './patch-summary.js';
 
 /**
  * The namespace `kubectl apply` would send an object to: its own, else (for a namespaced kind) the context's
@@ -45,6 +46,8 @@ export interface ObjectReview {
   patch: JsonPatchOp[];
   /** Rules whose patch is in `patch`. */
   patchedBy: string[];
+  /** What the patch changes, in words (patch-summary.ts), when there is one. */
+  change?: string;
   allowed: boolean;
   findings: ReviewFinding[];
   /** The one-line warnings kubectl would print. */
@@ -88,6 +91,7 @@ export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: 
     object: patchedObject,
     patch: mutate.patch,
     patchedBy,
+    ...(mutate.patch.length > 0 ? { change: describePatch(object, mutate.patch) } : {}),
     allowed: validate.allowed,
     findings,
     warnings: [...new Set([...mutate.warnings, ...validate.warnings])],

@@ -7,6 +7,7 @@ import type { KubeObject, Operation, RuleInput, RuleVerdict, Rule } from '../eng
 import { advisory, messagePrefix, pass, violation, WARNING_MAX, type FindingParts } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { KINDS, POD_KINDS } from '../util/kinds.js';
+import { resolveTarget } from '../ignition/versions.js';
 import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, SCTP_FIELDS, serviceSctpPorts, type ContainerPortRef } from './objects.js';
 
 export const ID = 'sctp-module-loaded';
@@ -36,17 +37,25 @@ function containerPortLabel(p: ContainerPortRef): string {
   return `${portLabel(p)}${host} in container ${p.container}`;
 }
 
-/** The documented fix, in the Ignition form the cluster accepts (OpenShift 4.1–4.5 render and accept 2.2 only up to 3.0). */
-function machineConfigFix(pools: string[], snapshot: ClusterSnapshot): string {
-  const v2 = snapshot.renderedIgnitionVersion?.startsWith('2.') === true;
-  const version = v2 ? '2.2.0' : '3.2.0';
+/**
+ * The documented fix, in the Ignition version the cluster takes (resolveTarget: the pools' rendered version, else
+ * the release's): the example file of that version when the repository has one (2.2.0, 3.2.0), else what
+ * `sctp-guard remediate` prints in it (3.1.0, 3.4.0, ...).
+ */
+function machineConfigFix(pools: string[], snapshot: ClusterSnapshot, policy: Policy): string {
+  const version = resolveTarget(policy.ignition.targetVersion, snapshot).version;
+  const v2 = version.startsWith('2.');
   const target = pools.length > 0 ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})` : 'the pools of these nodes';
+  const example = EXAMPLE_VERSIONS.includes(version) ? `examples/openshift-machineconfig-load-sctp-${version}.yaml` : `sctp-guard remediate -o yaml prints it in ${version}`;
   return (
     `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${BLACKLIST_FILE} with source "data:," ` +
     `and /etc/modules-load.d/sctp-load.conf with source "data:${v2 ? 'text/plain;charset=utf-8' : ''},sctp", mode 420${v2 ? ', filesystem root' : ', overwrite: true'} ` +
-    `(examples/openshift-machineconfig-load-sctp-${version}.yaml), then wait for the pool to finish updating`
+    `(${example}), then wait for the pool to finish updating`
   );
 }
+
+/** The Ignition versions of examples/openshift-machineconfig-load-sctp-*.yaml. */
+const EXAMPLE_VERSIONS: readonly string[] = ['2.2.0', '3.2.0'];
 
 const LABEL_HINT = 'a node label that marks nodes with the sctp module loaded (an NFD NodeFeatureRule on kernel.loadedmodule, or set by hand)';
 
@@ -60,7 +69,7 @@ function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, worklo
     const rolling = a.lacking.filter((g) => g.state === 'pending' && g.desiredCarriesSctp);
     const broken = a.lacking.filter((g) => g.state === 'not-ready' || (g.state === 'pending' && !g.desiredCarriesSctp));
     if (rolling.length > 0) fixes.push(`wait for the rollout of ${pools(rolling) ? `pool ${pools(rolling)}` : 'the pool'} to finish (its new rendered config loads sctp)`);
-    if (broken.length > 0) fixes.push(machineConfigFix(pools(broken).split(', ').filter(Boolean), snapshot));
+    if (broken.length > 0) fixes.push(machineConfigFix(pools(broken).split(', ').filter(Boolean), snapshot, policy));
     if (a.lacking.some((g) => g.state === 'unknown')) alternatives.push(`set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
   }
   const readyPools = workload ? poolsCarryingSctp(snapshot, policy) : [];

@@ -30,8 +30,17 @@ export class GracefulShutdown {
   /** For AppOptions.draining. */
   readonly draining = (): boolean => this.isDraining;
 
-  /** Idempotent: a second signal while shutting down changes nothing (the deadline still holds). */
+  /**
+   * A second SIGTERM while shutting down changes nothing (the deadline still holds); a second SIGINT is a person
+   * pressing Ctrl-C again, who wants out now (exit 130, as a shell reports an interrupt).
+   */
   run(signal: string): Promise<void> {
+    if (this.started && signal === 'SIGINT') {
+      this.options.logger.warn({ signal }, 'second interrupt: exiting now, without waiting for requests in flight');
+      this.options.logger.flush();
+      (this.options.exit ?? ((code: number) => process.exit(code)))(130);
+      return this.started;
+    }
     this.started ??= this.shutdown(signal);
     return this.started;
   }

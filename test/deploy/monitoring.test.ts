@@ -17,10 +17,18 @@ function promqlErrors(expr: string): string[] {
   return errors;
 }
 
-// The base with the component, as a user's overlay adds it.
-const overlay = mkdtempSync(join(tmpdir(), 'sctp-guard-monitoring-'));
-writeFileSync(join(overlay, 'kustomization.yaml'), `resources: [${relative(overlay, join(DEPLOY_DIR, 'base'))}]\ncomponents: [${relative(overlay, join(DEPLOY_DIR, 'components', 'monitoring'))}]\n`);
-const objs = kustomizeBuild(overlay, { cache: false });
+// The base with the component, as a user's overlay adds it: with its one setting, where the docs are read.
+const DOCS_PAGE = 'https://git.internal.test/platform/sctp-guard/blob/v0.1.0/docs/monitoring.md';
+function overlayWith(setting: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-monitoring-'));
+  writeFileSync(
+    join(dir, 'kustomization.yaml'),
+    `resources: [${relative(dir, join(DEPLOY_DIR, 'base'))}]\ncomponents: [${relative(dir, join(DEPLOY_DIR, 'components', 'monitoring'))}]\n${setting}`,
+  );
+  return dir;
+}
+const SETTING = `configMapGenerator:\n  - name: sctp-guard-docs\n    literals: [monitoringPage=${DOCS_PAGE}]\n    options: {disableNameSuffixHash: true, annotations: {config.kubernetes.io/local-config: "true"}}\n`;
+const objs = kustomizeBuild(overlayWith(SETTING), { cache: false });
 const rule = objs.find((o) => o.kind === 'PrometheusRule') as any;
 const alerts = rule.spec.groups.flatMap((g: any) => g.rules) as Array<{ alert: string; expr: string; annotations: Record<string, string> }>;
 const metricsSource = readFileSync(repoPath('src/server/metrics.ts'), 'utf8');
@@ -42,9 +50,16 @@ t.test('every alert: valid PromQL, metrics that exist, a runbook section', async
       t.ok(metricsSource.includes(`'${base}'`), `${a.alert}: ${name} is defined in src/server/metrics.ts`);
     }
     t.match(runbook, new RegExp(`^## ${a.alert}$`, 'm'), `${a.alert} has a runbook section`);
-    t.match(a.annotations.runbook_url, new RegExp(`docs/monitoring\\.md#${a.alert.toLowerCase()}$`));
+    t.equal(a.annotations.runbook_url, `${DOCS_PAGE}#${a.alert.toLowerCase()}`, `${a.alert}: the overlay's docs page and the alert's section`);
   }
   t.match(alerts.find((a) => a.alert === 'SctpGuardCertificateExpiringSoon')!.expr, /14 \* 24 \* 3600/, 'certificate expiring within 14 days');
+});
+
+t.test('the runbook links come from the overlay\'s setting: no built-in host, and none is invented without it', async (t) => {
+  const shipped = readFileSync(join(DEPLOY_DIR, 'components', 'monitoring', 'prometheusrule.yaml'), 'utf8');
+  t.notMatch(shipped, /runbook_url: https?:/, 'the component names no host');
+  t.throws(() => kustomizeBuild(overlayWith(''), { cache: false }), /nothing selected by ConfigMap.*sctp-guard-docs/, 'without the setting kustomize stops');
+  t.notOk(objs.some((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'sctp-guard-docs'), 'the setting is not applied to the cluster (local-config)');
 });
 
 t.test('the ServiceMonitor scrapes the metrics Service by its port name', async (t) => {

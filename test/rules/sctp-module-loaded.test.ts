@@ -115,6 +115,16 @@ t.test('a 2.x cluster is told the 2.2.0 form', async (t) => {
   t.same(run(sctpPod(), { snapshot: fixed }).findings, [], 'and the 2.2.0 form, rendered verbatim, counts');
 });
 
+t.test('the fix cites the form in the version the cluster renders, not always the 3.2.0 example', async (t) => {
+  const at = (version: string) => snapshotOf([node('w', { current: 'rendered-w-1' }), rendered('rendered-w-1', 'worker', [], version), pool('worker', { 'node-role.kubernetes.io/worker': '' }, 'rendered-w-1')]);
+  t.match(run(sctpPod(), { snapshot: at('3.2.0') }).findings[0]!.message, /Ignition 3\.2\.0, .*overwrite: true \(examples\/openshift-machineconfig-load-sctp-3\.2\.0\.yaml\)/);
+  const on34 = run(sctpPod(), { snapshot: at('3.4.0') }).findings[0]!.message;
+  t.match(on34, /Ignition 3\.4\.0, .*overwrite: true \(sctp-guard remediate -o yaml prints it in 3\.4\.0\)/);
+  t.notMatch(on34, /3\.2\.0/);
+  const pinned = run(sctpPod(), { snapshot: at('3.4.0'), policy: policy({ ignition: { ...defaultPolicy().ignition, targetVersion: '3.2.0' } }) }).findings[0]!.message;
+  t.match(pinned, /Ignition 3\.2\.0, .*load-sctp-3\.2\.0\.yaml/, 'a version fixed in the policy is the one MachineConfigs end up in');
+});
+
 t.test('through the engine and the server: denial, warnings, audit line with the state age', async (t) => {
   const engine = new Engine(ALL_RULES, defaultPolicy());
   const req = (obj: KubeObject) => ({ object: obj, oldObject: null, operation: 'CREATE' as const, gvk: { group: 'apps', version: 'v1', kind: obj.kind! }, namespace: 'telco', dryRun: false });

@@ -181,7 +181,7 @@ t.test('-o yaml: the objects as kubectl would send them; --mutate: after the mut
   t.equal(mc.spec.config.ignition.version, '3.2.0', 'translated to the default target version');
   t.equal(mc.metadata.annotations['sctp-guard.io/ignition-translated-from'], '2.2.0');
   t.notOk(mc.spec.config.storage.files.some((f: Record<string, unknown>) => 'filesystem' in f), '2.x filesystem field gone');
-  t.match(mutated.stderr, /MachineConfig load-sctp-module: ignition-spec-version MUTATE: \d+ JSON Patch operation/);
+  t.match(mutated.stderr, /MachineConfig load-sctp-module: ignition-spec-version MUTATE: spec.config: Ignition 2.2.0 → 3.\d.0 \(rewritten: storage.files\); metadata.annotations added/);
 
   const rendered = loadClusterState('examples/cluster-state').renderedIgnitionVersion;
   t.not(rendered, '3.2.0', 'the example cluster renders another version than the default');

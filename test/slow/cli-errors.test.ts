@@ -10,14 +10,15 @@ const certs = mkdtempSync(join(tmpdir(), 'sctp-guard-certs-'));
 t.teardown(() => rmSync(certs, { recursive: true, force: true }));
 
 const CASES: Array<[string[], RegExp]> = [
-  [['chek', '-f', 'x.yaml'], /^sctp-guard: unknown command 'chek' \(did you mean check\?\); commands: serve, certs, check, audit, register, unregister, remediate, export \(see sctp-guard --help\)$/],
+  [['chek', '-f', 'x.yaml'], /^sctp-guard: unknown command 'chek' \(did you mean check\?\); commands: serve, certs, check, audit, register, unregister, remediate, preflight, export \(see sctp-guard --help\)$/],
   [['bogus'], /^sctp-guard: unknown command 'bogus'; commands: /],
   [['--bogus'], /^sctp-guard: unknown option '--bogus' \(see sctp-guard (serve )?--help\)$/],
   [['serve', '--log-level', 'verbose'], /^sctp-guard: option '--log-level <level>' argument 'verbose' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent\. \(see sctp-guard serve --help\)$/],
   [['serve', '--port', '70000'], /argument '70000' is invalid\. expected a port 0-65535/],
   [['serve', '--tls-cert', 'no/such.crt', '--tls-key', 'no/such.key', '--port', '0'], /^sctp-guard: .*no\/such\.crt/],
-  [['certs', '--days', '0'], /^sctp-guard: option '--days <n>' argument '0' is invalid\. expected a positive integer/],
-  [['certs', '--dir', certs], new RegExp(`^sctp-guard: ${certs}/ca\\.crt exists: .*pass --force to replace it`)],
+  [['certs', '--days', '0'], /^sctp-guard: option '--days <n>' argument '0' is invalid\. expected whole days from 1 to \d+ \(a certificate cannot end after 9999-12-31\)/],
+  [['certs', '--days', '3000000'], /^sctp-guard: option '--days <n>' argument '3000000' is invalid\. expected whole days from 1 to \d+/],
+  [['certs', '--dir', certs], new RegExp(`^sctp-guard: ${certs}/ca\\.crt, ${certs}/ca\\.key, ${certs}/tls\\.crt, ${certs}/tls\\.key exist: .*pass --force to replace them`)],
   [['check', '--bogus'], /^sctp-guard: unknown option '--bogus' \(see sctp-guard check --help\)$/],
   [['check', '-f', 'examples/openshift-sctp-pod.yaml', '-o', 'xml'], /argument 'xml' is invalid\. Allowed choices are text, json, junit, yaml, sarif, github, tap\./],
   [['check', '-f', 'no-such-file.yaml'], /^sctp-guard: no-such-file\.yaml: cannot read: ENOENT$/],

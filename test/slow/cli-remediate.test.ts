@@ -150,3 +150,20 @@ t.test('live: --kubeconfig and --context read the same state from the API server
   t.equal(bad.code, 2);
   t.match(bad.stderr, /kubeconfig .*: context "nope" is not in it/);
 });
+
+t.test('--pool (repeatable) limits the output to the pools asked for; an unknown pool is exit 2 naming the known ones', async (t) => {
+  const master = await runCli(['remediate', '--cluster-state', STATE, '--pool', 'master', '-o', 'yaml']);
+  t.equal(master.code, 0, master.stderr);
+  t.same(yamlObjects(master.stdout).map((o) => o.metadata?.name), ['load-sctp-module-master']);
+  t.notMatch(master.stderr, /Pool infra|Pool worker/, 'nothing about the other pools');
+  t.match(master.stderr, /Apply: sctp-guard remediate --cluster-state examples\/cluster-state --pool master -o yaml \| oc apply -f -/);
+  const infra = await runCli(['remediate', '--cluster-state', STATE, '--pool', 'infra', '--pool', 'worker']);
+  t.equal(infra.code, 0, infra.stderr);
+  t.match(infra.stdout, /Pool infra: .*rolling out/s);
+  t.match(infra.stdout, /Pools whose nodes carry SCTP: worker\./);
+  t.notMatch(infra.stdout, /Pool master|MachineConfig load-sctp-module/, 'no MachineConfig for a pool not asked for');
+  const unknown = await runCli(['remediate', '--cluster-state', STATE, '--pool', 'master', '--pool', 'edge']);
+  t.equal(unknown.code, 2);
+  t.equal(unknown.stderr, "sctp-guard: remediate: --pool edge: no such MachineConfigPool; the cluster's pools: infra, master, worker\n");
+  t.equal(unknown.stdout, '');
+});

@@ -136,6 +136,19 @@ t.test('a failing cleanup step is logged and the rest still runs', async (t) => 
   t.match(lines, [{}, { level: 40, err: 'watch already closed', msg: 'shutdown step failed' }, { msg: 'shutdown complete' }]);
 });
 
+t.test('a second Ctrl-C (SIGINT) exits at once with 130; a second SIGTERM waits for the drain', async (t) => {
+  for (const [second, expected] of [['SIGINT', [130]], ['SIGTERM', []]] as const) {
+    const { logger, lines } = capturedLogger();
+    const exits: number[] = [];
+    const shutdown = new GracefulShutdown({ server: { close: () => new Promise(() => {}) }, logger, drainDelayMs: 0, timeoutMs: 60_000, exit: (code) => void exits.push(code) });
+    void shutdown.run('SIGINT');
+    await sleep(50);
+    void shutdown.run(second);
+    t.same(exits, expected, `then ${second}`);
+    if (second === 'SIGINT') t.match(lines.at(-1), { level: 40, msg: /second interrupt: exiting now/ });
+  }
+});
+
 t.test('the built server: SIGTERM drains every listener and exits 0; metrics and certificate reload are wired', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serve-'));
   const first = writeDevCerts({ dir: join(dir, 'a') });

@@ -36,6 +36,8 @@ export interface ReportedObject {
   warnings: string[];
   patch: JsonPatchOp[];
   patchedBy: string[];
+  /** What the patch changes, in words. */
+  change?: string;
   skipped?: string;
   /** The object after mutation; kept only when an output prints it (`-o yaml`). */
   object?: KubeObject;
@@ -66,6 +68,7 @@ export function toReported(review: ObjectReview, keepObject: boolean, source?: {
     warnings: review.warnings,
     patch: review.patch,
     patchedBy: review.patchedBy,
+    ...(review.change !== undefined ? { change: review.change } : {}),
   };
   if (review.skipped !== undefined) out.skipped = review.skipped;
   if (keepObject) out.object = obj;

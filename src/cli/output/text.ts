@@ -1,5 +1,5 @@
 import { formatLocation } from '../../input/problems.js';
-import { findingLine, objectLabel, summaryLine, type Report, type ReportedObject } from './report.js';
+import { findingLine, objectLabel, summaryLine, type Report } from './report.js';
 
 const COLOUR = { DENY: '\u001b[31m', ERROR: '\u001b[31m', WARN: '\u001b[33m', AUDIT: '\u001b[36m', MUTATE: '\u001b[36m' } as const;
 const RESET = '\u001b[0m';
@@ -26,13 +26,9 @@ export function formatText(report: Report, options: TextOptions = {}): string {
     }
     // What the mutating webhook would rewrite (`-o yaml --mutate` prints the result).
     if (o.patch.length > 0) {
-      lines.push(`${where(o.line ?? 0)}${objectLabel(o)}: ${o.patchedBy.join(', ')} ${paint('MUTATE')}: ${o.patch.length} JSON Patch operation(s): ${describePatch(o)}`);
+      lines.push(`${where(o.line ?? 0)}${objectLabel(o)}: ${o.patchedBy.join(', ')} ${paint('MUTATE')}: ${o.change ?? `${o.patch.length} JSON Patch operation(s)`}`);
     }
   }
   if (options.summary !== false) lines.push(summaryLine(report));
   return lines.length > 0 ? `${lines.join('\n')}\n` : '';
-}
-
-function describePatch(o: ReportedObject): string {
-  return o.patch.map((p) => `${p.op} ${p.path}`).join(', ');
 }
