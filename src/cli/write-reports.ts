@@ -1,5 +1,6 @@
 import { statusText, type KubeApi, type KubeResponse } from '../cluster/kube-api.js';
 import type { KubeObject } from '../engine/types.js';
+import { apiPath } from '../util/kinds.js';
 import { MANAGED_BY, REPORT_APIS, REPORT_NAME, type ReportApi, type ReportFormat } from './output/policyreport.js';
 
 /** The requests the writer makes: the API helper on the kubeconfig's credentials, or a test double. */
@@ -16,7 +17,7 @@ export interface WriteOutcome {
 }
 
 function collectionPath(api: ReportApi, plural: string, namespace: string | undefined): string {
-  return `/apis/${api.group}/${api.version}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${plural}`;
+  return apiPath({ group: api.group, resource: plural }, api.version, namespace);
 }
 
 function label(api: ReportApi, kind: { kind: string }, namespace: string | undefined, verb: string): string {

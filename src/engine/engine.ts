@@ -1,8 +1,10 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
-import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import jsonpatch from 'fast-json-patch';
+import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, KubeObject, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome, RuleVerdict } from './types.js';
 import { ratchet } from './ratchet.js';
+import { enforcementOf } from './request.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
 import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
 
@@ -32,7 +34,7 @@ export class Engine {
     readonly policy: Policy,
   ) {
     for (const rule of rules) {
-      const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
+      const enforcement = enforcementOf(rule, policy);
       if (enforcement === 'off') continue;
       for (const m of rule.matches) {
         for (const { kind } of m.kinds) {
@@ -122,7 +124,15 @@ export interface RuleResult {
 export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
   const prefix = messagePrefix(rule.id, input);
   const verdict = settleUnknownNodeState(ratchet(rule, input, rule.evaluate(input)), input.policy, prefix);
-  return { findings: verdict.findings.map((f) => compose(prefix, f)), patch: verdict.patch, annotations: verdict.annotations };
+  return { findings: verdict.findings.map((f) => compose(prefix, f)), patch: patchOf(input.object, verdict.edit), annotations: verdict.annotations };
+}
+
+/** The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed). */
+function patchOf(object: KubeObject | null, edit: RuleVerdict['edit']): JsonPatchOp[] {
+  if (!edit || !object) return [];
+  const copy = structuredClone(object);
+  edit(copy);
+  return jsonpatch.compare(object, copy) as JsonPatchOp[];
 }
 
 function compose(prefix: string, f: Finding): ComposedFinding {

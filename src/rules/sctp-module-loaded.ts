@@ -1,5 +1,5 @@
 import { assess, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
-import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
+import { describeLoadSctpModule } from '../cluster/remediation.js';
 import { podCandidates, podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
@@ -42,9 +42,8 @@ function machineConfigFix(pools: string[], snapshot: ClusterSnapshot): string {
   const version = v2 ? '2.2.0' : '3.2.0';
   const target = pools.length > 0 ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})` : 'the pools of these nodes';
   return (
-    `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${BLACKLIST_FILE} with source "data:," ` +
-    `and /etc/modules-load.d/sctp-load.conf with source "data:${v2 ? 'text/plain;charset=utf-8' : ''},sctp", mode 420${v2 ? ', filesystem root' : ', overwrite: true'} ` +
-    `(examples/openshift-machineconfig-load-sctp-${version}.yaml), then wait for the pool to finish updating`
+    `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${describeLoadSctpModule(v2 ? '2.x' : '3.x')} ` +
+    `(\`sctp-guard remediate\` prints it for each pool), then wait for the pool to finish updating`
   );
 }
 
@@ -107,7 +106,7 @@ const UNKNOWN_STATE = 'unknown whether the nodes carry SCTP';
 
 /** Unknown node state: the engine applies the policy's unknownNodeState to it. */
 function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
-  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], patch: [], annotations: {} };
+  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], annotations: {} };
 }
 
 interface Subject {

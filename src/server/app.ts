@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { ClusterStateSource } from '../cluster/source-options.js';
-import type { AuditRecord } from '../engine/audit-record.js';
+import type { AuditRecord } from './audit-record.js';
 import type { Engine } from '../engine/engine.js';
 import type { Policy } from '../policy/types.js';
 import { admissionRoutes, describeSchemaError } from './admission-routes.js';

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 
+/** pino's levels (`serve --log-level`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** JSON lines on stdout, written synchronously so that no decision is lost on exit. */
