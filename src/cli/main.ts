@@ -6,6 +6,7 @@ import { registerCertsCommand } from './certs.js';
 import { registerCheckCommand } from './check.js';
 import { registerRegisterCommands } from './register.js';
 import { registerExportCommand } from './export.js';
+import { registerPreflightCommand } from './preflight.js';
 import { registerRemediateCommand } from './remediate.js';
 import { packageVersion } from './options.js';
 import { registerServeCommand } from './serve.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerRegisterCommands(program);
   registerRemediateCommand(program);
+  registerPreflightCommand(program);
   registerExportCommand(program);
   // A flag error is one line that says where to look, never the whole help.
   for (const command of [program, ...program.commands]) {

@@ -46,12 +46,37 @@ export const RELEASE_RENDERS: ReadonlyArray<{ from: number; to: number; renders:
   { from: 19, to: Number.POSITIVE_INFINITY, renders: '3.5.0' },
 ];
 
+/**
+ * The newest Ignition spec each release's MCO parses (IgnParseWrapper in pkg/controller/common/helpers.go of the
+ * release branch; 2.x is read by every release): 4.13 already parses 3.3 and 3.4 and translates them down to 3.2.
+ */
+const RELEASE_READS: ReadonlyArray<{ from: number; to: number; reads: SpecVersion }> = [
+  { from: 1, to: 5, reads: '3.0.0' },
+  { from: 6, to: 6, reads: '3.1.0' },
+  { from: 7, to: 12, reads: '3.2.0' },
+  { from: 13, to: 18, reads: '3.4.0' },
+  { from: 19, to: Number.POSITIVE_INFINITY, reads: '3.5.0' },
+];
+
+/** The releases whose tables sctp-guard holds: what `preflight --to` accepts. */
+export const KNOWN_RELEASES: readonly string[] = Array.from({ length: 19 - 6 + 1 }, (_, i) => `4.${6 + i}`);
+
+/** `4.14.3` → 14; undefined for anything that is not an OpenShift 4 release. */
+export function releaseMinor(release: string | undefined): number | undefined {
+  const m = /^v?4\.(\d+)(?:\.|$|-)/.exec(release ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /** `4.14.3` → 3.4.0; undefined for anything that is not an OpenShift 4 release. */
 export function renderedVersionOfRelease(release: string | undefined): SpecVersion | undefined {
-  const m = /^v?4\.(\d+)(?:\.|$|-)/.exec(release ?? '');
-  if (!m) return undefined;
-  const minor = Number(m[1]);
-  return RELEASE_RENDERS.find((r) => minor >= r.from && minor <= r.to)?.renders;
+  const minor = releaseMinor(release);
+  return minor === undefined ? undefined : RELEASE_RENDERS.find((r) => minor >= r.from && minor <= r.to)?.renders;
+}
+
+/** `4.18.2` → 3.4.0: a newer 3.x config fails that MCO's parse. */
+export function newestReadByRelease(release: string | undefined): SpecVersion | undefined {
+  const minor = releaseMinor(release);
+  return minor === undefined ? undefined : RELEASE_READS.find((r) => minor >= r.from && minor <= r.to)?.reads;
 }
 
 /** The first OpenShift release whose rendered configs carry `version` (a field of 3.3 needs 4.14, which renders 3.4). */

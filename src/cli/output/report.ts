@@ -5,7 +5,7 @@ import type { InputProblem } from '../manifests.js';
 
 /** What `check` and `audit` found: the input to every output format. */
 export interface Report {
-  command: 'check' | 'audit';
+  command: 'check' | 'audit' | 'preflight';
   objects: ReportedObject[];
   /** Input that could not be checked (check) or listed (audit). */
   problems: InputProblem[];
@@ -96,7 +96,7 @@ export function exitCodeOf(report: Report, options: { failOnWarn?: boolean } = {
 /** `N objects checked: D denied, W warned, P passed[, E input errors]`. */
 export function summaryLine(report: Report): string {
   const s = summarize(report);
-  const what = report.command === 'check' ? 'checked' : 'audited';
+  const what = { check: 'checked', audit: 'audited', preflight: 'judged' }[report.command];
   const owner = s.reportedAtOwner > 0 ? ` (${s.reportedAtOwner} more reported at their controller)` : '';
   const errors = s.errors > 0 ? `, ${s.errors} input error${s.errors === 1 ? '' : 's'}` : '';
   const skipped = report.notices?.length ? `, ${report.notices.length} file${report.notices.length === 1 ? '' : 's'} skipped` : '';
