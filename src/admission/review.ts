@@ -15,6 +15,7 @@ export function toEngineRequest(req: AdmissionRequest): EngineRequest {
     gvk: { group: req.kind.group ?? '', version: req.kind.version ?? '', kind: req.kind.kind },
     namespace: req.namespace ?? object?.metadata?.namespace ?? '',
     dryRun: req.dryRun === true,
+    ...(req.userInfo?.username !== undefined ? { username: req.userInfo.username } : {}),
   });
 }
 

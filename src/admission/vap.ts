@@ -1,4 +1,5 @@
 import type { V1ValidatingAdmissionPolicy, V1ValidatingAdmissionPolicyBinding } from '@kubernetes/client-node';
+import { platformOwnedConditions } from '../engine/platform-owned.js';
 import type { CelCheck, Enforcement, Rule } from '../engine/types.js';
 import { enforcementOf } from '../engine/request.js';
 import { NAME_SOURCES, UNNAMED, WARNING_MAX } from '../engine/verdict.js';
@@ -65,6 +66,9 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
     const enforcement = enforcementOf(rule, policy);
     if (!rule.cel || enforcement === 'off') continue;
     const cel = rule.cel(policy);
+    // The platform's own objects pass untouched here as in the engine and the webhooks (engine/platform-owned.ts).
+    const owned = platformOwnedConditions(rule.matches.flatMap((m) => m.kinds.map((k) => ({ group: m.group, kind: k.kind }))));
+    const conditions = [...(patterns ? [patterns] : []), ...owned];
     for (const check of cel.checks) {
       const name = `${VAP_NAME_PREFIX}${rule.id}${check.name ? `-${check.name}` : ''}`;
       const action = validationAction(check, enforcement);
@@ -80,7 +84,7 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
             // An expression that cannot be evaluated: failureMode closed denies, open lets the object through.
             failurePolicy: policy.failureMode === 'closed' ? 'Fail' : 'Ignore',
             matchConstraints: { resourceRules: webhookRules([rule]), matchPolicy: 'Equivalent' },
-            ...(patterns ? { matchConditions: [patterns] } : {}),
+            ...(conditions.length > 0 ? { matchConditions: conditions } : {}),
             variables: [{ name: 'prefix', expression: celPrefix(rule.id) }, ...cel.variables.map((v) => ({ ...v }))],
             validations: [{ expression: check.expression, messageExpression: messageExpressionFor(check, action), reason: 'Forbidden' }],
           },

@@ -7,7 +7,8 @@ import type {
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 import type { Phase } from '../engine/engine.js';
-import type { FieldPath, Operation, Rule, RuleMatch } from '../engine/types.js';
+import { platformOwnedConditions } from '../engine/platform-owned.js';
+import type { FieldPath, Operation, Rule } from '../engine/types.js';
 import type { Policy } from '../policy/types.js';
 import { podSpecPath } from '../util/kinds.js';
 import { celString } from '../rules/cel.js';
@@ -84,14 +85,14 @@ function subject(predicate: (v: string) => string, deletes: boolean): string {
 
 /**
  * What the rules of one phase declare about one kind: the union of their SCTP fields (in declaration order), or
- * undefined when one of them reads objects of the kind whatever their fields; and what every one of them ignores.
+ * undefined when one of them reads objects of the kind whatever their fields.
  */
 interface KindReads {
   operations: Set<Operation>;
   /** Every API group the kind is read in validates protocols as the core enum. */
   enumProtocols: boolean;
   sctpFields: FieldPath[] | undefined;
-  ignores: RuleMatch['ignores'];
+  group: string;
 }
 
 function kindReads(rules: readonly Rule[]): Map<string, KindReads> {
@@ -102,14 +103,13 @@ function kindReads(rules: readonly Rule[]): Map<string, KindReads> {
         const fields = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
         const seen = out.get(kind);
         if (!seen) {
-          out.set(kind, { operations: new Set(m.operations), enumProtocols: ENUM_VALIDATED_GROUPS.has(m.group), sctpFields: fields && [...fields], ignores: m.ignores });
+          out.set(kind, { operations: new Set(m.operations), enumProtocols: ENUM_VALIDATED_GROUPS.has(m.group), sctpFields: fields && [...fields], group: m.group });
           continue;
         }
         m.operations.forEach((o) => seen.operations.add(o));
         seen.enumProtocols &&= ENUM_VALIDATED_GROUPS.has(m.group);
         if (!fields) seen.sctpFields = undefined;
         else if (seen.sctpFields) for (const f of fields) if (!seen.sctpFields.some((p) => p.join('.') === f.join('.'))) seen.sctpFields.push(f);
-        if (seen.ignores?.cel !== m.ignores?.cel) seen.ignores = undefined;
       }
     }
   }
@@ -126,9 +126,8 @@ function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
     const carries = (v: string) => (paths.length === 1 ? has(v, paths[0]!) : paths.map((p) => `(${has(v, p)})`).join(' || '));
     out.push({ name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, reads.operations.has('DELETE'))})` });
   }
-  if (reads.ignores) {
-    out.push({ name: reads.ignores.name, expression: `request.kind.kind != '${kind}' || object == null || !(${reads.ignores.cel})` });
-  }
+  // What the platform's own controllers write is never sent (engine/platform-owned.ts): an outage cannot block it.
+  out.push(...platformOwnedConditions([{ group: reads.group, kind }]));
   return out;
 }
 
@@ -193,6 +192,20 @@ function clientConfig(target: WebhookTarget, phase: Phase, caBundlePem?: string)
   return { service: { ...target.service, path }, ...caBundle };
 }
 
+/**
+ * What an outage of sctp-guard does, per hook (the table in docs/operating.md):
+ * - validate: with matchConditions only objects carrying SCTP in checked namespaces are sent (never the platform's
+ *   own: engine/platform-owned.ts), so `Fail` blocks only those until sctp-guard is back; without them every Pod
+ *   and Service would wait, so it fails open.
+ * - mutate: `Ignore` always. A MachineConfig that misses its translation is read by the MCO itself: every release
+ *   parses 2.x and its own 3.x range (IgnParseWrapper / ParseAndConvertConfig in pkg/controller/common/helpers.go),
+ *   and one it refuses stops at the render controller (the pool reports RenderDegraded, its nodes keep their
+ *   rendered config). An SCTP Pod that misses its node affinity is still held by the validating hook.
+ */
+function failurePolicy(phase: Phase, withConditions: boolean): 'Fail' | 'Ignore' {
+  return phase === 'validate' && withConditions ? 'Fail' : 'Ignore';
+}
+
 function webhook(phase: Phase, rules: readonly Rule[], options: WebhookConfigOptions) {
   const entries = webhookRules(rules);
   const withConditions = options.matchConditions ?? true;
@@ -208,9 +221,7 @@ function webhook(phase: Phase, rules: readonly Rule[], options: WebhookConfigOpt
     admissionReviewVersions: ['v1', 'v1beta1'],
     clientConfig: clientConfig(options.target, phase, options.caBundlePem),
     rules: entries,
-    // Fail: with matchConditions only objects that carry SCTP wait for sctp-guard, so an outage blocks only those.
-    // Without them an outage would block every Pod and Service in the cluster: fail open instead.
-    failurePolicy: withConditions ? 'Fail' : 'Ignore',
+    failurePolicy: failurePolicy(phase, withConditions),
     sideEffects: 'None',
     timeoutSeconds: options.timeoutSeconds ?? DEFAULT_WEBHOOK_TIMEOUT_SECONDS,
     matchPolicy: 'Equivalent',

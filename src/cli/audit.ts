@@ -1,11 +1,11 @@
 import { Option, type Command } from 'commander';
-import { KubeApi } from '../cluster/kube-api.js';
+import type { KubeApi } from '../cluster/kube-api.js';
 import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import { apiPath, isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
 import { formatProblem } from './manifests.js';
 import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
@@ -19,6 +19,8 @@ import { writeReports } from './write-reports.js';
 export const AUDIT_FORMATS = ['text', 'json', 'policyreport', 'openreports'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 export const DEFAULT_PAGE_SIZE = 500;
+/** The progress line is redrawn every this many objects. */
+const PROGRESS_EVERY = 200;
 
 export interface AuditOptions {
   kubeconfig?: string;
@@ -89,9 +91,8 @@ export async function audit(opts: AuditOptions): Promise<number> {
   }
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
-  const kubeConfig = await requireKubeConfig(opts.kubeconfig, opts.context);
-  const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy, opts.context);
-  const api = new KubeApi(kubeConfig);
+  const api = await connect(opts.kubeconfig, opts.context);
+  const snapshot = await liveSnapshot(api, policy);
   const report: Report = { command: 'audit', objects: [], problems: [], reportedAtOwner: 0, startedAt: new Date() };
   const progress = new Progress(process.stderr);
   // Controllers seen so far (`Kind/ns/name`); a Pod, ReplicaSet or Job they control is reported at them.
@@ -100,17 +101,14 @@ export async function audit(opts: AuditOptions): Promise<number> {
 
   for (const resource of resources) {
     try {
-      const found = await listResource(api, resource, opts, (items) => {
-        for (const object of items) {
-          listed.add(ownerKey(object.kind, object.metadata?.namespace, object.metadata?.name));
-          if (controlledByListed(object, listed)) {
-            report.reportedAtOwner++;
-            continue;
-          }
-          report.objects.push(toReported(reviewObject(engine, snapshot, object), false));
-        }
-        progress.update(resource.plural, report);
+      let count = 0;
+      const found = await listResource(api, resource, opts, (object) => {
+        listed.add(ownerKey(object.kind, object.metadata?.namespace, object.metadata?.name));
+        if (controlledByListed(object, listed)) report.reportedAtOwner++;
+        else report.objects.push(toReported(reviewObject(engine, snapshot, object), false));
+        if (++count % PROGRESS_EVERY === 0) progress.update(resource.plural, report);
       });
+      progress.update(resource.plural, report);
       if (!found) progress.note(`${resourceLabel(resource)} not served by this cluster: skipped`);
     } catch (err) {
       report.problems.push({ file: resourceLabel(resource), line: 0, message: (err as Error).message });
@@ -136,16 +134,16 @@ export async function audit(opts: AuditOptions): Promise<number> {
 }
 
 /**
- * Lists a resource page by page (through KubeApi.list: one page in memory at a time), trying its versions in order of
- * preference. Returns false when the cluster serves none of them (a CRD that is not installed), which is not an error.
+ * Lists a resource page by page (through KubeApi.list: one object in memory at a time), trying its versions in order
+ * of preference. Returns false when the cluster serves none of them (a CRD that is not installed), which is not an error.
  */
-export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onPage: (items: KubeObject[]) => void): Promise<boolean> {
+export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onObject: (object: KubeObject) => void): Promise<boolean> {
   const limit = Math.min(opts.pageSize, resource.maxPageSize ?? Infinity);
   for (const version of resource.versions) {
     const path = apiPath({ group: resource.group, resource: resource.plural }, version, resource.namespaced ? opts.namespace : undefined);
     const apiVersion = resource.group ? `${resource.group}/${version}` : version;
     // Items of a list response carry no apiVersion/kind of their own.
-    const found = await api.list(path, limit, (items) => onPage(items.map((item) => ({ ...(item as KubeObject), apiVersion, kind: resource.kind }))));
+    const found = await api.list(path, { limit }, (item) => onObject({ ...(item as KubeObject), apiVersion, kind: resource.kind }));
     if (found) return true;
   }
   return false;

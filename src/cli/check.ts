@@ -5,7 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { CONTEXT_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, liveSnapshot } from './kube.js';
 import { formatProblem, readManifests, STDIN_PATH } from './manifests.js';
 import { collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
 import { formatGithub } from './output/github.js';
@@ -139,6 +139,6 @@ function writeAdmitted(report: Report, io: CheckIo, as: 'yaml' | 'json'): void {
 /** Offline state from files, one live snapshot, or none (rules that need node state then follow unknownNodeState). */
 async function snapshotFor(opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig' | 'context'>, policy: Policy): Promise<ClusterSnapshot> {
   if (opts.clusterState) return loadClusterState(opts.clusterState);
-  if (opts.kubeconfig || opts.context) return liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);
+  if (opts.kubeconfig || opts.context) return liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
   return EMPTY_SNAPSHOT;
 }

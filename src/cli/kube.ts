@@ -1,6 +1,4 @@
-// Type-only: @kubernetes/client-node takes most of a second to load, so it is loaded when a command needs a cluster.
-import type { KubeConfig } from '@kubernetes/client-node';
-import { describeStatus, KubeApi } from '../cluster/kube-api.js';
+import type { KubeApi } from '../cluster/kube-api.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { createLogger } from '../server/logger.js';
@@ -10,24 +8,22 @@ export const KUBECONFIG_DEFAULTS = '$KUBECONFIG, a :-separated list merged as ku
 export const KUBECONFIG_HELP = `kubeconfig file (default: ${KUBECONFIG_DEFAULTS})`;
 export const CONTEXT_HELP = 'kubeconfig context to use instead of its current-context';
 
-/** The kubeconfig to use (see liveKubeConfig for the errors), or an error when there is none anywhere. */
-export async function requireKubeConfig(file: string | undefined, context?: string): Promise<KubeConfig> {
-  const { liveKubeConfig } = await import('../cluster/live-source.js');
-  const kubeConfig = await liveKubeConfig({ kubeconfig: file, ...(context ? { context } : {}) });
-  if (!kubeConfig) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
-  return kubeConfig;
+/**
+ * The API server of the kubeconfig (see loadCredentials for its errors), checked to be a Kubernetes API server
+ * before anything is listed or written: an error when there are no credentials anywhere, when it does not
+ * answer, rejects the credentials, or is something else (a web server's 404 must not read as an empty cluster).
+ */
+export async function connect(file: string | undefined, context?: string): Promise<KubeApi> {
+  const { liveApi } = await import('../cluster/live-source.js');
+  const api = liveApi({ kubeconfig: file, ...(context ? { context } : {}) });
+  if (!api) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
+  await api.verifyKubernetes();
+  return api;
 }
 
-/**
- * The cluster state once (informers started, synced, stopped), after one quick request that fails fast on an
- * unreachable or unhealthy server or rejected credentials instead of waiting out the informers' retries.
- */
-export async function liveSnapshot(kubeConfig: KubeConfig, kubeconfigFile: string | undefined, policy: Policy, context?: string): Promise<ClusterSnapshot> {
-  const api = new KubeApi(kubeConfig);
-  const response = await api.get('/version');
-  if (response.status === 401 || response.status === 403) throw new Error(describeStatus(`get ${api.server}/version`, response));
-  if (response.status >= 500) throw new Error(`the API server at ${api.server} is not serving (${response.status}): ${response.message}`);
+/** The cluster state once (informers started, synced, stopped) from an API server connect() has checked. */
+export async function liveSnapshot(api: KubeApi, policy: Policy): Promise<ClusterSnapshot> {
   // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
   const { takeLiveSnapshot } = await import('../cluster/live-source.js');
-  return takeLiveSnapshot({ kubeconfig: kubeconfigFile, ...(context ? { context } : {}), logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  return takeLiveSnapshot(api, { logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
 }

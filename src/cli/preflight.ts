@@ -9,7 +9,7 @@ import { describeObject } from '../engine/verdict.js';
 import { KNOWN_RELEASES } from '../ignition/versions.js';
 import { ALL_RULES } from '../rules/index.js';
 import { auditedResources, listResource } from './audit.js';
-import { CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
 import { formatLocation, formatProblem, readManifests, type InputProblem } from './manifests.js';
 import { collect, commandPolicy, packageVersion } from './options.js';
 import { formatJunit } from './output/junit.js';
@@ -130,10 +130,8 @@ async function offlinePreflight(engine: Engine, opts: PreflightOptions): Promise
 
 async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<PreflightResult> {
   const policy = engine.policy;
-  const kubeConfig = await requireKubeConfig(opts.kubeconfig, opts.context);
-  const snapshot = await liveSnapshot(kubeConfig, opts.kubeconfig, policy, opts.context);
-  const { KubeApi } = await import('../cluster/kube-api.js');
-  const api = new KubeApi(kubeConfig);
+  const api = await connect(opts.kubeconfig, opts.context);
+  const snapshot = await liveSnapshot(api, policy);
   const judge = judgeAll(engine, snapshot, opts);
   const problems: InputProblem[] = [];
   if (opts.filename.length > 0) {
@@ -143,7 +141,7 @@ async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<Pr
   }
   for (const resource of auditedResources(engine)) {
     try {
-      await listResource(api, resource, { pageSize: 500 }, (items) => items.forEach((o) => judge.take(o)));
+      await listResource(api, resource, { pageSize: 500 }, (o) => judge.take(o));
     } catch (err) {
       problems.push({ file: resource.group ? `${resource.plural}.${resource.group}` : resource.plural, line: 0, message: (err as Error).message });
     }

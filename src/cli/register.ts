@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
-import type { AdmissionregistrationV1Api } from '@kubernetes/client-node';
 import { InvalidArgumentError, type Command } from 'commander';
 import { stringify } from 'yaml';
 import {
@@ -12,8 +11,7 @@ import {
 } from '../admission/webhook-config.js';
 import type { Rule } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
-import { describeNetworkError, describeStatus } from '../cluster/kube-api.js';
-import { CONTEXT_HELP, KUBECONFIG_HELP, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_HELP } from './kube.js';
 import { DEFAULT_SERVICE_NAME } from './certs.js';
 import { commandPolicy, ownNamespace, positiveInt } from './options.js';
 
@@ -66,19 +64,33 @@ export function webhookUrl(value: string): string {
   return value;
 }
 
-function readCaBundle(file: string): string {
+/**
+ * The CA bundle as published in both webhook configurations, which anyone who may list them can read: only
+ * certificates, each a CA (basicConstraints CA:TRUE), rebuilt from the CERTIFICATE blocks so that nothing else in
+ * the file (a private key, text) is ever sent.
+ */
+export function readCaBundle(file: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
   } catch (err) {
     throw new Error(`--ca-bundle ${file}: cannot read the CA certificate (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); make one with \`sctp-guard certs\` or pass the CA that signed the serving certificate`);
   }
-  try {
-    new X509Certificate(pem);
-  } catch (err) {
-    throw new Error(`--ca-bundle ${file}: not a PEM certificate (${(err as Error).message})`);
+  const blocks = [...pem.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g)];
+  const other = blocks.find((b) => b[1] !== 'CERTIFICATE');
+  if (other) throw new Error(`--ca-bundle ${file}: holds a ${other[1]} block, and the bundle is published in the webhook configurations: pass a file with only the CA certificate (ca.crt, never a key)`);
+  if (blocks.length === 0) throw new Error(`--ca-bundle ${file}: not a PEM certificate (no BEGIN CERTIFICATE block)`);
+  for (const [i, block] of blocks.entries()) {
+    let cert: X509Certificate;
+    try {
+      cert = new X509Certificate(block[0]);
+    } catch (err) {
+      throw new Error(`--ca-bundle ${file}: certificate ${i + 1} is not a valid PEM certificate (${(err as Error).message})`);
+    }
+    if (!cert.ca) throw new Error(`--ca-bundle ${file}: certificate ${i + 1} (${cert.subject.replace(/\n/g, ', ')}) is not a CA (no basicConstraints CA:TRUE): pass the CA that signed the serving certificate, not the serving certificate`);
   }
-  return pem;
+  // As it was written when it holds nothing else; else only its certificates.
+  return pem.replace(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g, '').trim() === '' ? pem : `${blocks.map((b) => b[0]).join('\n')}\n`;
 }
 
 /** The objects register would write, from the rules, the policy's exclusions and the target. */
@@ -107,95 +119,9 @@ export function toYaml(configs: WebhookConfigurations): string {
     .join('---\n')}`;
 }
 
-/** client-node's ApiException, recognised by shape: the module is loaded only when a command talks to a cluster. */
-function isApiException(err: unknown): err is { code: number; body: unknown } {
-  return typeof (err as { code?: unknown } | null)?.code === 'number';
-}
-
-/** Turns a client error into one line: the HTTP status and the API server's own reason, or why there was no answer. */
-function apiError(action: string, err: unknown): Error {
-  if (isApiException(err)) {
-    const body = parseStatus(err.body);
-    return new Error(describeStatus(action, { status: err.code, reason: body?.reason, message: body?.message ?? 'refused' }));
-  }
-  return new Error(`${action}: cannot reach the API server: ${describeNetworkError(err)}`);
-}
-
-function parseStatus(body: unknown): { reason?: string; message?: string } | undefined {
-  if (typeof body === 'string') {
-    try {
-      return JSON.parse(body) as { reason?: string; message?: string };
-    } catch {
-      return body ? { message: body } : undefined;
-    }
-  }
-  return body && typeof body === 'object' ? (body as { reason?: string; message?: string }) : undefined;
-}
-
-function status(err: unknown): number | undefined {
-  return isApiException(err) ? err.code : undefined;
-}
-
-type Api = AdmissionregistrationV1Api;
-
-/** Typed access to the two configuration kinds through the same four verbs. */
-function verbs(api: Api, key: ConfigKey) {
-  return key === 'validating'
-    ? {
-        read: (name: string) => api.readValidatingWebhookConfiguration({ name }),
-        create: (body: object) => api.createValidatingWebhookConfiguration({ body }),
-        replace: (name: string, body: object) => api.replaceValidatingWebhookConfiguration({ name, body }),
-        remove: (name: string) => api.deleteValidatingWebhookConfiguration({ name }),
-      }
-    : {
-        read: (name: string) => api.readMutatingWebhookConfiguration({ name }),
-        create: (body: object) => api.createMutatingWebhookConfiguration({ body }),
-        replace: (name: string, body: object) => api.replaceMutatingWebhookConfiguration({ name, body }),
-        remove: (name: string) => api.deleteMutatingWebhookConfiguration({ name }),
-      };
-}
-
-async function readOrUndefined(read: () => Promise<{ metadata?: { resourceVersion?: string } }>, action: string) {
-  try {
-    return await read();
-  } catch (err) {
-    if (status(err) === 404) return undefined;
-    throw apiError(action, err);
-  }
-}
-
-const CONFLICT_RETRIES = 3;
-
-/** Create, or replace keeping the stored resourceVersion; a concurrent writer (409) means read and try again. */
-async function upsert(api: Api, key: ConfigKey, object: { metadata?: { name?: string; resourceVersion?: string } }): Promise<'created' | 'configured'> {
-  const v = verbs(api, key);
-  const name = object.metadata!.name!;
-  const action = `register ${KINDS[key]}/${name}`;
-  for (let attempt = 1; ; attempt++) {
-    const existing = await readOrUndefined(() => v.read(name), action);
-    try {
-      if (!existing) {
-        await v.create(object);
-        return 'created';
-      }
-      await v.replace(name, { ...object, metadata: { ...object.metadata, resourceVersion: existing.metadata?.resourceVersion } });
-      return 'configured';
-    } catch (err) {
-      if (status(err) === 409 && attempt < CONFLICT_RETRIES) continue;
-      throw apiError(action, err);
-    }
-  }
-}
-
-async function remove(api: Api, key: ConfigKey, name: string): Promise<boolean> {
-  try {
-    await verbs(api, key).remove(name);
-    return true;
-  } catch (err) {
-    if (status(err) === 404) return false;
-    throw apiError(`unregister ${KINDS[key]}/${name}`, err);
-  }
-}
+const CONFIGURATIONS = '/apis/admissionregistration.k8s.io/v1';
+const PLURALS: Record<ConfigKey, string> = { validating: 'validatingwebhookconfigurations', mutating: 'mutatingwebhookconfigurations' };
+const configPath = (key: ConfigKey) => `${CONFIGURATIONS}/${PLURALS[key]}/${WEBHOOK_CONFIG_NAME}`;
 
 export async function register(opts: RegisterOptions, print: Print, rules: readonly Rule[] = ALL_RULES): Promise<void> {
   const configs = configurationsFor(opts, rules);
@@ -203,12 +129,12 @@ export async function register(opts: RegisterOptions, print: Print, rules: reado
     print(toYaml(configs).trimEnd());
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig, opts.context)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
+  const api = await connect(opts.kubeconfig, opts.context);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
     const object = configs[key];
     if (object) {
-      print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} ${await upsert(api, key, object)}`);
-    } else if (await remove(api, key, WEBHOOK_CONFIG_NAME)) {
+      print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} ${await api.apply(configPath(key), object as unknown as Record<string, unknown>)}`);
+    } else if (await api.delete(configPath(key))) {
       // No rule runs in this phase any more: a configuration left from an older version would call a dead route.
       print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} deleted (no rule runs in this phase)`);
     }
@@ -220,9 +146,9 @@ export async function unregister(opts: UnregisterOptions, print: Print): Promise
     for (const kind of Object.values(KINDS)) print(`${kind}/${WEBHOOK_CONFIG_NAME} would be deleted (dry run)`);
     return;
   }
-  const api = (await requireKubeConfig(opts.kubeconfig, opts.context)).makeApiClient((await import('@kubernetes/client-node')).AdmissionregistrationV1Api);
+  const api = await connect(opts.kubeconfig, opts.context);
   for (const key of Object.keys(KINDS) as ConfigKey[]) {
-    const deleted = await remove(api, key, WEBHOOK_CONFIG_NAME);
+    const deleted = await api.delete(configPath(key));
     print(`${KINDS[key]}/${WEBHOOK_CONFIG_NAME} ${deleted ? 'deleted' : 'not found'}`);
   }
 }

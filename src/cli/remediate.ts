@@ -4,7 +4,7 @@ import { loadClusterState } from '../cluster/offline.js';
 import { describeLoadSctpModule, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
-import { CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot, requireKubeConfig } from './kube.js';
+import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
 import { commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
@@ -37,7 +37,7 @@ export async function remediate(opts: RemediateOptions): Promise<number> {
   const policy = commandPolicy(opts.config);
   const snapshot = opts.clusterState
     ? loadClusterState(opts.clusterState)
-    : await liveSnapshot(await requireKubeConfig(opts.kubeconfig, opts.context), opts.kubeconfig, policy, opts.context);
+    : await liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
   const plan = planRemediation(snapshot, policy);
   if (plan.unusable) {
     process.stderr.write(`sctp-guard: remediate: ${plan.unusable}\n`);

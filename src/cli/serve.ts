@@ -31,6 +31,7 @@ export interface ServeOptions {
   context?: string;
   clientCa?: string;
   http2: boolean;
+  debugEndpoints: boolean;
   /** Undefined: the listener is off (`0`). */
   healthProbeBindAddress?: BindAddress;
   metricsBindAddress?: BindAddress;
@@ -79,7 +80,7 @@ export function registerServeCommand(program: Command): void {
     .description('run the admission webhook over HTTPS (POST /validate, POST /mutate); probes and metrics on their own plain-HTTP ports')
     .option('--port <port>', 'webhook HTTPS port (0: any free port)', port, 8443)
     .option('--host <addr>', 'address the webhook listens on', '0.0.0.0')
-    .option('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz, /debug/nodes ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
+    .option('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
     .option('--metrics-bind-address <addr>', 'plain HTTP GET /metrics ([host]:port; 0: off)', bindAddress, bindAddress(DEFAULT_METRICS_BIND_ADDRESS))
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
@@ -88,6 +89,7 @@ export function registerServeCommand(program: Command): void {
     .option('--namespace <ns>', 'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)
+    .option('--debug-endpoints', 'also serve GET /debug/nodes on the probe port (every node\'s SCTP state and why)', false)
     .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
     .option('--cluster-state <dir>', 'offline cluster state: YAML files of Nodes, MachineConfigs, MachineConfigPools')
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
@@ -149,7 +151,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
       draining,
     }),
   });
-  if (opts.healthProbeBindAddress) servers.push({ name: 'probes', at: opts.healthProbeBindAddress, app: buildProbeApp({ cluster, policy, draining }) });
+  if (opts.healthProbeBindAddress) servers.push({ name: 'probes', at: opts.healthProbeBindAddress, app: buildProbeApp({ cluster, policy, draining, debug: opts.debugEndpoints }) });
   if (opts.metricsBindAddress) servers.push({ name: 'metrics', at: opts.metricsBindAddress, app: buildMetricsApp({ metrics }) });
   const ports: Record<string, number> = {};
   try {
@@ -164,19 +166,35 @@ export async function serve(opts: ServeOptions): Promise<void> {
     certs.close();
     throw new Error(`cannot listen: ${(err as Error).message}`);
   }
-  // buildApp's instance type is the plain HTTP one; with tls it is a node:https or node:http2 secure server.
-  certs.start(servers[0]!.app.server as unknown as SecureContextTarget);
-  shutdown.listen();
-  logger.info(
-    {
-      port: ports.webhook,
-      host: opts.host,
-      ...(ports.probes !== undefined ? { probePort: ports.probes } : {}),
-      ...(ports.metrics !== undefined ? { metricsPort: ports.metrics } : {}),
-      preset: policy.preset,
-      rules: engine.rules.map((r) => r.id),
-      certificate: { serial: certs.certificate.serial, notAfter: certs.certificate.notAfter.toISOString() },
-    },
-    'sctp-guard listening',
-  );
+  // From here on the process serves: an error nothing handles ends it with exit 2 and one log line, never a
+  // server left running after its start-up failed.
+  const fatal = (err: unknown) => {
+    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, `fatal: ${err instanceof Error ? err.message : String(err)}; exiting`);
+    logger.flush();
+    process.exit(EXIT_FATAL);
+  };
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  try {
+    // buildApp's instance type is the plain HTTP one; with tls it is a node:https or node:http2 secure server.
+    certs.start(servers[0]!.app.server as unknown as SecureContextTarget);
+    shutdown.listen();
+    logger.info(
+      {
+        port: ports.webhook,
+        host: opts.host,
+        ...(ports.probes !== undefined ? { probePort: ports.probes } : {}),
+        ...(ports.metrics !== undefined ? { metricsPort: ports.metrics } : {}),
+        preset: policy.preset,
+        rules: engine.rules.map((r) => r.id),
+        certificate: { serial: certs.certificate.serial, notAfter: certs.certificate.notAfter.toISOString() },
+      },
+      'sctp-guard listening',
+    );
+  } catch (err) {
+    fatal(err);
+  }
 }
+
+/** main's exit code for bad input and start-up errors (EXIT_BAD_INPUT): `serve` uses it for fatal errors too. */
+const EXIT_FATAL = 2;

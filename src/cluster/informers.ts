@@ -1,10 +1,6 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { isRecord } from '../util/json.js';
-import { describeNetworkError, statusText } from './kube-api.js';
-import { JsonListSplitter } from './list-stream.js';
+import { KubeError, type KubeApi } from './kube-api.js';
 import { reduce, WATCHED_KINDS, type KindName } from './records.js';
 import type { ClusterState } from './state.js';
 
@@ -26,7 +22,7 @@ export interface Backoff {
 export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000 };
 
 export interface InformerOptions {
-  kubeConfig: KubeConfig;
+  api: KubeApi;
   kind: KindName;
   state: ClusterState;
   logger: Logger;
@@ -44,22 +40,10 @@ export interface InformerOptions {
 
 const DEFAULT_WATCH_IDLE_MS = 30_000;
 
-/** An API error with its HTTP status (410 Gone: the resourceVersion is compacted, list again). */
-export class KubeApiError extends Error {
-  constructor(
-    readonly statusCode: number,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'KubeApiError';
-  }
-}
-
 /**
- * One resource's list + watch, on Node's own HTTP client with the credentials of client-node's KubeConfig
- * (tokens, client certificates, exec and auth providers, refreshed before each request). Each object is parsed
- * and reduced as it arrives (list pages are split item by item), so no page, whole object or second cache is
- * kept: the ClusterState is the only store. What it keeps of client-node's informer semantics: paginated lists,
+ * One resource's list + watch through the API module (kube-api.ts). Each object is parsed and reduced as it
+ * arrives (list pages are split item by item), so no page, whole object or second cache is kept: the
+ * ClusterState is the only store. What it keeps of client-go's informer semantics: paginated lists,
  * watches resumed from the last resourceVersion (bookmarks asked for, so a quiet resource keeps a fresh one),
  * a re-list on 410 Gone, capped exponential backoff after any other error, an idle timeout that catches a hung
  * watch, and a resource that answers 404 to its first list (a CRD that is not installed) skipped once.
@@ -68,7 +52,7 @@ export class Informer {
   readonly status: InformerStatus;
   /** Where the next watch resumes; undefined: list first. */
   private resourceVersion?: string;
-  private request?: { abort(): void };
+  private abort?: AbortController;
   private retryTimer?: NodeJS.Timeout;
   private attempt = 0;
   private stopped = true;
@@ -103,7 +87,7 @@ export class Informer {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.request?.abort();
+    this.abort?.abort();
   }
 
   private contact = (): void => {
@@ -120,7 +104,7 @@ export class Informer {
         await this.watch();
       } catch (err) {
         if (this.stopped) return;
-        if ((err as KubeApiError).statusCode === 410) {
+        if (err instanceof KubeError && err.kind === 'gone') {
           // Compacted: what happened since our resourceVersion is gone, so list everything again.
           this.resourceVersion = undefined;
           continue;
@@ -146,11 +130,10 @@ export class Informer {
 
   private failed(err: unknown): void {
     this.healthy = false;
-    const statusCode = (err as { statusCode?: number } | null)?.statusCode;
     // The same words as the CLI's errors: 401 credentials, 403 RBAC, DNS, refused, TLS, timeout.
-    this.status.lastError = statusCode ? statusText({ status: statusCode, message: err instanceof Error ? err.message : String(err) }) : describeNetworkError(err);
+    this.status.lastError = err instanceof Error ? err.message : String(err);
     if (this.stopped || this.retryTimer) return;
-    if (statusCode === 404 && !this.status.synced) {
+    if (err instanceof KubeError && err.kind === 'not-found' && !this.status.synced) {
       // Plain Kubernetes has no MCO: the resource does not exist, and asking again will not create it.
       this.status.available = false;
       this.options.logger.warn({ resource: this.status.resource }, `${this.status.resource} not served by the API server (404): skipped`);
@@ -180,53 +163,53 @@ export class Informer {
 
   /** A paginated list, each item reduced as it is read; objects the list no longer has are removed. */
   private async list(): Promise<void> {
-    const { kind, state, pageSize = kind === 'MachineConfig' ? 10 : 500, listTimeoutMs = 60_000 } = this.options;
+    const { kind, state, api, pageSize = kind === 'MachineConfig' ? 10 : 500, listTimeoutMs = 60_000 } = this.options;
     const seen = new Set<string>();
-    let cont: string | undefined;
-    let resourceVersion: string | undefined;
-    do {
-      const query: Record<string, string> = { limit: String(pageSize), ...(cont ? { continue: cont } : {}) };
-      let metadata: { resourceVersion?: string; continue?: string } = {};
-      const splitter = new JsonListSplitter({
-        item: (text) => {
-          const name = this.store(JSON.parse(text));
-          if (name !== undefined) seen.add(name);
-        },
-        field: (key, text) => {
-          if (key === 'metadata') metadata = JSON.parse(text) as typeof metadata;
-        },
-      });
-      await this.get(query, listTimeoutMs, (chunk) => splitter.push(chunk));
-      splitter.end();
-      resourceVersion = metadata.resourceVersion;
-      cont = metadata.continue || undefined;
-    } while (cont);
+    this.abort = new AbortController();
+    const listed = await api.list(WATCHED_KINDS[kind].path, { limit: pageSize, timeoutMs: listTimeoutMs, signal: this.abort.signal }, (item) => {
+      const name = this.store(item);
+      if (name !== undefined) seen.add(name);
+    });
+    // A resource this cluster does not serve: failed() marks it unavailable.
+    if (!listed) throw new KubeError('not-found', `list ${WATCHED_KINDS[kind].path}: not served by the API server (404)`, 404);
     let removed = false;
     for (const name of state.names(kind)) if (!seen.has(name)) removed = state.remove(kind, name) || removed;
     if (removed) this.options.onChange();
     this.status.objects = state.count(kind);
-    this.resourceVersion = resourceVersion ?? '0';
+    this.resourceVersion = listed.resourceVersion ?? '0';
     this.contact();
   }
 
   /** One watch request, from the resourceVersion on; resolves when the server ends it cleanly. */
   private async watch(): Promise<void> {
-    const { watchIdleTimeoutMs = DEFAULT_WATCH_IDLE_MS } = this.options;
-    let pending = '';
-    const query = { watch: 'true', allowWatchBookmarks: 'true', resourceVersion: this.resourceVersion! };
-    await this.get(query, watchIdleTimeoutMs, (chunk) => {
-      this.contact();
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) if (line.trim() !== '') this.event(JSON.parse(line) as { type?: string; object?: unknown });
-    }, true);
+    const { watchIdleTimeoutMs = DEFAULT_WATCH_IDLE_MS, api, kind } = this.options;
+    let open = false;
+    this.abort = new AbortController();
+    try {
+      await api.watch(
+        WATCHED_KINDS[kind].path,
+        this.resourceVersion!,
+        {
+          idleMs: watchIdleTimeoutMs,
+          signal: this.abort.signal,
+          onOpen: () => {
+            open = true;
+            this.watching();
+          },
+        },
+        (event) => {
+          this.contact();
+          this.event(event);
+        },
+      );
+    } finally {
+      // An open watch kept the state current until this moment.
+      if (open) this.contact();
+    }
   }
 
   private event(e: { type?: string; object?: unknown }): void {
     const object = isRecord(e.object) ? e.object : {};
-    if (e.type === 'ERROR') {
-      throw new KubeApiError(typeof object.code === 'number' ? object.code : 500, typeof object.message === 'string' ? object.message : 'watch error');
-    }
     const rv = isRecord(object.metadata) && typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined;
     const { kind, state } = this.options;
     if (e.type === 'ADDED' || e.type === 'MODIFIED') this.store(object);
@@ -236,84 +219,5 @@ export class Informer {
     }
     if (rv) this.resourceVersion = rv;
     this.status.objects = state.count(kind);
-  }
-
-  /**
-   * GET the resource's collection with `query`, handing the body over as it arrives. `idleMs`: the request fails
-   * when no data came for that long (for a watch: from the answer on; for a list: the whole request).
-   */
-  private async get(query: Record<string, string>, idleMs: number, onData: (chunk: string) => void, watch = false): Promise<void> {
-    const { kind, kubeConfig } = this.options;
-    const server = kubeConfig.getCurrentCluster()?.server.replace(/\/+$/, '');
-    if (!server) throw new KubeApiError(0, 'the kubeconfig has no current cluster');
-    const url = new URL(server + WATCHED_KINDS[kind].path);
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: { accept: 'application/json' } };
-    // Tokens from exec or auth providers are refreshed here when they expire.
-    await kubeConfig.applyToHTTPSOptions(options as never);
-    if (this.stopped) return;
-    await new Promise<void>((resolve, reject) => {
-      let done = false;
-      let open = false;
-      const finish = (err?: Error) => {
-        if (done) return;
-        done = true;
-        // An open watch kept the state current until this moment.
-        if (open) this.contact();
-        clearTimeout(timer);
-        this.request = undefined;
-        if (err) reject(err);
-        else resolve();
-      };
-      const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, options, (res: IncomingMessage) => {
-        res.setEncoding('utf8');
-        if (res.statusCode !== 200) {
-          let text = '';
-          res.on('data', (d: string) => (text += d.length < 65_536 ? d : ''));
-          res.on('end', () => finish(new KubeApiError(res.statusCode ?? 0, statusMessage(text) ?? `${watch ? 'watch' : 'list'} ${url.pathname} failed`)));
-          res.on('error', finish);
-          return;
-        }
-        if (watch) {
-          open = true;
-          this.watching();
-        }
-        res.on('data', (chunk: string) => {
-          if (watch) idle();
-          try {
-            onData(chunk);
-          } catch (err) {
-            req.destroy();
-            finish(err as Error);
-          }
-        });
-        res.on('end', () => finish());
-        res.on('error', finish);
-        res.on('aborted', () => finish(new Error(`${url.pathname}: connection closed mid-answer`)));
-      });
-      let timer: NodeJS.Timeout | undefined;
-      const idle = () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => {
-          req.destroy();
-          finish(new Error(`${watch ? 'watch' : 'list'} ${url.pathname}: no data for ${idleMs} ms`));
-        }, idleMs);
-        timer.unref();
-      };
-      idle();
-      req.on('error', finish);
-      req.on('close', () => finish(this.stopped ? undefined : new Error(`${url.pathname}: connection closed`)));
-      this.request = { abort: () => req.destroy() };
-      req.end();
-    });
-  }
-}
-
-function statusMessage(text: string): string | undefined {
-  try {
-    const status = JSON.parse(text) as { message?: unknown };
-    return typeof status.message === 'string' ? status.message : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -1,63 +1,15 @@
-import { delimiter } from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
-import { Informer, type InformerStatus } from './informers.js';
-import { kubeConfigModule } from './kubeconfig.js';
+import { DEFAULT_BACKOFF, Informer, type InformerStatus } from './informers.js';
+import { KubeApi, KubeError } from './kube-api.js';
+import { loadCredentials, type CredentialOptions } from './kubeconfig.js';
 import type { KindName } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
-import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
+import type { ClusterSource, ClusterSourceOptions } from './source-options.js';
 import { ClusterState, type SnapshotBody } from './state.js';
 
-/**
- * The credentials for live state, or undefined when there are none (offline use with no state): the one way every
- * command (and serve's informers) loads a kubeconfig. A kubeconfig that cannot be used is an error naming the file.
- */
-export async function liveKubeConfig(options: Pick<ClusterSourceOptions, 'kubeconfig' | 'context' | 'env'>): Promise<KubeConfig | undefined> {
-  const credentials = liveCredentials(options);
-  if (!credentials) return undefined;
-  const { KubeConfig } = await kubeConfigModule();
-  const kc = 'kubeconfig' in credentials ? loadKubeconfigs(KubeConfig, credentials.merged ?? [credentials.kubeconfig]) : new KubeConfig();
-  if (!('kubeconfig' in credentials)) kc.loadFromCluster();
-  // Errors name the file (or the merged list) as kubectl's do.
-  const source = 'kubeconfig' in credentials ? (credentials.merged ?? [credentials.kubeconfig]).join(delimiter) : 'in-cluster';
-  const contexts = () => kc.getContexts().map((c) => c.name).join(', ') || 'none';
-  if (options.context) {
-    if (!kc.getContextObject(options.context)) throw new Error(`kubeconfig ${source}: context "${options.context}" is not in it (contexts: ${contexts()})`);
-    kc.setCurrentContext(options.context);
-  }
-  if (!kc.getCurrentCluster()) {
-    const current = kc.getCurrentContext();
-    const why = current ? `its context "${current}" names no cluster that it defines` : 'it sets no current-context';
-    throw new Error(`kubeconfig ${source}: ${why}; pick a context with --context (contexts: ${contexts()})`);
-  }
-  return kc;
-}
-
-/**
- * Loads one kubeconfig, or merges a KUBECONFIG list as kubectl does (client-go `clientcmd/loader.go`): the first
- * file to set current-context wins, and the first file to define a cluster, user or context name wins. A file that
- * cannot be read or parsed is named in the error.
- */
-function loadKubeconfigs(KubeConfig: new () => KubeConfig, files: readonly string[]): KubeConfig {
-  const loaded = files.map((file) => {
-    const kc = new KubeConfig();
-    try {
-      kc.loadFromFile(file);
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      throw new Error(`kubeconfig ${file}: ${e.code === 'ENOENT' ? 'no such file (ENOENT)' : e.code ? `cannot read (${e.code})` : `not a valid kubeconfig: ${e.message.split('\n')[0]}`}`);
-    }
-    return kc;
-  });
-  if (loaded.length === 1) return loaded[0]!;
-  const firstByName = <T extends { name: string }>(lists: T[][]) => [...new Map(lists.flat().reverse().map((x) => [x.name, x] as const)).values()].reverse();
-  const merged = new KubeConfig();
-  merged.loadFromOptions({
-    clusters: firstByName(loaded.map((k) => k.getClusters())),
-    users: firstByName(loaded.map((k) => k.getUsers())),
-    contexts: firstByName(loaded.map((k) => k.getContexts())),
-    currentContext: loaded.map((k) => k.getCurrentContext()).find((c) => c) ?? '',
-  });
-  return merged;
+/** The API server the credentials name, or undefined when there are none (offline use with no state). */
+export function liveApi(options: CredentialOptions): KubeApi | undefined {
+  const credentials = loadCredentials(options);
+  return credentials ? new KubeApi(credentials) : undefined;
 }
 
 /**
@@ -81,16 +33,23 @@ export class LiveClusterSource implements ClusterSource {
   private rebuildTimer?: NodeJS.Timeout;
   private readonly staleAfterSeconds: number;
   private lastBuildMs = 0;
+  /** Discovery: undefined until the API server has answered as Kubernetes; else why not yet. */
+  private notVerified?: string;
+  private discoveryTimer?: NodeJS.Timeout;
+  private stopped = false;
 
+  /** `verified`: the caller has run the discovery check (the CLI does, before anything else). */
   constructor(
-    kubeConfig: KubeConfig,
+    private readonly api: KubeApi,
     private readonly options: ClusterSourceOptions,
+    verified = false,
   ) {
+    if (!verified) this.notVerified = `discovery at ${api.server} not done yet`;
     this.staleAfterSeconds = options.stalenessLimitSeconds ?? 300;
     this.informers = KINDS.map(
       (kind) =>
         new Informer({
-          kubeConfig,
+          api,
           kind,
           state: this.state,
           logger: options.logger,
@@ -103,12 +62,43 @@ export class LiveClusterSource implements ClusterSource {
     this.body = this.state.build('live', false);
   }
 
+  /**
+   * Discovery first, then the informers (not awaited: the server listens, and answers /readyz 503, while they
+   * sync). A server that answers but is not Kubernetes fails the start (serve exits 2); one that does not answer
+   * yet is asked again with the informers' backoff, and nothing is listed until it answers as Kubernetes.
+   */
   async start(): Promise<void> {
-    // Not awaited: the server listens (and answers /readyz 503) while the informers sync.
+    this.stopped = false;
+    if (this.notVerified === undefined) return this.startInformers();
+    await this.discover(0);
+  }
+
+  private startInformers(): void {
     for (const informer of this.informers) void informer.start();
   }
 
+  private async discover(attempt: number): Promise<void> {
+    try {
+      await this.api.verifyKubernetes();
+    } catch (err) {
+      if (this.stopped) return;
+      if (attempt === 0 && err instanceof KubeError && err.kind === 'not-kubernetes') throw err;
+      this.notVerified = (err as Error).message;
+      const { initialMs, maxMs } = this.options.backoff ?? DEFAULT_BACKOFF;
+      const delay = Math.min(maxMs, initialMs * 2 ** attempt);
+      this.options.logger[attempt === 0 ? 'warn' : 'debug']({ error: this.notVerified, retryInMs: delay }, 'API server discovery failed: retrying');
+      this.discoveryTimer = setTimeout(() => void this.discover(attempt + 1), delay);
+      this.discoveryTimer.unref();
+      return;
+    }
+    if (this.stopped) return;
+    this.notVerified = undefined;
+    this.startInformers();
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.discoveryTimer);
     clearTimeout(this.rebuildTimer);
     for (const informer of this.informers) informer.stop();
   }
@@ -135,6 +125,7 @@ export class LiveClusterSource implements ClusterSource {
   }
 
   readiness(): { ready: boolean; reason: string } {
+    if (this.notVerified !== undefined) return { ready: false, reason: `waiting for the API server: ${this.notVerified}` };
     const waiting = this.informers
       .filter((i) => i.status.available && !i.status.synced)
       .map((i) => (i.status.lastError ? `${i.status.resource} (${i.status.lastError})` : i.status.resource));
@@ -170,11 +161,9 @@ export class LiveClusterSource implements ClusterSource {
   }
 }
 
-/** Live state once, for `audit` and `check --kubeconfig`: start the informers, wait for the sync, take, stop. */
-export async function takeLiveSnapshot(options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
-  const kubeConfig = await liveKubeConfig(options);
-  if (!kubeConfig) throw new Error('no cluster credentials: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
-  const source = new LiveClusterSource(kubeConfig, options);
+/** Live state once, for `audit`, `remediate` and `check --kubeconfig`, from an API server the caller has verified: start the informers, wait for the sync, take, stop. */
+export async function takeLiveSnapshot(api: KubeApi, options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
+  const source = new LiveClusterSource(api, options, true);
   await source.start();
   try {
     await source.waitForSync(options.timeoutMs ?? 60_000);

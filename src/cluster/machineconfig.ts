@@ -15,6 +15,24 @@ export interface MachineConfigRecord {
   sctp: SctpFacts;
   /** Of a rendered config: what it carries in the sections the daemon cannot change (usually nothing). */
   fixed?: FixedSections;
+  /**
+   * A config the MCO's controllers generated (not rendered): written in the Ignition version of the controller
+   * that runs (its ign3types MaxVersion, ctrlcommon.NewIgnConfig), so during an upgrade the first sign of the new one.
+   */
+  generated?: true;
+}
+
+/**
+ * How the MCO tells its own configs from the user's: a non-empty annotation with its controller's version hash
+ * (openshift/machine-config-operator pkg/controller/common/constants.go GeneratedByControllerVersionAnnotationKey,
+ * read by MergeMachineConfigs in helpers.go and the render controller, 4.1 to main).
+ */
+export const GENERATED_BY_ANNOTATION = 'machineconfiguration.openshift.io/generated-by-controller-version';
+
+export function generatedByController(metadata: unknown): string | undefined {
+  const annotations: unknown = isRecord(metadata) ? metadata.annotations : undefined;
+  const value = isRecord(annotations) ? annotations[GENERATED_BY_ANNOTATION] : undefined;
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
 /** Whether a node running this config carries SCTP, and why (not). */
@@ -50,6 +68,7 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
     rendered,
     sctp: analyzeSctp(config, spec.kernelArguments, name),
     ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
+    ...(!rendered && generatedByController(metadata) !== undefined ? { generated: true as const } : {}),
   };
 }
 
@@ -73,22 +92,26 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
   const ignition = isRecord(config.ignition) ? config.ignition : {};
   const v2 = typeof ignition.version === 'string' && ignition.version.startsWith('2.');
   const storage = isRecord(config.storage) ? config.storage : {};
-  const files = new Map<string, FileWrite>();
+  const entries = new Map<string, Record<string, unknown>>();
   // Later entries for the same path win, as in the MCO's merge and its 2.2 duplicate removal.
   for (const f of Array.isArray(storage.files) ? storage.files : []) {
-    if (!isRecord(f) || typeof f.path !== 'string') continue;
-    files.set(f.path, v2 ? fileWriteV2(f) : fileWriteV3(f));
+    if (isRecord(f) && typeof f.path === 'string') entries.set(f.path, f);
+  }
+  // Only the files that decide SCTP are decoded: a rendered config's other files (and a gzip bomb among them)
+  // are never inflated.
+  const files = new Map<string, FileWrite>();
+  for (const [path, f] of entries) {
+    if (path.endsWith('.conf') && (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR))) files.set(path, v2 ? fileWriteV2(f) : fileWriteV3(f));
   }
 
   const blockers: string[] = [];
   const opaque: string[] = [];
   let loads = false;
   for (const [path, w] of files) {
-    if (!path.endsWith('.conf')) continue;
     const texts: string[] = [];
     for (const c of [w.content, ...w.appends]) {
       if ('text' in c) texts.push(c.text);
-      else if (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR)) opaque.push(`${path}: ${c.opaque}`);
+      else opaque.push(`${path}: ${c.opaque}`);
     }
     if (path.startsWith(MODULES_LOAD_DIR) && texts.some(listsSctp)) loads = true;
     if (path.startsWith(MODPROBE_DIR)) {
@@ -104,7 +127,12 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
     }
   }
   if (!loads) blockers.push(`no file under ${MODULES_LOAD_DIR} in ${name} lists sctp`);
-  if (blockers.length === 0) return { carries: true, reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}` };
+  if (blockers.length === 0) {
+    // A modprobe.d file that cannot be read (too large to inflate) may hold `blacklist sctp`: cannot tell.
+    const unread = opaque.filter((o) => o.startsWith(MODPROBE_DIR));
+    if (unread.length > 0) return { carries: 'unknown', reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}, but cannot read ${unread.join(', ')}` };
+    return { carries: true, reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}` };
+  }
   if (opaque.length > 0) return { carries: 'unknown', reason: `${blockers.join('; ')}; cannot read ${opaque.join(', ')}` };
   return { carries: false, reason: blockers.join('; ') };
 }
@@ -136,16 +164,31 @@ function contentOf(resource: unknown): Content {
   }
 }
 
+/** The lines of a text one at a time: a file of millions of empty lines costs no array of them. */
+function* lines(text: string): Generator<string> {
+  for (let start = 0; start <= text.length; ) {
+    const end = text.indexOf('\n', start);
+    const stop = end < 0 ? text.length : end;
+    yield text.slice(start, stop > start && text[stop - 1] === '\r' ? stop - 1 : stop);
+    start = stop + 1;
+  }
+}
+
 /** modules-load.d(5): one module per line; lines starting with # or ; are comments. */
 function listsSctp(text: string): boolean {
-  return text.split(/\r?\n/).some((line) => line.trim() === 'sctp');
+  for (const line of lines(text)) if (line.trim() === 'sctp') return true;
+  return false;
 }
 
 /** modprobe.d(5) lines that keep sctp from loading: `blacklist sctp` and `install sctp /bin/false` (or true). */
 function sctpDisablingLines(text: string): string[] {
-  return text
-    .split(/\r?\n/)
-    .map((l) => l.replace(/#.*/, '').trim().split(/\s+/))
-    .filter(([cmd, mod, ...rest]) => mod === 'sctp' && (cmd === 'blacklist' || (cmd === 'install' && rest.length > 0 && NOOP_COMMANDS.has(rest[0]!))))
-    .map((words) => words.join(' '));
+  const found: string[] = [];
+  for (const line of lines(text)) {
+    // Only a line naming sctp is split into words.
+    if (!line.includes('sctp')) continue;
+    const words = line.replace(/#.*/, '').trim().split(/\s+/);
+    const [cmd, mod, ...rest] = words;
+    if (mod === 'sctp' && (cmd === 'blacklist' || (cmd === 'install' && rest.length > 0 && NOOP_COMMANDS.has(rest[0]!)))) found.push(words.join(' '));
+  }
+  return found;
 }

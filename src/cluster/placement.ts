@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import { isRecord } from '../util/json.js';
+import { isRecord, own } from '../util/json.js';
 import { matchesRequirement } from './selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement, NodeClass, SctpStatus, Taint } from './snapshot.js';
 import { PER_NODE_LABELS } from './state.js';
@@ -144,7 +144,7 @@ function requirementSelection(snapshot: ClusterSnapshot, cls: NodeClass, req: La
         return NONE();
     }
   }
-  return matchesRequirement(cls.labels[req.key], req) ? ALL : NONE();
+  return matchesRequirement(own(cls.labels, req.key), req) ? ALL : NONE();
 }
 
 function tolerates(t: Toleration, taint: Taint): boolean {
@@ -213,7 +213,7 @@ export function workloadCandidates(snapshot: ClusterSnapshot): Candidate[] {
 export function effectiveStatus(cls: NodeClass, policy: Pick<Policy, 'sctpNodeLabel'>): SctpStatus {
   const label = policy.sctpNodeLabel;
   if (!label) return cls.machineConfig;
-  const value = cls.labels[label.key];
+  const value = own(cls.labels, label.key);
   const has = label.value === undefined ? value !== undefined : value === label.value;
   const text = label.value === undefined ? label.key : `${label.key}=${label.value}`;
   return has ? { state: 'ready', reason: `node label ${text}` } : { state: 'not-ready', reason: `no node label ${text}` };

@@ -1,3 +1,4 @@
+import { own } from '../util/json.js';
 import type { LabelSelector, LabelSelectorRequirement } from './snapshot.js';
 
 /**
@@ -30,8 +31,8 @@ export function matchesRequirement(value: string | undefined, req: LabelSelector
 
 /** metav1.LabelSelector: matchLabels and matchExpressions ANDed; an empty selector matches everything. */
 export function matchesLabelSelector(labels: Readonly<Record<string, string>>, selector: LabelSelector): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-  return (selector.matchExpressions ?? []).every((e) => matchesRequirement(labels[e.key], e));
+  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (own(labels, k) !== v) return false;
+  return (selector.matchExpressions ?? []).every((e) => matchesRequirement(own(labels, e.key), e));
 }
 
 /** A LabelSelector as node-selector requirements (matchLabels become `In` with one value). */

@@ -83,6 +83,8 @@ export interface ClusterSnapshot {
   readonly renderedIgnitionVersion?: string;
   /** The OpenShift release from ClusterVersion `version` (status.desired.version), when known. */
   readonly openshiftVersion?: string;
+  /** The newest Ignition version the MCO's controllers wrote their own (non-rendered) configs in: what the running controller reads. */
+  readonly controllerIgnitionVersion?: string;
   /** Seconds since the state was last known to be current (0 for offline state and healthy informers). */
   readonly ageSeconds: number;
   /** True when node state cannot be trusted: informers not synced yet, or down past the staleness limit. */

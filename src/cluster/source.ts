@@ -1,16 +1,17 @@
-import { liveCredentials, type ClusterSource, type ClusterSourceOptions } from './source-options.js';
+import { liveCredentials } from './kubeconfig.js';
+import type { ClusterSource, ClusterSourceOptions } from './source-options.js';
 import { loadClusterState } from './offline.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
 
 /**
- * Picks where cluster state comes from: offline files, a live cluster, or nothing. The live side (and
- * @kubernetes/client-node, ~80 MB and a second of start-up) is loaded only when there are credentials.
+ * Picks where cluster state comes from: offline files, a live cluster, or nothing. The live side is loaded only
+ * when there are credentials.
  */
 export async function createClusterSource(options: ClusterSourceOptions): Promise<ClusterSource> {
   if (options.clusterState) return offlineSource(options.clusterState);
   if (!liveCredentials(options)) return noSource();
-  const { LiveClusterSource, liveKubeConfig } = await import('./live-source.js');
-  return new LiveClusterSource((await liveKubeConfig(options))!, options);
+  const { LiveClusterSource, liveApi } = await import('./live-source.js');
+  return new LiveClusterSource(liveApi(options)!, options);
 }
 
 function noSource(): ClusterSource {

@@ -122,10 +122,12 @@ export class ClusterState {
     }
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
+    const controllerIgnitionVersion = this.controllerIgnitionVersion();
     return Object.freeze({
       source,
       ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
       ...(openshiftVersion ? { openshiftVersion } : {}),
+      ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
       machineConfigsAvailable,
       nodeCount: this.nodes.size,
       classes: out,
@@ -138,6 +140,19 @@ export class ClusterState {
       }),
       machineConfigNames: [...this.machineConfigs.keys()].sort(),
     });
+  }
+
+  /**
+   * The newest version among the MCO's generated configs: the controller writes them all in its own version when it
+   * starts (template controller, kubelet-config and container-runtime-config controllers), and only one controller
+   * runs at a time (leader election), so a config in a newer version means the newer controller is the one running.
+   */
+  private controllerIgnitionVersion(): string | undefined {
+    let newest: string | undefined;
+    for (const m of this.machineConfigs.values()) {
+      if (m.generated && m.ignitionVersion && (!newest || m.ignitionVersion.localeCompare(newest, undefined, { numeric: true }) > 0)) newest = m.ignitionVersion;
+    }
+    return newest;
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Policy } from '../policy/types.js';
 import { matchesNamespacePattern } from '../policy/namespaces.js';
 import jsonpatch from 'fast-json-patch';
 import type { Decision, Enforcement, EngineRequest, Finding, JsonPatchOp, KubeObject, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome, RuleVerdict } from './types.js';
+import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
 import { enforcementOf } from './request.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
@@ -57,6 +58,9 @@ export class Engine {
   }
 
   evaluate(req: EngineRequest, snapshot: ClusterSnapshot, phase: Phase): Decision {
+    // First, so that both phases (and check, audit) say why the platform's own objects pass.
+    const owned = platformOwnedReason(req);
+    if (owned !== undefined) return skipped(owned);
     const candidates = this.index.get(indexKey(phase, req.gvk.group, req.gvk.kind));
     if (!candidates) return skipped(`no ${phase} rule reads ${req.gvk.kind}`);
     if (this.isExcludedNamespace(req.namespace)) return skipped(`namespace ${req.namespace} is excluded by the policy`);

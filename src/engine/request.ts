@@ -28,6 +28,7 @@ export function engineRequest(fields: Partial<EngineRequest> & Pick<EngineReques
   const { object, oldObject = null } = fields;
   const subject = object ?? oldObject ?? {};
   return {
+    ...fields,
     object,
     oldObject,
     operation: fields.operation ?? (oldObject ? 'UPDATE' : 'CREATE'),

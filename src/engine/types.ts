@@ -12,7 +12,7 @@ export interface ObjectMeta {
   namespace?: string;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
-  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; controller?: boolean }>;
+  ownerReferences?: Array<{ apiVersion?: string; kind?: string; name?: string; uid?: string; controller?: boolean; blockOwnerDeletion?: boolean }>;
   [key: string]: unknown;
 }
 
@@ -45,6 +45,8 @@ export interface EngineRequest {
   /** '' for cluster-scoped objects. */
   namespace: string;
   dryRun: boolean;
+  /** The requester (AdmissionRequest userInfo.username); serve only: check and audit read objects, not requests. */
+  username?: string;
 }
 
 /** Everything a rule may read. Rules are pure: no network, clock or environment beyond this. */
@@ -126,8 +128,6 @@ export interface RuleMatch {
    * object of the kinds is sent): a wrong declaration silently hides objects from the rule.
    */
   sctpFields?: readonly FieldPath[];
-  /** Objects the rule never acts on, as a CEL predicate on `object` the API server can test before sending. */
-  ignores?: { name: string; cel: string };
 }
 
 /**

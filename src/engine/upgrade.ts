@@ -5,7 +5,9 @@ import { convertConfig } from '../ignition/convert.js';
 import { isInputVersion, minorOf, newestReadByRelease, releaseMinor, renderedVersionOfRelease, type SpecVersion } from '../ignition/versions.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
+import { KINDS } from '../util/kinds.js';
 import type { Engine } from './engine.js';
+import { platformOwnedReason } from './platform-owned.js';
 import { reviewObject, type ObjectReview, type ReviewFinding } from './review-object.js';
 import type { KubeObject } from './types.js';
 
@@ -169,12 +171,7 @@ function stringLabels(object: KubeObject): Record<string, string> {
   return Object.fromEntries(Object.entries(object.metadata?.labels ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-/** Owners of the MachineConfigs the MCO writes itself (template, kubelet-config, container-runtime-config and render controllers). */
-const PLATFORM_OWNERS = new Set(['ControllerConfig', 'KubeletConfig', 'ContainerRuntimeConfig', 'MachineConfigPool']);
-
-/** The MCO's own MachineConfigs: what a pool renders from, never what an upgrade pre-flight judges. */
+/** The MCO's own MachineConfigs: what a pool renders from, never what an upgrade pre-flight judges (platform-owned.ts decides). */
 export function isPlatformMachineConfig(object: KubeObject): boolean {
-  const annotations = object.metadata?.annotations ?? {};
-  if (typeof annotations['machineconfiguration.openshift.io/generated-by-controller-version'] === 'string') return true;
-  return (object.metadata?.ownerReferences ?? []).some((o) => isRecord(o) && typeof o.kind === 'string' && PLATFORM_OWNERS.has(o.kind));
+  return platformOwnedReason({ object, gvk: { group: KINDS.MachineConfig.group, version: KINDS.MachineConfig.versions[0], kind: KINDS.MachineConfig.kind } }) !== undefined;
 }

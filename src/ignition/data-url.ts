@@ -11,6 +11,21 @@ export class DataUrlError extends Error {
   }
 }
 
+/**
+ * The most a compressed source is inflated to. A MachineConfig is at most etcd's 1.5 MB, but gzip expands up to
+ * about 1,000 times: 1 MB of `data:` inflates to 1 GiB. Past this many bytes the content is not read ("cannot
+ * tell"), so no request or stored object costs more than this beyond its own size.
+ */
+export const MAX_INFLATED_BYTES = 4 * 1024 * 1024;
+
+/** The content inflates to more than the limit: what it holds is unknown, not wrong. */
+export class DataUrlTooLarge extends DataUrlError {
+  constructor(limit: number) {
+    super(`the gzip content inflates to more than ${limit / (1024 * 1024)} MiB, which sctp-guard does not read`);
+    this.name = 'DataUrlTooLarge';
+  }
+}
+
 export interface DataUrl {
   /** `type/subtype`, `text/plain` when the URL names none (RFC 2397 default). */
   mediaType: string;
@@ -85,15 +100,17 @@ export function parseDataUrl(source: string): DataUrl {
 
 /**
  * Decodes the content of an Ignition file source. `compression` is the file's
- * `contents.compression` (Ignition 3.1+ and 2.x: "gzip", or empty for none).
+ * `contents.compression` (Ignition 3.1+ and 2.x: "gzip", or empty for none). Inflating stops at `maxBytes`
+ * (zlib's maxOutputLength): more throws DataUrlTooLarge, never a larger buffer.
  */
-export function decodeDataUrl(source: string, compression?: string | null): Buffer {
+export function decodeDataUrl(source: string, compression?: string | null, maxBytes = MAX_INFLATED_BYTES): Buffer {
   const { data } = parseDataUrl(source);
   if (compression === undefined || compression === null || compression === '') return data;
   if (compression !== 'gzip') throw new DataUrlError(`unsupported compression "${compression}" (Ignition knows only gzip)`);
   try {
-    return gunzipSync(data);
+    return gunzipSync(data, { maxOutputLength: maxBytes });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DataUrlTooLarge(maxBytes);
     throw new DataUrlError(`gzip data does not decompress: ${(err as Error).message}`);
   }
 }

@@ -89,7 +89,7 @@ export function compareVersions(a: SpecVersion, b: SpecVersion): number {
   return SPEC_VERSIONS.indexOf(a) - SPEC_VERSIONS.indexOf(b);
 }
 
-export type TargetSource = 'policy' | 'rendered' | 'release' | 'default';
+export type TargetSource = 'policy' | 'rendered' | 'release' | 'default' | 'controller';
 
 export interface Target {
   version: SpecVersion;
@@ -103,13 +103,32 @@ export interface ClusterIgnitionFacts {
   readonly renderedIgnitionVersion?: string;
   /** The ClusterVersion's release, e.g. 4.12.3. */
   readonly openshiftVersion?: string;
+  /** The version the MCO's running controller writes its own configs in (and so reads as is). */
+  readonly controllerIgnitionVersion?: string;
 }
 
 /**
  * The version MachineConfigs are rewritten to: the policy's fixed version; with `auto`, the version of the
  * cluster's rendered MachineConfigs, else the version its ClusterVersion's release renders, else 3.2.0.
+ *
+ * With `declared` (the config's own version), a 3.x config newer than that target which the running controller
+ * reads as is keeps its version: never translated down. Through an upgrade (4.18 → 4.19: 3.4.0 → 3.5.0) the
+ * rendered version is one both the old and the new controller read (the old IgnParseWrapper parses up to its
+ * ign3 MaxVersion, the new one up to its own), and it changes only when the pools re-render, which only the new
+ * controller does; the controller's own configs show when the new controller runs. A config newer than what the
+ * running controller reads is still translated down (the MCO would refuse it), and one older than the target up
+ * (the MCO translates it the same way: ParseAndConvertConfig in pkg/controller/common/helpers.go).
  */
-export function resolveTarget(targetVersion: string, cluster: ClusterIgnitionFacts): Target {
+export function resolveTarget(targetVersion: string, cluster: ClusterIgnitionFacts, declared?: string): Target {
+  const target = baseTarget(targetVersion, cluster);
+  const running = cluster.controllerIgnitionVersion;
+  if (isSpecVersion(declared) && isSpecVersion(running) && compareVersions(declared, target.version) > 0 && compareVersions(declared, running) <= 0) {
+    return { version: declared, source: 'controller' };
+  }
+  return target;
+}
+
+function baseTarget(targetVersion: string, cluster: ClusterIgnitionFacts): Target {
   if (targetVersion !== 'auto' && isSpecVersion(targetVersion)) return { version: targetVersion, source: 'policy' };
   if (isSpecVersion(cluster.renderedIgnitionVersion)) return { version: cluster.renderedIgnitionVersion, source: 'rendered' };
   const byRelease = renderedVersionOfRelease(cluster.openshiftVersion);
@@ -127,5 +146,7 @@ export function describeTarget(target: Target, cluster: ClusterIgnitionFacts): s
       return `${target.version} (what OpenShift ${cluster.openshiftVersion ?? '?'} renders)`;
     case 'default':
       return `${target.version} (the OpenShift documentation's version; cluster version unknown)`;
+    case 'controller':
+      return `${target.version} (the config's own version, which this cluster's Machine Config Operator writes its configs in and reads as is)`;
   }
 }

@@ -4,6 +4,7 @@ import { mergePolicy } from './merge.js';
 import { validatePolicyFile } from './schema.js';
 import type { Policy } from './types.js';
 import { FileLineError, parseYamlDocumentsAs } from '../input/yaml.js';
+import { getPointer } from '../util/json-pointer.js';
 
 /** A policy file that cannot be used, with the file and line of the problem. */
 export class PolicyError extends FileLineError {}
@@ -36,7 +37,7 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
     const e = mostSpecific(validatePolicyFile.errors!);
     const pointer = e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
     const where = pointer || '(top level)';
-    throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}`);
+    throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}${booleanHint(e, getPointer(raw, pointer))}`);
   }
   for (const id of Object.keys(raw.rules ?? {})) {
     if (!options.ruleIds.includes(id)) {
@@ -56,6 +57,15 @@ function mostSpecific(errors: readonly ErrorObject[]): ErrorObject {
   if (!anyOf) return first;
   const branches = errors.filter((e) => e !== anyOf && e.schemaPath.startsWith(anyOf.schemaPath.slice(0, -'anyOf'.length)));
   return branches.find((e) => e.keyword !== 'type' || e.instancePath !== anyOf.instancePath) ?? anyOf;
+}
+
+/**
+ * The policy is YAML 1.1 (as kubectl reads manifests): an unquoted `off`, `no`, `on` or `yes` is a boolean, so
+ * `enforcement: off` reaches the schema as false. Said plainly, with the form that works.
+ */
+function booleanHint(e: ErrorObject, value: unknown): string {
+  if (e.keyword !== 'enum' || typeof value !== 'boolean') return '';
+  return `; YAML 1.1 reads an unquoted off, no, on or yes as ${value}: quote the word, e.g. enforcement: "off"`;
 }
 
 /** What the field must be, in words that name the expected value (never a bare "must be equal to constant"). */

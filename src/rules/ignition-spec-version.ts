@@ -15,24 +15,6 @@ export const ID = 'ignition-spec-version';
 /** Records the version a MachineConfig was written in before sctp-guard translated it. */
 export const TRANSLATED_FROM_ANNOTATION = 'sctp-guard.io/ignition-translated-from';
 
-/**
- * The controller's merged configs (`rendered-<pool>-<hash>`, owned by their MachineConfigPool) are its own
- * (openshift/machine-config-operator pkg/controller/render/render_controller.go, generateRenderedMachineConfig).
- */
-function isRenderedByPool(obj: KubeObject): boolean {
-  const owners: unknown = obj.metadata?.ownerReferences;
-  const owned = Array.isArray(owners) && owners.some((o) => isRecord(o) && o.kind === 'MachineConfigPool');
-  return owned && String(obj.metadata?.name ?? '').startsWith('rendered-');
-}
-
-/**
- * isRenderedByPool in CEL, so the API server never sends them: an outage of sctp-guard can never stall the MCO.
- * `has()` guards every step (a missing field is an evaluation error, and an error applies failurePolicy).
- */
-const CEL_RENDERED_BY_POOL =
-  "has(object.metadata.name) && object.metadata.name.startsWith('rendered-') && " +
-  "has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, r.kind == 'MachineConfigPool')";
-
 function specConfig(obj: KubeObject | null): unknown {
   return isRecord(obj?.spec) ? obj.spec.config : undefined;
 }
@@ -43,15 +25,17 @@ export const ignitionSpecVersion: Rule = {
     'MachineConfigs are rewritten to the Ignition spec version the cluster renders, and refused when the MCO or the machine-config daemon would refuse them.',
   phase: 'mutate',
   defaultEnforcement: 'deny',
-  // Every MachineConfig but the rendered ones: the rule reads the whole Ignition config, SCTP or not.
-  matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE'], { ignores: { name: 'machineconfig-not-rendered', cel: CEL_RENDERED_BY_POOL } }),
+  // Every MachineConfig, SCTP or not (the rule reads the whole Ignition config); the MCO's own never reach a rule
+  // (engine/platform-owned.ts).
+  matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
   evaluate({ object, oldObject, operation, snapshot, policy }: RuleInput) {
-    if (!object || isRenderedByPool(object)) return pass();
+    if (!object) return pass();
     const config = specConfig(object);
     // A MachineConfig may carry only kernelArguments, extensions or an OS image: no Ignition config to read.
     if (config === undefined || config === null) return pass();
 
-    const target = resolveTarget(policy.ignition.targetVersion, snapshot);
+    const declared = isRecord(config) && isRecord(config.ignition) ? config.ignition.version : undefined;
+    const target = resolveTarget(policy.ignition.targetVersion, snapshot, typeof declared === 'string' ? declared : undefined);
     const baselines = renderedBaselines(object, snapshot);
     if (operation === 'UPDATE' && oldObject) {
       // What this MachineConfig already carried is in the old rendered config: keeping it is no change.

@@ -78,7 +78,7 @@ function describeGroups(groups: NodeGroup[]): string {
     const names = g.sample.join(', ') + (g.count > g.sample.length ? `, ${g.count - g.sample.length} more` : '');
     return `${g.pool ? `pool ${g.pool}, ` : ''}${g.count} node${g.count === 1 ? '' : 's'} (${names}): ${g.reason}`;
   });
-  if (groups.length > 4) shown.push(`${groups.length - 4} more groups (GET /debug/nodes lists every node)`);
+  if (groups.length > 4) shown.push(`${groups.length - 4} more groups (serve --debug-endpoints: GET /debug/nodes lists every node)`);
   return shown.join('; ');
 }
 

@@ -3,17 +3,37 @@ import type { Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
+import { PRESETS } from '../policy/presets.js';
 import type { Policy } from '../policy/types.js';
 import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, ratchetedChecks } from './cel.js';
 
 export const ID = 'sctp-service-type';
 
-const FIX_TAIL = [', or, if your load balancer carries SCTP (AKO 1.9.1+), add ', ' to allowedServiceTypes in the sctp-guard policy (or use preset: ako)'] as const;
+/**
+ * Where the list of allowed types comes from, said in every denial: the list is a support policy, not a datapath
+ * limit. Under openshift-baremetal it is OpenShift's documented support statement ("Using SCTP on a bare-metal
+ * cluster": ClusterIP and NodePort); MetalLB and OVN-Kubernetes do not drop SCTP themselves (MetalLB only
+ * advertises the address, the CNI carries the traffic: metallb/metallb issue 2875). A list set in the policy file is
+ * the policy's own.
+ */
+function allowedSource(policy: Policy): string {
+  const preset = PRESETS[policy.preset].allowedServiceTypes;
+  const own = preset.length !== policy.allowedServiceTypes.length || preset.some((t) => !policy.allowedServiceTypes.includes(t));
+  if (own) return 'the allowedServiceTypes of the sctp-guard policy';
+  if (policy.preset === 'openshift-baremetal') {
+    return "OpenShift's documented SCTP support on bare metal, which preset openshift-baremetal enforces (MetalLB and OVN-Kubernetes do not drop SCTP themselves: metallb/metallb#2875)";
+  }
+  return `preset ${policy.preset}`;
+}
+
 const fixTypes = (policy: Policy) => policy.allowedServiceTypes.join(' or ') || 'ClusterIP';
+/** The policy switch: the type joins allowedServiceTypes (outside the support statement), or preset ako for AKO 1.9.1+. */
+const FIX_TAIL = [', or add ', ' to allowedServiceTypes in the sctp-guard policy to accept it (preset: ako when AKO 1.9.1+ carries your load balancers)'] as const;
+const TEXT = [' ports ', ' of type ', ' are outside '] as const;
 
 export const sctpServiceType: Rule = {
   id: ID,
-  description: 'SCTP Services must use a Service type that the platform can carry SCTP on.',
+  description: 'SCTP Services must use a Service type the policy allows (by default, OpenShift\'s documented SCTP support on bare metal: ClusterIP and NodePort).',
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
@@ -24,17 +44,16 @@ export const sctpServiceType: Rule = {
     if (policy.allowedServiceTypes.some((allowed) => allowed === type)) return pass();
 
     const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
-    const what = `type ${type} cannot carry SCTP on this platform (ports ${ports.map(portLabel).join(', ')})`;
     const fix = `use type ${fixTypes(policy)}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
-    const text = `${what}; allowed types under preset ${policy.preset}: ${allowed}.`;
+    const text = `SCTP${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}${type}${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`;
     return violation({
       text,
       fix,
       path: '/spec/type',
-      summary: `type ${type} cannot carry SCTP; allowed: ${allowed}`,
+      summary: `SCTP on type ${type} is outside the allowed types: ${allowed}`,
       // Ratcheted by the type with its default, whichever ports: an old SCTP Service of the same type had the problem.
       ratchetKey: type,
-      existingSummary: `existing SCTP Service of type ${type} is not carried here`,
+      existingSummary: `existing SCTP Service of type ${type} is outside the allowed types`,
     });
   },
   cel: serviceTypeCel,
@@ -44,7 +63,7 @@ export const sctpServiceType: Rule = {
 function serviceTypeCel(policy: Policy): RuleCel {
   const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
   const fails = `size(variables.sctpPorts) > 0 && !(variables.type in ${celStringList(policy.allowedServiceTypes)})`;
-  const text = `'type ' + variables.type + ' cannot carry SCTP on this platform (ports ' + ${celPortLabels('variables.sctpPorts')} + '); allowed types under preset ' + ${celString(`${policy.preset}: ${allowed}.`)}`;
+  const text = `${celString(`SCTP${TEXT[0]}`)} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])} + variables.type + ${celString(`${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`)}`;
   const fix = `${celString(`use type ${fixTypes(policy)}${FIX_TAIL[0]}`)} + variables.type + ${celString(FIX_TAIL[1])}`;
   return {
     variables: [
@@ -56,8 +75,8 @@ function serviceTypeCel(policy: Policy): RuleCel {
     checks: ratchetedChecks(fails, {
       text,
       fix,
-      summary: `'type ' + variables.type + ' cannot carry SCTP; allowed: ' + ${celString(allowed)}`,
-      existingSummary: `'existing SCTP Service of type ' + variables.type + ' is not carried here'`,
+      summary: `'SCTP on type ' + variables.type + ' is outside the allowed types: ' + ${celString(allowed)}`,
+      existingSummary: `'existing SCTP Service of type ' + variables.type + ' is outside the allowed types'`,
     }),
   };
 }

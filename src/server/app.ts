@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { constants as http2Constants, type Http2SecureServer } from 'node:http2';
 import type { Logger } from 'pino';
 import type { ClusterStateSource } from '../cluster/source-options.js';
 import type { AuditRecord } from './audit-record.js';
@@ -38,6 +39,18 @@ export interface AppOptions {
 export const DEFAULT_BODY_LIMIT = 4 * 1024 * 1024;
 
 /**
+ * Transport limits of the webhook listener. A connection that has not finished its TLS handshake costs about
+ * 80 KB (8,000 half ClientHellos held 637 MB under Node's defaults: 120 s, no cap); the API servers keep a few
+ * dozen connections each. HTTP/2: Node advertises 4,294,967,295 concurrent streams; Go's server, 250.
+ */
+export const TRANSPORT_LIMITS = {
+  maxConnections: 1024,
+  http2MaxConcurrentStreams: 100,
+  /** Megabytes of nghttp2 buffers per HTTP/2 session (Node's maxSessionMemory) before new streams are refused. */
+  http2MaxSessionMemoryMb: 8,
+} as const;
+
+/**
  * The webhook listener: POST /validate and POST /mutate over HTTPS, nothing else, so that `--client-ca` guards
  * exactly the API server's calls. Probes and metrics have their own plain-HTTP listeners (buildProbeApp,
  * buildMetricsApp), as controller-runtime managers do.
@@ -56,33 +69,67 @@ export function buildApp(options: AppOptions): FastifyInstance {
             ...options.tls,
             ...clientAuth,
             ...(options.http2 ? { allowHTTP1: true } : {}),
-            // Passed through to the server: Node checks these timeouts every connectionsCheckingInterval.
+            // Passed through to the server: Node checks these timeouts every connectionsCheckingInterval
+            // (requestTimeout here is for HTTP/1.1 on the HTTP/2 server; Fastify sets it on the HTTPS one).
             headersTimeout: timeouts.headersMs,
+            requestTimeout: timeouts.requestMs,
             connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
+            // A TLS handshake gets as long as the headers after it (Node's default: 120 s).
+            handshakeTimeout: timeouts.headersMs,
+            ...(options.http2 ? { settings: { maxConcurrentStreams: TRANSPORT_LIMITS.http2MaxConcurrentStreams }, maxSessionMemory: TRANSPORT_LIMITS.http2MaxSessionMemoryMb } : {}),
           },
         }
       : {}),
+    // JSON as data: `__proto__` and `constructor` keys stay own properties (JSON.parse creates them so, without
+    // touching any prototype), so a valid body always reaches the rules, which read and name such keys like any
+    // other; 'error' (Fastify's default) answered a valid MachineConfig 400 "malformed JSON".
+    onProtoPoisoning: 'ignore',
+    onConstructorPoisoning: 'ignore',
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
     schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
   });
+  if (options.tls) {
+    // Past the cap Node closes new connections at once: a client sees a reset, the API server its failurePolicy.
+    app.server.maxConnections = TRANSPORT_LIMITS.maxConnections;
+    if (options.http2) cutSlowStreams(app.server as unknown as Http2SecureServer, timeouts.requestMs);
+  }
   const { engine, cluster, logger, onDecision, onBadRequest, draining } = options;
   app.register(admissionRoutes, { engine, snapshot: () => cluster.snapshot(), logger, onDecision, onBadRequest, draining });
   return app;
+}
+
+/**
+ * HTTP/2 has no requestTimeout: a stream still open after `ms` (a body that dribbles in) is reset with CANCEL,
+ * as HTTP/1.1 answers 408 and closes the connection. A review is decided in milliseconds once it has arrived.
+ */
+function cutSlowStreams(server: Http2SecureServer, ms: number): void {
+  server.on('stream', (stream) => {
+    const timer = setTimeout(() => {
+      if (!stream.closed) stream.close(http2Constants.NGHTTP2_CANCEL);
+    }, ms);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+  });
 }
 
 export interface ProbeAppOptions {
   cluster: ClusterStateSource;
   /** For GET /debug/nodes: node states are shown as the rules see them under this policy. */
   policy: Policy;
+  /**
+   * GET /debug/nodes (`--debug-endpoints`): off unless asked for. It lists every node, pool and the reason each
+   * lacks SCTP to anyone who reaches the port, and its cost follows the node count.
+   */
+  debug?: boolean;
   draining?: () => boolean;
   timeouts?: Partial<Timeouts>;
 }
 
-/** `--health-probe-bind-address`: plain HTTP GET /healthz, /readyz and /debug/nodes; nothing here decides. */
+/** `--health-probe-bind-address`: plain HTTP GET /healthz, /readyz (and /debug/nodes when asked for); nothing here decides. */
 export function buildProbeApp(options: ProbeAppOptions): FastifyInstance {
   const app = baseApp({ ...DEFAULT_TIMEOUTS, ...options.timeouts });
   app.register(probeRoutes, { readiness: () => options.cluster.readiness(), draining: options.draining });
-  app.register(debugRoutes, { cluster: options.cluster, policy: options.policy });
+  if (options.debug) app.register(debugRoutes, { cluster: options.cluster, policy: options.policy });
   return app;
 }
 

@@ -16,7 +16,10 @@ export interface ServingCertificate {
 /** The leaf (first) certificate of a PEM chain. */
 export function describeCertificate(certPem: Buffer): ServingCertificate {
   const x509 = new X509Certificate(certPem);
-  return { serial: x509.serialNumber, subject: x509.subject, notAfter: new Date(x509.validTo) };
+  const notAfter = new Date(x509.validTo);
+  // OpenSSL prints "Bad time value" for a notAfter past 9999-12-31 (RFC 5280's last date): such a pair is unusable.
+  if (Number.isNaN(notAfter.getTime())) throw new Error(`the certificate's notAfter cannot be read (OpenSSL: "${x509.validTo}"); X.509 dates end at 9999-12-31: make it with fewer --days`);
+  return { serial: x509.serialNumber, subject: x509.subject, notAfter };
 }
 
 /** A TLS server whose secure context can be swapped: node:https and node:http2 secure servers both are. */

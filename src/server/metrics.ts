@@ -3,6 +3,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { InformerStatus } from '../cluster/informers.js';
 import { WEBHOOK_PATHS } from '../admission/webhook-config.js';
 import type { AuditRecord } from './audit-record.js';
+import { KINDS } from '../util/kinds.js';
 import type { ServingCertificate } from './cert-reload.js';
 
 /** What /metrics reads at scrape time; each source is optional (offline mode has no informers). */
@@ -26,6 +27,14 @@ export interface MetricsEndpoint {
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
 /** Anything else is `other`: a label taken from the raw URL would let any client grow the registry without bound. */
 const ROUTES: ReadonlySet<string> = new Set(Object.values(WEBHOOK_PATHS));
+/**
+ * Label values come from closed sets only: `request.kind.kind` is whatever the client wrote (1 MB kinds held
+ * every label forever and made one scrape 105 MB), so a kind outside the registry is `other`, as is anything
+ * else not in these sets.
+ */
+const KIND_LABELS: ReadonlySet<string> = new Set(Object.values(KINDS).map((k) => k.kind));
+const OPERATION_LABELS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const closed = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : 'other');
 
 /** Prometheus metrics (prom-client) of the admission server: its own registry, no global state. */
 export class ServerMetrics implements MetricsEndpoint {
@@ -127,7 +136,9 @@ export class ServerMetrics implements MetricsEndpoint {
 
   /** AppOptions.onDecision. */
   readonly observeDecision = (record: AuditRecord): void => {
-    const { phase, kind, operation, decision } = record;
+    const { phase, decision } = record;
+    const kind = closed(KIND_LABELS, record.kind);
+    const operation = closed(OPERATION_LABELS, record.operation);
     this.requests.add(`${phase}\0${kind}\0${operation}\0${decision}`, () => ({ phase, kind, operation, decision }));
     this.latency.observe({ phase, decision }, record.latencyMs / 1000);
     for (const r of record.rules) this.ruleResults.add(`${phase}\0${kind}\0${operation}\0${r.rule}\0${r.decision}`, () => ({ phase, kind, operation, rule: r.rule, decision: r.decision }));

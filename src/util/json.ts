@@ -14,3 +14,11 @@ export function member(obj: Record<string, unknown>, key: string): Record<string
   const value = obj[key];
   return isRecord(value) ? value : {};
 }
+
+/**
+ * `obj[key]` only when it is the object's own: a label or annotation key the user chose (`constructor`,
+ * `__proto__`) must not find what every object inherits.
+ */
+export function own<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
+}

@@ -277,7 +277,7 @@ t.test('the update ratchet: an existing SCTP Service of a refused type is warned
   const svc = (type: string) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'telco' }, spec: { type, ports: [{ port: 80, protocol: 'SCTP' }] } }) as KubeObject;
   const kept = vapSays('default', svc('LoadBalancer'), svc('LoadBalancer'), 'UPDATE', 'telco');
   t.same(kept.denials, []);
-  t.same(kept.warnings, ['[sctp-service-type] Service telco/s: existing SCTP Service of type LoadBalancer is not carried here']);
+  t.same(kept.warnings, ['[sctp-service-type] Service telco/s: existing SCTP Service of type LoadBalancer is outside the allowed types']);
   t.equal(vapSays('default', svc('LoadBalancer'), svc('NodePort'), 'UPDATE', 'telco').denials.length, 1);
 });
 

@@ -62,13 +62,14 @@ t.test('service mode, URL mode, and the CA bundle', async (t) => {
   t.same(url.clientConfig, { url: 'https://10.0.0.1:8443/mutate' }, 'path appended, no caBundle when none is given');
 });
 
-t.test('legacy: no matchConditions and the hooks fail open; with them they fail closed', async (t) => {
+t.test('legacy: no matchConditions and the hooks fail open; with them only the validating hook fails closed', async (t) => {
   for (const phase of PHASES) {
     const legacy = hookOf(phase, { matchConditions: false });
     t.notOk('matchConditions' in legacy, phase);
     t.equal(legacy.failurePolicy, 'Ignore');
-    t.equal(hookOf(phase).failurePolicy, 'Fail');
   }
+  t.equal(hookOf('validate').failurePolicy, 'Fail', 'only SCTP objects in checked namespaces wait for sctp-guard');
+  t.equal(hookOf('mutate').failurePolicy, 'Ignore', 'a MachineConfig that misses its translation is read by the MCO itself');
 });
 
 t.test('exclusions follow the policy: exact names by namespaceSelector, patterns by CEL', async (t) => {
@@ -198,14 +199,28 @@ const networkPolicy = fc
 const gateway = fc
   .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'ſctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
   .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
+// Owners and annotations the MCO writes (engine/platform-owned.ts) and some it does not.
+const owner = fc.constantFrom(
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true },
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'ControllerConfig', name: 'machine-config-controller', controller: true },
+  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'KubeletConfig', name: 'set-max-pods', controller: true },
+  { apiVersion: 'config.openshift.io/v1', kind: 'Image' },
+  { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gitops', controller: true },
+);
 const machineConfig = fc
-  .record({ name: fc.constantFrom('rendered-worker-0123', 'renderedworker', '99-worker-sctp'), ownedByPool: fc.boolean(), version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '9.9.9') })
-  .map(({ name, ownedByPool, version }) => ({
+  .record({
+    name: fc.constantFrom('rendered-worker-0123', '00-worker', '99-worker-sctp'),
+    owners: fc.option(fc.array(owner, { maxLength: 2 }), { nil: undefined }),
+    generatedBy: fc.option(fc.constantFrom('', 'a1b2c3'), { nil: undefined }),
+    version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '3.5.0', '9.9.9'),
+  })
+  .map(({ name, owners, generatedBy, version }) => ({
     apiVersion: 'machineconfiguration.openshift.io/v1',
     kind: 'MachineConfig',
     metadata: {
       name,
-      ...(ownedByPool ? { ownerReferences: [{ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true }] } : {}),
+      ...(owners ? { ownerReferences: owners } : {}),
+      ...(generatedBy !== undefined ? { annotations: { 'machineconfiguration.openshift.io/generated-by-controller-version': generatedBy } } : {}),
     },
     spec: { config: { ignition: { version } } },
   }) as KubeObject);

@@ -1,6 +1,5 @@
 import t, { type Test } from 'tap';
-import { KubeConfig } from '@kubernetes/client-node';
-import { LiveClusterSource } from '../../src/cluster/live-source.js';
+import { LiveClusterSource, liveApi } from '../../src/cluster/live-source.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
@@ -28,8 +27,7 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
   const objects = scenario();
   api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools, ...objects.clusterVersions] as never);
   const { logger, lines } = capturedLogger('debug');
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig());
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5, stalenessLimitSeconds: 1, ...options });
   t.teardown(() => source.stop());
   const metrics = new ServerMetrics({ informers: () => source.status(), snapshot: () => source.snapshot() });
@@ -90,8 +88,7 @@ t.test('slow responses: the sync waits, /readyz says why, nothing is lost', asyn
   api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools] as never);
   api.delayMs = 400;
   const { logger } = capturedLogger();
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig());
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5 });
   t.teardown(() => source.stop());
   await source.start();

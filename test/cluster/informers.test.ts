@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap';
-import { LiveClusterSource, takeLiveSnapshot } from '../../src/cluster/live-source.js';
+import { LiveClusterSource, liveApi, takeLiveSnapshot } from '../../src/cluster/live-source.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
@@ -7,7 +7,6 @@ import { ALL_RULES } from '../../src/rules/index.js';
 import { evaluateRule } from '../../src/engine/engine.js';
 import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
 import { buildApp, buildProbeApp } from '../../src/server/app.js';
-import { KubeConfig } from '@kubernetes/client-node';
 import { admissionReview, capturedLogger, ruleInput } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
 import { docsFiles, filler, node, pool, rendered, scenario, sctpPod, sctpWorkload } from '../fixtures/cluster/builders.js';
@@ -35,8 +34,7 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
   if (has('machineconfigpools')) for (const p of objects.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p);
   if (has('clusterversions')) for (const c of objects.clusterVersions) api.upsert(OPENSHIFT_TYPES.clusterversions, c);
   const { logger, lines } = capturedLogger('debug');
-  const kc = new KubeConfig();
-  kc.loadFromFile(api.writeKubeconfig(t.testdirName ? undefined : undefined));
+  const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: FAST, rebuildDelayMs: 5, stalenessLimitSeconds: 1 });
   t.teardown(() => source.stop());
   return { api, source, lines };
@@ -44,7 +42,7 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
 
 t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into a snapshot', async (t) => {
   const { api, source } = await cluster(t);
-  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync/ });
+  t.match(source.readiness(), { ready: false, reason: /^waiting for the API server: discovery at http:\/\/127\.0\.0\.1:\d+ not done yet$/ });
   t.equal(source.snapshot().stale, true, 'not synced yet: stale');
   await source.start();
   await source.waitForSync(5000);
@@ -161,7 +159,7 @@ t.test('missing RBAC (403) is retried with backoff and shows in /readyz until it
   api.forbid(OPENSHIFT_TYPES.machineconfigs);
   await source.start();
   t.ok(await until(() => source.status()[0]!.synced && api.countRequests((r) => r.path.endsWith('/machineconfigs')) >= 3), 'retried');
-  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(forbidden by RBAC \(403\): machineconfigs.machineconfiguration.openshift.io is forbidden/ });
+  t.match(source.readiness(), { ready: false, reason: /waiting for the first sync of machineconfigs \(list \/apis\/machineconfiguration\.openshift\.io\/v1\/machineconfigs: forbidden by RBAC \(403\): machineconfigs.machineconfiguration.openshift.io is forbidden/ });
   t.equal(source.snapshot().stale, true);
   api.allow(OPENSHIFT_TYPES.machineconfigs);
   await source.waitForSync(3000);
@@ -202,10 +200,10 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
   const { logger } = capturedLogger();
   const app = buildApp({ engine: new Engine(ALL_RULES, defaultPolicy()), cluster: source, logger });
   t.teardown(() => app.close());
-  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy() });
+  const probes = buildProbeApp({ cluster: source, policy: defaultPolicy(), debug: true });
   t.teardown(() => probes.close());
   const notYet = await probes.inject({ method: 'GET', url: '/readyz' });
-  t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the first sync of nodes, machineconfigs/ } });
+  t.match({ code: notYet.statusCode, body: notYet.json() }, { code: 503, body: { reason: /waiting for the API server: discovery at / } });
   await source.start();
   await source.waitForSync(5000);
   t.equal((await probes.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'ready after the first sync of every informer');
@@ -232,16 +230,17 @@ t.test('takeLiveSnapshot: start, sync, take, stop', async (t) => {
   t.teardown(() => api.stop());
   for (const n of scenario().nodes) api.upsert(CORE_TYPES.nodes, n);
   const { logger } = capturedLogger();
-  const s = await takeLiveSnapshot({ kubeconfig: api.writeKubeconfig(), logger, timeoutMs: 5000 });
+  const kube = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
+  const s = await takeLiveSnapshot(kube, { logger, timeoutMs: 5000 });
   t.match(s, { source: 'live', stale: false, nodeCount: 12 });
   t.ok(await until(() => api.watcherCount() === 0), 'informers stopped');
-  await t.rejects(takeLiveSnapshot({ logger, env: {} }), /no cluster credentials/);
+  t.equal(liveApi({ env: {} }), undefined, 'no credentials anywhere: no API');
   api.outage = true;
-  await t.rejects(takeLiveSnapshot({ kubeconfig: api.writeKubeconfig(), logger, timeoutMs: 300, backoff: FAST }), /not synced after 300 ms: waiting for the first sync of nodes/);
+  await t.rejects(takeLiveSnapshot(kube, { logger, timeoutMs: 300, backoff: FAST }), /not synced after 300 ms: waiting for the first sync of nodes/);
 });
 
 t.test('credentials in kubectl order: flag, $KUBECONFIG, ~/.kube/config, in-cluster', async (t) => {
-  const { liveCredentials } = await import('../../src/cluster/source-options.js');
+  const { liveCredentials } = await import('../../src/cluster/kubeconfig.js');
   const home = t.testdir({ '.kube': { config: 'apiVersion: v1\nkind: Config\n' } });
   t.same(liveCredentials({ kubeconfig: '/a', env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/a' });
   t.same(liveCredentials({ env: { KUBECONFIG: '/b:/c', HOME: home } }), { kubeconfig: '/b' });

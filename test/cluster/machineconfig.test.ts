@@ -49,6 +49,23 @@ t.test('other modprobe.d files and kernel arguments that disable sctp', async (t
   t.match(karg.reason, 'kernel argument module_blacklist=dccp,sctp');
 });
 
+t.test('a gzip bomb: only the SCTP files are inflated, and those only up to the limit ("cannot tell")', async (t) => {
+  const bomb = { source: `data:;base64,${gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64')}`, compression: 'gzip' };
+  const started = performance.now();
+  const elsewhere = analyzeSctp(cfg([blacklist('data:,'), load('data:,sctp'), ...Array.from({ length: 20 }, (_, i) => load('', `/etc/bomb-${i}.bin`, { contents: bomb }))]), []);
+  t.equal(elsewhere.carries, true, 'files no rule reads are not decoded');
+  t.ok(performance.now() - started < 500, '20 bombs elsewhere cost nothing');
+  const inBlacklist = analyzeSctp(cfg([blacklist('', { contents: bomb }), load('data:,sctp')]), [], 'rendered-worker-b');
+  t.equal(inBlacklist.carries, 'unknown');
+  t.match(inBlacklist.reason, /but cannot read \/etc\/modprobe.d\/sctp-blacklist.conf: undecodable data URL \(the gzip content inflates to more than 4 MiB/);
+});
+
+t.test('millions of lines are scanned one at a time', async (t) => {
+  const lines = `data:;base64,${gzipSync('\n'.repeat(4 * 1024 * 1024 - 5) + 'sctp').toString('base64')}`;
+  const r = analyzeSctp(cfg([blacklist('data:,'), load(lines, undefined, { contents: { source: lines, compression: 'gzip' } })]), []);
+  t.equal(r.carries, true, 'sctp on the last of 4 million lines');
+});
+
 t.test('modules-load.d contents are decoded fully', async (t) => {
   const withBlacklist = (f: IgnFile) => cfg([blacklist('data:,'), f]);
   const gz = gzipSync('# SCTP for the RAN\nsctp\n').toString('base64');

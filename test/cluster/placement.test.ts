@@ -42,6 +42,14 @@ t.test('scheduling constraints', async (t) => {
   t.same(names(s, { nodeSelector: { 'node-role.kubernetes.io/edge': '' }, ...affinity([{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['edge-1', 'worker-1'] }] }]) }), ['edge-1'], 'nodeSelector AND affinity');
 });
 
+t.test('label keys that every object inherits (constructor, __proto__) are absent unless a node has them', async (t) => {
+  const s = scenarioSnapshot();
+  const affinity = (operator: string) => ({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: ['constructor', '__proto__', 'toString'].map((key) => ({ key, operator })) }] } } } });
+  t.same(names(s, affinity('Exists')), [], 'no node has these labels');
+  t.same(names(s, affinity('DoesNotExist')).length, 9, 'every untainted node lacks them');
+  t.same(names(s, { nodeSelector: { constructor: 'x' } }), []);
+});
+
 t.test('Gt/Lt, DaemonSet tolerations, cordoned nodes', async (t) => {
   const s = snapshotOf([
     node('a', { labels: { cores: '64' } }),

@@ -99,7 +99,8 @@ t.test('the webhook configurations: sideEffects None, v1 and v1beta1, short time
     t.equal(hook.sideEffects, 'None', 'dry-run requests are allowed');
     t.same(hook.admissionReviewVersions, ['v1', 'v1beta1']);
     t.ok(hook.timeoutSeconds >= 1 && hook.timeoutSeconds <= 10, 'a short timeout');
-    t.equal(hook.failurePolicy, 'Fail');
+    // A MachineConfig that misses sctp-guard is read by the MCO itself: the mutating hook fails open (docs/operating.md).
+    t.equal(hook.failurePolicy, config.kind.startsWith('Validating') ? 'Fail' : 'Ignore');
     t.same(hook.clientConfig.service, { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: config.kind.startsWith('Validating') ? '/validate' : '/mutate' });
     t.same(hook.namespaceSelector.matchExpressions[0].values, ['kube-public', 'kube-system', 'sctp-guard'], 'its own and the system namespaces');
     t.ok(hook.matchConditions.length > 0 && hook.matchConditions.length <= 64);
@@ -200,6 +201,30 @@ t.test('the policy ConfigMap loads, and the webhooks skip exactly its excluded n
   for (const obj of base) {
     if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(obj.kind) || /WebhookConfiguration$/.test(obj.kind)) continue;
     t.equal(obj.metadata.namespace, 'sctp-guard', `${obj.kind} ${obj.metadata.name} in the webhook namespace`);
+  }
+});
+
+t.test('every install ships a NetworkPolicy: webhook port open (narrowed on OpenShift), metrics from monitoring only, probes from the node only', async (t) => {
+  for (const dir of ['base', 'overlays/openshift', 'overlays/openshift-legacy', 'overlays/cert-manager']) {
+    const objs = render(dir);
+    const deployment = find(objs, 'Deployment');
+    const policy = find(objs, 'NetworkPolicy', 'sctp-guard');
+    t.same(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels, `${dir}: selects the sctp-guard pods`);
+    t.same(policy.spec.policyTypes, ['Ingress'], `${dir}: ingress only`);
+    const portNames = deployment.spec.template.spec.containers[0].ports.map((p: any) => p.name);
+    const rules = policy.spec.ingress as Array<{ from?: any[]; ports: Array<{ port: string }> }>;
+    for (const rule of rules) for (const p of rule.ports) t.ok(portNames.includes(p.port), `${dir}: ${p.port} is a container port`);
+    t.same(rules.flatMap((r) => r.ports.map((p) => p.port)).sort(), ['https', 'metrics'], `${dir}: no rule for the probe port (the kubelet probes from the pod's own node)`);
+    const metrics = rules.find((r) => r.ports.some((p) => p.port === 'metrics'))!;
+    t.ok(metrics.from && metrics.from.length > 0 && metrics.from.every((f: any) => f.namespaceSelector), `${dir}: metrics only from a monitoring namespace`);
+    const webhook = rules.find((r) => r.ports.some((p) => p.port === 'https'))!;
+    if (dir.startsWith('overlays/openshift')) {
+      // Host-network peers (the kube-apiserver) need podSelector {} next to the namespaceSelector.
+      t.same(webhook.from, [{ namespaceSelector: { matchLabels: { 'policy-group.network.openshift.io/host-network': '' } }, podSelector: {} }], `${dir}: the webhook port from the host network only`);
+      t.same(metrics.from, [{ namespaceSelector: { matchLabels: { 'network.openshift.io/policy-group': 'monitoring' } }, podSelector: {} }], `${dir}: metrics from OpenShift monitoring`);
+    } else {
+      t.equal(webhook.from, undefined, `${dir}: the webhook port from anywhere (the API server cannot be named portably)`);
+    }
   }
 });
 

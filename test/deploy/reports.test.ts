@@ -88,7 +88,7 @@ t.test('RBAC: its own ServiceAccount, read-only on the kinds registry, write onl
   for (const r of role.rules.filter((x: any) => x.verbs.every((v: string) => READ.includes(v)))) t.same(r.verbs, READ, `${r.resources}: read only`);
   const reportKinds = Object.values(REPORT_APIS).flatMap((a) => [a.namespaced, a.cluster].map((k) => `${a.group}/${k.plural}`));
   t.same(write, reportKinds.sort(), 'write: only the report kinds of both APIs');
-  for (const r of role.rules.filter((x: any) => x.verbs.some((v: string) => !READ.includes(v)))) t.same([...r.verbs].sort(), ['create', 'delete', 'get', 'list', 'update'], `${r.resources}: create or replace by name, delete stale`);
+  for (const r of role.rules.filter((x: any) => x.verbs.some((v: string) => !READ.includes(v)))) t.same([...r.verbs].sort(), ['create', 'delete', 'get', 'list', 'patch'], `${r.resources}: read, server-side apply (patch; create when it creates), delete stale; no update`);
 
   // The registry covers what this audit lists and what its cluster snapshot watches, under the deployed policy.
   const policy = parsePolicy(find(objs, 'ConfigMap', 'sctp-guard-policy').data['policy.yaml'], 'policy.yaml', { ruleIds: RULE_IDS, webhookNamespace: 'sctp-guard' });

@@ -102,10 +102,10 @@ export function testApp(options: TestAppOptions = {}) {
   return { app, auditLines: lines };
 }
 
-/** The probe listener (GET /healthz, /readyz, /debug/nodes) over the same snapshot, for `inject`. */
-export function testProbeApp(options: { policy?: Policy; snapshot?: ClusterSnapshot; ready?: boolean; draining?: () => boolean } = {}) {
-  const { policy = defaultPolicy(), snapshot = EMPTY_SNAPSHOT, ready = true, draining } = options;
-  return buildProbeApp({ cluster: { snapshot: () => snapshot, readiness: () => ({ ready, reason: 'test' }) }, policy, draining });
+/** The probe listener (GET /healthz, /readyz, and /debug/nodes with `debug`) over the same snapshot, for `inject`. */
+export function testProbeApp(options: { policy?: Policy; snapshot?: ClusterSnapshot; ready?: boolean; draining?: () => boolean; debug?: boolean } = {}) {
+  const { policy = defaultPolicy(), snapshot = EMPTY_SNAPSHOT, ready = true, draining, debug } = options;
+  return buildProbeApp({ cluster: { snapshot: () => snapshot, readiness: () => ({ ready, reason: 'test' }) }, policy, draining, debug });
 }
 
 /** The metrics listener (GET /metrics), for `inject`. */

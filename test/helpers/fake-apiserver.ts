@@ -1,8 +1,10 @@
 /**
  * A real HTTP server in the test process that speaks the Kubernetes API protocol the cluster code uses:
- * paginated lists (limit/continue), chunked watch streams with resourceVersion resume and bookmarks, 410 Gone
- * for a compacted resourceVersion, and plain create/get/replace/patch/delete. Faults are switched on by tests:
- * an outage (503), a dropped watch, a watch that hangs without data, slow responses.
+ * discovery (/version, /api, /apis), paginated lists (limit/continue), chunked watch streams with resourceVersion
+ * resume and bookmarks, 410 Gone for a compacted resourceVersion, create/get/replace/delete, and PATCH as JSON merge
+ * patch or server-side apply (application/apply-patch+yaml with a fieldManager: maps merged, lists and scalars
+ * replaced, fields the same manager applied before and leaves out removed, metadata.resourceVersion a precondition).
+ * Faults are switched on by tests: an outage (503), a dropped watch, a watch that hangs without data, slow responses.
  */
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -48,6 +50,7 @@ export interface RequestRecord {
   path: string;
   query: URLSearchParams;
   watch: boolean;
+  contentType?: string;
 }
 
 /** A kind of the registry as the fake serves it: its preferred version. */
@@ -106,6 +109,8 @@ export class FakeApiServer {
   compactedBelow = 0;
   /** Types whose requests get 403 Forbidden, as with missing RBAC (see `forbid`). */
   private readonly forbidden = new Set<string>();
+  /** What each field manager last applied to each object (server-side apply), key: group/plural/ns/name/manager. */
+  private readonly applied = new Map<string, Obj>();
 
   constructor(options: FakeApiServerOptions = {}) {
     for (const t of options.types ?? [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)]) this.addType(t);
@@ -276,10 +281,13 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const query = url.searchParams;
     const watch = query.get('watch') === 'true' || query.get('watch') === '1';
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, watch });
+    const contentType = req.headers['content-type'];
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, watch, ...(contentType ? { contentType } : {}) });
     const body = await readBody(req);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.outage) return send(res, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+    const discovery = this.discovery(url.pathname);
+    if (discovery && req.method === 'GET') return send(res, 200, discovery);
 
     const route = this.route(url.pathname);
     if (!route) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
@@ -297,6 +305,8 @@ export class FakeApiServer {
         case 'PUT':
           return this.replace(res, store, namespace, name!, JSON.parse(body) as Obj);
         case 'PATCH':
+          if (contentType === 'application/apply-patch+yaml') return this.apply(res, store, namespace, name!, JSON.parse(body) as Obj, query);
+          if (contentType !== 'application/merge-patch+json') return send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${contentType ?? 'none'}`));
           return this.patch(res, store, namespace, name!, JSON.parse(body) as Record<string, unknown>);
         case 'DELETE':
           if (!this.remove(store.type, name!, namespace)) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
@@ -307,6 +317,25 @@ export class FakeApiServer {
     } catch (err) {
       return send(res, 400, status(400, 'BadRequest', (err as Error).message));
     }
+  }
+
+  /** The discovery documents (version.Info, APIVersions, APIGroupList) the API module checks before anything else. */
+  private discovery(pathname: string): unknown {
+    if (pathname === '/version') return { major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' };
+    if (pathname === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
+    if (pathname !== '/apis') return undefined;
+    const groups = new Map<string, string[]>();
+    for (const { type } of this.stores.values()) {
+      if (!type.group) continue;
+      const versions = groups.get(type.group) ?? [];
+      if (!versions.includes(type.version)) versions.push(type.version);
+      groups.set(type.group, versions);
+    }
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...groups].map(([name, versions]) => ({ name, versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })), preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] } })),
+    };
   }
 
   /** `/api/v1/nodes`, `/api/v1/namespaces/ns/services/name`, `/apis/g/v/plural`... */
@@ -394,6 +423,22 @@ export class FakeApiServer {
     send(res, 200, this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, name, ...(namespace ? { namespace } : {}) } }));
   }
 
+  /** Server-side apply, as far as the cluster code relies on it (see the class comment); 201 when it created the object. */
+  private apply(res: ServerResponse, store: Store, namespace: string | undefined, name: string, obj: Obj, query: URLSearchParams): void {
+    const manager = query.get('fieldManager');
+    if (!manager) return send(res, 400, status(400, 'BadRequest', 'PATCH requests with apply content type must specify fieldManager'));
+    if (obj.metadata?.name !== name) return send(res, 400, status(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
+    const key = `${store.type.group}/${store.type.plural}/${namespace ?? ''}/${name}/${manager}`;
+    const existing = store.objects.get(`${namespace ?? ''}/${name}`);
+    const rv = obj.metadata.resourceVersion;
+    if (rv && rv !== existing?.metadata.resourceVersion) return send(res, 409, status(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again'));
+    const { resourceVersion: _rv, ...metadata } = obj.metadata;
+    const intent = { ...obj, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } } as Obj;
+    const base = existing ? (withoutApplied(existing, this.applied.get(key)) as Obj) : undefined;
+    this.applied.set(key, intent);
+    send(res, existing ? 200 : 201, this.upsert(store.type, (base ? applyMerge(base, intent) : intent) as Obj));
+  }
+
   private patch(res: ServerResponse, store: Store, namespace: string | undefined, name: string, patch: Record<string, unknown>): void {
     const existing = store.objects.get(`${namespace ?? ''}/${name}`);
     if (!existing) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
@@ -429,6 +474,30 @@ function matchesLabels(o: Obj, selector: string | undefined): boolean {
     const [k, v] = term.split('=');
     return v === undefined ? k! in labels : labels[k!] === v;
   });
+}
+
+/** Server-side apply's merge, for the shapes the cluster code writes: maps merged, lists and scalars replaced. */
+function applyMerge(target: unknown, intent: unknown): unknown {
+  if (!isMap(intent) || !isMap(target)) return structuredClone(intent);
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(intent)) out[k] = applyMerge(out[k], v);
+  return out;
+}
+
+/** The object without the fields a manager applied last time (they are its own: an apply that leaves them out removes them). */
+function withoutApplied(target: unknown, applied: unknown): unknown {
+  if (!isMap(target) || !isMap(applied)) return target;
+  const out: Record<string, unknown> = { ...target };
+  for (const [k, v] of Object.entries(applied)) {
+    if (k === 'name' || k === 'namespace' || k === 'apiVersion' || k === 'kind') continue;
+    if (isMap(v) && isMap(out[k])) out[k] = withoutApplied(out[k], v);
+    else delete out[k];
+  }
+  return out;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** RFC 7386 JSON merge patch. */

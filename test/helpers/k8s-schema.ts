@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 // The serializer alone: the package's index loads every API client too, most of a second per test file.
-import { dumpYaml, loadYaml } from '@kubernetes/client-node/dist/yaml.js';
+import { dumpYaml, loadYaml } from '@kubernetes/client-node';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse, stringify } from 'yaml';
 import { repoPath } from './repo.js';

@@ -115,6 +115,10 @@ t.test('what the MCO and the machine-config daemon refuse, with their words and 
   }
   const gz = gzipSync(Buffer.from('sctp\n')).toString('base64');
   t.same(errors(convertConfig(file({ contents: { source: `data:;base64,${gz}`, compression: 'gzip' } }), '3.2.0').problems), [], 'real gzip is fine');
+  const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64');
+  const big = convertConfig(file({ contents: { source: `data:;base64,${bomb}`, compression: 'gzip' } }), '3.2.0').problems;
+  t.same(errors(big), [], 'content too large to inflate is no error');
+  t.match(big, [{ severity: 'warning', message: /cannot tell whether the machine-config daemon can decode .*inflates to more than 4 MiB/ }], 'but a named "cannot tell"');
   t.same(errors(convertConfig(v32({ passwd: { users: [{ name: 'core', sshAuthorizedKeys: ['k'], passwordHash: 'x' }] } }), '3.2.0').problems), [], 'core keys and password are applied');
 });
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { decodeDataUrl, parseDataUrl, DataUrlError } from '../../src/ignition/data-url.js';
+import { decodeDataUrl, parseDataUrl, DataUrlError, DataUrlTooLarge, MAX_INFLATED_BYTES } from '../../src/ignition/data-url.js';
 
 t.test('plain forms used by the SCTP MachineConfigs', async (t) => {
   t.equal(decodeDataUrl('data:,sctp').toString(), 'sctp');
@@ -36,6 +36,17 @@ t.test('gzip compression', async (t) => {
   t.equal(decodeDataUrl('data:,sctp', null).toString(), 'sctp');
   t.throws(() => decodeDataUrl('data:,sctp', 'gzip'), /does not decompress/);
   t.throws(() => decodeDataUrl('data:,sctp', 'bzip2'), /unsupported compression "bzip2"/);
+});
+
+t.test('gzip is inflated only up to the limit: a bomb is "too large", never a gigabyte buffer', async (t) => {
+  // 64 MiB of zeros in about 64 KB: the ratio of the 1 GiB bomb at a 16th of the size.
+  const bomb = `data:;base64,${gzipSync(Buffer.alloc(64 * 1024 * 1024)).toString('base64')}`;
+  const started = performance.now();
+  t.throws(() => decodeDataUrl(bomb, 'gzip'), DataUrlTooLarge);
+  t.throws(() => decodeDataUrl(bomb, 'gzip'), /inflates to more than 4 MiB/);
+  t.ok(performance.now() - started < 1000, 'stops at the limit instead of inflating it all');
+  t.equal(decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES)).toString('base64')}`, 'gzip').length, MAX_INFLATED_BYTES, 'the limit itself is read');
+  t.throws(() => decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)).toString('base64')}`, 'gzip'), DataUrlTooLarge, 'one byte more is not');
 });
 
 t.test('malformed URLs are refused with a reason', async (t) => {

@@ -22,6 +22,10 @@ t.test('the preset fills what the file leaves out; the file wins', async (t) => 
   t.equal(q.ignition.targetVersion, '3.4.0');
 });
 
+t.test('enforcement: "off" quoted turns a rule off', async (t) => {
+  t.same(parsePolicy('rules:\n  sctp-service-type: {enforcement: "off"}\n', 'p.yaml', { ruleIds: RULE_IDS }).rules['sctp-service-type'], { enforcement: 'off' });
+});
+
 t.test('errors name the file and the line of the offending field', async (t) => {
   const cases: Array<[string, number, RegExp]> = [
     ['preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n', 4, /\/allowedServiceTypes\/1: must be one of: ClusterIP, NodePort, LoadBalancer, ExternalName$/],
@@ -33,6 +37,9 @@ t.test('errors name the file and the line of the offending field', async (t) => 
     ['preset: gke\n', 1, /\/preset/],
     ['failureMode: closed\nunknwonNodeState: deny\n', 2, /unknown field "unknwonNodeState"/],
     ['rules:\n  sctp-service-type:\n    enforcement: block\n', 3, /\/rules\/sctp-service-type\/enforcement/],
+    // YAML 1.1 reads an unquoted off as false: the message says to quote it.
+    ['rules:\n  sctp-service-type:\n    enforcement: off\n', 3, /\/rules\/sctp-service-type\/enforcement: must be one of: deny, warn, audit, off; YAML 1.1 reads an unquoted off, no, on or yes as false: quote the word, e\.g\. enforcement: "off"$/],
+    ['rules:\n  sctp-service-type: {enforcement: on}\n', 2, /as true: quote the word/],
     ['rules:\n  no-such-rule: {enforcement: deny}\n', 2, /unknown rule "no-such-rule"; known rules: sctp-service-type/],
     ['preset: [unclosed\n', 2, /Flow sequence/],
     ['a: 1\n---\nb: 2\n', 3, /one YAML document/],

@@ -89,12 +89,14 @@ t.test('dry runs are mutated the same way', async (t) => {
   t.same(mutate(blog, defaultPolicy(), EMPTY_SNAPSHOT, { dryRun: true }).patch, mutate(blog).patch);
 });
 
-t.test('never touched: rendered configs, configs without spec.config, deletes', async (t) => {
+t.test("never touched: the MCO's own configs, configs without spec.config, deletes", async (t) => {
   const rendered = exampleObject(BLOG_POST, 'MachineConfig');
   rendered.metadata = { name: 'rendered-worker-0123abcd', ownerReferences: [{ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true }] };
-  t.same(ignitionSpecVersion.evaluate(ruleInput(rendered)), { findings: [], annotations: {} });
+  const skipped = mutate(rendered);
+  t.same(skipped.patch, []);
+  t.match(skipped.skipped, /Machine Config Operator's own \(owned by MachineConfigPool worker\)/, 'the engine skips it before the rule runs');
   const named = { ...rendered, metadata: { name: 'rendered-by-hand' } };
-  t.ok(ignitionSpecVersion.evaluate(ruleInput(named)).edit, 'a rendered- name alone is not the controller');
+  t.not(mutate(named).patch.length, 0, 'a rendered- name alone is not the controller');
   const kargsOnly = { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name: '05-kargs' }, spec: { kernelArguments: ['sctp.x=1'] } };
   t.same(ignitionSpecVersion.evaluate(ruleInput(kargsOnly)).findings, []);
   t.same(ignitionSpecVersion.evaluate(ruleInput(null, { operation: 'DELETE', oldObject: rendered })).findings, []);

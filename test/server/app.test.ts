@@ -43,8 +43,8 @@ t.test('the documentation SCTP Services are allowed; the AKO LoadBalancer one is
     t.equal(lb.allowed, false, 'LoadBalancer denied');
     t.equal(lb.status.code, 403);
     t.equal(lb.status.reason, 'Forbidden');
-    t.match(lb.status.message, /\[sctp-service-type\] Service default\/server: type LoadBalancer/);
-    t.match(lb.status.message, /allowed types under preset openshift-baremetal: ClusterIP, NodePort/);
+    t.match(lb.status.message, /\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer are outside/);
+    t.match(lb.status.message, /which preset openshift-baremetal enforces .*; allowed types: ClusterIP, NodePort\./);
     t.match(lb.status.message, /allowedServiceTypes/, 'says how to change the policy');
     t.match(lb.auditAnnotations, { 'sctp-service-type': /^deny: / });
     for (const key of Object.keys(lb.auditAnnotations)) t.notMatch(key, /\//, 'audit annotation keys carry no slash');
@@ -117,6 +117,32 @@ t.test('bad requests get documented status codes, and the next good request stil
     t.equal(next.statusCode, 200, `after ${name} the server still answers`);
     t.equal(next.json().response.allowed, true);
   }
+});
+
+t.test('JSON as data: __proto__, constructor and prototype keys get a verdict, are read, and pollute nothing', async (t) => {
+  const server = await startHttpsApp();
+  t.teardown(server.close);
+  const mc = {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: { name: '99-worker-proto', labels: { 'machineconfiguration.openshift.io/role': 'worker', constructor: 'a', prototype: 'b' } },
+    spec: { config: { ignition: { version: '3.2.0' }, PROTO: { polluted: true }, storage: { files: [{ path: '/etc/x', contents: { source: 'data:,x' }, constructor: { prototype: { polluted: true } } }] } } },
+  };
+  // A JS object literal cannot spell a "__proto__" key: it would set the prototype instead.
+  const body = JSON.stringify(admissionReview(mc)).replaceAll('"PROTO"', '"__proto__"');
+  for (const path of ['/validate', '/mutate']) {
+    const res = await server.post(path, body);
+    t.equal(res.statusCode, 200, `${path}: a verdict, not 400`);
+    t.type(res.json().response.allowed, 'boolean');
+  }
+  // The same decision as with any other key name: the object is read whole, the key neither refused nor lost.
+  const lb = exampleObject('ako-sctp-loadbalancer.yaml', 'Service');
+  const withKey = (name: string) => JSON.stringify(admissionReview({ ...lb, metadata: { ...lb.metadata, PROTO: { a: 1 } }, spec: { ...(lb.spec as object), PROTO: {}, constructor: 1 } })).replaceAll('"PROTO"', name);
+  const [proto, plain] = [await server.post('/validate', withKey('"__proto__"')), await server.post('/validate', withKey('"other"'))];
+  t.equal(proto.statusCode, 200);
+  t.same(proto.json().response.status, plain.json().response.status, 'the SCTP LoadBalancer is denied as without the key');
+  t.equal(proto.json().response.allowed, false);
+  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
 });
 
 t.test('/mutate answers with no patch while no mutating rule applies', async (t) => {

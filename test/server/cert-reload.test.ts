@@ -113,6 +113,14 @@ t.test('a broken new pair is refused with a log line, and the pair in use stays'
   await eventually('the expired certificate is refused', () => refusals().some((l) => /expired at/.test(String(l.reason))));
   t.equal(await servedSerial(port), serialOf(first.cert));
 
+  // Past 9999-12-31 OpenSSL cannot print notAfter ("Bad time value"): refused, not an "Invalid time value" throw.
+  const unreadable = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-far-')), days: 3_000_000 });
+  copyFileSync(unreadable.key, key);
+  copyFileSync(unreadable.cert, cert);
+  await eventually('the certificate with an unreadable notAfter is refused', () => refusals().some((l) => /notAfter cannot be read/.test(String(l.reason))));
+  t.equal(await servedSerial(port), serialOf(first.cert));
+  t.throws(() => describeCertificate(readFileSync(unreadable.cert)), /X\.509 dates end at 9999-12-31/);
+
   copyFileSync(first.cert, cert);
   copyFileSync(first.key, key);
   t.equal(await reloader.reload(), 'unchanged', 'the files back as they were: nothing to do');

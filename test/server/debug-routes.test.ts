@@ -5,7 +5,7 @@ import { testProbeApp } from '../helpers/admission.js';
 import { scenarioSnapshot } from '../fixtures/cluster/state.js';
 
 t.test('GET /debug/nodes lists every node with its SCTP state and reason', async (t) => {
-  const app = testProbeApp({ snapshot: scenarioSnapshot() });
+  const app = testProbeApp({ snapshot: scenarioSnapshot(), debug: true });
   t.teardown(() => app.close());
   const res = await app.inject({ method: 'GET', url: '/debug/nodes' });
   t.equal(res.statusCode, 200);
@@ -29,14 +29,20 @@ t.test('GET /debug/nodes lists every node with its SCTP state and reason', async
 
 t.test('the policy label and staleness show as the rules see them', async (t) => {
   const policy = { ...defaultPolicy(), sctpNodeLabel: { key: 'node-role.kubernetes.io/edge' } };
-  const app = testProbeApp({ snapshot: scenarioSnapshot(), policy });
+  const app = testProbeApp({ snapshot: scenarioSnapshot(), policy, debug: true });
   t.teardown(() => app.close());
   const body = (await app.inject({ method: 'GET', url: '/debug/nodes?state=ready' })).json();
   t.same(body.nodes.map((n: { name: string; reason: string }) => `${n.name}: ${n.reason}`), ['edge-0: node label node-role.kubernetes.io/edge', 'edge-1: node label node-role.kubernetes.io/edge']);
-  const stale = { app: testProbeApp({ snapshot: { ...scenarioSnapshot(), stale: true, ageSeconds: 900 } }) };
+  const stale = { app: testProbeApp({ snapshot: { ...scenarioSnapshot(), stale: true, ageSeconds: 900 }, debug: true }) };
   t.teardown(() => stale.app.close());
   t.match((await stale.app.inject({ method: 'GET', url: '/debug/nodes' })).json(), { stale: true, ageSeconds: 900, counts: { unknown: 12 } });
-  const none = { app: testProbeApp({ snapshot: EMPTY_SNAPSHOT }) };
+  const none = { app: testProbeApp({ snapshot: EMPTY_SNAPSHOT, debug: true }) };
   t.teardown(() => none.app.close());
   t.match((await none.app.inject({ method: 'GET', url: '/debug/nodes' })).json(), { source: 'none', nodeCount: 0, nodes: [] });
+});
+
+t.test('GET /debug/nodes is off unless asked for (serve --debug-endpoints)', async (t) => {
+  const app = testProbeApp({ snapshot: scenarioSnapshot() });
+  t.equal((await app.inject({ method: 'GET', url: '/debug/nodes' })).statusCode, 404);
+  t.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'the probes stay');
 });

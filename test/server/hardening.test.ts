@@ -125,3 +125,43 @@ t.test('--http2: HTTP/2 offered through ALPN, HTTP/1.1 still served', async (t) 
   const h1 = await server.post('/validate', body);
   t.equal(h1.json().response.uid, 'h2-uid', 'HTTP/1.1 too');
 });
+
+t.test('a TLS handshake that never finishes is cut at the header timeout; connections are capped', async (t) => {
+  const { connect: netConnect } = await import('node:net');
+  const { TRANSPORT_LIMITS } = await import('../../src/server/app.js');
+  const server = await startHttpsApp({ timeouts: { headersMs: 300, requestMs: 600 } });
+  t.teardown(server.close);
+  t.equal(server.app.server.maxConnections, TRANSPORT_LIMITS.maxConnections, 'the webhook listener has a connection cap');
+  const started = Date.now();
+  const socket = netConnect({ host: '127.0.0.1', port: server.port });
+  socket.on('connect', () => socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])));
+  socket.on('error', () => {});
+  const closed = await new Promise<boolean>((resolve) => {
+    socket.on('close', () => resolve(true));
+    setTimeout(() => resolve(false), 5000).unref();
+  });
+  socket.destroy();
+  t.ok(closed, `half a ClientHello is closed after ${Date.now() - started} ms`);
+});
+
+t.test('--http2: few concurrent streams, and a stream whose body dribbles is reset at the request timeout', async (t) => {
+  const { connect, constants } = await import('node:http2');
+  const { TRANSPORT_LIMITS } = await import('../../src/server/app.js');
+  const server = await startHttpsApp({ http2: true, timeouts: { headersMs: 300, requestMs: 600 } });
+  t.teardown(server.close);
+  const session = connect(`https://localhost:${server.port}`, { ca: server.ca });
+  t.teardown(() => session.destroy());
+  await new Promise((resolve) => session.once('remoteSettings', resolve));
+  t.equal(session.remoteSettings.maxConcurrentStreams, TRANSPORT_LIMITS.http2MaxConcurrentStreams);
+  const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+  stream.on('error', () => {});
+  stream.write('{"apiVersion":');
+  const timer = setInterval(() => stream.write(' '), 100);
+  const started = Date.now();
+  const code = await new Promise<number | undefined>((resolve) => {
+    stream.on('close', () => resolve(stream.rstCode));
+    setTimeout(() => resolve(undefined), 5000).unref();
+  });
+  clearInterval(timer);
+  t.equal(code, constants.NGHTTP2_CANCEL, `reset with CANCEL after ${Date.now() - started} ms`);
+});

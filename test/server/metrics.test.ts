@@ -64,6 +64,20 @@ t.test('a route label never comes from the raw URL: unknown routes count as othe
   t.equal(values.get('sctp_guard_bad_requests_total{route="other",code="400"}'), 2);
 });
 
+t.test('a kind the client chose is never a label: kinds outside the registry count as other', async (t) => {
+  const { post, scrape } = setup();
+  for (let i = 0; i < 3; i++) {
+    const review = admissionReview({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+    review.request.kind.kind = `Widget${i}`.padEnd(10_000, 'x');
+    t.equal((await post('/validate', review)).statusCode, 200);
+  }
+  t.equal((await post('/validate', admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service')))).statusCode, 200);
+  const { res, values } = await scrape();
+  t.notMatch(res.body, /Widget/, 'no client-chosen kind in any label');
+  t.equal(values.get('sctp_guard_admission_requests_total{phase="validate",kind="other",operation="CREATE",decision="allow"}'), 3);
+  t.equal(values.get('sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="CREATE",decision="deny"}'), 1, 'registry kinds keep their name');
+});
+
 t.test('informer state at scrape time: sync, availability, object counts, last-event age', async (t) => {
   const informers: InformerStatus[] = [
     { resource: 'nodes', available: true, synced: true, objects: 5000, lastEventAt: NOW - 12_500 },

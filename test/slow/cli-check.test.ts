@@ -7,9 +7,10 @@ import { runCli } from '../helpers/run-cli.js';
 // End to end: the built binary on the documentation manifests and on fixtures, as a CI job would run it.
 const FX = 'test/fixtures/check';
 const LB_DENY =
-  'examples/ako-sctp-loadbalancer.yaml:37: Service default/server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP on this platform ' +
-  '(ports 80/SCTP); allowed types under preset openshift-baremetal: ClusterIP, NodePort. Fix: use type ClusterIP or NodePort, or, if your load ' +
-  'balancer carries SCTP (AKO 1.9.1+), add LoadBalancer to allowedServiceTypes in the sctp-guard policy (or use preset: ako).';
+  'examples/ako-sctp-loadbalancer.yaml:37: Service default/server: sctp-service-type DENY: SCTP ports 80/SCTP of type LoadBalancer are outside ' +
+  "OpenShift's documented SCTP support on bare metal, which preset openshift-baremetal enforces (MetalLB and OVN-Kubernetes do not drop SCTP " +
+  'themselves: metallb/metallb#2875); allowed types: ClusterIP, NodePort. Fix: use type ClusterIP or NodePort, or add LoadBalancer to ' +
+  'allowedServiceTypes in the sctp-guard policy to accept it (preset: ako when AKO 1.9.1+ carries your load balancers).';
 const lines = (text: string) => text.split('\n').filter(Boolean);
 const last = (text: string) => lines(text).at(-1);
 
@@ -50,7 +51,7 @@ t.test('every example with the example cluster state: exactly the two documented
 t.test('kustomize output piped on stdin', async (t) => {
   const r = await runCli(['check', '-f', '-'], { stdin: readFileSync(`${FX}/kustomize-build.yaml`, 'utf8') });
   t.equal(r.code, 1);
-  t.match(r.stdout, /^<stdin>:35: Service sctp-test\/ci-server: sctp-service-type DENY: type LoadBalancer cannot carry SCTP/m);
+  t.match(r.stdout, /^<stdin>:35: Service sctp-test\/ci-server: sctp-service-type DENY: SCTP ports 80\/SCTP of type LoadBalancer are outside/m);
   t.match(last(r.stdout), /^5 objects checked: 1 denied/);
 });
 
@@ -117,7 +118,7 @@ t.test('-o json: the documented shape, with the line of each finding\'s field', 
     rule: 'sctp-service-type',
     phase: 'validate',
     line: Number,
-    message: /^\[sctp-service-type\] Service default\/server: type LoadBalancer cannot carry SCTP/,
+    message: /^\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer are outside OpenShift's documented SCTP support/,
   });
   t.notOk('mutated' in svc);
   const mc = doc.objects.find((o: { kind: string }) => o.kind === 'MachineConfig');
@@ -151,7 +152,7 @@ t.test('-o junit: a suite per file, a case per object, failure for a denial, err
   t.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites name="sctp-guard check" tests="4" failures="1" errors="1">/);
   t.equal(xml.match(/<testsuite /g)?.length, 3);
   t.match(xml, /<testsuite name="examples\/ako-sctp-loadbalancer.yaml" tests="2" failures="1" errors="0"/);
-  t.match(xml, /<testcase classname="examples\/ako-sctp-loadbalancer.yaml" name="Service default\/server" file="examples\/ako-sctp-loadbalancer.yaml" line="25">\n\s+<failure type="sctp-service-type" message="type LoadBalancer cannot carry SCTP/);
+  t.match(xml, /<testcase classname="examples\/ako-sctp-loadbalancer.yaml" name="Service default\/server" file="examples\/ako-sctp-loadbalancer.yaml" line="25">\n\s+<failure type="sctp-service-type" message="SCTP ports 80\/SCTP of type LoadBalancer are outside/);
   t.match(xml, /name="Service default\/sctp-npl"[^]*?<system-out>WARN \[nodeportlocal-sctp\] Service default\/sctp-npl: it has the annotation nodeportlocal.antrea.io\/enabled: &quot;true&quot;|<system-out>[^<]*WARN \[nodeportlocal-sctp\] Service default\/sctp-npl: it has the annotation nodeportlocal.antrea.io\/enabled: "true"/);
   t.match(xml, /<testsuite name="test\/fixtures\/check\/syntax-error.yaml" tests="1" failures="0" errors="1"[^>]*>\n\s+<testcase [^>]*name="test\/fixtures\/check\/syntax-error.yaml:8"[^>]*>\n\s+<error type="InputError" message="YAML syntax error: /);
   t.equal(xml.match(/<testcase /g)?.length, 4);

@@ -70,7 +70,7 @@ t.test('-o github: workflow commands with file and line; -o tap', async (t) => {
   ]);
   t.equal(gh.code, 1);
   const out = lines(gh.stdout);
-  t.ok(out.some((l) => /^::error file=examples\/ako-sctp-loadbalancer.yaml,line=\d+,title=sctp-service-type%3A Service default\/server::\[sctp-service-type\] Service default\/server: type LoadBalancer/.test(l)), gh.stdout);
+  t.ok(out.some((l) => /^::error file=examples\/ako-sctp-loadbalancer.yaml,line=\d+,title=sctp-service-type%3A Service default\/server::\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer/.test(l)), gh.stdout);
   t.ok(out.some((l) => /^::warning file=examples\/antrea-npl-sctp-service.yaml,line=\d+,title=nodeportlocal-sctp%3A Service default\/sctp-npl::/.test(l)), gh.stdout);
   t.match(out.at(-1), /^3 objects checked: 1 denied/);
 

@@ -37,7 +37,7 @@ async function setup(t: Test) {
   return { fake, dir, certs, kubeconfig, lines, print: (l: string) => void lines.push(l), options };
 }
 
-t.test('service mode: both configurations created with the CA bundle, then replaced in place', async (t) => {
+t.test('service mode: both configurations created with the CA bundle, then applied again in place', async (t) => {
   const { fake, certs, lines, print, options } = await setup(t);
   await register(options(), print);
   t.same(lines, [
@@ -65,7 +65,8 @@ t.test('service mode: both configurations created with the CA bundle, then repla
   t.not(replaced.metadata.resourceVersion, firstVersion);
   t.equal(replaced.webhooks[0].timeoutSeconds, 9);
   t.notOk('matchConditions' in replaced.webhooks[0], 'legacy: no matchConditions');
-  t.equal(fake.countRequests((r) => r.method === 'PUT'), 2, 'replace, keeping the stored resourceVersion (else the fake answers 409)');
+  const writes = fake.requests.filter((r) => !['GET'].includes(r.method));
+  t.same(writes.map((r) => `${r.method} ${r.contentType} ${r.query.get('fieldManager')}`), Array(4).fill('PATCH application/apply-patch+yaml sctp-guard'), 'server-side apply, one field manager, nothing else');
 });
 
 t.test('URL mode points both hooks at the external webhook', async (t) => {
@@ -76,12 +77,12 @@ t.test('URL mode points both hooks at the external webhook', async (t) => {
   t.notOk('service' in (fake.get(VWC, 'sctp-guard') as any).webhooks[0].clientConfig);
 });
 
-t.test('concurrent registers: the loser of the resourceVersion race reads again and wins next', async (t) => {
+t.test('concurrent registers: both apply, no read-modify-write race to lose', async (t) => {
   const { fake, print, options } = await setup(t);
   await register(options(), print);
   await Promise.all([register(options({ timeoutSeconds: 7 }), print), register(options({ timeoutSeconds: 8 }), print)]);
   t.ok([7, 8].includes((fake.get(VWC, 'sctp-guard') as any).webhooks[0].timeoutSeconds));
-  t.ok(fake.countRequests((r) => r.method === 'PUT') >= 4, 'a conflicting replace was retried');
+  t.equal(fake.countRequests((r) => r.method === 'PUT' || r.method === 'POST'), 0, 'no replace, no create: apply only');
 });
 
 t.test('a phase with no rule any more: its old configuration is deleted', async (t) => {
@@ -136,8 +137,11 @@ t.test('errors name the problem: no CA file, not a certificate, API server refus
   });
   await t.rejects(register(options({ kubeconfig: undefined }), print), /no cluster to talk to: pass --kubeconfig, set KUBECONFIG/);
   fake.outage = true;
-  await t.rejects(register(options(), print), /register validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard: the API server answered 503 ServiceUnavailable: the server is currently unable/);
+  await t.rejects(register(options(), print), /^GET http:\/\/127\.0\.0\.1:\d+\/version: the API server answered 503 ServiceUnavailable: the server is currently unable/);
   fake.outage = false;
+  fake.forbid(VWC);
+  await t.rejects(register(options(), print), /^apply \/apis\/admissionregistration\.k8s\.io\/v1\/validatingwebhookconfigurations\/sctp-guard: forbidden by RBAC \(403\)/);
+  fake.allow(VWC);
   await fake.stop();
   await t.rejects(register(options(), print), /cannot reach the API server/);
 });
@@ -155,7 +159,7 @@ t.test('the CLI: exit 0 on success, exit 2 with a clear message when the CA file
   fake.outage = true;
   const refused = await runCli(['unregister', '--kubeconfig', kubeconfig]);
   t.equal(refused.code, 2);
-  t.match(refused.stderr, /^sctp-guard: unregister .*the API server answered 503/);
+  t.match(refused.stderr, /^sctp-guard: GET http:\/\/127\.0\.0\.1:\d+\/version: the API server answered 503/);
 });
 
 t.test('flags: https URLs only, URL mode and service mode exclude each other, timeouts 1-30 s', async (t) => {

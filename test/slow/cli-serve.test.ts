@@ -21,12 +21,12 @@ async function startServe(t: Test, args: string[]) {
 }
 
 t.test('--client-ca guards the webhook only: probes and metrics answer on their own plain-HTTP ports', async (t) => {
-  const server = await startServe(t, ['--client-ca', certs.caCert, '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0']);
+  const server = await startServe(t, ['--client-ca', certs.caCert, '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0', '--debug-endpoints']);
   const ready = await httpGet(server.probePort!, '/readyz');
   t.equal(ready.statusCode, 200, '/readyz: the kubelet needs no client certificate');
   t.match(ready.json(), { status: 'ready' });
   t.equal((await httpGet(server.probePort!, '/healthz')).statusCode, 200);
-  t.match((await httpGet(server.probePort!, '/debug/nodes')).json(), { source: 'none', nodes: [] }, '/debug/nodes is on the probe port');
+  t.match((await httpGet(server.probePort!, '/debug/nodes')).json(), { source: 'none', nodes: [] }, '/debug/nodes is on the probe port with --debug-endpoints');
   const metrics = await httpGet(server.metricsPort!, '/metrics');
   t.equal(metrics.statusCode, 200);
   t.match(metrics.contentType, /^text\/plain; version=0\.0\.4/, 'Prometheus text format');
