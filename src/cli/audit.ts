@@ -6,7 +6,7 @@ import { apiPath, isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
-import { formatProblem } from './manifests.js';
+import { formatProblem } from '../input/problems.js';
 import { commandPolicy, positiveInt } from './options.js';
 import { formatJson } from './output/json.js';
 import { isReportFormat, policyReports } from './output/policyreport.js';

@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadClusterState } from '../cluster/offline.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
@@ -6,7 +6,10 @@ import { reviewObject } from '../engine/review-object.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
 import { connect, CONTEXT_HELP, liveSnapshot } from './kube.js';
-import { formatProblem, readManifests, STDIN_PATH } from './manifests.js';
+import { STDIN_PATH } from '../input/files.js';
+import { readManifests } from '../input/manifests.js';
+import { formatProblem } from '../input/problems.js';
+import { DEFAULT_MAX_FILE_BYTES, formatBytes, parseByteSize, ReadError } from '../input/read.js';
 import { collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
 import { formatGithub } from './output/github.js';
 import { formatJson } from './output/json.js';
@@ -33,13 +36,18 @@ export interface CheckOptions {
   failOnWarn?: boolean;
   quiet?: boolean;
   summary?: boolean;
+  /** Accept skips that may hide objects (templates YAML cannot read, unreadable files): exit 0 is then possible. */
+  allowSkipped?: boolean;
+  /** The largest file (and stdin) read, in bytes. */
+  maxFileSize?: number;
 }
 
 /** Where check writes; a test passes its own. */
 export interface CheckIo {
   stdout: Pick<NodeJS.WriteStream, 'write' | 'isTTY'>;
   stderr: Pick<NodeJS.WriteStream, 'write'>;
-  readStdin?: () => string;
+  /** What `-` reads (process.stdin unless given). */
+  stdin?: string | AsyncIterable<Buffer | string>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -57,8 +65,10 @@ export function registerCheckCommand(program: Command): void {
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(CHECK_FORMATS).default('text'))
     .option('--mutate', 'with -o yaml or -o json: print the admitted objects after the mutating rules, ready for kubectl apply -f -', false)
+    .option('--allow-skipped', 'let a run whose skips may hide objects (a template YAML cannot read, an unreadable file) exit 0 or 1; without it such a skip is an input error (exit 2)', false)
+    .option('--max-file-size <size>', `the largest file (and stdin) read, as bytes or with Ki, Mi, Gi (default ${formatBytes(DEFAULT_MAX_FILE_BYTES).replace(' MiB', 'Mi')})`, byteSize)
     .option('--fail-on-warn', 'exit 1 when something is warned about, as when something is denied', false)
-    .addOption(new Option('-q, --quiet', 'print only findings: no notices about skipped files, no summary line').conflicts('summary'))
+    .addOption(new Option('-q, --quiet', 'print only findings: no notices about skipped files, and the summary line only when something was skipped').conflicts('summary'))
     .option('--summary', 'print only the summary line (counts)')
     .action(async (paths: string[], opts: CheckOptions, command: Command) => {
       const all = [...opts.filename, ...paths];
@@ -74,10 +84,11 @@ export function registerCheckCommand(program: Command): void {
 export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
-  const manifests = readManifests(opts.filename, { exclude: opts.exclude, readStdin: io.readStdin });
+  const manifests = await readManifests(opts.filename, { exclude: opts.exclude, stdin: io.stdin, maxFileBytes: opts.maxFileSize, allowSkipped: opts.allowSkipped });
+  const notices = manifests.notices;
   const skipKinds = new Set(opts.skipKinds ?? []);
   const snapshot = await snapshotFor(opts, policy);
-  const report: Report = { command: 'check', objects: [], problems: manifests.problems, notices: manifests.notices, reportedAtOwner: 0, startedAt: new Date() };
+  const report: Report = { command: 'check', objects: [], problems: manifests.problems, notices, reportedAtOwner: 0, startedAt: new Date() };
   const sources = manifests.objects.filter((m) => !skipKinds.has(m.object.kind ?? ''));
   if (sources.length === 0 && manifests.objects.length > 0 && manifests.problems.length === 0) {
     manifests.problems.push({ file: opts.filename.join(', '), line: 0, message: `no Kubernetes objects left to check: every one is of a kind in --skip-kinds (${[...skipKinds].join(', ')})` });
@@ -91,7 +102,8 @@ export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.
   }
 
   const colour = useColour(io.stdout, io.env ?? process.env);
-  if (!opts.quiet && !opts.summary) for (const n of report.notices ?? []) io.stderr.write(`sctp-guard: notice: ${formatProblem(n)}\n`);
+  if (!opts.quiet && !opts.summary) for (const n of notices) io.stderr.write(`sctp-guard: notice: ${formatProblem(n)}\n`);
+  for (const w of manifests.warnings) io.stderr.write(`sctp-guard: warning: ${w}\n`);
   for (const p of report.problems) io.stderr.write(`sctp-guard: ${formatProblem(p)}\n`);
   const code = exitCodeOf(report, { failOnWarn: opts.failOnWarn });
   if (opts.summary) {
@@ -100,7 +112,8 @@ export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.
   }
   switch (opts.output) {
     case 'text':
-      io.stdout.write(formatText(report, { colour, summary: !opts.quiet }));
+      // Skips are counted even with --quiet: a CI log that shows only findings still says what was not read.
+      io.stdout.write(formatText(report, { colour, summary: !opts.quiet || notices.length > 0 }));
       break;
     case 'json':
       if (opts.mutate) writeAdmitted(report, io, 'json');
@@ -134,6 +147,15 @@ function writeAdmitted(report: Report, io: CheckIo, as: 'yaml' | 'json'): void {
   if (as === 'yaml') io.stdout.write(formatYamlStream(admitted));
   else io.stdout.write(`${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: admitted }, null, 2)}\n`);
   io.stderr.write(formatText(report, { colour: false, summary: true }));
+}
+
+function byteSize(text: string): number {
+  try {
+    return parseByteSize(text);
+  } catch (err) {
+    if (err instanceof ReadError) throw new InvalidArgumentError(err.message);
+    throw err;
+  }
 }
 
 /** Offline state from files, one live snapshot, or none (rules that need node state then follow unknownNodeState). */

@@ -2,7 +2,7 @@ import { request as httpRequest, type IncomingMessage, type RequestOptions } fro
 import { request as httpsRequest } from 'node:https';
 import { isRecord } from '../util/json.js';
 import type { KubeCredentials } from './kubeconfig.js';
-import { JsonListSplitter, MAX_OBJECT_BYTES } from './list-stream.js';
+import { JsonListSplitter, MAX_OBJECT_BYTES } from '../input/list-stream.js';
 
 /**
  * The one module that talks to the API server, for every command and for serve's informers: discovery, reads,

@@ -20,7 +20,7 @@ const REBUILD_SPACING = 100;
 /** However long a rebuild takes, a change shows in the snapshot within this. */
 const MAX_REBUILD_DELAY_MS = 5000;
 
-const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'];
+const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion', 'MachineConfiguration'];
 
 /**
  * Live state: one informer per watched resource feeds a ClusterState; a snapshot is rebuilt shortly after each

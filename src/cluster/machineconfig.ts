@@ -1,6 +1,7 @@
 import { isRecord } from '../util/json.js';
 import { decodeDataUrl } from '../ignition/data-url.js';
 import { fixedSections, type FixedSections } from '../ignition/fixed-sections.js';
+import type { MergeFields } from './snapshot.js';
 
 /**
  * What sctp-guard keeps of a MachineConfig. Rendered configs are hundreds of KB (kubelet, CRI-O and certificate
@@ -15,6 +16,10 @@ export interface MachineConfigRecord {
   sctp: SctpFacts;
   /** Of a rendered config: what it carries in the sections the daemon cannot change (usually nothing). */
   fixed?: FixedSections;
+  /** Of a plain MachineConfig: its labels, which the pools' machineConfigSelector match. */
+  labels?: Record<string, string>;
+  /** fips (when true), kernelType and extensions, when set. */
+  merge?: MergeFields;
   /**
    * A config the MCO's controllers generated (not rendered): written in the Ignition version of the controller
    * that runs (its ign3types MaxVersion, ctrlcommon.NewIgnConfig), so during an upgrade the first sign of the new one.
@@ -61,6 +66,8 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
   const pool = isRecord(owner) ? (owner.name as string) : typeof role === 'string' ? role : undefined;
   const rendered = isRecord(owner) || name.startsWith('rendered-');
   const fixed = rendered ? fixedSections(config) : {};
+  const stringLabels = Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const merge = mergeFields(spec);
   return {
     metadata: { name, ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}) },
     ...(typeof ignition.version === 'string' ? { ignitionVersion: ignition.version } : {}),
@@ -68,8 +75,21 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
     rendered,
     sctp: analyzeSctp(config, spec.kernelArguments, name),
     ...(Object.keys(fixed).length > 0 ? { fixed } : {}),
+    ...(!rendered && Object.keys(stringLabels).length > 0 ? { labels: stringLabels } : {}),
+    ...(merge ? { merge } : {}),
     ...(!rendered && generatedByController(metadata) !== undefined ? { generated: true as const } : {}),
   };
+}
+
+/** A MachineConfig spec's fips, kernelType and extensions as the MCO reads them (absent, false and empty are unset). */
+export function mergeFields(spec: Record<string, unknown>): MergeFields | undefined {
+  const extensions = Array.isArray(spec.extensions) ? spec.extensions.filter((e): e is string => typeof e === 'string') : [];
+  const out: MergeFields = {
+    ...(spec.fips === true ? { fips: true } : {}),
+    ...(typeof spec.kernelType === 'string' && spec.kernelType !== '' ? { kernelType: spec.kernelType } : {}),
+    ...(extensions.length > 0 ? { extensions } : {}),
+  };
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 interface FileWrite {

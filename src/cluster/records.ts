@@ -26,13 +26,21 @@ export interface ClusterVersionRecord {
   desiredVersion?: string;
 }
 
-export type KindName = 'Node' | 'MachineConfig' | 'MachineConfigPool' | 'ClusterVersion';
+/** `MachineConfiguration` (operator.openshift.io/v1): only what the MCO's validation reads from it. */
+export interface MachineConfigurationRecord {
+  metadata: { name: string; resourceVersion?: string };
+  /** spec.irreconcilableValidationOverrides.storage (openshift/api operator/v1, 4.20+). */
+  storageOverrides?: string[];
+}
+
+export type KindName = 'Node' | 'MachineConfig' | 'MachineConfigPool' | 'ClusterVersion' | 'MachineConfiguration';
 
 export interface RecordOf {
   Node: NodeRecord;
   MachineConfig: MachineConfigRecord;
   MachineConfigPool: PoolRecord;
   ClusterVersion: ClusterVersionRecord;
+  MachineConfiguration: MachineConfigurationRecord;
 }
 
 export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> = {
@@ -40,6 +48,7 @@ export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> =
   MachineConfig: watched(KINDS.MachineConfig),
   MachineConfigPool: watched(KINDS.MachineConfigPool),
   ClusterVersion: watched(KINDS.ClusterVersion),
+  MachineConfiguration: watched(KINDS.MachineConfiguration),
 };
 
 function watched(k: KindInfo): { path: string; plural: string } {
@@ -55,6 +64,7 @@ export const FIELDS_READ: Record<KindName, ReadonlySet<string>> = {
   MachineConfig: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
   MachineConfigPool: new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']),
   ClusterVersion: new Set(['apiVersion', 'kind', 'metadata', 'status']),
+  MachineConfiguration: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
 };
 
 export const MCO_ANNOTATION = 'machineconfiguration.openshift.io';
@@ -69,6 +79,7 @@ export function reduce<K extends KindName>(kind: K, raw: Record<string, unknown>
     MachineConfig: reduceMachineConfig,
     MachineConfigPool: reducePool,
     ClusterVersion: reduceClusterVersion,
+    MachineConfiguration: reduceMachineConfiguration,
   };
   return reducers[kind](raw);
 }
@@ -163,4 +174,11 @@ export function reduceClusterVersion(raw: Record<string, unknown>): ClusterVersi
   const status = isRecord(raw.status) ? raw.status : {};
   const desired = isRecord(status.desired) ? status.desired : {};
   return { metadata: meta(raw), ...(typeof desired.version === 'string' ? { desiredVersion: desired.version } : {}) };
+}
+
+export function reduceMachineConfiguration(raw: Record<string, unknown>): MachineConfigurationRecord {
+  const spec = isRecord(raw.spec) ? raw.spec : {};
+  const overrides = isRecord(spec.irreconcilableValidationOverrides) ? spec.irreconcilableValidationOverrides : {};
+  const storage = Array.isArray(overrides.storage) ? overrides.storage.filter((s): s is string => typeof s === 'string') : [];
+  return { metadata: meta(raw), ...(storage.length > 0 ? { storageOverrides: storage } : {}) };
 }

@@ -53,6 +53,17 @@ export interface LabelSelector {
   readonly matchExpressions?: readonly LabelSelectorRequirement[];
 }
 
+/**
+ * The fields `MergeMachineConfigs` (openshift/machine-config-operator pkg/controller/common/helpers.go) merges
+ * besides the Ignition config, when set: `fips: true` in any MachineConfig wins, the last non-default
+ * `kernelType` wins, extensions are concatenated.
+ */
+export interface MergeFields {
+  readonly fips?: boolean;
+  readonly kernelType?: string;
+  readonly extensions?: readonly string[];
+}
+
 export interface PoolInfo {
   readonly name: string;
   readonly nodeSelector?: LabelSelector;
@@ -74,6 +85,16 @@ export interface PoolInfo {
   readonly maxUnavailable?: number | string;
   /** The Ignition spec version of the pool's rendered config (current, else the one it rolls out). */
   readonly ignitionVersion?: string;
+  /**
+   * fips, kernelType and extensions of the rendered config the render controller compares a new one with
+   * (`spec.configuration`, else `status.configuration`); absent when that config is not known.
+   */
+  readonly renderedFields?: MergeFields;
+  /**
+   * The pool's own MachineConfigs (machineConfigSelector matches their labels) that set fips, a kernelType or
+   * extensions, by name; absent without MachineConfig data.
+   */
+  readonly mergedFrom?: ReadonlyArray<MergeFields & { readonly name: string }>;
 }
 
 export interface ClusterSnapshot {
@@ -98,6 +119,11 @@ export interface ClusterSnapshot {
   /** Per-node label key → value → node names (e.g. `kubernetes.io/hostname`). */
   readonly perNodeLabels: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
   readonly pools: readonly PoolInfo[];
+  /**
+   * `MachineConfiguration` `cluster` `spec.irreconcilableValidationOverrides.storage` (Disks, FileSystems, Raid):
+   * the sections whose changes the MCO then accepts (for new nodes only). Absent when the object or field is.
+   */
+  readonly irreconcilableOverrides?: readonly string[];
   /** Names of every MachineConfig (rendered ones included), so that a new one can be named without a collision. */
   readonly machineConfigNames?: readonly string[];
 }

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { MachineConfigRecord } from './machineconfig.js';
-import type { ClusterVersionRecord, KindName, NodeRecord, PoolRecord, RecordOf } from './records.js';
+import type { ClusterVersionRecord, KindName, MachineConfigurationRecord, NodeRecord, PoolRecord, RecordOf } from './records.js';
 import { matchesLabelSelector } from './selectors.js';
 import type { ClusterSnapshot, NodeClass, PoolInfo, SctpStatus } from './snapshot.js';
 
@@ -19,6 +19,7 @@ export class ClusterState {
   readonly machineConfigs = new Map<string, MachineConfigRecord>();
   readonly pools = new Map<string, PoolRecord>();
   readonly clusterVersions = new Map<string, ClusterVersionRecord>();
+  readonly machineConfigurations = new Map<string, MachineConfigurationRecord>();
   /** Class key part that only depends on the node itself (shared labels, taints), cached per node. */
   private readonly nodeKeys = new Map<string, string>();
   /**
@@ -38,6 +39,7 @@ export class ClusterState {
       MachineConfig: this.machineConfigs,
       MachineConfigPool: this.pools,
       ClusterVersion: this.clusterVersions,
+      MachineConfiguration: this.machineConfigurations,
     };
     return stores[kind];
   }
@@ -122,11 +124,13 @@ export class ClusterState {
     }
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
+    const irreconcilableOverrides = this.machineConfigurations.get('cluster')?.storageOverrides;
     const controllerIgnitionVersion = this.controllerIgnitionVersion();
     return Object.freeze({
       source,
       ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
       ...(openshiftVersion ? { openshiftVersion } : {}),
+      ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
       ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
       machineConfigsAvailable,
       nodeCount: this.nodes.size,
@@ -135,11 +139,30 @@ export class ClusterState {
       perNodeLabels,
       pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
         const current = this.machineConfigs.get(info.currentConfig ?? '');
-        const version = current?.ignitionVersion ?? this.machineConfigs.get(info.targetConfig ?? '')?.ignitionVersion;
-        return { ...info, ...(version ? { ignitionVersion: version } : {}), ...(current ? { fixedSections: current.fixed ?? {} } : {}) };
+        const target = this.machineConfigs.get(info.targetConfig ?? '');
+        const version = current?.ignitionVersion ?? target?.ignitionVersion;
+        const compared = target ?? current;
+        return {
+          ...info,
+          ...(version ? { ignitionVersion: version } : {}),
+          ...(current ? { fixedSections: current.fixed ?? {} } : {}),
+          ...(compared ? { renderedFields: compared.merge ?? {} } : {}),
+          ...(machineConfigsAvailable ? { mergedFrom: this.mergedFrom(info) } : {}),
+        };
       }),
       machineConfigNames: [...this.machineConfigs.keys()].sort(),
     });
+  }
+
+  /** The pool's MachineConfigs that set fips, kernelType or extensions (the render controller's selection). */
+  private mergedFrom(pool: PoolInfo): NonNullable<PoolInfo['mergedFrom']> {
+    const selector = pool.machineConfigSelector;
+    if (!selector) return [];
+    const out: Array<NonNullable<PoolInfo['mergedFrom']>[number]> = [];
+    for (const mc of this.machineConfigs.values()) {
+      if (!mc.rendered && mc.merge && matchesLabelSelector(mc.labels ?? {}, selector)) out.push({ name: mc.metadata.name, ...mc.merge });
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**

@@ -44,7 +44,8 @@ export function snapshotAt(snapshot: ClusterSnapshot, release: string): ClusterS
   return Object.freeze({
     ...snapshot,
     openshiftVersion: release,
-    ...(renders ? { renderedIgnitionVersion: renders } : {}),
+    // The controller of that release runs, renders and writes its own configs in the version it renders.
+    ...(renders ? { renderedIgnitionVersion: renders, controllerIgnitionVersion: renders } : {}),
     pools: snapshot.pools.map((p): PoolInfo => ({ ...p, ...(renders ? { ignitionVersion: renders } : {}) })),
   });
 }

@@ -224,6 +224,7 @@ function mcoChecks(config: Rec, baselines: readonly Baseline[]): Problem[] {
     ['storage.links', 'ignition links section contains changes'],
   ];
   for (const [field, reason] of unappliable) {
+    if (baselines.some((b) => b.overridden?.includes(field))) continue;
     // An entry the old rendered config already has is no change to the daemon (reflect.DeepEqual per section).
     const changed = sectionEntries(config, field).filter((e) => !baselines.some((b) => b.sections[field]?.includes(canonical(e))));
     if (changed.length === 0) continue;

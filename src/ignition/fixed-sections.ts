@@ -27,7 +27,19 @@ export function sectionEntries(config: Rec, section: FixedSection): unknown[] {
 export interface Baseline {
   sections: FixedSections;
   from: string;
+  /** Sections whose every change the MCO accepts (MachineConfiguration irreconcilableValidationOverrides). */
+  overridden?: readonly FixedSection[];
 }
+
+/**
+ * `spec.irreconcilableValidationOverrides.storage` values and the sections they open (openshift/api operator/v1
+ * types_machineconfiguration.go; pkg/controller/common/reconcile.go isConfigReconcilable skips those comparisons).
+ */
+export const OVERRIDE_SECTIONS: Readonly<Record<string, FixedSection>> = {
+  Disks: 'storage.disks',
+  FileSystems: 'storage.filesystems',
+  Raid: 'storage.raid',
+};
 
 /** What a config carries in the fixed sections, as comparable strings (a few hundred bytes for a /var partition). */
 export function fixedSections(config: Rec): FixedSections {

@@ -2,10 +2,8 @@ import { matchKinds } from '../engine/matches.js';
 import type { Finding, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { edited, pass } from '../engine/verdict.js';
-import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import { matchesLabelSelector } from '../cluster/selectors.js';
 import { convertConfig } from '../ignition/convert.js';
-import { FIXED_SECTIONS, fixedSections, type Baseline, type FixedSections } from '../ignition/fixed-sections.js';
+import { poolBaselines } from './pool-baselines.js';
 import type { Problem } from '../ignition/problems.js';
 import { describeTarget, resolveTarget } from '../ignition/versions.js';
 import { isRecord } from '../util/json.js';
@@ -36,12 +34,9 @@ export const ignitionSpecVersion: Rule = {
 
     const declared = isRecord(config) && isRecord(config.ignition) ? config.ignition.version : undefined;
     const target = resolveTarget(policy.ignition.targetVersion, snapshot, typeof declared === 'string' ? declared : undefined);
-    const baselines = renderedBaselines(object, snapshot);
-    if (operation === 'UPDATE' && oldObject) {
-      // What this MachineConfig already carried is in the old rendered config: keeping it is no change.
-      const before = convertConfig(specConfig(oldObject), target.version).checked;
-      if (before) baselines.push({ sections: fixedSections(before), from: 'this MachineConfig before the update' });
-    }
+    // What this MachineConfig already carried is in the old rendered config of the pools it was in: no change there.
+    const before = operation === 'UPDATE' && oldObject ? convertConfig(specConfig(oldObject), target.version).checked : undefined;
+    const baselines = poolBaselines(object, oldObject ?? null, before, snapshot);
     const conversion = convertConfig(config, target.version, baselines);
     const targetText = describeTarget(target, snapshot);
     const findings = conversion.problems.map((p) => toFinding(p, targetText));
@@ -49,24 +44,6 @@ export const ignitionSpecVersion: Rule = {
     return edited(translated(conversion.config, conversion.from), findings);
   },
 };
-
-/**
- * The pools that render this MachineConfig (their machineConfigSelector matches its labels, as the render
- * controller selects), when every one of them has a known rendered config: an entry all of them already carry in
- * a fixed section stays unchanged in the new rendered config.
- */
-function renderedBaselines(object: KubeObject, snapshot: ClusterSnapshot): Baseline[] {
-  const labels = Object.fromEntries(Object.entries(object.metadata?.labels ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
-  const pools = snapshot.pools.filter((p) => p.machineConfigSelector && matchesLabelSelector(labels, p.machineConfigSelector));
-  if (pools.length === 0 || pools.some((p) => !p.fixedSections)) return [];
-  const [first, ...rest] = pools;
-  const sections: FixedSections = {};
-  for (const section of FIXED_SECTIONS) {
-    const entries = first!.fixedSections![section] ?? [];
-    sections[section] = entries.filter((e) => rest.every((p) => p.fixedSections![section]?.includes(e)));
-  }
-  return [{ sections, from: `the rendered config of pool ${pools.map((p) => `${p.name} (${p.currentConfig ?? '?'})`).join(', ')}` }];
-}
 
 /**
  * The engine's UPDATE ratcheting compares the value at the path: an update that leaves spec.config as it was

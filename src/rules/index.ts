@@ -1,5 +1,6 @@
 import type { Rule } from '../engine/types.js';
 import { ignitionSpecVersion } from './ignition-spec-version.js';
+import { machineConfigFields } from './machineconfig-fields.js';
 import { nodePortLocalSctp } from './nodeportlocal-sctp.js';
 import { sctpGatewayListener } from './sctp-gateway-listener.js';
 import { sctpHostPortPartial } from './sctp-hostport-partial.js';
@@ -13,6 +14,7 @@ export const ALL_RULES: readonly Rule[] = [
   sctpGatewayListener,
   nodePortLocalSctp,
   ignitionSpecVersion,
+  machineConfigFields,
   sctpModuleLoaded,
   sctpNodeAffinity,
   sctpHostPortPartial,

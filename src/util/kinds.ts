@@ -2,7 +2,7 @@
  * The one table of the Kubernetes kinds sctp-guard reads: API group, served versions (preferred first), resource
  * name, scope and where a pod spec lives. The rules' `matches`, the webhook configurations, `audit`, the informers,
  * the tests and the bench read it from here. Sources: k8s.io/api (core, apps, batch, networking), openshift/api
- * (machineconfiguration/v1, config/v1), the Gateway APIs (gateway.networking.k8s.io and AKO's networking.x-k8s.io).
+ * (machineconfiguration/v1, config/v1, operator/v1), the Gateway APIs (gateway.networking.k8s.io and AKO's networking.x-k8s.io).
  */
 export interface KindInfo {
   readonly kind: string;
@@ -36,6 +36,7 @@ export const KINDS = {
   MachineConfigPool: { kind: 'MachineConfigPool', group: 'machineconfiguration.openshift.io', versions: ['v1'], resource: 'machineconfigpools', namespaced: false },
   Node: { kind: 'Node', group: '', versions: ['v1'], resource: 'nodes', namespaced: false },
   ClusterVersion: { kind: 'ClusterVersion', group: 'config.openshift.io', versions: ['v1'], resource: 'clusterversions', namespaced: false },
+  MachineConfiguration: { kind: 'MachineConfiguration', group: 'operator.openshift.io', versions: ['v1'], resource: 'machineconfigurations', namespaced: false },
 } as const satisfies Record<string, KindInfo>;
 
 /** The Pod and every pod controller, in the order rules list them. */

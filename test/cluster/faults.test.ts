@@ -72,7 +72,7 @@ t.test('an outage: last good state first, then unknownNodeState past the limit, 
 
   await new Promise((r) => setTimeout(r, 1500));
   api.outage = false;
-  t.ok(await until(() => !source.snapshot().stale && api.watcherCount() === 4), 'the informers recover by themselves');
+  t.ok(await until(() => !source.snapshot().stale && api.watcherCount() === 5), 'the informers recover by themselves');
   t.equal(await gauge('sctp_guard_cluster_state_age_seconds'), 0);
   t.equal((await decide()).allowed, false, 'and decisions follow the cluster again');
   // A change made during the outage is picked up after it.
@@ -103,7 +103,7 @@ t.test('a watch that hangs without data is dropped after the idle timeout and re
   api.hangWatches = true;
   api.endWatches();
   // The informers reconnect into watches that never send anything.
-  t.ok(await until(() => api.watcherCount() === 4));
+  t.ok(await until(() => api.watcherCount() === 5));
   api.upsert(CORE_TYPES.nodes, node('during-hang', { roles: ['legacy'], current: 'rendered-legacy-1' }));
   await new Promise((r) => setTimeout(r, 200));
   t.equal(source.snapshot().nodeClass.has('during-hang'), false, 'a hung watch delivers nothing');

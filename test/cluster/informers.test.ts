@@ -9,7 +9,7 @@ import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
 import { buildApp, buildProbeApp } from '../../src/server/app.js';
 import { admissionReview, capturedLogger, ruleInput } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } from '../helpers/fake-apiserver.js';
-import { docsFiles, filler, node, pool, rendered, scenario, sctpPod, sctpWorkload } from '../fixtures/cluster/builders.js';
+import { docsFiles, filler, machineConfiguration, node, pool, rendered, scenario, sctpPod, sctpWorkload } from '../fixtures/cluster/builders.js';
 
 const FAST = { initialMs: 20, maxMs: 160 };
 
@@ -33,6 +33,7 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
   if (has('machineconfigs')) for (const m of objects.machineConfigs) api.upsert(OPENSHIFT_TYPES.machineconfigs, m);
   if (has('machineconfigpools')) for (const p of objects.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p);
   if (has('clusterversions')) for (const c of objects.clusterVersions) api.upsert(OPENSHIFT_TYPES.clusterversions, c);
+  if (has('machineconfigurations')) api.upsert(OPENSHIFT_TYPES.machineconfigurations, machineConfiguration(['Disks', 'FileSystems']));
   const { logger, lines } = capturedLogger('debug');
   const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const source = new LiveClusterSource(kc, { logger, backoff: FAST, rebuildDelayMs: 5, stalenessLimitSeconds: 1 });
@@ -60,7 +61,9 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
     ['machineconfigs', true, 6],
     ['machineconfigpools', true, 5],
     ['clusterversions', true, 1],
+    ['machineconfigurations', true, 1],
   ]);
+  t.same(s.irreconcilableOverrides, ['Disks', 'FileSystems'], 'MachineConfiguration cluster: its storage overrides');
   t.ok(api.requests.filter((r) => r.watch).every((r) => r.query.get('allowWatchBookmarks') === 'true' && r.query.get('resourceVersion')), 'watches resume from the list and ask for bookmarks');
   t.ok(api.requests.some((r) => r.path.endsWith('/machineconfigs') && r.query.get('limit') === '10'), 'MachineConfigs come in small pages');
 
@@ -93,7 +96,7 @@ t.test('410 Gone re-lists; a clean watch end re-watches', async (t) => {
   const lists = () => api.countRequests((r) => !r.watch && r.path === '/api/v1/nodes');
   t.equal(lists(), 1);
   api.endWatches();
-  t.ok(await until(() => api.watcherCount() === 4), 're-watched after a clean end');
+  t.ok(await until(() => api.watcherCount() === 5), 're-watched after a clean end');
   api.upsert(CORE_TYPES.nodes, node('worker-9', { current: 'rendered-worker-2' }));
   t.ok(await until(() => stateOf(source.snapshot(), 'worker-9') === 'ready'));
   t.equal(lists(), 1, 'resumed from the resourceVersion, no re-list');
@@ -112,7 +115,7 @@ t.test('a dropped connection (an error that stops the ListWatch, or a clean end)
   const watches = () => api.countRequests((r) => r.watch);
   const before = watches();
   api.dropWatches();
-  t.ok(await until(() => api.watcherCount() === 4), 'all four watches are back');
+  t.ok(await until(() => api.watcherCount() === 5), 'all five watches are back');
   t.ok(watches() >= before + 4);
   api.upsert(CORE_TYPES.nodes, node('late', { current: 'rendered-legacy-1', roles: ['legacy'] }));
   t.ok(await until(() => stateOf(source.snapshot(), 'late') === 'not-ready'), 'events after the restart arrive');
@@ -130,7 +133,7 @@ t.test('a dropped connection (an error that stops the ListWatch, or a clean end)
   t.match(source.status()[0], { lastError: /503/ });
   t.ok(lines.some((l) => l.msg === 'cluster informer failed: restarting with backoff' && l.retryInMs !== undefined), 'the failure is logged with the delay');
   api.outage = false;
-  t.ok(await until(() => api.watcherCount() === 4 && !source.snapshot().stale), 'recovered');
+  t.ok(await until(() => api.watcherCount() === 5 && !source.snapshot().stale), 'recovered');
   t.equal(source.snapshot().ageSeconds, 0);
   t.ok(lines.some((l) => l.msg === 'cluster informer recovered'));
 });
@@ -141,11 +144,11 @@ t.test('plain Kubernetes: the missing MCO resources are detected once and skippe
   await source.start();
   await source.waitForSync(5000);
   await new Promise((r) => setTimeout(r, 300));
-  for (const p of ['machineconfigs', 'machineconfigpools', 'clusterversions']) {
+  for (const p of ['machineconfigs', 'machineconfigpools', 'clusterversions', 'machineconfigurations']) {
     t.equal(api.countRequests((r) => r.path.endsWith(`/${p}`)), 1, `${p}: one request, no retry`);
   }
-  t.match(source.readiness(), { ready: true, reason: /not served by this cluster: machineconfigs, machineconfigpools, clusterversions/ });
-  t.equal(lines.filter((l) => /not served by the API server \(404\)/.test(String(l.msg))).length, 3, 'one warning each');
+  t.match(source.readiness(), { ready: true, reason: /not served by this cluster: machineconfigs, machineconfigpools, clusterversions, machineconfigurations/ });
+  t.equal(lines.filter((l) => /not served by the API server \(404\)/.test(String(l.msg))).length, 4, 'one warning each');
   const s = source.snapshot();
   t.match(s, { stale: false, machineConfigsAvailable: false, nodeCount: 12 });
   t.notOk(s.openshiftVersion);

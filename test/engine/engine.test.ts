@@ -98,7 +98,7 @@ t.test('mutating rules edit the object and the engine computes the patch: only f
 });
 
 t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
-  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), patch: [], annotations: {} }));
+  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), annotations: {} }));
   const twice = rule('twice', () => advisory({ text: 'a\nb', summary: 'line one\nline two' }));
   const d = new Engine([twice, twice, many], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.warnings[0], '[twice] Service app/s: line one line two');

@@ -79,6 +79,7 @@ export const OPENSHIFT_TYPES = {
   machineconfigs: served(KINDS.MachineConfig),
   machineconfigpools: served(KINDS.MachineConfigPool),
   clusterversions: served(KINDS.ClusterVersion),
+  machineconfigurations: served(KINDS.MachineConfiguration),
 } satisfies Record<string, ResourceType>;
 
 export const GATEWAY_TYPES = {

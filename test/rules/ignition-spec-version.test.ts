@@ -60,7 +60,7 @@ t.test('the documentation MachineConfig is already 3.2.0: validated, allowed, no
   const decision = mutate(exampleObject(DOCS, 'MachineConfig'));
   t.equal(decision.allowed, true);
   t.same(decision.patch, []);
-  t.same(decision.results.map((r) => [r.rule, r.decision]), [[ID, 'allow']], 'nothing to say');
+  t.same(decision.results.map((r) => [r.rule, r.decision]), [[ID, 'allow'], ['machineconfig-fields', 'allow']], 'nothing to say');
 });
 
 t.test('the target follows the cluster: rendered version, else the release, else the policy says', async (t) => {

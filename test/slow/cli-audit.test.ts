@@ -6,7 +6,7 @@ import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { auditedResources } from '../../src/cli/audit.js';
 import { Progress } from '../../src/cli/output/progress.js';
-import { readManifests } from '../../src/cli/manifests.js';
+import { readManifests } from '../../src/input/manifests.js';
 import { loadClusterState } from '../../src/cluster/offline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
@@ -38,7 +38,7 @@ t.before(async () => {
   // Unique paths: t.testdir() is shared by concurrent runs of this file.
   dir = mkdtempSync(join(tmpdir(), 'sctp-guard-audit-'));
   kubeconfig = api.writeKubeconfig(dir);
-  for (const { object } of readManifests(['examples/cluster-state']).objects) {
+  for (const { object } of (await readManifests(['examples/cluster-state'])).objects) {
     api.upsert(TYPE_OF[object.kind!]!, object as never);
   }
   api.upsert(CORE_TYPES.services, { metadata: { name: 'lb', namespace: 'telco' }, spec: { type: 'LoadBalancer', ports: [SCTP_PORT] } });

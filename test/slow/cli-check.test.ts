@@ -1,8 +1,11 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { loadClusterState } from '../../src/cluster/offline.js';
-import { runCli } from '../helpers/run-cli.js';
+import { CLI, runCli } from '../helpers/run-cli.js';
 
 // End to end: the built binary on the documentation manifests and on fixtures, as a CI job would run it.
 const FX = 'test/fixtures/check';
@@ -84,7 +87,7 @@ t.test('bad input exits 2 and names each file and line on stderr; the valid obje
   t.match(err[1], new RegExp(`^sctp-guard: ${FX}/syntax-error.yaml:8: YAML syntax error: `));
   t.match(err[2], `sctp-guard: ${FX}/unquoted-annotation.yaml:6: Service npl: metadata.annotations["nodeportlocal.antrea.io/enabled"] is the boolean true, not a string`);
   t.equal(err[3], `sctp-guard: ${FX}/does-not-exist.yaml: cannot read: ENOENT`);
-  t.match(last(r.stdout), /^1 object checked: .*, 4 input errors, 1 file skipped$/, 'the valid Service of not-kubernetes.yaml is still checked');
+  t.match(last(r.stdout), /^1 object checked: .*, 4 input errors, 1 skipped \(1 not an object\)$/, 'the valid Service of not-kubernetes.yaml is still checked');
 });
 
 t.test('bad policy, bad flags and missing cluster state exit 2 with a message', async (t) => {
@@ -183,4 +186,31 @@ t.test('-o yaml: the objects as kubectl would send them; --mutate: after the mut
   const rendered = loadClusterState('examples/cluster-state').renderedIgnitionVersion;
   t.not(rendered, '3.2.0', 'the example cluster renders another version than the default');
   t.equal(parseAllDocuments(withState.stdout).map((d) => d.toJS())[0].spec.config.ignition.version, rendered, '--cluster-state sets the target version');
+});
+
+t.test('stdin of any size from a real pipe: a producer that writes 1.5 MB slowly', async (t) => {
+  // A child process writes the render in pieces with pauses, as `kubectl kustomize` does on a large overlay: stdin
+  // is then a pipe that is not ready when check starts (readFileSync(0) failed on it with EAGAIN).
+  const producer = [
+    "const doc = (i) => `apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: c${i}, namespace: ns}\\ndata: {pad: '${'x'.repeat(1400)}'}\\n---\\n`;",
+    "let i = 0; const t = setInterval(() => { let s = ''; for (let j = 0; j < 100; j++) s += doc(i++); process.stdout.write(s);",
+    "if (i >= 1000) { clearInterval(t); process.stdout.write('apiVersion: v1\\nkind: Service\\nmetadata: {name: lb, namespace: ns}\\nspec:\\n  type: LoadBalancer\\n  ports: [{port: 80, protocol: SCTP}]\\n'); } }, 50);",
+  ].join(' ');
+  const child = spawn('sh', ['-c', `"$1" -e "$2" | "$1" "$3" check --summary`, 'sh', process.execPath, producer, CLI], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.equal(code, 1, stderr);
+  t.equal(stdout, '1001 objects checked: 1 denied, 0 warned, 1000 passed\n');
+});
+
+t.test('150,000 documents in one file: read without recursion or spread in proportion to the input', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-many-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'many.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\n'.repeat(150_000));
+  const r = await runCli(['check', join(dir, 'many.yaml'), '--summary'], { timeoutMs: 300_000 });
+  t.equal(r.code, 0, r.stderr);
+  t.equal(r.stdout, '150000 objects checked: 0 denied, 0 warned, 150000 passed\n');
 });

@@ -125,7 +125,7 @@ t.test('serve\'s informers, check and remediate load the kubeconfig the same way
   const picked = await ready(await createClusterSource({ kubeconfig: two, context: 'fake', logger, backoff }));
   t.equal(picked.readiness().ready, true, `--context: ${picked.readiness().reason}`);
   const current = await ready(await createClusterSource({ kubeconfig: two, logger, backoff }));
-  t.match(current.readiness(), { ready: false, reason: /waiting for the first sync of nodes \(connection refused \(ECONNREFUSED\)/ }, 'without --context: the current context, and the informers say why in the CLI\'s words');
+  t.match(current.readiness(), { ready: false, reason: 'waiting for the API server: cannot reach the API server at https://127.0.0.1:1: connection refused (ECONNREFUSED): nothing listens at that address and port' }, 'without --context: the current context, and readiness says why in the CLI\'s words');
   await t.rejects(createClusterSource({ kubeconfig: two, context: 'nope', logger }), { message: `kubeconfig ${two}: context "nope" is not in it (contexts: fake, old)` });
 
   const env = { KUBECONFIG: list };

@@ -36,8 +36,9 @@ t.test('every cluster command exits 2 naming the server and what answered', asyn
     runCli(['remediate', '--kubeconfig', kubeconfig]),
     runCli(['check', '--kubeconfig', kubeconfig, '-f', 'examples/openshift-sctp-service-clusterip.yaml']),
     runCli(['serve', '--kubeconfig', kubeconfig, '--port', '0', '--tls-cert', certs.cert, '--tls-key', certs.key], { timeoutMs: 60_000 }),
+    runCli(['preflight', '--kubeconfig', kubeconfig, '--to', '4.19']),
   ]);
-  for (const [i, name] of ['audit', 'audit --write-reports', 'register', 'unregister', 'remediate', 'check --kubeconfig', 'serve --kubeconfig'].entries()) {
+  for (const [i, name] of ['audit', 'audit --write-reports', 'register', 'unregister', 'remediate', 'check --kubeconfig', 'serve --kubeconfig', 'preflight --kubeconfig'].entries()) {
     t.equal(runs[i]!.code, 2, `${name}: exit 2`);
     t.equal(runs[i]!.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n'), expected, `${name}: one line naming the server`);
     t.equal(runs[i]!.stdout.split('\n').filter((l) => l && !l.startsWith('{')).join('\n'), '', `${name}: nothing printed as a result`);

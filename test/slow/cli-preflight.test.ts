@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
-import { readManifests } from '../../src/cli/manifests.js';
+import { readManifests } from '../../src/input/manifests.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES, type ResourceType } from '../helpers/fake-apiserver.js';
 import { runCli } from '../helpers/run-cli.js';
 
@@ -24,7 +24,7 @@ t.before(async () => {
   await api.start();
   dir = mkdtempSync(join(tmpdir(), 'sctp-guard-preflight-'));
   kubeconfig = api.writeKubeconfig(dir);
-  for (const { object } of readManifests(['examples/cluster-state', 'examples/upgrade']).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
+  for (const { object } of (await readManifests(['examples/cluster-state', 'examples/upgrade'])).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
   api.upsert(OPENSHIFT_TYPES.machineconfigs, {
     metadata: {
       name: '00-worker',

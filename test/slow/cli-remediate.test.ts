@@ -134,12 +134,12 @@ t.test('bad input: exit 2 with one line', async (t) => {
 
 t.test('live: --kubeconfig and --context read the same state from the API server and print the same fix', async (t) => {
   const { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES } = await import('../helpers/fake-apiserver.js');
-  const { readManifests } = await import('../../src/cli/manifests.js');
+  const { readManifests } = await import('../../src/input/manifests.js');
   const api = new FakeApiServer({ types: [...Object.values(CORE_TYPES), ...Object.values(OPENSHIFT_TYPES)] });
   await api.start();
   t.teardown(() => api.stop());
   const typeOf = { Node: CORE_TYPES.nodes, MachineConfig: OPENSHIFT_TYPES.machineconfigs, MachineConfigPool: OPENSHIFT_TYPES.machineconfigpools, ClusterVersion: OPENSHIFT_TYPES.clusterversions } as Record<string, ResourceType>;
-  for (const { object } of readManifests([STATE]).objects) api.upsert(typeOf[object.kind!]!, object as never);
+  for (const { object } of (await readManifests([STATE])).objects) api.upsert(typeOf[object.kind!]!, object as never);
   const kubeconfig = api.writeKubeconfig(tmp());
   const offline = await runCli(['remediate', '--cluster-state', STATE, '-o', 'yaml']);
   const live = await runCli(['remediate', '--kubeconfig', kubeconfig, '--context', 'fake', '-o', 'yaml']);

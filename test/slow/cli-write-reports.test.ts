@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { readManifests } from '../../src/cli/manifests.js';
+import { readManifests } from '../../src/input/manifests.js';
 import { CORE_TYPES, FakeApiServer, OPENSHIFT_TYPES, type ResourceType } from '../helpers/fake-apiserver.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -31,7 +31,7 @@ async function cluster(types: ResourceType[]): Promise<{ api: FakeApiServer; kub
   const api = new FakeApiServer({ types });
   await api.start();
   t.teardown(() => api.stop());
-  for (const { object } of readManifests(['examples/cluster-state']).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
+  for (const { object } of (await readManifests(['examples/cluster-state'])).objects) api.upsert(TYPE_OF[object.kind!]!, object as never);
   api.upsert(CORE_TYPES.services, { metadata: { name: 'lb', namespace: 'telco' }, spec: { type: 'LoadBalancer', ports: [SCTP_PORT] } });
   api.upsert(CORE_TYPES.services, { metadata: { name: 'np', namespace: 'edge' }, spec: { type: 'NodePort', ports: [SCTP_PORT] } });
   return { api, kubeconfig: api.writeKubeconfig(dir) };

@@ -1,4 +1,4 @@
-import { formatLocation, type InputProblem } from '../manifests.js';
+import { formatLocation, type InputProblem } from '../../input/problems.js';
 import { findingLevel, findingLine, objectLabel, summaryLine, type Report } from './report.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { ObjectReview, ReviewFinding } from '../../engine/review-object.js';
 import type { JsonPatchOp, KubeObject } from '../../engine/types.js';
 import { describeObject, objectName } from '../../engine/verdict.js';
-import type { InputProblem } from '../manifests.js';
+import { skipCounts, type InputProblem, type Skip } from '../../input/problems.js';
 
 /** What `check` and `audit` found: the input to every output format. */
 export interface Report {
@@ -9,8 +9,8 @@ export interface Report {
   objects: ReportedObject[];
   /** Input that could not be checked (check) or listed (audit). */
   problems: InputProblem[];
-  /** check: files skipped on purpose (a Helm chart's values, a kustomization); never an error. */
-  notices?: InputProblem[];
+  /** check: files and documents skipped (a Helm chart's values, a kustomization, a template with --allow-skipped). */
+  notices?: Skip[];
   /** audit: Pods, ReplicaSets and Jobs left out because their controller was evaluated instead. */
   reportedAtOwner: number;
   /** When the run started (audit: the PolicyReport timestamp). */
@@ -99,7 +99,7 @@ export function summaryLine(report: Report): string {
   const what = { check: 'checked', audit: 'audited', preflight: 'judged' }[report.command];
   const owner = s.reportedAtOwner > 0 ? ` (${s.reportedAtOwner} more reported at their controller)` : '';
   const errors = s.errors > 0 ? `, ${s.errors} input error${s.errors === 1 ? '' : 's'}` : '';
-  const skipped = report.notices?.length ? `, ${report.notices.length} file${report.notices.length === 1 ? '' : 's'} skipped` : '';
+  const skipped = report.notices?.length ? `, ${skipCounts(report.notices)}` : '';
   return `${s.objects} object${s.objects === 1 ? '' : 's'} ${what}${owner}: ${s.denied} denied, ${s.warned} warned, ${s.passed} passed${errors}${skipped}`;
 }
 

@@ -1,5 +1,5 @@
 import type { Rule } from '../../engine/types.js';
-import type { InputProblem } from '../manifests.js';
+import type { InputProblem } from '../../input/problems.js';
 import { findingLevel, findingLine, type Report } from './report.js';
 
 /** SARIF 2.1.0 (OASIS), as GitHub code scanning and GitLab read it: https://docs.oasis-open.org/sarif/sarif/v2.1.0/ */

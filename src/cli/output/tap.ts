@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { formatLocation } from '../manifests.js';
+import { formatLocation } from '../../input/problems.js';
 import { findingLine, objectLabel, summaryLine, type Report } from './report.js';
 
 /**

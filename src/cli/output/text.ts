@@ -1,4 +1,4 @@
-import { formatLocation } from '../manifests.js';
+import { formatLocation } from '../../input/problems.js';
 import { findingLine, objectLabel, summaryLine, type Report, type ReportedObject } from './report.js';
 
 const COLOUR = { DENY: '\u001b[31m', ERROR: '\u001b[31m', WARN: '\u001b[33m', AUDIT: '\u001b[36m', MUTATE: '\u001b[36m' } as const;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { readManifests } from '../../../src/cli/manifests.js';
+import { readManifests } from '../../../src/input/manifests.js';
 import { policyReports, REPORT_APIS } from '../../../src/cli/output/policyreport.js';
 import { toReported, type Report } from '../../../src/cli/output/report.js';
 import { loadClusterState } from '../../../src/cluster/offline.js';
@@ -12,7 +12,7 @@ import { REPORT_CRDS, schemaErrors } from '../../helpers/k8s-schema.js';
 // The examples reviewed as `audit` reviews live objects, against the example cluster state.
 const engine = new Engine(ALL_RULES, defaultPolicy());
 const snapshot = loadClusterState('examples/cluster-state');
-const objects = readManifests(['examples']).objects.map(({ object }) => object).filter((o) => !['Node', 'MachineConfigPool', 'ClusterVersion'].includes(o.kind!));
+const objects = (await readManifests(['examples'])).objects.map(({ object }) => object).filter((o) => !['Node', 'MachineConfigPool', 'ClusterVersion'].includes(o.kind!));
 const report: Report = { command: 'audit', objects: objects.map((o) => toReported(reviewObject(engine, snapshot, o), false)), problems: [], reportedAtOwner: 0, startedAt: new Date('2026-11-30T12:00:00Z') };
 const wg = policyReports(report, 'policyreport');
 const open = policyReports(report, 'openreports');

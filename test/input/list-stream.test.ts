@@ -1,6 +1,6 @@
 import t from 'tap';
 import { stringify } from 'yaml';
-import { JsonListSplitter, MAX_OBJECT_BYTES, ObjectTooLargeError, YamlListSplitter } from '../../src/cluster/list-stream.js';
+import { JsonListSplitter, MAX_OBJECT_BYTES, ObjectTooLargeError, YamlListSplitter } from '../../src/input/list-stream.js';
 import { FIELDS_READ, isWatchedKind } from '../../src/cluster/records.js';
 import { parseYamlDocuments } from '../../src/input/yaml.js';
 import { scenario } from '../fixtures/cluster/builders.js';
