@@ -6,7 +6,7 @@ import { reviewObject, type ReviewFinding } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
 import { isPlatformMachineConfig, judgeMachineConfig, judgeObject, judgePool, upgradePath, upgradePolicy, type ObjectChange, type PoolJudgement, type ReleaseJudgement } from '../engine/upgrade.js';
 import { describeObject } from '../engine/verdict.js';
-import { KNOWN_RELEASES } from '../ignition/versions.js';
+import { KNOWN_RELEASES } from '../ignition/releases.js';
 import { ALL_RULES } from '../rules/index.js';
 import { auditedResources, listResource } from './audit.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
@@ -36,7 +36,7 @@ export function registerPreflightCommand(program: Command): void {
   program
     .command('preflight')
     .description('what an OpenShift upgrade will do to the MachineConfigs, pools and SCTP objects, at every release on the way (exit 0 nothing refused or degraded, 1 something would be, 2 bad input)')
-    .requiredOption('--to <release>', `the release to upgrade to (4.N or 4.N.z); known: ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`)
+    .requiredOption('--to <release>', `the release to upgrade to (4.N or 4.N.z): ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`)
     .option('--from <release>', "the cluster's release (default: its ClusterVersion)")
     .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools, ClusterVersion (and any SCTP objects)').conflicts(['kubeconfig', 'context']))
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
@@ -217,7 +217,7 @@ export function formatPreflightText(result: PreflightResult): string {
     const broken = steps.find((p) => p.refused.length > 0);
     const lost = steps.find(losesSctp);
     const final = steps.find((p) => p.release === last)!;
-    if (broken) lines.push(`  ${name}: DEGRADES at ${broken.release}: the render fails on ${broken.refused.join(', ')}; the pool's nodes stay on their current config and the upgrade stalls.`);
+    if (broken) lines.push(`  ${name}: DEGRADES at ${broken.release}: the MCO refuses ${broken.refused.join(', ')} (above), so the pool's nodes stay on their current config and the upgrade stalls.`);
     else if (lost) lines.push(`  ${name}: LOSES SCTP at ${lost.release}: ${lost.after.reason}.`);
     else if (final.after.carries === true) lines.push(`  ${name}: keeps SCTP through ${last}: ${final.after.reason}.`);
     else lines.push(`  ${name}: does not carry SCTP, before or after (${final.after.reason}).`);
@@ -291,7 +291,7 @@ function toReport(result: PreflightResult): Report {
     const findings = steps.flatMap((p): ReviewFinding[] => {
       const label = `MachineConfigPool ${p.pool}`;
       if (p.refused.length > 0) {
-        const detail = `OpenShift ${p.release}: the render fails on ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml).`;
+        const detail = `OpenShift ${p.release}: the MCO refuses ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml prints the rewrites it can make).`;
         return [{ rule: 'ignition-spec-version', phase: 'mutate' as const, decision: 'deny' as const, message: `[ignition-spec-version] ${label}: ${detail}`, detail }];
       }
       if (losesSctp(p)) {

@@ -2,7 +2,8 @@ import { analyzeSctp, type SctpFacts } from '../cluster/machineconfig.js';
 import { matchesLabelSelector } from '../cluster/selectors.js';
 import type { ClusterSnapshot, PoolInfo } from '../cluster/snapshot.js';
 import { convertConfig } from '../ignition/convert.js';
-import { isInputVersion, minorOf, newestReadByRelease, releaseMinor, renderedVersionOfRelease, type SpecVersion } from '../ignition/versions.js';
+import { releaseLine } from '../ignition/releases.js';
+import { isInputVersion, minorOf, newestReadByRelease, renderedVersionOfRelease, type SpecVersion } from '../ignition/versions.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
 import { KINDS } from '../util/kinds.js';
@@ -23,14 +24,13 @@ import type { KubeObject } from './types.js';
  * minor in between, and each of them re-renders every pool.
  */
 export function upgradePath(from: string, to: string, known: readonly string[]): string[] {
-  const fromMinor = releaseMinor(from);
-  const toMinor = releaseMinor(to);
+  const fromIndex = known.indexOf(releaseLine(from) ?? '');
+  const toIndex = known.indexOf(releaseLine(to) ?? '');
   const knownText = known.join(', ');
-  if (toMinor === undefined || !known.includes(`4.${toMinor}`)) throw new UpgradeError(`release ${JSON.stringify(to)} is not one sctp-guard knows; it knows ${knownText}`);
-  if (fromMinor === undefined || !known.includes(`4.${fromMinor}`)) throw new UpgradeError(`the cluster's release ${JSON.stringify(from)} is not one sctp-guard knows; it knows ${knownText}`);
-  if (toMinor < fromMinor) throw new UpgradeError(`--to ${to} is older than the cluster's release ${from}: OpenShift does not downgrade`);
-  if (toMinor === fromMinor) return [`4.${toMinor}`];
-  return Array.from({ length: toMinor - fromMinor }, (_, i) => `4.${fromMinor + i + 1}`);
+  if (toIndex < 0) throw new UpgradeError(`release ${JSON.stringify(to)} is not one sctp-guard knows; it knows ${knownText}`);
+  if (fromIndex < 0) throw new UpgradeError(`the cluster's release ${JSON.stringify(from)} is not one sctp-guard knows; it knows ${knownText}`);
+  if (toIndex < fromIndex) throw new UpgradeError(`--to ${to} is older than the cluster's release ${from}: OpenShift does not downgrade`);
+  return toIndex === fromIndex ? [known[toIndex]!] : known.slice(fromIndex + 1, toIndex + 1);
 }
 
 export class UpgradeError extends Error {}

@@ -74,7 +74,7 @@ const TABLE: Readonly<Record<string, Facts>> = {
 };
 
 /** The releases whose MCO branch was read for these fields, oldest first (the Ignition tables in versions.ts reach further back). */
-export const MCO_FIELD_RELEASES: readonly string[] = Object.keys(TABLE);
+export const KNOWN_RELEASES: readonly string[] = Object.keys(TABLE);
 
 /** `4.14.8`, `4.16.0-rc.2`, `4.15.0-0.okd-2024-03-10-010116` → `4.14`, `4.16`, `4.15`; undefined when it is not one. */
 export function releaseLine(version: string | undefined): string | undefined {
@@ -86,7 +86,7 @@ export function releaseLine(version: string | undefined): string | undefined {
 export function mcoRelease(release: string): McoRelease {
   const line = releaseLine(release);
   const row = line === undefined ? undefined : TABLE[line];
-  if (!line || !row) throw new RangeError(`unknown OpenShift release "${release}": the MCO's checks of kernelType, extensions and fips are known for ${MCO_FIELD_RELEASES.join(', ')}`);
+  if (!line || !row) throw new RangeError(`unknown OpenShift release "${release}": the MCO's checks of kernelType, extensions and fips are known for ${KNOWN_RELEASES.join(', ')}`);
   return { release: line, ...row };
 }
 

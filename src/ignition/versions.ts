@@ -1,3 +1,4 @@
+import { releaseLine } from './releases.js';
 
 /** The Ignition spec versions sctp-guard reads and writes: what the MCO accepts in some OpenShift release. */
 export const SPEC_VERSIONS = ['2.2.0', '3.0.0', '3.1.0', '3.2.0', '3.3.0', '3.4.0', '3.5.0'] as const;
@@ -58,24 +59,27 @@ const RELEASE_READS: ReadonlyArray<{ from: number; to: number; reads: SpecVersio
   { from: 19, to: Number.POSITIVE_INFINITY, reads: '3.5.0' },
 ];
 
-/** The releases whose tables sctp-guard holds: what `preflight --to` accepts. */
-export const KNOWN_RELEASES: readonly string[] = Array.from({ length: 19 - 6 + 1 }, (_, i) => `4.${6 + i}`);
-
-/** `4.14.3` → 14; undefined for anything that is not an OpenShift 4 release. */
-export function releaseMinor(release: string | undefined): number | undefined {
-  const m = /^v?4\.(\d+)(?:\.|$|-)/.exec(release ?? '');
-  return m ? Number(m[1]) : undefined;
+/**
+ * A release's place in the rows above: 4.N is N; releases of a later major (5.0, whose MCO branch is 4.23's) come after
+ * every 4.x, so the open-ended last rows hold them.
+ */
+function releaseOrdinal(release: string | undefined): number | undefined {
+  const line = releaseLine(release);
+  if (line === undefined) return undefined;
+  const [major, minor] = line.split('.').map(Number) as [number, number];
+  if (major < 4) return undefined;
+  return major === 4 ? minor : 1000 * (major - 4) + minor;
 }
 
-/** `4.14.3` → 3.4.0; undefined for anything that is not an OpenShift 4 release. */
+/** `4.14.3` → 3.4.0; undefined for anything that is not an OpenShift release. */
 export function renderedVersionOfRelease(release: string | undefined): SpecVersion | undefined {
-  const minor = releaseMinor(release);
+  const minor = releaseOrdinal(release);
   return minor === undefined ? undefined : RELEASE_RENDERS.find((r) => minor >= r.from && minor <= r.to)?.renders;
 }
 
 /** `4.18.2` → 3.4.0: a newer 3.x config fails that MCO's parse. */
 export function newestReadByRelease(release: string | undefined): SpecVersion | undefined {
-  const minor = releaseMinor(release);
+  const minor = releaseOrdinal(release);
   return minor === undefined ? undefined : RELEASE_READS.find((r) => minor >= r.from && minor <= r.to)?.reads;
 }
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { preflight, type PreflightOptions } from '../../src/cli/preflight.js';
 import { upgradePath, UpgradeError } from '../../src/engine/upgrade.js';
-import { KNOWN_RELEASES } from '../../src/ignition/versions.js';
+import { KNOWN_RELEASES } from '../../src/ignition/releases.js';
 import { EXAMPLES_DIR } from '../helpers/admission.js';
 
 const STATE = join(EXAMPLES_DIR, 'cluster-state');
@@ -62,7 +62,7 @@ t.test('an intermediate release that refuses a config: found at 4.18 on the way 
   t.equal(r.code, 1, r.stdout + r.stderr);
   t.match(r.stdout, /MachineConfig 99-worker-chrony\n {4}4\.18 REFUSED: the MCO parses Ignition up to 3\.4\.0 and refuses 3\.5\.0/);
   t.match(r.stdout, /4\.19 AS-IS: read as is: Ignition 3\.5\.0 is the version the MCO renders/);
-  t.match(r.stdout, /worker: DEGRADES at 4\.18: the render fails on 99-worker-chrony/);
+  t.match(r.stdout, /worker: DEGRADES at 4\.18: the MCO refuses 99-worker-chrony/);
 
   const yaml = await run({ clusterState: dir, to: '4.19', output: 'yaml' });
   t.equal(yaml.code, 1);
@@ -104,4 +104,21 @@ t.test('without a ClusterVersion the release must be given', async (t) => {
   for (const f of ['nodes.yaml', 'machineconfigs.yaml', 'machineconfigpools.yaml']) cpSync(join(STATE, f), join(dir, f));
   await t.rejects(run({ clusterState: dir, to: '4.19' }), /release is unknown .*pass --from/);
   t.equal((await run({ clusterState: dir, to: '4.19', from: '4.18' })).code, 0);
+});
+
+t.test('4.14 to 4.18 through 4.16: a config the 4.14 and 4.15 MCO never check is refused by the render controller of 4.16 and 4.17', async (t) => {
+  // A pool with no nodes yet: before 4.16 only the daemon checks extensions (validateExtensions, on each RHCOS node);
+  // from 4.16 ValidateMachineConfig in the render controller does, and sysstat is allowed from 4.18.
+  const pool = {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfigPool',
+    metadata: { name: 'edge' },
+    spec: { machineConfigSelector: { matchLabels: { 'machineconfiguration.openshift.io/role': 'edge' } }, nodeSelector: { matchLabels: { 'node-role.kubernetes.io/edge': '' } } },
+  };
+  const sysstat = machineConfig('99-edge-sysstat', 'edge', { ignition: { version: '3.4.0' } }, { extensions: ['sysstat'] });
+  const r = await run({ clusterState: stateWith('4.14.12', [pool, sysstat]), to: '4.18' });
+  t.equal(r.code, 1, r.stdout + r.stderr);
+  t.match(r.stdout, /Upgrade 4\.14\.12 → 4\.18 through 4\.15, 4\.16, 4\.17/);
+  t.match(r.stdout, /MachineConfig 99-edge-sysstat\n {4}4\.15 AS-IS[^\n]*\n {4}4\.16 REFUSED: [^\n]*invalid extensions found: \[sysstat\][^\n]*\n {4}4\.17 REFUSED[^\n]*\n {4}4\.18 AS-IS/);
+  t.match(r.stdout, /edge: DEGRADES at 4\.16: the MCO refuses 99-edge-sysstat/);
 });

@@ -66,6 +66,27 @@ const ROWS: Array<{ object: KubeObject; release: string; fate: Fate; reason: Reg
     reason: /0777/,
     upstream: 'release-4.16 helpers.go ValidateIgnition → validateIgn3FileModes: "invalid mode …, cannot exceed 0777"',
   },
+  {
+    object: { ...mc('wasm', { ignition: { version: '3.5.0' } }), spec: { config: { ignition: { version: '3.5.0' } }, extensions: ['wasm'] } },
+    release: '4.21',
+    fate: 'as-is',
+    reason: /read as is/,
+    upstream: 'release-4.21 helpers.go ValidateMachineConfig → validateExtensions: wasm is in SupportedExtensions',
+  },
+  {
+    object: { ...mc('wasm', { ignition: { version: '3.5.0' } }), spec: { config: { ignition: { version: '3.5.0' } }, extensions: ['wasm'] } },
+    release: '4.22',
+    fate: 'refused',
+    reason: /invalid extensions found: \[wasm\]/,
+    upstream: 'release-4.22 helpers.go ValidateMachineConfig → validateExtensions: wasm is no longer in SupportedExtensions',
+  },
+  {
+    object: { ...mc('64k', { ignition: { version: '3.4.0' } }), spec: { config: { ignition: { version: '3.4.0' } }, kernelType: '64k-pages' } },
+    release: '4.14',
+    fate: 'refused',
+    reason: /kernelType=64k-pages is invalid/,
+    upstream: 'release-4.14 helpers.go ValidateMachineConfig: kernelType is default or realtime',
+  },
 ];
 
 for (const row of ROWS) {
