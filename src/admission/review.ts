@@ -1,5 +1,6 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Engine, EngineRequest, Phase } from '../engine/engine.js';
+import { engineRequest } from '../engine/request.js';
 import type { Decision, KubeObject } from '../engine/types.js';
 import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from './envelope.js';
 
@@ -7,7 +8,7 @@ import type { AdmissionRequest, AdmissionResponse, AdmissionReview } from './env
 export function toEngineRequest(req: AdmissionRequest): EngineRequest {
   const object = (req.object ?? null) as KubeObject | null;
   const oldObject = (req.oldObject ?? null) as KubeObject | null;
-  return {
+  return engineRequest({
     object,
     oldObject,
     operation: req.operation,
@@ -15,7 +16,7 @@ export function toEngineRequest(req: AdmissionRequest): EngineRequest {
     namespace: req.namespace ?? object?.metadata?.namespace ?? '',
     dryRun: req.dryRun === true,
     ...(req.userInfo?.username !== undefined ? { username: req.userInfo.username } : {}),
-  };
+  });
 }
 
 /** Engine decision → AdmissionResponse: patch only from /mutate, status only on denial. */

@@ -1,7 +1,8 @@
 import type { V1ValidatingAdmissionPolicy, V1ValidatingAdmissionPolicyBinding } from '@kubernetes/client-node';
 import { platformOwnedConditions } from '../engine/platform-owned.js';
 import type { CelCheck, Enforcement, Rule } from '../engine/types.js';
-import { WARNING_MAX } from '../engine/verdict.js';
+import { enforcementOf } from '../engine/request.js';
+import { NAME_SOURCES, UNNAMED, WARNING_MAX } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { celString } from '../rules/cel.js';
 import { excludedPatternCondition, namespaceSelector, WEBHOOK_LABELS, webhookRules } from './webhook-config.js';
@@ -22,13 +23,19 @@ export function validationAction(check: Pick<CelCheck, 'severity'>, enforcement:
   return check.severity === 'violation' && enforcement === 'deny' ? 'Deny' : 'Warn';
 }
 
+/** objectName in CEL, generated from its definition (NAME_SOURCES): the first field set and not empty, with its suffix. */
+function celObjectName(o: string): string {
+  return NAME_SOURCES.reduceRight<string>((rest, { field, suffix }) => {
+    const value = `${o}.metadata.${field}`;
+    return `(has(${value}) && ${value} != '' ? ${value}${suffix ? ` + ${celString(suffix)}` : ''} : ${rest})`;
+  }, celString(UNNAMED));
+}
+
 /** messagePrefix in CEL: `[rule-id] Kind ns/name: ` (describeObject with the request's kind and namespace). */
 function celPrefix(ruleId: string): string {
   const kind = '(has(object.kind) ? object.kind : request.kind.kind)';
   const ns = '(has(object.metadata.namespace) ? object.metadata.namespace : request.namespace)';
-  const name =
-    "(has(object.metadata.name) ? object.metadata.name : (has(object.metadata.generateName) && object.metadata.generateName != '' ? object.metadata.generateName + '*' : '<unnamed>'))";
-  return `${celString(`[${ruleId}] `)} + ${kind} + ' ' + (${ns} != '' ? ${ns} + '/' : '') + ${name} + ': '`;
+  return `${celString(`[${ruleId}] `)} + ${kind} + ' ' + (${ns} != '' ? ${ns} + '/' : '') + ${celObjectName('object')} + ': '`;
 }
 
 /**
@@ -56,7 +63,7 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
   const out: VapPair[] = [];
   const patterns = excludedPatternCondition(policy);
   for (const rule of rules) {
-    const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
+    const enforcement = enforcementOf(rule, policy);
     if (!rule.cel || enforcement === 'off') continue;
     const cel = rule.cel(policy);
     // The platform's own objects pass untouched here as in the engine and the webhooks (engine/platform-owned.ts).

@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import type { KubeApi } from '../cluster/kube-api.js';
 import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
-import { isClusterScoped, kindInfo } from '../util/kinds.js';
+import { apiPath, isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
@@ -140,8 +140,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
 export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onObject: (object: KubeObject) => void): Promise<boolean> {
   const limit = Math.min(opts.pageSize, resource.maxPageSize ?? Infinity);
   for (const version of resource.versions) {
-    const base = resource.group ? `/apis/${resource.group}/${version}` : `/api/${version}`;
-    const path = `${base}${resource.namespaced && opts.namespace ? `/namespaces/${encodeURIComponent(opts.namespace)}` : ''}/${resource.plural}`;
+    const path = apiPath({ group: resource.group, resource: resource.plural }, version, resource.namespaced ? opts.namespace : undefined);
     const apiVersion = resource.group ? `${resource.group}/${version}` : version;
     // Items of a list response carry no apiVersion/kind of their own.
     const found = await api.list(path, { limit }, (item) => onObject({ ...(item as KubeObject), apiVersion, kind: resource.kind }));

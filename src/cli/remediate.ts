@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { NodeGroup } from '../cluster/assess.js';
 import { loadClusterState } from '../cluster/offline.js';
-import { MODULES_LOAD_FILE, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
+import { describeLoadSctpModule, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
@@ -140,7 +140,7 @@ function explainPool(p: PoolFix, snapshot: ClusterSnapshot): string[] {
       return [
         head,
         ...why,
-        `  Fix: MachineConfig ${mc.metadata.name} (the OpenShift docs' load-sctp-module: an empty /etc/modprobe.d/sctp-blacklist.conf and ${MODULES_LOAD_FILE} listing sctp), Ignition ${p.versionSource}, label ${labels}.`,
+        `  Fix: MachineConfig ${mc.metadata.name} (the OpenShift docs' load-sctp-module: ${describeLoadSctpModule(p.ignitionVersion?.startsWith('2.') ? '2.x' : '3.x')}), Ignition ${p.versionSource}, label ${labels}.`,
         `  Next: the MCO renders a new config for pool ${p.pool} and updates its ${plural(p.nodeCount, 'node')} ${p.maxUnavailable} at a time (maxUnavailable ${p.maxUnavailable}, ${plural(batches, 'round')}): each node is cordoned, drained, rebooted into the new config and uncordoned.${others}`,
         ...watch,
       ];

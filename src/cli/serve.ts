@@ -7,7 +7,7 @@ import { Engine } from '../engine/engine.js';
 import { ALL_RULES } from '../rules/index.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, buildMetricsApp, buildProbeApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
-import { createLogger } from '../server/logger.js';
+import { createLogger, LOG_LEVELS } from '../server/logger.js';
 import { CertificateReloader, type SecureContextTarget } from '../server/cert-reload.js';
 import { ServerMetrics } from '../server/metrics.js';
 import { GracefulShutdown } from '../server/shutdown.js';
@@ -75,8 +75,6 @@ function bindAddressOption(flags: string, description: string, value: string): O
 
 export const DEFAULT_HEALTH_PROBE_BIND_ADDRESS = ':8081';
 export const DEFAULT_METRICS_BIND_ADDRESS = ':8080';
-/** pino's levels. */
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export const DEFAULT_TLS_CERT = 'certs/tls.crt';
 export const DEFAULT_TLS_KEY = 'certs/tls.key';
@@ -92,7 +90,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
-    .addOption(new Option('--log-level <level>', 'log level (silent turns the audit trail off)').choices(LOG_LEVELS).default('info'))
+    .addOption(new Option('--log-level <level>', 'log level (silent turns the audit trail off)').choices([...LOG_LEVELS]).default('info'))
     .option('--namespace <ns>', 'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)

@@ -1,5 +1,6 @@
 import { KubeError, type KubeApi } from '../cluster/kube-api.js';
 import type { KubeObject } from '../engine/types.js';
+import { apiPath } from '../util/kinds.js';
 import { MANAGED_BY, REPORT_APIS, REPORT_NAME, type ReportApi, type ReportFormat } from './output/policyreport.js';
 
 export interface WriteScope {
@@ -15,7 +16,7 @@ export interface WriteOutcome {
 const [[MANAGED_BY_KEY, MANAGED_BY_VALUE]] = Object.entries(MANAGED_BY) as [[string, string]];
 
 function collectionPath(api: ReportApi, plural: string, namespace: string | undefined): string {
-  return `/apis/${api.group}/${api.version}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''}/${plural}`;
+  return apiPath({ group: api.group, resource: plural }, api.version, namespace);
 }
 
 function label(api: ReportApi, kind: { kind: string }, namespace: string | undefined, verb = ''): string {

@@ -52,7 +52,7 @@ export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> =
 };
 
 function watched(k: KindInfo): { path: string; plural: string } {
-  return { path: apiPath(k), plural: k.resource };
+  return { path: apiPath(k, k.versions[0]!), plural: k.resource };
 }
 
 /**

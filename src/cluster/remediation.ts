@@ -13,24 +13,41 @@ import type { ClusterSnapshot, LabelSelector, PoolInfo } from './snapshot.js';
  * that pool; on clusters without the MCO an NFD NodeFeatureRule for the label `sctpNodeLabel` names.
  */
 
-export const MODULES_LOAD_FILE = '/etc/modules-load.d/sctp-load.conf';
+const MODULES_LOAD_FILE = '/etc/modules-load.d/sctp-load.conf';
 const MACHINECONFIG_API = 'machineconfiguration.openshift.io/v1';
 
 /**
- * The OpenShift documentation's `load-sctp-module` ("Enabling SCTP on your cluster", Ignition 3.2.0): an empty
- * /etc/modprobe.d/sctp-blacklist.conf replaces the RHCOS blacklist, and sctp-load.conf lists the module. Its
- * `data:,sctp` gets the trailing newline modules-load.d(5) lines end with (the same bytes systemd reads, and no
- * advisory from the ignition-spec-version rule).
+ * The files of the OpenShift documentation's `load-sctp-module` ("Enabling SCTP on your cluster", Ignition 3.2.0):
+ * an empty /etc/modprobe.d/sctp-blacklist.conf replaces the RHCOS blacklist, and sctp-load.conf lists the module.
+ * The docs' `data:,sctp` gets the trailing newline modules-load.d(5) lines end with (the same bytes systemd reads,
+ * and no advisory from the ignition-spec-version rule). The one definition: `remediate` writes it, the
+ * sctp-module-loaded denial and docs/rules.md quote it (describeLoadSctpModule).
  */
+const LOAD_SCTP_FILES = [
+  { path: BLACKLIST_FILE, source: 'data:,' },
+  { path: MODULES_LOAD_FILE, source: 'data:,sctp%0A' },
+] as const;
+const LOAD_SCTP_MODE = 0o644;
+
+/** The docs' config in Ignition 3.2.0. */
 export function docsLoadSctpConfig(): Record<string, unknown> {
-  const file = (path: string, source: string) => ({ path, mode: 0o644, overwrite: true, contents: { source } });
-  return { ignition: { version: '3.2.0' }, storage: { files: [file(BLACKLIST_FILE, 'data:,'), file(MODULES_LOAD_FILE, 'data:,sctp%0A')] } };
+  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({ path, mode: LOAD_SCTP_MODE, overwrite: true, contents: { source } }));
+  return { ignition: { version: '3.2.0' }, storage: { files } };
 }
 
 /** The same files in the Ignition 2.2.0 form the older OpenShift blog publishes (`filesystem: root`; 2.x overwrites). */
 function docsLoadSctpConfigV22(): Record<string, unknown> {
-  const file = (path: string, source: string) => ({ filesystem: 'root', path, mode: 0o644, contents: { source } });
-  return { ignition: { version: '2.2.0' }, storage: { files: [file(BLACKLIST_FILE, 'data:,'), file(MODULES_LOAD_FILE, 'data:,sctp%0A')] } };
+  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({ filesystem: 'root', path, mode: LOAD_SCTP_MODE, contents: { source } }));
+  return { ignition: { version: '2.2.0' }, storage: { files } };
+}
+
+/**
+ * The MachineConfig's files in words, as the denial and `remediate` print them: `/etc/modprobe.d/sctp-blacklist.conf
+ * with source "data:," and /etc/modules-load.d/sctp-load.conf with source "data:,sctp%0A", mode 420, overwrite: true`.
+ */
+export function describeLoadSctpModule(form: '2.x' | '3.x'): string {
+  const files = LOAD_SCTP_FILES.map(({ path, source }) => `${path} with source "${source}"`).join(' and ');
+  return `${files}, mode ${LOAD_SCTP_MODE}, ${form === '2.x' ? 'filesystem root' : 'overwrite: true'}`;
 }
 
 /**

@@ -1,10 +1,12 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
+import jsonpatch from 'fast-json-patch';
 import { namespaceMatcher } from '../policy/namespaces.js';
 import { podSpecPath } from '../util/kinds.js';
-import type { Decision, Enforcement, EngineRequest, FieldPath, Finding, JsonPatchOp, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome } from './types.js';
+import type { Decision, Enforcement, EngineRequest, FieldPath, Finding, JsonPatchOp, KubeObject, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome, RuleVerdict } from './types.js';
 import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
+import { enforcementOf } from './request.js';
 import { hasSctpAt } from './sctp-fields.js';
 import { settleUnknownNodeState } from './unknown-node-state.js';
 import { composeFinding, messagePrefix, oneLine, WARNING_MAX } from './verdict.js';
@@ -43,7 +45,7 @@ export class Engine {
     readonly policy: Policy,
   ) {
     for (const rule of rules) {
-      const enforcement = policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
+      const enforcement = enforcementOf(rule, policy);
       if (enforcement === 'off') continue;
       const allow: RuleOutcome = Object.freeze({ rule: rule.id, decision: 'allow', enforcement, findings: Object.freeze([]) as unknown as ReportedFinding[], patched: false });
       for (const m of rule.matches) {
@@ -152,10 +154,18 @@ export interface RuleResult {
 export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
   const verdict = rule.evaluate(input);
   // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
-  if (verdict.findings.length === 0) return { findings: [], patch: verdict.patch, annotations: verdict.annotations };
+  if (verdict.findings.length === 0) return { findings: [], patch: patchOf(input.object, verdict.edit), annotations: verdict.annotations };
   const prefix = messagePrefix(rule.id, input);
   const settled = settleUnknownNodeState(ratchet(rule, input, verdict), input.policy, prefix);
-  return { findings: settled.findings.map((f) => compose(prefix, f)), patch: settled.patch, annotations: settled.annotations };
+  return { findings: settled.findings.map((f) => compose(prefix, f)), patch: patchOf(input.object, settled.edit), annotations: settled.annotations };
+}
+
+/** The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed). */
+function patchOf(object: KubeObject | null, edit: RuleVerdict['edit']): JsonPatchOp[] {
+  if (!edit || !object) return [];
+  const copy = structuredClone(object);
+  edit(copy);
+  return jsonpatch.compare(object, copy) as JsonPatchOp[];
 }
 
 function compose(prefix: string, f: Finding): ComposedFinding {

@@ -1,5 +1,8 @@
+import jsonpatch from 'fast-json-patch';
 import { isRecord } from '../util/json.js';
 import type { JsonPatchOp } from './types.js';
+
+const CONFIG = '/spec/config';
 
 /**
  * What a mutation changes, in words, for the MUTATE line of `check`/`audit` and the admission audit log:
@@ -8,7 +11,21 @@ import type { JsonPatchOp } from './types.js';
  * describes what the API server will store, whatever rule wrote the patch.
  */
 export function describePatch(original: unknown, patch: readonly JsonPatchOp[]): string {
-  return patch.map((op) => describeOp(original, op)).join('; ');
+  const inConfig = (op: JsonPatchOp) => op.path === CONFIG || op.path.startsWith(`${CONFIG}/`);
+  const configOps = patch.filter(inConfig);
+  const parts = configOps.length > 0 ? describeConfig(original, configOps) : [];
+  return [...parts, ...patch.filter((op) => !inConfig(op)).map(describeOp)].join('; ');
+}
+
+/** The patch's ops on spec.config as one change of the Ignition config: its versions and the sections rewritten. */
+function describeConfig(original: unknown, ops: readonly JsonPatchOp[]): string[] {
+  const before = valueAt(original, CONFIG);
+  const after = valueAt(jsonpatch.applyPatch(structuredClone(original), structuredClone(ops) as jsonpatch.Operation[], false, false).newDocument, CONFIG);
+  const from = ignitionVersion(before);
+  const to = ignitionVersion(after);
+  if (!isRecord(before) || !isRecord(after) || !from || !to) return ops.map(describeOp);
+  const sections = rewrittenSections(before, after);
+  return [`spec.config: Ignition ${from} → ${to}${sections.length > 0 ? ` (rewritten: ${sections.join(', ')})` : ''}`];
 }
 
 function segments(pointer: string): string[] {
@@ -52,15 +69,8 @@ function shortValue(value: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-function describeOp(original: unknown, op: JsonPatchOp): string {
+function describeOp(op: JsonPatchOp): string {
   const field = segments(op.path).join('.') || '(the whole object)';
-  const before = valueAt(original, op.path);
-  const from = ignitionVersion(before);
-  const to = op.op === 'replace' ? ignitionVersion(op.value) : undefined;
-  if (op.op === 'replace' && from && to && isRecord(before) && isRecord(op.value)) {
-    const sections = rewrittenSections(before, op.value);
-    return `${field}: Ignition ${from} → ${to}${sections.length > 0 ? ` (rewritten: ${sections.join(', ')})` : ''}`;
-  }
   switch (op.op) {
     case 'remove':
       return `${field} removed`;

@@ -1,27 +1,10 @@
 import jsonpatch from 'fast-json-patch';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Engine, EngineRequest, Phase } from './engine.js';
-import type { Decision, GroupVersionKind, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
-import { isClusterScoped } from '../util/kinds.js';
+import type { Decision, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
+import { engineRequest } from './request.js';
 import { messagePrefix } from './verdict.js';
 import { describePatch } from './patch-summary.js';
-
-/**
- * The namespace `kubectl apply` would send an object to: its own, else (for a namespaced kind) the context's
- * namespace, which is `default` in a fresh kubeconfig. Cluster-scoped objects have none ('').
- */
-export function namespaceOf(object: KubeObject): string {
-  if (isClusterScoped(object.kind ?? '')) return '';
-  const ns = object.metadata?.namespace;
-  return typeof ns === 'string' && ns !== '' ? ns : 'default';
-}
-
-/** `apps/v1` → group apps, version v1; `v1` → the core group ''. */
-export function gvkOf(object: KubeObject): GroupVersionKind {
-  const apiVersion = object.apiVersion ?? '';
-  const slash = apiVersion.lastIndexOf('/');
-  return { group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), kind: object.kind ?? '' };
-}
 
 /** One rule outcome worth reporting: anything but `allow`. */
 export interface ReviewFinding {
@@ -63,8 +46,7 @@ export interface ObjectReview {
  * The operation is CREATE (both ask "would this be admitted if it were applied today?"), or UPDATE with `oldObject`.
  */
 export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject, oldObject: KubeObject | null = null): ObjectReview {
-  const operation = oldObject ? 'UPDATE' : 'CREATE';
-  const request: EngineRequest = { object, oldObject, operation, gvk: gvkOf(object), namespace: namespaceOf(object), dryRun: false };
+  const request = engineRequest({ object, oldObject });
   const mutate = engine.evaluate(request, snapshot, 'mutate');
   const findings = findingsOf(mutate, 'mutate');
   const patchedBy = mutate.results.filter((r) => r.patched).map((r) => r.rule);

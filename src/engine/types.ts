@@ -101,7 +101,11 @@ export interface ReportedFinding {
 
 export interface RuleVerdict {
   findings: Finding[];
-  patch: JsonPatchOp[];
+  /**
+   * A mutating rule's change: it edits a copy of the object in place, and the engine computes the JSON Patch from
+   * the difference (as controller-runtime's defaulters and Pepr's mutations do), so a patch never disagrees with it.
+   */
+  edit?: (object: KubeObject) => void;
   /** Extra audit annotations (value only; the key is the rule ID, suffixed when a rule sets several). */
   annotations: Record<string, string>;
 }

@@ -10,7 +10,7 @@ import { oneLine } from './verdict.js';
 export function settleUnknownNodeState(verdict: RuleVerdict, policy: Policy, prefix: string): RuleVerdict {
   if (!verdict.findings.some((f) => f.unknownNodeState)) return verdict;
   const setting = policy.unknownNodeState;
-  const out: RuleVerdict = { findings: [], patch: verdict.patch, annotations: { ...verdict.annotations } };
+  const out: RuleVerdict = { ...verdict, findings: [], annotations: { ...verdict.annotations } };
   for (const f of verdict.findings) {
     if (!f.unknownNodeState) out.findings.push(f);
     else if (setting === 'allow') out.annotations['unknown-node-state'] = oneLine(`allowed by unknownNodeState: ${prefix}${f.summary}`);

@@ -1,4 +1,4 @@
-import type { Finding, JsonPatchOp, KubeObject, RuleVerdict } from './types.js';
+import type { Finding, KubeObject, ObjectMeta, RuleVerdict } from './types.js';
 
 /** The longest warning we hand to kubectl; the API server truncates long ones and drops multi-line ones. */
 export const WARNING_MAX = 119;
@@ -7,21 +7,22 @@ export const WARNING_MAX = 119;
 export type FindingParts = Omit<Finding, 'severity'>;
 
 export function pass(): RuleVerdict {
-  return { findings: [], patch: [], annotations: {} };
+  return { findings: [], annotations: {} };
 }
 
 /** A failed check: denied, warned or only logged, as the policy's enforcement for the rule says. */
 export function violation(parts: FindingParts): RuleVerdict {
-  return { findings: [{ severity: 'violation', ...parts }], patch: [], annotations: {} };
+  return { findings: [{ severity: 'violation', ...parts }], annotations: {} };
 }
 
 /** Worth telling the user, but never a denial. */
 export function advisory(parts: FindingParts): RuleVerdict {
-  return { findings: [{ severity: 'advisory', ...parts }], patch: [], annotations: {} };
+  return { findings: [{ severity: 'advisory', ...parts }], annotations: {} };
 }
 
-export function patched(patch: JsonPatchOp[], findings: Finding[] = []): RuleVerdict {
-  return { findings, patch, annotations: {} };
+/** A mutation: `edit` changes a copy of the object; the engine turns the change into the JSON Patch. */
+export function edited(edit: (object: KubeObject) => void, findings: Finding[] = []): RuleVerdict {
+  return { findings, edit, annotations: {} };
 }
 
 export function oneLine(text: string): string {
@@ -29,12 +30,30 @@ export function oneLine(text: string): string {
   return flat.length <= WARNING_MAX ? flat : `${flat.slice(0, WARNING_MAX - 1)}…`;
 }
 
+/**
+ * How every message names an object: the first of these metadata fields that is set and not empty, with its
+ * suffix (a generateName gets `*`: the API server appends random characters), else UNNAMED. The one definition:
+ * `objectName` reads it here, and the ValidatingAdmissionPolicies' CEL is generated from it (src/admission/vap.ts).
+ */
+export const NAME_SOURCES = [
+  { field: 'name', suffix: '' },
+  { field: 'generateName', suffix: '*' },
+] as const;
+export const UNNAMED = '<unnamed>';
+
+export function objectName(meta: ObjectMeta | undefined, unnamed: string = UNNAMED): string {
+  for (const { field, suffix } of NAME_SOURCES) {
+    const value = meta?.[field];
+    if (typeof value === 'string' && value !== '') return `${value}${suffix}`;
+  }
+  return unnamed;
+}
+
 /** `Service project1/sctpserver`, `MachineConfig load-sctp-module`: how every message names the object. */
 export function describeObject(obj: KubeObject | null | undefined, fallbackKind = 'object', fallbackNamespace = ''): string {
   const kind = obj?.kind ?? fallbackKind;
-  const meta = obj?.metadata;
-  const name = meta?.name ?? (meta?.generateName ? `${meta.generateName}*` : '<unnamed>');
-  const ns = meta?.namespace ?? fallbackNamespace;
+  const ns = obj?.metadata?.namespace ?? fallbackNamespace;
+  const name = objectName(obj?.metadata);
   return ns ? `${kind} ${ns}/${name}` : `${kind} ${name}`;
 }
 

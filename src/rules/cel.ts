@@ -5,6 +5,7 @@
  * k8s.io/apiserver/pkg/cel/environment/base.go, from Kubernetes 1.29).
  */
 import type { CelCheck } from '../engine/types.js';
+import { POD_KINDS, type KindInfo } from '../util/kinds.js';
 
 /** A CEL string literal. */
 export function celString(s: string): string {
@@ -57,4 +58,24 @@ export function ratchetedChecks(fails: string, parts: { text: string; fix: strin
     { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary },
     { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: existingSummary },
   ];
+}
+
+/**
+ * A pod rule's CEL written once, for a pod spec, and expanded for every kind that carries one (Kyverno's autogen
+ * for pod controllers): `fn` gets the CEL path of the pod spec under `root` (`object.spec`,
+ * `object.spec.template.spec`...) and the result picks the form by the request's kind, with the paths of the kinds
+ * registry (`podSpecPath`). `missing` is the value where the object has no pod spec (every step is tested with has()).
+ */
+export function celOverPodSpec(fn: (podSpec: string) => string, missing: string, root = 'object', kinds: readonly KindInfo[] = POD_KINDS): string {
+  const byPath = new Map<string, string[]>();
+  for (const k of kinds) {
+    const path = k.podSpecPath!.join('.');
+    byPath.set(path, [...(byPath.get(path) ?? []), k.kind]);
+  }
+  return [...byPath].reduceRight((rest, [path, names]) => {
+    const steps = path.split('.');
+    const guard = steps.map((_, i) => `has(${[root, ...steps.slice(0, i + 1)].join('.')})`).join(' && ');
+    const kindTest = names.map((n) => `request.kind.kind == ${celString(n)}`).join(' || ');
+    return `(${kindTest}) ? (${guard} ? ${fn(`${root}.${path}`)} : ${missing}) : ${rest}`;
+  }, missing);
 }

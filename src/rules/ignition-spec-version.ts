@@ -1,10 +1,9 @@
 import { matchKinds } from '../engine/matches.js';
-import type { Finding, JsonPatchOp, KubeObject, Rule, RuleInput } from '../engine/types.js';
+import type { Finding, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
-import { pass } from '../engine/verdict.js';
+import { edited, pass } from '../engine/verdict.js';
 import { convertConfig } from '../ignition/convert.js';
 import { poolBaselines } from './pool-baselines.js';
-import { escapePointer } from '../util/json-pointer.js';
 import type { Problem } from '../ignition/problems.js';
 import { describeTarget, resolveTarget } from '../ignition/versions.js';
 import { isRecord } from '../util/json.js';
@@ -41,8 +40,8 @@ export const ignitionSpecVersion: Rule = {
     const conversion = convertConfig(config, target.version, baselines);
     const targetText = describeTarget(target, snapshot);
     const findings = conversion.problems.map((p) => toFinding(p, targetText));
-    const patch = conversion.config && conversion.from ? patchFor(object, conversion.config, conversion.from) : [];
-    return { findings, patch, annotations: {} };
+    if (!conversion.config || !conversion.from) return { findings, annotations: {} };
+    return edited(translated(conversion.config, conversion.from), findings);
   },
 };
 
@@ -63,10 +62,11 @@ function toFinding(p: Problem, target: string): Finding {
 }
 
 /** Replaces spec.config and records the original version; nothing else of the object is touched. */
-function patchFor(obj: KubeObject, config: Record<string, unknown>, from: string): JsonPatchOp[] {
-  const ops: JsonPatchOp[] = [{ op: 'replace', path: '/spec/config', value: config }];
-  if (!isRecord(obj.metadata)) ops.push({ op: 'add', path: '/metadata', value: { annotations: { [TRANSLATED_FROM_ANNOTATION]: from } } });
-  else if (!isRecord(obj.metadata.annotations)) ops.push({ op: 'add', path: '/metadata/annotations', value: { [TRANSLATED_FROM_ANNOTATION]: from } });
-  else ops.push({ op: 'add', path: `/metadata/annotations/${escapePointer(TRANSLATED_FROM_ANNOTATION)}`, value: from });
-  return ops;
+function translated(config: Record<string, unknown>, from: string): (obj: KubeObject) => void {
+  return (obj) => {
+    (obj.spec as Record<string, unknown>).config = config;
+    const metadata = isRecord(obj.metadata) ? obj.metadata : {};
+    metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [TRANSLATED_FROM_ANNOTATION]: from };
+    obj.metadata = metadata;
+  };
 }

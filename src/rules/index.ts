@@ -9,6 +9,15 @@ import { sctpNodeAffinity } from './sctp-node-affinity.js';
 import { sctpServiceType } from './sctp-service-type.js';
 
 /** Every rule sctp-guard knows, in the order their messages appear. */
-export const ALL_RULES: readonly Rule[] = [sctpServiceType, sctpGatewayListener, nodePortLocalSctp, ignitionSpecVersion, machineConfigFields, sctpModuleLoaded, sctpNodeAffinity, sctpHostPortPartial];
+export const ALL_RULES: readonly Rule[] = [
+  sctpServiceType,
+  sctpGatewayListener,
+  nodePortLocalSctp,
+  ignitionSpecVersion,
+  machineConfigFields,
+  sctpModuleLoaded,
+  sctpNodeAffinity,
+  sctpHostPortPartial,
+];
 
 export const RULE_IDS = ALL_RULES.map((r) => r.id);

@@ -62,7 +62,7 @@ function evaluate({ object, snapshot }: RuleInput): RuleVerdict {
   }
 
   for (const pool of pools) findings.push(...mergedFindings(object, own, pool, release, snapshot));
-  return { findings, patch: [], annotations: {} };
+  return { findings, annotations: {} };
 }
 
 /** Whether this release's MCO (controller, or daemon on the pools' RHCOS/SCOS nodes) checks the allowlist here. */

@@ -1,5 +1,5 @@
 import { podAssessment, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
-import { BLACKLIST_FILE } from '../cluster/machineconfig.js';
+import { describeLoadSctpModule } from '../cluster/remediation.js';
 import { podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
@@ -48,8 +48,7 @@ function machineConfigFix(pools: string[], snapshot: ClusterSnapshot, policy: Po
   const target = pools.length > 0 ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})` : 'the pools of these nodes';
   const example = EXAMPLE_VERSIONS.includes(version) ? `examples/openshift-machineconfig-load-sctp-${version}.yaml` : `sctp-guard remediate -o yaml prints it in ${version}`;
   return (
-    `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${BLACKLIST_FILE} with source "data:," ` +
-    `and /etc/modules-load.d/sctp-load.conf with source "data:${v2 ? 'text/plain;charset=utf-8' : ''},sctp", mode 420${v2 ? ', filesystem root' : ', overwrite: true'} ` +
+    `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${describeLoadSctpModule(v2 ? '2.x' : '3.x')} ` +
     `(${example}), then wait for the pool to finish updating`
   );
 }
@@ -116,7 +115,7 @@ const UNKNOWN_STATE = 'unknown whether the nodes carry SCTP';
 
 /** Unknown node state: the engine applies the policy's unknownNodeState to it. */
 function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
-  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], patch: [], annotations: {} };
+  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], annotations: {} };
 }
 
 interface Subject {

@@ -3,8 +3,8 @@ import { podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
 import { matchKinds } from '../engine/matches.js';
-import type { JsonPatchOp, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
-import { advisory, pass } from '../engine/verdict.js';
+import type { KubeObject, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
+import { advisory, edited, pass } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
 import { POD_KINDS, podSpecPath } from '../util/kinds.js';
@@ -41,13 +41,14 @@ function mergedTerms(existing: NodeSelectorTerm[] | undefined, sctp: LabelSelect
 
 const REQUIRED_AFFINITY = (terms: Record<string, unknown>[]) => ({ nodeAffinity: { [REQUIRED]: { nodeSelectorTerms: terms } } });
 
-function affinityPatch(base: string, podSpec: Record<string, unknown>, terms: Record<string, unknown>[]): JsonPatchOp {
-  const affinity = isRecord(podSpec.affinity) ? podSpec.affinity : undefined;
-  const nodeAffinity = affinity && isRecord(affinity.nodeAffinity) ? affinity.nodeAffinity : undefined;
-  const selector = { nodeSelectorTerms: terms };
-  if (!affinity) return { op: 'add', path: `${base}/affinity`, value: { nodeAffinity: { [REQUIRED]: selector } } };
-  if (!nodeAffinity) return { op: 'add', path: `${base}/affinity/nodeAffinity`, value: { [REQUIRED]: selector } };
-  return { op: 'add', path: `${base}/affinity/nodeAffinity/${REQUIRED}`, value: selector };
+/** Sets the required node affinity of the pod spec, keeping the rest of its affinity. */
+function pinTo(terms: Record<string, unknown>[]): (object: KubeObject) => void {
+  return (object) => {
+    const podSpec = podSpecOf(object)!;
+    const affinity = isRecord(podSpec.affinity) ? podSpec.affinity : {};
+    const nodeAffinity = isRecord(affinity.nodeAffinity) ? affinity.nodeAffinity : {};
+    podSpec.affinity = { ...affinity, nodeAffinity: { ...nodeAffinity, [REQUIRED]: { nodeSelectorTerms: terms } } };
+  };
 }
 
 /**
@@ -89,7 +90,7 @@ function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleI
     summary: `pinned to ${target} (nodes that carry SCTP)`,
     path: `${base}/affinity`,
   });
-  return { ...note, patch: [affinityPatch(base, podSpec, terms)] };
+  return edited(pinTo(terms), note.findings);
 }
 
 export const sctpNodeAffinity: Rule = {

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { admissionReviewResponseSchema, admissionReviewSchema, SUPPORTED_API_VERSIONS, type AdmissionReview } from '../admission/envelope.js';
 import { review } from '../admission/review.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import { auditRecord, type AuditRecord } from '../engine/audit-record.js';
+import { auditRecord, type AuditRecord } from './audit-record.js';
 import type { Engine, Phase } from '../engine/engine.js';
 import type { ErrorBody } from './http.js';
 import { infoLineWriter } from './logger.js';

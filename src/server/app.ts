@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { constants as http2Constants, type Http2SecureServer } from 'node:http2';
 import type { Logger } from 'pino';
 import type { ClusterStateSource } from '../cluster/source-options.js';
-import type { AuditRecord } from '../engine/audit-record.js';
+import type { AuditRecord } from './audit-record.js';
 import type { Engine } from '../engine/engine.js';
 import type { Policy } from '../policy/types.js';
 import { admissionRoutes, describeSchemaError } from './admission-routes.js';

@@ -1,5 +1,6 @@
 import { pino, type Logger } from 'pino';
 
+/** pino's levels (`serve --log-level`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const time = pino.stdTimeFunctions.isoTime;

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { InformerStatus } from '../cluster/informers.js';
 import { WEBHOOK_PATHS } from '../admission/webhook-config.js';
-import type { AuditRecord } from '../engine/audit-record.js';
+import type { AuditRecord } from './audit-record.js';
 import { KINDS } from '../util/kinds.js';
 import type { ServingCertificate } from './cert-reload.js';
 

@@ -65,9 +65,13 @@ export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
 
-/** `/api/v1/nodes`, `/apis/machineconfiguration.openshift.io/v1/machineconfigs`: a kind's list path. */
-export function apiPath(k: KindInfo, version = k.versions[0]!): string {
-  return `${k.group ? `/apis/${k.group}` : '/api'}/${version}/${k.resource}`;
+/**
+ * The one form of a collection's API path: `/api/v1/nodes`, `/apis/machineconfiguration.openshift.io/v1/machineconfigs`,
+ * `/api/v1/namespaces/telco/services` (in one namespace).
+ */
+export function apiPath(k: { readonly group: string; readonly resource: string }, version: string, namespace?: string): string {
+  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+  return `${k.group ? `/apis/${k.group}` : '/api'}/${version}${ns}/${k.resource}`;
 }
 
 const BY_GROUP_KIND = new Map<string, KindInfo>(Object.values(KINDS).map((k: KindInfo) => [`${k.group}/${k.kind}`, k]));

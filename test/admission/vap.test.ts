@@ -5,27 +5,37 @@ import { parse } from '@bufbuild/cel';
 import { validatingAdmissionPolicies, type VapPair } from '../../src/admission/vap.js';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, Operation, Rule } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
 import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
-import { kindInfo } from '../../src/util/kinds.js';
+import { ENFORCEMENTS } from '../../src/policy/schema.js';
+import { kindInfo, KINDS, POD_KINDS, type KindInfo } from '../../src/util/kinds.js';
+import { exampleSctpPortName } from '../fixtures/rules/example-sctp-port-name.js';
 import { loadCorpus } from '../corpus/corpus.js';
 import { exampleObjects, EXAMPLES_DIR } from '../helpers/admission.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { evaluatePair, type AdmissionInput } from '../helpers/vap-eval.js';
 
-const STATELESS: Rule[] = ALL_RULES.filter((r) => r.cel !== undefined);
+// Every rule with CEL, and the test-only rule of docs/adding-a-rule.md (pod kinds): a new rule cannot escape the check.
+const RULES: readonly Rule[] = [...ALL_RULES, exampleSctpPortName];
+const STATELESS: Rule[] = RULES.filter((r) => r.cel !== undefined);
+
+/** Each stateless rule under each enforcement, the rules shifted against each other (derived from the rule list). */
+const rotations = Object.fromEntries(
+  ENFORCEMENTS.map((_, k) => [`rotation-${k}`, { ...defaultPolicy(), rules: Object.fromEntries(STATELESS.map((r, i) => [r.id, { enforcement: ENFORCEMENTS[(i + k) % ENFORCEMENTS.length]! }])) }]),
+) as Record<string, Policy>;
 
 /** Policies that exercise every branch the CEL bakes in: presets, enforcement, NPL mode, exclusions. */
 const POLICIES: Record<string, Policy> = {
   default: defaultPolicy(),
   ako: defaultPolicy('ako'),
   strict: { ...defaultPolicy(), allowedServiceTypes: [], akoNodePortLocal: true, excludedNamespaces: ['team-*', "it's"] },
-  warnings: { ...defaultPolicy(), rules: { 'sctp-service-type': { enforcement: 'warn' }, 'sctp-gateway-listener': { enforcement: 'audit' }, 'nodeportlocal-sctp': { enforcement: 'deny' } } },
+  ...rotations,
   audit: { ...defaultPolicy('ako'), allowedServiceTypes: ['LoadBalancer', 'ExternalName'], rules: { 'sctp-service-type': { enforcement: 'audit' }, 'nodeportlocal-sctp': { enforcement: 'off' } } },
 };
-const PAIRS = Object.fromEntries(Object.entries(POLICIES).map(([k, p]) => [k, validatingAdmissionPolicies(ALL_RULES, p)])) as Record<string, VapPair[]>;
+const PAIRS = Object.fromEntries(Object.entries(POLICIES).map(([k, p]) => [k, validatingAdmissionPolicies(RULES, p)])) as Record<string, VapPair[]>;
 const ENGINES = Object.fromEntries(Object.entries(POLICIES).map(([k, p]) => [k, new Engine(STATELESS, p)])) as Record<string, Engine>;
 
 const groupVersion = (o: KubeObject): [string, string] => (o.apiVersion?.includes('/') ? (o.apiVersion.split('/', 2) as [string, string]) : ['', o.apiVersion ?? '']);
@@ -51,7 +61,7 @@ interface Said {
 function engineSays(name: string, object: KubeObject, oldObject: KubeObject | null, operation: Operation, namespace: string): Said {
   const { group, version, kind } = requestKind(object);
   const gvk = { group, version, kind };
-  const d = ENGINES[name]!.evaluate({ object, oldObject, operation, gvk, namespace, dryRun: false }, EMPTY_SNAPSHOT, 'validate');
+  const d = ENGINES[name]!.evaluate(engineRequest({ object, oldObject, operation, gvk, namespace }), EMPTY_SNAPSHOT, 'validate');
   const errors = d.results.filter((r) => r.decision === 'error');
   if (errors.length > 0) throw new Error(`a rule failed: ${errors[0]!.findings[0]?.message}`);
   return {
@@ -110,9 +120,36 @@ const service = fc
     } as KubeObject;
   });
 const listener = fc.record({ name: dnsLabel, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'ſctp', 'HTTP', 'TLS') }, { requiredKeys: ['port', 'protocol'] });
-const gateway = fc
-  .record({ name, apiVersion: fc.constantFrom('networking.x-k8s.io/v1alpha1', 'gateway.networking.k8s.io/v1', 'gateway.networking.k8s.io/v1beta1'), listeners: fc.option(fc.array(listener, { maxLength: 3 }), { nil: undefined }) })
-  .map(({ name, apiVersion, listeners }) => ({ apiVersion, kind: 'Gateway', metadata: { name }, spec: { gatewayClassName: 'avi-lb', ...(listeners ? { listeners } : {}) } }) as KubeObject);
+/** Any version the registry lists for the kind. */
+const apiVersionOf = (info: KindInfo) => fc.constantFrom(...info.versions.map((v) => (info.group ? `${info.group}/${v}` : v)));
+const gateway = (info: KindInfo) =>
+  fc
+    .record({ name, apiVersion: apiVersionOf(info), listeners: fc.option(fc.array(listener, { maxLength: 3 }), { nil: undefined }) })
+    .map(({ name, apiVersion, listeners }) => ({ apiVersion, kind: info.kind, metadata: { name }, spec: { gatewayClassName: 'avi-lb', ...(listeners ? { listeners } : {}) } }) as KubeObject);
+const containerPort = fc.record(
+  { name: fc.oneof(dnsLabel, fc.constant('')), containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'ſctp') },
+  { requiredKeys: ['containerPort'] },
+);
+const container = fc.record({ name: dnsLabel, image: fc.constant('registry.example/app:1'), ports: fc.array(containerPort, { maxLength: 3 }) }, { requiredKeys: ['name', 'image'] });
+/** A Pod or pod controller with the pod spec where the kinds registry says it is (podSpecPath). */
+const podObject = (info: KindInfo) =>
+  fc
+    .record({ name, apiVersion: apiVersionOf(info), containers: fc.array(container, { minLength: 1, maxLength: 2 }), initContainers: fc.option(fc.array(container, { maxLength: 1 }), { nil: undefined }) })
+    .map(({ name, apiVersion, containers, initContainers }) => {
+      const podSpec: Record<string, unknown> = { containers, ...(initContainers ? { initContainers } : {}) };
+      const spec = info.podSpecPath!.slice(1).reduceRight<unknown>((inner, key) => ({ [key]: inner }), podSpec);
+      return { apiVersion, kind: info.kind, metadata: { name }, spec } as KubeObject;
+    });
+
+/** The generator of each kind a rule may match, keyed `group/kind` as the registry names it. */
+function generatorFor(info: KindInfo): fc.Arbitrary<KubeObject> | undefined {
+  if (info.podSpecPath) return podObject(info);
+  if (info === KINDS.Service) return service;
+  if (info === KINDS.Gateway || info === KINDS.ServiceApisGateway) return gateway(info);
+  return undefined;
+}
+/** The registry entries of the kinds a rule matches. */
+const kindsOf = (rule: Rule): KindInfo[] => rule.matches.flatMap((m) => m.kinds.map((k) => kindInfo(m.group, k.kind)!));
 
 /** The namespace the API server sets on the object before admission. */
 const inNamespace = (o: KubeObject, ns: string): KubeObject => ({ ...o, metadata: { ...o.metadata, namespace: ns } });
@@ -127,6 +164,13 @@ function agree(t: Test, policyName: string, object: KubeObject, oldObject: KubeO
   return false;
 }
 
+
+t.test('every kind a stateless rule matches is in the kinds registry and has a generator', async (t) => {
+  for (const rule of STATELESS) {
+    for (const m of rule.matches) for (const k of m.kinds) t.ok(kindInfo(m.group, k.kind) && generatorFor(kindInfo(m.group, k.kind)!), `${rule.id}: ${m.group}/${k.kind}`);
+  }
+  t.ok(STATELESS.some((r) => r.id === exampleSctpPortName.id), 'the test-only pod rule is among them');
+});
 
 t.test('every expression parses and uses only functions of the Kubernetes CEL environment', async (t) => {
   // Kubernetes base environment: CEL standard library and macros, strings extension v2 (k8s.io/apiserver pkg/cel/environment/base.go).
@@ -145,7 +189,8 @@ t.test('every expression parses and uses only functions of the Kubernetes CEL en
 });
 
 t.test('policy shape: one policy and binding per check; actions from the enforcement; exclusions in matchResources', async (t) => {
-  const names = (k: string) => PAIRS[k]!.map((p) => `${p.policy.metadata!.name}:${p.action}`);
+  const shipped = new Set(RULE_IDS);
+  const names = (k: string) => PAIRS[k]!.filter((p) => shipped.has(p.rule)).map((p) => `${p.policy.metadata!.name}:${p.action}`);
   t.same(names('default'), [
     'sctp-guard-sctp-service-type:Deny',
     'sctp-guard-sctp-service-type-existing:Warn',
@@ -182,7 +227,7 @@ t.test('every object of the documentation examples: the VAPs say what the engine
   t.equal(vapSays('default', inNamespace(lb, 'default'), null, 'CREATE', 'default').denials.length, 1);
 });
 
-t.test('every Service and Gateway of the upstream corpus (test/corpus): the VAPs say what the engine says', async (t) => {
+t.test('every object of the upstream corpus that a stateless rule reads (test/corpus): the VAPs say what the engine says', async (t) => {
   const items = loadCorpus().filter((i) => readByStateless(i.object));
   let annotated = 0;
   for (const item of items) {
@@ -201,26 +246,31 @@ t.test('every Service and Gateway of the upstream corpus (test/corpus): the VAPs
 
 t.test('property: on thousands of generated objects, CREATE and UPDATE, the VAPs say exactly what the engine says', async (t) => {
   const policyName = fc.constantFrom(...Object.keys(POLICIES));
+  // A rule, then a kind it matches: every rule gets its share, whatever the number of kinds it reads.
+  const anyObject = fc.oneof(...STATELESS.map((r) => fc.oneof(...kindsOf(r).map((k) => generatorFor(k)!))));
   const op = fc.constantFrom<Operation>('CREATE', 'UPDATE');
   let denied = 0;
   let warned = 0;
   let audited = 0;
   let nplActs = 0;
+  const podKinds = new Set<string>();
   fc.assert(
-    fc.property(policyName, fc.oneof(service, gateway), fc.option(fc.oneof(service, gateway), { nil: null }), op, namespace, (p, object, old, operation, ns) => {
-      const oldObject = operation === 'UPDATE' && old && old.kind === object.kind ? old : null;
+    fc.property(policyName, anyObject, fc.option(anyObject, { nil: null }), op, namespace, (p, object, old, operation, ns) => {
+      const oldObject = operation === 'UPDATE' && old && old.kind === object.kind && groupVersion(old)[0] === groupVersion(object)[0] ? old : null;
       const said = vapSays(p, inNamespace(object, ns), oldObject ? inNamespace(oldObject, ns) : null, operation, ns);
       denied += said.denials.length;
       warned += said.warnings.length;
       audited += said.audits.length;
       // Without akoNodePortLocal the rule speaks only where Antrea acts ("true", a selector, not NodePort/ExternalName).
       if (!POLICIES[p]!.akoNodePortLocal) nplActs += [...said.denials, ...said.warnings].filter((m) => m.startsWith('[nodeportlocal-sctp]')).length;
+      if ([...said.denials, ...said.warnings, ...said.audits].some((m) => m.startsWith(`[${exampleSctpPortName.id}]`))) podKinds.add(object.kind!);
       return agree(t, p, object, oldObject, operation === 'UPDATE' && !oldObject ? 'CREATE' : operation, ns);
     }),
     { numRuns: 3000 },
   );
   t.ok(denied > 100 && warned > 50 && audited > 50, `every outcome exercised (denied ${denied}, warned ${warned}, audited ${audited})`);
   t.ok(nplActs > 5, `${nplActs} NodePortLocal findings on Services Antrea acts on`);
+  t.ok(podKinds.size === POD_KINDS.length, `every pod kind generated (${[...podKinds].join(', ')})`);
 });
 
 t.test('the update ratchet: an existing SCTP Service of a refused type is warned, a new problem denied', async (t) => {
@@ -254,7 +304,7 @@ t.test('VAP mode: the webhook skips exactly the rules the policies enforce', asy
   t.same(rulesForWebhook(ALL_RULES, defaultPolicy()), ALL_RULES);
   const lb = inNamespace(exampleObjects('ako-sctp-loadbalancer.yaml').find((o) => o.kind === 'Service')!, 'default');
   const webhook = new Engine(rulesForWebhook(ALL_RULES, vapMode), vapMode);
-  const d = webhook.evaluate({ object: lb, oldObject: null, operation: 'CREATE', gvk: { group: '', version: 'v1', kind: 'Service' }, namespace: 'default', dryRun: false }, EMPTY_SNAPSHOT, 'validate');
+  const d = webhook.evaluate(engineRequest({ object: lb }), EMPTY_SNAPSHOT, 'validate');
   t.notOk(d.results.some((r) => r.rule === 'sctp-service-type'), 'the webhook leaves the Service type to the VAP');
   t.equal(vapSays('default', lb, null, 'CREATE', 'default').denials.length, 1, 'which denies it');
 });

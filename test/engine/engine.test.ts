@@ -1,21 +1,14 @@
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, type EngineRequest } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, Rule } from '../../src/engine/types.js';
-import { advisory, pass, patched, violation } from '../../src/engine/verdict.js';
+import { advisory, edited, pass, violation } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
 
 const svc: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'app' } };
-const request = (overrides: Partial<EngineRequest> = {}): EngineRequest => ({
-  object: svc,
-  oldObject: null,
-  operation: 'CREATE',
-  gvk: { group: '', version: 'v1', kind: 'Service' },
-  namespace: 'app',
-  dryRun: false,
-  ...overrides,
-});
+const request = (overrides: Partial<EngineRequest> = {}): EngineRequest => engineRequest({ object: svc, ...overrides });
 
 function rule(id: string, evaluate: Rule['evaluate'], extra: Partial<Rule> = {}): Rule {
   return {
@@ -93,9 +86,9 @@ t.test('a rule that throws follows failureMode and never escapes', async (t) => 
   t.match(open.warnings[0], /\[boom\].*the rule failed/);
 });
 
-t.test('mutating rules: patches only from the mutate phase, dropped on denial and in audit mode', async (t) => {
+t.test('mutating rules edit the object and the engine computes the patch: only from the mutate phase, dropped on denial and in audit mode', async (t) => {
   const op = { op: 'add' as const, path: '/metadata/labels', value: { a: 'b' } };
-  const m = rule('m', () => patched([op]), { phase: 'mutate' });
+  const m = rule('m', () => edited((o) => void (o.metadata!.labels = { a: 'b' })), { phase: 'mutate' });
   t.same(new Engine([m], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, [op]);
   t.same(new Engine([m], policyWith({ m: { enforcement: 'audit' } })).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, []);
   const deny = rule('d', () => violation({ text: 'no.', summary: 'no' }), { phase: 'mutate' });
@@ -105,7 +98,7 @@ t.test('mutating rules: patches only from the mutate phase, dropped on denial an
 });
 
 t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
-  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), patch: [], annotations: {} }));
+  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), annotations: {} }));
   const twice = rule('twice', () => advisory({ text: 'a\nb', summary: 'line one\nline two' }));
   const d = new Engine([twice, twice, many], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.warnings[0], '[twice] Service app/s: line one line two');

@@ -1,9 +1,10 @@
 import t from 'tap';
 import { loadClusterState } from '../../src/cluster/offline.js';
-import { auditRecord } from '../../src/engine/audit-record.js';
+import { auditRecord } from '../../src/server/audit-record.js';
 import { Engine } from '../../src/engine/engine.js';
 import { describePatch } from '../../src/engine/patch-summary.js';
-import { gvkOf, namespaceOf, reviewObject } from '../../src/engine/review-object.js';
+import { gvkOf, namespaceOf } from '../../src/engine/request.js';
+import { reviewObject } from '../../src/engine/review-object.js';
 import type { EngineRequest } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';

@@ -1,8 +1,9 @@
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, evaluateRule, type EngineRequest } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, Operation, Rule, RuleInput } from '../../src/engine/types.js';
-import { pass, patched, violation } from '../../src/engine/verdict.js';
+import { edited, pass, violation } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 
 // A rule that fails on every Service whose spec.color is red: the finding is about /spec/color.
@@ -25,14 +26,7 @@ function colorRule(extra: Partial<Rule> = {}): Rule {
 }
 
 const svc = (color: string, label = 'a'): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'app', labels: { label } }, spec: { color } });
-const request = (object: KubeObject | null, oldObject: KubeObject | null, operation: Operation): EngineRequest => ({
-  object,
-  oldObject,
-  operation,
-  gvk: { group: '', version: 'v1', kind: 'Service' },
-  namespace: 'app',
-  dryRun: false,
-});
+const request = (object: KubeObject | null, oldObject: KubeObject | null, operation: Operation): EngineRequest => engineRequest({ object, oldObject, operation });
 const decide = (rule: Rule, req: EngineRequest, phase: 'validate' | 'mutate' = 'validate') => new Engine([rule], defaultPolicy()).evaluate(req, EMPTY_SNAPSHOT, phase);
 
 t.beforeEach(() => {
@@ -92,7 +86,7 @@ t.test('a mutating rule keeps its patch when its problem is softened', async (t)
   const rewrite = colorRule({
     phase: 'mutate',
     evaluate: ({ object }) =>
-      patched([{ op: 'replace', path: '/spec/color', value: 'blue' }], (object?.spec as { color: string }).color === 'red' ? violation({ text: 'red.', summary: 'red', path: '/spec/color' }).findings : []),
+      edited((o) => void ((o.spec as { color: string }).color = 'blue'), (object?.spec as { color: string }).color === 'red' ? violation({ text: 'red.', summary: 'red', path: '/spec/color' }).findings : []),
   });
   const d = decide(rewrite, request(svc('red', 'b'), svc('red'), 'UPDATE'), 'mutate');
   t.equal(d.allowed, true);

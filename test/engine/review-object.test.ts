@@ -1,9 +1,10 @@
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
-import { gvkOf, namespaceOf, reviewObject } from '../../src/engine/review-object.js';
+import { gvkOf, namespaceOf } from '../../src/engine/request.js';
+import { reviewObject } from '../../src/engine/review-object.js';
 import type { KubeObject, Rule, RuleInput } from '../../src/engine/types.js';
-import { advisory, pass, patched, violation } from '../../src/engine/verdict.js';
+import { advisory, edited, pass, violation } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { exampleObject } from '../helpers/admission.js';
@@ -19,7 +20,7 @@ const svc = (): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { 
 // A mutating rule that labels the Service, and a validating rule that denies an unlabelled one: the validating phase
 // must see the patched object, as the API server runs it.
 const labeller = rule('labeller', 'mutate', ({ object }) =>
-  object?.metadata?.labels?.sctp ? pass() : patched([{ op: 'add', path: '/metadata/labels', value: { sctp: 'yes' } }]),
+  object?.metadata?.labels?.sctp ? pass() : edited((o) => void (o.metadata!.labels = { sctp: 'yes' })),
 );
 const needsLabel = rule('needs-label', 'validate', ({ object }: RuleInput) => (object?.metadata?.labels?.sctp ? pass() : violation({ text: 'unlabelled.', summary: 'unlabelled' })));
 
@@ -52,13 +53,15 @@ t.test('a denial in the mutating phase ends the review before the validating pha
   t.same(review.patch, []);
 });
 
-t.test('a patch that does not apply is an error that denies, naming the rule', async (t) => {
-  const broken = rule('broken', 'mutate', () => patched([{ op: 'replace', path: '/spec/missing/deep', value: 1 }]));
-  const review = reviewObject(new Engine([broken], defaultPolicy()), EMPTY_SNAPSHOT, svc());
+t.test('patches that do not apply together are an error that denies, naming the rules', async (t) => {
+  // Each rule's patch is computed against the object as sent; two edits of the same field cannot both apply.
+  const drop = rule('drop', 'mutate', () => edited((o) => void delete (o.spec as { ports?: unknown }).ports));
+  const renumber = rule('renumber', 'mutate', () => edited((o) => void ((o.spec as { ports: Array<{ port: number }> }).ports[0]!.port = 81)));
+  const review = reviewObject(new Engine([drop, renumber], defaultPolicy()), EMPTY_SNAPSHOT, svc());
   t.equal(review.allowed, false);
   t.equal(review.findings.length, 1);
   t.equal(review.findings[0]!.decision, 'error');
-  t.match(review.findings[0]!.message, /^\[broken\] Service default\/s: the mutation does not apply/);
+  t.match(review.findings[0]!.message, /^\[drop, renumber\] Service default\/s: the mutation does not apply/);
 });
 
 t.test('warnings, audit-only findings and advisories are collected from both phases', async (t) => {

@@ -9,6 +9,7 @@ import { Writable } from 'node:stream';
 import { writeDevCerts, type DevCertFiles } from '../../src/cli/certs.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, Operation } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
@@ -18,6 +19,7 @@ import { buildApp, buildMetricsApp, buildProbeApp, type AppOptions } from '../..
 import type { MetricsEndpoint } from '../../src/server/metrics.js';
 import { createLogger } from '../../src/server/logger.js';
 import { readKeyPair } from '../../src/server/tls.js';
+import { kindInfo } from '../../src/util/kinds.js';
 import { repoPath } from './repo.js';
 
 export const EXAMPLES_DIR = repoPath('examples');
@@ -48,17 +50,20 @@ export interface ReviewOptions {
 /** The AdmissionReview the API server would send for `object`. */
 export function admissionReview(object: KubeObject | null, options: ReviewOptions = {}) {
   const source = object ?? options.oldObject ?? {};
-  const [group, version] = (source.apiVersion ?? 'v1').includes('/') ? (source.apiVersion as string).split('/') : ['', source.apiVersion ?? 'v1'];
+  const { gvk, namespace } = engineRequest({ object: source });
+  const { group, version, kind } = gvk;
+  // The resource of a kind sctp-guard reads; other kinds (GatewayClass, ConfigMap) never reach the webhook.
+  const info = kindInfo(group, kind);
   const operation = options.operation ?? 'CREATE';
   return {
     apiVersion: options.apiVersion ?? 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
     request: {
       uid: options.uid ?? `uid-${++uidCounter}`,
-      kind: { group, version, kind: source.kind },
-      resource: { group, version, resource: `${String(source.kind).toLowerCase()}s` },
+      kind: gvk,
+      ...(info ? { resource: { group, version, resource: info.resource } } : {}),
       name: source.metadata?.name,
-      namespace: options.namespace ?? source.metadata?.namespace ?? (source.kind === 'MachineConfig' || source.kind === 'Node' ? undefined : 'default'),
+      namespace: options.namespace ?? (namespace || undefined),
       operation,
       userInfo: { username: 'tester', groups: ['system:authenticated'] },
       object: operation === 'DELETE' ? null : object,
@@ -166,18 +171,6 @@ export function httpGet(port: number, path: string): Promise<HttpResult & { cont
 
 /** A RuleInput for calling a rule's evaluate directly. */
 export function ruleInput(object: KubeObject | null, overrides: Partial<import('../../src/engine/types.js').RuleInput> = {}): import('../../src/engine/types.js').RuleInput {
-  const src = object ?? overrides.oldObject ?? {};
-  const apiVersion = src.apiVersion ?? 'v1';
-  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  return {
-    object,
-    oldObject: null,
-    operation: 'CREATE',
-    gvk: { group: group!, version: version!, kind: src.kind ?? '' },
-    namespace: src.metadata?.namespace ?? '',
-    dryRun: false,
-    snapshot: EMPTY_SNAPSHOT,
-    policy: defaultPolicy(),
-    ...overrides,
-  };
+  const { snapshot = EMPTY_SNAPSHOT, policy = defaultPolicy(), ...request } = overrides;
+  return { ...engineRequest({ object, ...request }), snapshot, policy };
 }

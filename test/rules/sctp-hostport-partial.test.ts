@@ -1,6 +1,7 @@
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, evaluateRule } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
@@ -39,7 +40,7 @@ t.test('silent without a hostPort, on nodes that all carry SCTP, on none, or wit
 t.test('registered: the engine runs it on the validate phase and its default enforcement is warn', async (t) => {
   t.ok(ALL_RULES.includes(sctpHostPortPartial));
   const pod = sctpPod(hostPortSpec()) as KubeObject;
-  const d = new Engine(ALL_RULES, defaultPolicy()).evaluate({ object: pod, oldObject: null, operation: 'CREATE', gvk: { group: '', version: 'v1', kind: 'Pod' }, namespace: 'telco', dryRun: false }, snapshot, 'validate');
+  const d = new Engine(ALL_RULES, defaultPolicy()).evaluate(engineRequest({ object: pod, namespace: 'telco' }), snapshot, 'validate');
   t.equal(d.allowed, true);
   t.ok(d.warnings.some((w) => w.startsWith('[sctp-hostport-partial] Pod telco/sctp: ')));
   t.match(d.results.find((r) => r.rule === 'sctp-hostport-partial'), { decision: 'warn', enforcement: 'warn' });

@@ -2,10 +2,12 @@ import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, evaluateRule } from '../../src/engine/engine.js';
+import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, RuleInput } from '../../src/engine/types.js';
 import { WARNING_MAX } from '../../src/engine/verdict.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
+import { describeLoadSctpModule } from '../../src/cluster/remediation.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { sctpModuleLoaded } from '../../src/rules/sctp-module-loaded.js';
 import { sctpNodeAffinity } from '../../src/rules/sctp-node-affinity.js';
@@ -32,7 +34,8 @@ t.test('Services', async (t) => {
   t.match(f!.message, /^\[sctp-module-loaded\] Service telco\/sctp: SCTP port 30102\/SCTP, but none of the 5 nodes in the cluster carries SCTP/);
   t.match(f!.message, 'pool master, 3 nodes (master-0, master-1, master-2): rendered-master-1 keeps the RHCOS /etc/modprobe.d/sctp-blacklist.conf (blacklist sctp)');
   t.match(f!.message, 'pool legacy, 2 nodes (legacy-0, legacy-1): rendered-legacy-1 keeps the RHCOS');
-  t.match(f!.message, /Fix: apply the OpenShift docs MachineConfig load-sctp-module to pools legacy, master .*Ignition 3\.2\.0.*"data:,sctp".*overwrite: true \(examples\/openshift-machineconfig-load-sctp-3\.2\.0\.yaml\)/);
+  t.match(f!.message, /Fix: apply the OpenShift docs MachineConfig load-sctp-module to pools legacy, master .*Ignition 3\.2\.0/);
+  t.match(f!.message, `Ignition 3.2.0, ${describeLoadSctpModule('3.x')} (examples/openshift-machineconfig-load-sctp-3.2.0.yaml)`, 'quotes the MachineConfig remediate writes');
   t.ok(f!.summary.length <= WARNING_MAX);
   const mixed = run(sctpService('mixed', 'NodePort'));
   t.match(mixed.findings, [{ severity: 'advisory', summary: '[sctp-module-loaded] Service telco/mixed: only 6 of 9 nodes that untolerating pods can run on carry SCTP' }]);
@@ -65,7 +68,7 @@ t.test('a DaemonSet landing on nodes without SCTP is warned, naming them', async
 
 t.test('NetworkPolicies are warned only when no node carries SCTP', async (t) => {
   const np = exampleObject('networkpolicy-sctp.yaml', 'NetworkPolicy', 'allow-sctp-on-http');
-  t.match(run(np, { snapshot: noSctp }).findings, [{ severity: 'advisory', summary: /NetworkPolicy allow-sctp-on-http: none of the 5 nodes in the cluster loads the sctp module/ }]);
+  t.match(run(np, { snapshot: noSctp }).findings, [{ severity: 'advisory', summary: /NetworkPolicy default\/allow-sctp-on-http: none of the 5 nodes in the cluster loads the sctp module/ }]);
   t.same(run(np).findings, []);
 });
 
@@ -110,7 +113,7 @@ t.test('an update of an object that already used SCTP is warned, not denied', as
 t.test('a 2.x cluster is told the 2.2.0 form', async (t) => {
   const s = snapshotOf([node('w', { current: 'rendered-w-1' }), rendered('rendered-w-1', 'worker', [], '2.2.0'), pool('worker', { 'node-role.kubernetes.io/worker': '' }, 'rendered-w-1')]);
   t.equal(s.renderedIgnitionVersion, '2.2.0');
-  t.match(run(sctpPod(), { snapshot: s }).findings[0]!.message, /Ignition 2\.2\.0.*"data:text\/plain;charset=utf-8,sctp", mode 420, filesystem root \(examples\/openshift-machineconfig-load-sctp-2\.2\.0\.yaml\)/);
+  t.match(run(sctpPod(), { snapshot: s }).findings[0]!.message, `Ignition 2.2.0, ${describeLoadSctpModule('2.x')} (examples/openshift-machineconfig-load-sctp-2.2.0.yaml)`);
   const fixed = snapshotOf([node('w', { current: 'rendered-w-2' }), rendered('rendered-w-2', 'worker', docsFiles('2.2.0'), '2.2.0')]);
   t.same(run(sctpPod(), { snapshot: fixed }).findings, [], 'and the 2.2.0 form, rendered verbatim, counts');
 });
@@ -127,7 +130,7 @@ t.test('the fix cites the form in the version the cluster renders, not always th
 
 t.test('through the engine and the server: denial, warnings, audit line with the state age', async (t) => {
   const engine = new Engine(ALL_RULES, defaultPolicy());
-  const req = (obj: KubeObject) => ({ object: obj, oldObject: null, operation: 'CREATE' as const, gvk: { group: 'apps', version: 'v1', kind: obj.kind! }, namespace: 'telco', dryRun: false });
+  const req = (obj: KubeObject) => engineRequest({ object: obj, namespace: 'telco' });
   const d = engine.evaluate(req(sctpWorkload('Deployment', legacy) as KubeObject), snapshot, 'validate');
   t.equal(d.allowed, false);
   t.match(d.auditAnnotations, { 'sctp-module-loaded': /^deny: \[sctp-module-loaded\] Deployment telco\/sctp/ });
@@ -163,9 +166,11 @@ t.test('pinToSctpNodes adds a required node affinity from the pools that carry S
 
   // Existing required terms are ANDed with the pool terms; matchFields kept.
   const withTerms = sctpPod({ affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }] }] } } } });
-  t.same(mutate(withTerms).patch, [
-    { op: 'add', path: '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution', value: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }, { key: 'node-role.kubernetes.io/edge', operator: 'In', values: [''] }] }] } },
-  ]);
+  const narrowed = mutate(withTerms).patch;
+  t.same(narrowed, [{ op: 'add', path: '/spec/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/matchExpressions/1', value: { key: 'node-role.kubernetes.io/edge', operator: 'In', values: [''] } }], 'the patch adds only the new requirement');
+  t.same((fastJsonPatch.applyPatch(structuredClone(withTerms), narrowed as never).newDocument.spec as any).affinity, {
+    nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/os', operator: 'In', values: ['linux'] }, { key: 'node-role.kubernetes.io/edge', operator: 'In', values: [''] }] }] } },
+  });
   t.same(mutate(sctpPod(), { operation: 'UPDATE' }).patch, [], 'a Pod cannot change its affinity after creation');
   t.match(mutate(sctpWorkload('CronJob')).patch, [{ path: '/spec/jobTemplate/spec/template/spec/affinity' }]);
   t.same(mutate(sctpPod(legacy)).patch, [], 'nothing to pin to: the validating rule denies it');

@@ -78,6 +78,7 @@ t.test('-o github: workflow commands with file and line; -o tap', async (t) => {
   t.equal(tap.code, 1);
   t.match(tap.stdout, /^TAP version 14\n1\.\.3\n/);
   t.match(tap.stdout, /^not ok \d - examples\/ako-sctp-loadbalancer.yaml:25 Service default\/server$/m);
+  // eslint-disable-next-line no-regex-spaces -- TAP's YAML block, indented as printed
   t.match(tap.stdout, /^ok \d - examples\/antrea-npl-sctp-service.yaml:3 Service default\/sctp-npl\n  ---\n  severity: comment\n  findings:\n/m);
 });
 

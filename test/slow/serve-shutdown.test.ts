@@ -58,6 +58,7 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   const { logger, lines } = capturedLogger();
   const exits: number[] = [];
   const steps: string[] = [];
+  // eslint-disable-next-line prefer-const -- assigned below, after the apps whose draining callbacks read it
   let shutdown!: GracefulShutdown;
   const server = await startHttpsApp({ draining: () => shutdown.draining() });
   const probes = testProbeApp({ draining: () => shutdown.draining() });

@@ -1,6 +1,6 @@
 import type { ObjectReview, ReviewFinding } from '../../engine/review-object.js';
 import type { JsonPatchOp, KubeObject } from '../../engine/types.js';
-import { describeObject } from '../../engine/verdict.js';
+import { describeObject, objectName } from '../../engine/verdict.js';
 import { skipCounts, type InputProblem, type Skip } from '../../input/problems.js';
 
 /** What `check` and `audit` found: the input to every output format. */
@@ -61,7 +61,7 @@ export function toReported(review: ObjectReview, keepObject: boolean, source?: {
     apiVersion: obj.apiVersion ?? '',
     kind: review.request.gvk.kind,
     namespace: review.request.namespace,
-    name: meta.name ?? (meta.generateName ? `${meta.generateName}*` : ''),
+    name: objectName(meta, ''),
     ...(typeof meta.uid === 'string' ? { uid: meta.uid } : {}),
     result: !review.allowed ? 'deny' : warned ? 'warn' : 'pass',
     findings: review.findings,

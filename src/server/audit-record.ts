@@ -1,6 +1,7 @@
-import type { EngineRequest, Phase } from './engine.js';
-import { describePatch } from './patch-summary.js';
-import type { Decision } from './types.js';
+import type { EngineRequest, Phase } from '../engine/engine.js';
+import { describePatch } from '../engine/patch-summary.js';
+import type { Decision } from '../engine/types.js';
+import { objectName } from '../engine/verdict.js';
 
 /**
  * One structured line per admission decision. It names the object and what each rule decided, never the
@@ -47,7 +48,7 @@ export function auditRecord(args: {
     kind: request.gvk.kind,
     group: request.gvk.group,
     namespace: request.namespace,
-    name: args.name || obj?.metadata?.name || obj?.metadata?.generateName || '',
+    name: args.name || objectName(obj?.metadata, ''),
     operation: request.operation,
     user: args.user,
     dryRun: request.dryRun,
