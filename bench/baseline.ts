@@ -17,7 +17,11 @@ export interface BaselineReady {
 }
 
 const { values } = parseArgs({
-  options: { 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' }, http2: { type: 'boolean', default: false } },
+  options: {
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    http2: { type: 'boolean', default: false },
+  },
 });
 if (!values['tls-cert'] || !values['tls-key']) {
   process.stderr.write('baseline: --tls-cert and --tls-key are required\n');
@@ -26,7 +30,9 @@ if (!values['tls-cert'] || !values['tls-key']) {
 const https = { ...TLS_SETTINGS, ...readKeyPair(values['tls-cert'], values['tls-key']) };
 // HTTP/2 the way a webhook would offer it: ALPN h2 with HTTP/1.1 still accepted.
 const app = values.http2
-  ? addRoutes(Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, http2: true, https: { ...https, allowHTTP1: true } }))
+  ? addRoutes(
+      Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, http2: true, https: { ...https, allowHTTP1: true } }),
+    )
   : addRoutes(Fastify({ logger: false, bodyLimit: DEFAULT_BODY_LIMIT, keepAliveTimeout: 65_000, https }));
 
 interface Review {
@@ -37,7 +43,11 @@ function addRoutes<S extends RawServerBase>(server: FastifyInstance<S>): Fastify
   for (const url of ['/validate', '/mutate']) {
     server.post(url, async (request, reply) => {
       const uid = (request.body as Review | null)?.request?.uid ?? '';
-      return reply.type('application/json').send(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":${JSON.stringify(uid)},"allowed":true}}`);
+      return reply
+        .type('application/json')
+        .send(
+          `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":${JSON.stringify(uid)},"allowed":true}}`,
+        );
     });
   }
   server.get('/readyz', async () => ({ status: 'ready' }));

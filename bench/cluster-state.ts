@@ -309,7 +309,12 @@ interface RenderedConfig {
   sctpFromBlog: boolean;
 }
 
-function renderedMachineConfig(g: Gen, rc: RenderedConfig, poolUid: string, targetBytes: number): Record<string, unknown> {
+function renderedMachineConfig(
+  g: Gen,
+  rc: RenderedConfig,
+  poolUid: string,
+  targetBytes: number,
+): Record<string, unknown> {
   const files: IgnitionFile[] = [
     file('/etc/kubernetes/kubelet.conf', percentEncoded(KUBELET_CONF)),
     file('/etc/crio/crio.conf.d/00-default', percentEncoded(CRIO_CONF.replace(/PAUSE/g, g.hex(64)))),
@@ -317,28 +322,67 @@ function renderedMachineConfig(g: Gen, rc: RenderedConfig, poolUid: string, targ
     file('/etc/containers/policy.json', percentEncoded(POLICY_JSON)),
     file('/etc/containers/storage.conf', percentEncoded(STORAGE_CONF)),
     file('/etc/sysctl.d/forward.conf', percentEncoded('net.ipv4.ip_forward = 1\nnet.ipv6.conf.all.forwarding = 1\n')),
-    file('/etc/sysctl.d/inotify.conf', percentEncoded('fs.inotify.max_user_watches = 65536\nfs.inotify.max_user_instances = 8192\n')),
-    file('/etc/tmpfiles.d/cleanup-cni.conf', percentEncoded('r /etc/kubernetes/cni/net.d/80-openshift-network.conf\nr /etc/kubernetes/cni/net.d/10-ovn-kubernetes.conf\n')),
+    file(
+      '/etc/sysctl.d/inotify.conf',
+      percentEncoded('fs.inotify.max_user_watches = 65536\nfs.inotify.max_user_instances = 8192\n'),
+    ),
+    file(
+      '/etc/tmpfiles.d/cleanup-cni.conf',
+      percentEncoded(
+        'r /etc/kubernetes/cni/net.d/80-openshift-network.conf\nr /etc/kubernetes/cni/net.d/10-ovn-kubernetes.conf\n',
+      ),
+    ),
     file('/etc/modules-load.d/iptables.conf', percentEncoded('ip_tables\nip6_tables\n')),
     file('/etc/mco/proxy.env', percentEncoded('')),
-    file('/etc/kubernetes/kubelet-ca.crt', base64Url(gzipSync(Array.from({ length: 6 }, () => pemCertificate(g)).join(''))), 0o644, 'gzip'),
+    file(
+      '/etc/kubernetes/kubelet-ca.crt',
+      base64Url(gzipSync(Array.from({ length: 6 }, () => pemCertificate(g)).join(''))),
+      0o644,
+      'gzip',
+    ),
     file('/etc/kubernetes/ca.crt', base64Url(pemCertificate(g) + pemCertificate(g))),
-    file('/var/lib/kubelet/config.json', base64Url(JSON.stringify({ auths: { 'cloud.openshift.com': { auth: g.bytes(90).toString('base64'), email: 'ops@example.com' }, 'quay.io': { auth: g.bytes(120).toString('base64'), email: 'ops@example.com' }, 'registry.redhat.io': { auth: g.bytes(900).toString('base64'), email: 'ops@example.com' } } })), 0o600),
+    file(
+      '/var/lib/kubelet/config.json',
+      base64Url(
+        JSON.stringify({
+          auths: {
+            'cloud.openshift.com': { auth: g.bytes(90).toString('base64'), email: 'ops@example.com' },
+            'quay.io': { auth: g.bytes(120).toString('base64'), email: 'ops@example.com' },
+            'registry.redhat.io': { auth: g.bytes(900).toString('base64'), email: 'ops@example.com' },
+          },
+        }),
+      ),
+      0o600,
+    ),
   ];
   if (rc.withSctp) {
     // The documented load-sctp-module MachineConfig (examples/openshift-machineconfig-load-sctp-*.yaml) merged in.
     files.push(file('/etc/modprobe.d/sctp-blacklist.conf', 'data:,'));
-    files.push(file('/etc/modules-load.d/sctp-load.conf', rc.sctpFromBlog ? 'data:text/plain;charset=utf-8,sctp' : 'data:,sctp'));
+    files.push(
+      file('/etc/modules-load.d/sctp-load.conf', rc.sctpFromBlog ? 'data:text/plain;charset=utf-8,sctp' : 'data:,sctp'),
+    );
   }
   const config = {
     ignition: { version: IGNITION_VERSION },
-    passwd: { users: [{ name: 'core', sshAuthorizedKeys: [`ssh-ed25519 ${g.bytes(51).toString('base64')} ops@example.com`] }] },
+    passwd: {
+      users: [{ name: 'core', sshAuthorizedKeys: [`ssh-ed25519 ${g.bytes(51).toString('base64')} ops@example.com`] }],
+    },
     storage: { files },
     systemd: {
       units: [
         { name: 'kubelet.service', enabled: true, contents: KUBELET_UNIT },
-        { name: 'crio.service', dropins: [{ name: '10-mco-default-env.conf', contents: '[Service]\nEnvironment="ENABLE_PROFILE_UNIX_SOCKET=true"\n' }] },
-        { name: 'machine-config-daemon-firstboot.service', enabled: true, contents: '[Unit]\nDescription=Machine Config Daemon Firstboot\nConditionPathExists=/etc/ignition-machine-config-encapsulated.json\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/run/bin/machine-config-daemon firstboot-complete-machineconfig\n\n[Install]\nRequiredBy=kubelet.service\n' },
+        {
+          name: 'crio.service',
+          dropins: [
+            { name: '10-mco-default-env.conf', contents: '[Service]\nEnvironment="ENABLE_PROFILE_UNIX_SOCKET=true"\n' },
+          ],
+        },
+        {
+          name: 'machine-config-daemon-firstboot.service',
+          enabled: true,
+          contents:
+            '[Unit]\nDescription=Machine Config Daemon Firstboot\nConditionPathExists=/etc/ignition-machine-config-encapsulated.json\n\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/run/bin/machine-config-daemon firstboot-complete-machineconfig\n\n[Install]\nRequiredBy=kubelet.service\n',
+        },
       ],
     },
   };
@@ -355,7 +399,16 @@ function renderedMachineConfig(g: Gen, rc: RenderedConfig, poolUid: string, targ
         [`${MCO_GROUP}/generated-by-controller-version`]: g.hex(40),
         [`${MCO_GROUP}/release-image-version`]: '4.12.30',
       },
-      ownerReferences: [{ apiVersion: `${MCO_GROUP}/v1`, kind: 'MachineConfigPool', name: rc.pool, uid: poolUid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: `${MCO_GROUP}/v1`,
+          kind: 'MachineConfigPool',
+          name: rc.pool,
+          uid: poolUid,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       config,
@@ -378,19 +431,41 @@ function renderedMachineConfig(g: Gen, rc: RenderedConfig, poolUid: string, targ
 }
 
 function sourceMachineConfig(name: string, role: string, config: Record<string, unknown>): Record<string, unknown> {
-  return { apiVersion: `${MCO_GROUP}/v1`, kind: 'MachineConfig', metadata: { name, labels: { [ROLE_LABEL]: role } }, spec: { config } };
+  return {
+    apiVersion: `${MCO_GROUP}/v1`,
+    kind: 'MachineConfig',
+    metadata: { name, labels: { [ROLE_LABEL]: role } },
+    spec: { config },
+  };
 }
 
-function pool(g: Gen, name: PoolName, current: string, desired: string, machines: number, updating: number): Record<string, unknown> {
+function pool(
+  g: Gen,
+  name: PoolName,
+  current: string,
+  desired: string,
+  machines: number,
+  updating: number,
+): Record<string, unknown> {
   const selector =
     name === 'sctp'
       ? { matchExpressions: [{ key: ROLE_LABEL, operator: 'In', values: ['worker', 'sctp'] }] }
       : { matchLabels: { [ROLE_LABEL]: name } };
-  const condition = (type: string, status: boolean) => ({ type, status: status ? 'True' : 'False', lastTransitionTime: g.timestamp(30), reason: '', message: '' });
+  const condition = (type: string, status: boolean) => ({
+    type,
+    status: status ? 'True' : 'False',
+    lastTransitionTime: g.timestamp(30),
+    reason: '',
+    message: '',
+  });
   return {
     apiVersion: `${MCO_GROUP}/v1`,
     kind: 'MachineConfigPool',
-    metadata: { name, uid: g.uuid(), labels: name === 'sctp' ? {} : { [`pools.operator.machineconfiguration.openshift.io/${name}`]: '' } },
+    metadata: {
+      name,
+      uid: g.uuid(),
+      labels: name === 'sctp' ? {} : { [`pools.operator.machineconfiguration.openshift.io/${name}`]: '' },
+    },
     spec: {
       configuration: { name: desired },
       machineConfigSelector: selector,
@@ -404,7 +479,11 @@ function pool(g: Gen, name: PoolName, current: string, desired: string, machines
       updatedMachineCount: machines - updating,
       unavailableMachineCount: updating,
       degradedMachineCount: 0,
-      conditions: [condition('Updated', updating === 0), condition('Updating', updating > 0), condition('Degraded', false)],
+      conditions: [
+        condition('Updated', updating === 0),
+        condition('Updating', updating > 0),
+        condition('Degraded', false),
+      ],
     },
   };
 }
@@ -415,23 +494,70 @@ function pool(g: Gen, name: PoolName, current: string, desired: string, machines
  * Node's size (~14 KB as JSON).
  */
 const IMAGES = [
-  'ose-kube-rbac-proxy', 'ose-multus-cni', 'ovn-kubernetes', 'ose-node-exporter', 'machine-config-operator', 'ose-haproxy-router',
-  'ose-cli', 'ose-pod', 'ose-coredns', 'ose-dns-operator', 'ose-cluster-network-operator', 'ose-multus-whereabouts-ipam-cni',
-  'ose-multus-route-override-cni', 'ose-egress-router-cni', 'ose-network-metrics-daemon', 'ose-container-networking-plugins',
-  'ose-csi-node-driver-registrar', 'ose-csi-livenessprobe', 'ose-cluster-node-tuning-operator', 'ose-tuned', 'ose-prometheus',
-  'ose-prometheus-config-reloader', 'ose-prometheus-alertmanager', 'ose-kube-state-metrics', 'ose-openshift-state-metrics',
-  'ose-thanos', 'ose-telemeter', 'ose-oauth-proxy', 'ose-console', 'ose-console-operator', 'ose-ingress-operator',
-  'ose-cluster-dns-operator', 'ose-cluster-image-registry-operator', 'ose-docker-registry', 'ose-node-ca', 'ose-must-gather',
-  'ose-insights-operator', 'ose-cluster-monitoring-operator', 'ose-cluster-storage-operator', 'ose-aws-ebs-csi-driver',
-  'ose-local-storage-diskmaker', 'ose-sriov-network-config-daemon', 'ose-sriov-cni', 'ose-sriov-network-device-plugin',
-  'ose-kuryr-cni', 'ose-metallb', 'ose-frr', 'ose-keepalived-ipfailover', 'ose-baremetal-runtimecfg', 'ose-machine-os-content',
+  'ose-kube-rbac-proxy',
+  'ose-multus-cni',
+  'ovn-kubernetes',
+  'ose-node-exporter',
+  'machine-config-operator',
+  'ose-haproxy-router',
+  'ose-cli',
+  'ose-pod',
+  'ose-coredns',
+  'ose-dns-operator',
+  'ose-cluster-network-operator',
+  'ose-multus-whereabouts-ipam-cni',
+  'ose-multus-route-override-cni',
+  'ose-egress-router-cni',
+  'ose-network-metrics-daemon',
+  'ose-container-networking-plugins',
+  'ose-csi-node-driver-registrar',
+  'ose-csi-livenessprobe',
+  'ose-cluster-node-tuning-operator',
+  'ose-tuned',
+  'ose-prometheus',
+  'ose-prometheus-config-reloader',
+  'ose-prometheus-alertmanager',
+  'ose-kube-state-metrics',
+  'ose-openshift-state-metrics',
+  'ose-thanos',
+  'ose-telemeter',
+  'ose-oauth-proxy',
+  'ose-console',
+  'ose-console-operator',
+  'ose-ingress-operator',
+  'ose-cluster-dns-operator',
+  'ose-cluster-image-registry-operator',
+  'ose-docker-registry',
+  'ose-node-ca',
+  'ose-must-gather',
+  'ose-insights-operator',
+  'ose-cluster-monitoring-operator',
+  'ose-cluster-storage-operator',
+  'ose-aws-ebs-csi-driver',
+  'ose-local-storage-diskmaker',
+  'ose-sriov-network-config-daemon',
+  'ose-sriov-cni',
+  'ose-sriov-network-device-plugin',
+  'ose-kuryr-cni',
+  'ose-metallb',
+  'ose-frr',
+  'ose-keepalived-ipfailover',
+  'ose-baremetal-runtimecfg',
+  'ose-machine-os-content',
 ];
 
 /** Bare-metal host profiles, as metal3 names them for the instance-type label. */
 const INSTANCE_TYPES = ['r650-64c-256g', 'r750-96c-512g', 'xr11-32c-128g'];
 
 /** index: position in the cluster (addresses); ordinal: position in the pool (host name). */
-function node(g: Gen, index: number, ordinal: number, poolName: PoolName, current: string, desired: string): Record<string, unknown> {
+function node(
+  g: Gen,
+  index: number,
+  ordinal: number,
+  poolName: PoolName,
+  current: string,
+  desired: string,
+): Record<string, unknown> {
   const role = poolName === 'master' ? 'master' : 'worker';
   const name = `${poolName}-${String(ordinal).padStart(5, '0')}.ocp.example.com`;
   const roles: Record<string, string> = { [`node-role.kubernetes.io/${role}`]: '' };
@@ -484,17 +610,41 @@ function node(g: Gen, index: number, ordinal: number, poolName: PoolName, curren
         { type: 'InternalIP', address: ip },
         { type: 'Hostname', address: name.split('.')[0] },
       ],
-      capacity: { cpu: '64', 'ephemeral-storage': '936104940Ki', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '263921212Ki', pods: '250' },
-      allocatable: { cpu: '63500m', 'ephemeral-storage': '861652406196', 'hugepages-1Gi': '0', 'hugepages-2Mi': '0', memory: '262770236Ki', pods: '250' },
+      capacity: {
+        cpu: '64',
+        'ephemeral-storage': '936104940Ki',
+        'hugepages-1Gi': '0',
+        'hugepages-2Mi': '0',
+        memory: '263921212Ki',
+        pods: '250',
+      },
+      allocatable: {
+        cpu: '63500m',
+        'ephemeral-storage': '861652406196',
+        'hugepages-1Gi': '0',
+        'hugepages-2Mi': '0',
+        memory: '262770236Ki',
+        pods: '250',
+      },
       conditions: [
         ['MemoryPressure', 'False', 'KubeletHasSufficientMemory', 'kubelet has sufficient memory available'],
         ['DiskPressure', 'False', 'KubeletHasNoDiskPressure', 'kubelet has no disk pressure'],
         ['PIDPressure', 'False', 'KubeletHasSufficientPID', 'kubelet has sufficient PID available'],
         ['Ready', 'True', 'KubeletReady', 'kubelet is posting ready status'],
-      ].map(([type, status, reason, message]) => ({ type, status, lastHeartbeatTime: heartbeat, lastTransitionTime: g.timestamp(60), reason, message })),
+      ].map(([type, status, reason, message]) => ({
+        type,
+        status,
+        lastHeartbeatTime: heartbeat,
+        lastTransitionTime: g.timestamp(60),
+        reason,
+        message,
+      })),
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       images: IMAGES.map((image) => ({
-        names: [`quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:${g.hex(64)}`, `registry.example.com/${image}:4.12`],
+        names: [
+          `quay.io/openshift-release-dev/ocp-v4.0-art-dev@sha256:${g.hex(64)}`,
+          `registry.example.com/${image}:4.12`,
+        ],
         sizeBytes: 300_000_000 + g.int(500_000_000),
       })),
       nodeInfo: {
@@ -533,13 +683,25 @@ export interface GeneratedCluster {
 
 /** The cluster of `spec`, deterministic for its seed. */
 export function generateCluster(spec: ClusterStateSpec): GeneratedCluster {
-  if (!Number.isInteger(spec.nodes) || spec.nodes < 1) throw new Error(`cluster state: nodes must be a positive integer, got ${spec.nodes}`);
+  if (!Number.isInteger(spec.nodes) || spec.nodes < 1)
+    throw new Error(`cluster state: nodes must be a positive integer, got ${spec.nodes}`);
   if (!Number.isInteger(spec.renderedConfigs) || spec.renderedConfigs < MIN_RENDERED_CONFIGS) {
-    throw new Error(`cluster state: at least ${MIN_RENDERED_CONFIGS} rendered configs (current per pool and a rollout target), got ${spec.renderedConfigs}`);
+    throw new Error(
+      `cluster state: at least ${MIN_RENDERED_CONFIGS} rendered configs (current per pool and a rollout target), got ${spec.renderedConfigs}`,
+    );
   }
   const g = new Gen(seededRandom(spec.seed));
-  const rendered = (pool: PoolName, withSctp: boolean, sctpFromBlog = false): RenderedConfig => ({ name: `rendered-${pool}-${g.hex(32)}`, pool, withSctp, sctpFromBlog });
-  const current = { master: rendered('master', false), worker: rendered('worker', false), sctp: rendered('sctp', true) };
+  const rendered = (pool: PoolName, withSctp: boolean, sctpFromBlog = false): RenderedConfig => ({
+    name: `rendered-${pool}-${g.hex(32)}`,
+    pool,
+    withSctp,
+    sctpFromBlog,
+  });
+  const current = {
+    master: rendered('master', false),
+    worker: rendered('worker', false),
+    sctp: rendered('sctp', true),
+  };
   const rolloutTarget = rendered('worker', false);
   const old: RenderedConfig[] = [];
   const order: PoolName[] = ['worker', 'sctp', 'worker', 'master'];
@@ -548,24 +710,49 @@ export function generateCluster(spec: ClusterStateSpec): GeneratedCluster {
     old.push(rendered(p, p === 'sctp', i % 2 === 0));
   }
   const poolUids: Record<PoolName, string> = { master: g.uuid(), worker: g.uuid(), sctp: g.uuid() };
-  const machineConfigs = [current.master, current.worker, current.sctp, rolloutTarget, ...old].map((rc) => renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes));
+  const machineConfigs = [current.master, current.worker, current.sctp, rolloutTarget, ...old].map((rc) =>
+    renderedMachineConfig(g, rc, poolUids[rc.pool], spec.renderedConfigBytes),
+  );
   const sctpConfig = {
     ignition: { version: IGNITION_VERSION },
     storage: {
       files: [
         { path: '/etc/modprobe.d/sctp-blacklist.conf', mode: 0o644, overwrite: true, contents: { source: 'data:,' } },
-        { path: '/etc/modules-load.d/sctp-load.conf', mode: 0o644, overwrite: true, contents: { source: 'data:,sctp' } },
+        {
+          path: '/etc/modules-load.d/sctp-load.conf',
+          mode: 0o644,
+          overwrite: true,
+          contents: { source: 'data:,sctp' },
+        },
       ],
     },
   };
-  const sshConfig = (role: string) => ({ ignition: { version: IGNITION_VERSION }, passwd: { users: [{ name: 'core', sshAuthorizedKeys: [`ssh-ed25519 ${g.bytes(51).toString('base64')} ${role}@example.com`] }] } });
-  machineConfigs.push(sourceMachineConfig('load-sctp-module', 'sctp', sctpConfig), sourceMachineConfig('99-master-ssh', 'master', sshConfig('master')), sourceMachineConfig('99-worker-ssh', 'worker', sshConfig('worker')));
+  const sshConfig = (role: string) => ({
+    ignition: { version: IGNITION_VERSION },
+    passwd: {
+      users: [
+        { name: 'core', sshAuthorizedKeys: [`ssh-ed25519 ${g.bytes(51).toString('base64')} ${role}@example.com`] },
+      ],
+    },
+  });
+  machineConfigs.push(
+    sourceMachineConfig('load-sctp-module', 'sctp', sctpConfig),
+    sourceMachineConfig('99-master-ssh', 'master', sshConfig('master')),
+    sourceMachineConfig('99-worker-ssh', 'worker', sshConfig('worker')),
+  );
 
   const sizes = poolSizes(spec.nodes);
   const rolloutNodes = Math.floor(sizes.worker / 100);
   const pools = [
     pool(g, 'master', current.master.name, current.master.name, sizes.master, 0),
-    pool(g, 'worker', current.worker.name, rolloutNodes > 0 ? rolloutTarget.name : current.worker.name, sizes.worker, rolloutNodes),
+    pool(
+      g,
+      'worker',
+      current.worker.name,
+      rolloutNodes > 0 ? rolloutTarget.name : current.worker.name,
+      sizes.worker,
+      rolloutNodes,
+    ),
     pool(g, 'sctp', current.sctp.name, current.sctp.name, sizes.sctp, 0),
   ];
   const nodes: Array<Record<string, unknown>> = [];
@@ -599,16 +786,22 @@ export function writeClusterState(dir: string, spec: ClusterStateSpec): ClusterS
     files++;
     bytes += Buffer.byteLength(text);
   };
-  const sources = cluster.machineConfigs.filter((mc) => !String((mc.metadata as { name: string }).name).startsWith('rendered-'));
+  const sources = cluster.machineConfigs.filter(
+    (mc) => !String((mc.metadata as { name: string }).name).startsWith('rendered-'),
+  );
   for (const mc of cluster.machineConfigs) {
-    if (!sources.includes(mc)) write(`machineconfig-${(mc.metadata as { name: string }).name}.json`, JSON.stringify(mc));
+    if (!sources.includes(mc))
+      write(`machineconfig-${(mc.metadata as { name: string }).name}.json`, JSON.stringify(mc));
   }
   write('machineconfigs-source.yaml', yamlStream(sources));
   write('machineconfigpools.yaml', yamlStream(cluster.pools));
   for (let i = 0; i < cluster.nodes.length; i += NODES_PER_FILE) {
     // The bulk of a large state, dumped as `oc get nodes -o json` does: a List.
     const items = cluster.nodes.slice(i, i + NODES_PER_FILE);
-    write(`nodes-${String(i / NODES_PER_FILE).padStart(3, '0')}.json`, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
+    write(
+      `nodes-${String(i / NODES_PER_FILE).padStart(3, '0')}.json`,
+      JSON.stringify({ apiVersion: 'v1', kind: 'List', items }),
+    );
   }
   return {
     dir,
@@ -638,11 +831,18 @@ export function writeListDump(file: string, cluster: GeneratedCluster, format: '
     const items = [...cluster.machineConfigs, ...cluster.pools, ...cluster.nodes];
     if (format === 'json') {
       out('{\n    "apiVersion": "v1",\n    "items": [\n');
-      items.forEach((item, i) => out(`${JSON.stringify(item, null, 4).replace(/^/gm, '        ')}${i < items.length - 1 ? ',' : ''}\n`));
+      items.forEach((item, i) =>
+        out(`${JSON.stringify(item, null, 4).replace(/^/gm, '        ')}${i < items.length - 1 ? ',' : ''}\n`),
+      );
       out('    ],\n    "kind": "List",\n    "metadata": {\n        "resourceVersion": ""\n    }\n}\n');
     } else {
       out('apiVersion: v1\nitems:\n');
-      for (const item of items) out(stringify(item, { lineWidth: 0 }).replace(/^(?=.)/gm, '  ').replace(/^ {2}/, '- '));
+      for (const item of items)
+        out(
+          stringify(item, { lineWidth: 0 })
+            .replace(/^(?=.)/gm, '  ')
+            .replace(/^ {2}/, '- '),
+        );
       out('kind: List\nmetadata:\n  resourceVersion: ""\n');
     }
   } finally {

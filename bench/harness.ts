@@ -29,7 +29,17 @@ import {
   type ServerResult,
   type Settings,
 } from './report.js';
-import { call, negotiatedProtocol, readCpuSeconds, readMemory, sampleRss, startBaseline, startSctpGuard, type ServerProcess, type TlsFiles } from './servers.js';
+import {
+  call,
+  negotiatedProtocol,
+  readCpuSeconds,
+  readMemory,
+  sampleRss,
+  startBaseline,
+  startSctpGuard,
+  type ServerProcess,
+  type TlsFiles,
+} from './servers.js';
 
 export interface BenchOptions extends Settings {
   readyTimeoutSeconds: number;
@@ -56,11 +66,16 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
 };
 
 /** `--quick`: for iterating on a change: short phases, two sizes, no live/offline or HTTP/2 phases, still 3 rounds. */
-export const QUICK_OPTIONS: Partial<BenchOptions> = { seconds: 2, warmupSeconds: 1, sizes: [10, 10000], liveNodes: 0, http2: false };
+export const QUICK_OPTIONS: Partial<BenchOptions> = {
+  seconds: 2,
+  warmupSeconds: 1,
+  sizes: [10, 10000],
+  liveNodes: 0,
+  http2: false,
+};
 
 /** Each object of a mix appears this many times in the rotation, each time with its own request uid. */
 const COPIES = 16;
-
 
 function machine(loadAtStart: number): Machine {
   const cpu = cpus();
@@ -77,13 +92,23 @@ function machine(loadAtStart: number): Machine {
 const toMB = (bytes: number | undefined) => (bytes === undefined ? undefined : Math.round((bytes / 2 ** 20) * 10) / 10);
 
 /** A measured phase: load from the client, RSS and CPU read from the server's /proc entry meanwhile. */
-async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, requests: readonly BenchRequest[], opts: BenchOptions, protocol: PhaseResult['protocol'], rate?: number, extra: Pick<PhaseResult, 'pace' | 'repeat'> = {}): Promise<PhaseResult> {
+async function measure(
+  server: ServerProcess,
+  tls: TlsFiles,
+  mix: MixName,
+  requests: readonly BenchRequest[],
+  opts: BenchOptions,
+  protocol: PhaseResult['protocol'],
+  rate?: number,
+  extra: Pick<PhaseResult, 'pace' | 'repeat'> = {},
+): Promise<PhaseResult> {
   const startUs = monotonicUs();
   const cpuBefore = readCpuSeconds(server.pid);
   const stopSampling = sampleRss(server.pid);
   const settings = { seconds: opts.seconds, concurrency: opts.connections, ...(rate ? { rate } : {}) };
   const target = { port: server.port, ca: tls.ca };
-  const load = protocol === 'h2' ? await runHttp2Load(target, requests, settings) : await runHttp1Load(target, requests, settings);
+  const load =
+    protocol === 'h2' ? await runHttp2Load(target, requests, settings) : await runHttp1Load(target, requests, settings);
   const rss = stopSampling();
   const cpuAfter = readCpuSeconds(server.pid);
   const endUs = monotonicUs();
@@ -105,7 +130,12 @@ async function measure(server: ServerProcess, tls: TlsFiles, mix: MixName, reque
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 
 /** One request per object, to record what sctp-guard decided for each (the baseline's answer is constant). */
-async function sampleAnswers(server: ServerProcess, tls: TlsFiles, mixes: Record<MixName, MixEntry[]>, requests: Record<MixName, BenchRequest[]>): Promise<Record<MixName, AnswerSample[]>> {
+async function sampleAnswers(
+  server: ServerProcess,
+  tls: TlsFiles,
+  mixes: Record<MixName, MixEntry[]>,
+  requests: Record<MixName, BenchRequest[]>,
+): Promise<Record<MixName, AnswerSample[]>> {
   const out = { services: [], workloads: [], machineconfigs: [] } as Record<MixName, AnswerSample[]>;
   for (const mix of MIX_NAMES) {
     for (const [i, entry] of mixes[mix].entries()) {
@@ -117,8 +147,21 @@ async function sampleAnswers(server: ServerProcess, tls: TlsFiles, mixes: Record
         out[mix].push({ entry: entry.label, status: res.status, message: res.body.slice(0, 200), ms });
         continue;
       }
-      const r = (JSON.parse(res.body) as { response?: { allowed?: boolean; patch?: string; warnings?: string[]; status?: { message?: string } } }).response ?? {};
-      out[mix].push({ entry: entry.label, status: res.status, allowed: r.allowed, patched: r.patch !== undefined, warnings: r.warnings?.length ?? 0, message: r.status?.message?.split('\n')[0]?.slice(0, 160), ms });
+      const r =
+        (
+          JSON.parse(res.body) as {
+            response?: { allowed?: boolean; patch?: string; warnings?: string[]; status?: { message?: string } };
+          }
+        ).response ?? {};
+      out[mix].push({
+        entry: entry.label,
+        status: res.status,
+        allowed: r.allowed,
+        patched: r.patch !== undefined,
+        warnings: r.warnings?.length ?? 0,
+        message: r.status?.message?.split('\n')[0]?.slice(0, 160),
+        ms,
+      });
     }
   }
   return out;
@@ -140,13 +183,17 @@ const describe = (p: PhaseResult) =>
  * The whole benchmark: baseline, then sctp-guard per cluster size, each in its own process on loopback, each
  * phase bounded by `seconds`. Writes results.json and results.md into outDir and returns the results.
  */
-export async function runBench(opts: BenchOptions, log: Log = (line) => process.stderr.write(`[bench] ${line}\n`)): Promise<BenchResults> {
+export async function runBench(
+  opts: BenchOptions,
+  log: Log = (line) => process.stderr.write(`[bench] ${line}\n`),
+): Promise<BenchResults> {
   const startedAt = new Date().toISOString();
   const loadAtStart = loadavg()[0]!;
   const root = repoRoot();
   const mainJs = join(root, 'dist/src/cli/main.js');
   const baselineJs = join(root, 'dist/bench/baseline.js');
-  for (const f of [mainJs, baselineJs]) if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build)`);
+  for (const f of [mainJs, baselineJs])
+    if (!existsSync(f)) throw new Error(`${f} is missing: build first (npm run build)`);
   if (opts.sizes.length === 0) throw new Error('no cluster sizes to measure');
   // Smallest first: it is the reference the baseline and the larger clusters are compared with.
   const sizes = [...new Set(opts.sizes)].sort((a, b) => a - b);
@@ -161,7 +208,10 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const certs = writeDevCerts({ dir: join(work, 'certs'), days: 1 });
     const tls: TlsFiles = { ca: readFileSync(certs.caCert), cert: certs.cert, key: certs.key };
     const mixes = loadMixes(join(root, 'examples'));
-    const requests = Object.fromEntries(MIX_NAMES.map((m) => [m, buildRequests(mixes[m], COPIES)])) as Record<MixName, BenchRequest[]>;
+    const requests = Object.fromEntries(MIX_NAMES.map((m) => [m, buildRequests(mixes[m], COPIES)])) as Record<
+      MixName,
+      BenchRequest[]
+    >;
     const warmup = MIX_NAMES.flatMap((m) => requests[m]);
     const readyTimeoutMs = opts.readyTimeoutSeconds * 1000;
     const profileDir = (id: string) => join(work, 'profiles', id);
@@ -176,15 +226,27 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const warm = async (server: ServerProcess, protocol: PhaseResult['protocol'] = 'http/1.1') => {
       if (opts.warmupSeconds <= 0) return;
       const run = protocol === 'h2' ? runHttp2Load : runHttp1Load;
-      await run({ port: server.port, ca: tls.ca }, warmup, { seconds: opts.warmupSeconds, concurrency: opts.connections });
+      await run({ port: server.port, ca: tls.ca }, warmup, {
+        seconds: opts.warmupSeconds,
+        concurrency: opts.connections,
+      });
     };
     const startGuard = (id: string, stateDir: string, extraArgs: string[]) =>
-      startSctpGuard({ mainJs, tls, clusterState: stateDir, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...extraArgs], nodeArgs: [...nodeArgs(id), ...v8Flags], readyTimeoutMs });
+      startSctpGuard({
+        mainJs,
+        tls,
+        clusterState: stateDir,
+        logLevel: opts.logLevel,
+        extraArgs: [...serveArgs, ...extraArgs],
+        nodeArgs: [...nodeArgs(id), ...v8Flags],
+        readyTimeoutMs,
+      });
     const profiles: ProfileSummary[] = [];
     const stages: StageTable[] = [];
     // Only what the server did once ready: start-up and state loading are reported as start-up time.
     const collectProfiles = (id: string, server: ServerProcess) => {
-      if (opts.cpuProf && existsSync(profileDir(id))) profiles.push(...summarizeProfiles(profileDir(id), server.startupMs).map((p) => ({ ...p, server: id })));
+      if (opts.cpuProf && existsSync(profileDir(id)))
+        profiles.push(...summarizeProfiles(profileDir(id), server.startupMs).map((p) => ({ ...p, server: id })));
     };
     const reason = (server: ServerProcess) => server.readyReason.replaceAll(work, '$TMP');
 
@@ -192,16 +254,45 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     let liveSummary: LiveSummary | undefined;
     let offline: OfflineResult[] | undefined;
     if (opts.liveNodes > 0) {
-      const spec = { renderedConfigs: opts.renderedConfigs, renderedConfigBytes: opts.renderedConfigKiB * 1024, seed: opts.seed };
+      const spec = {
+        renderedConfigs: opts.renderedConfigs,
+        renderedConfigBytes: opts.renderedConfigKiB * 1024,
+        seed: opts.seed,
+      };
       const startLive = (id: string, args: string[]) =>
-        startSctpGuard({ mainJs, tls, logLevel: opts.logLevel, extraArgs: [...serveArgs, ...args], nodeArgs: [...nodeArgs(id), ...v8Flags], readyTimeoutMs });
-      const liveOptions = { seconds: opts.seconds, connections: opts.connections, rolloutNodes: opts.rolloutNodes, start: startLive, tls, requests: requests.services, work, log };
+        startSctpGuard({
+          mainJs,
+          tls,
+          logLevel: opts.logLevel,
+          extraArgs: [...serveArgs, ...args],
+          nodeArgs: [...nodeArgs(id), ...v8Flags],
+          readyTimeoutMs,
+        });
+      const liveOptions = {
+        seconds: opts.seconds,
+        connections: opts.connections,
+        rolloutNodes: opts.rolloutNodes,
+        start: startLive,
+        tls,
+        requests: requests.services,
+        work,
+        log,
+      };
       const smallNodes = Math.max(1, Math.round(opts.liveNodes / 10));
-      const small = await runLive({ ...liveOptions, spec: { ...spec, nodes: smallNodes }, syncOnly: true }, generateCluster({ ...spec, nodes: smallNodes }));
+      const small = await runLive(
+        { ...liveOptions, spec: { ...spec, nodes: smallNodes }, syncOnly: true },
+        generateCluster({ ...spec, nodes: smallNodes }),
+      );
       const cluster = generateCluster({ ...spec, nodes: opts.liveNodes });
       const big = await runLive({ ...liveOptions, spec: { ...spec, nodes: opts.liveNodes } }, cluster);
-      const growth = big.rssSettledMB !== undefined && small.rssSettledMB !== undefined ? ((big.rssSettledMB - small.rssSettledMB) * 1000) / (opts.liveNodes - smallNodes) : undefined;
-      liveSummary = { runs: [small, big], ...(growth !== undefined ? { mbPer1000Nodes: Math.round(growth * 10) / 10 } : {}) };
+      const growth =
+        big.rssSettledMB !== undefined && small.rssSettledMB !== undefined
+          ? ((big.rssSettledMB - small.rssSettledMB) * 1000) / (opts.liveNodes - smallNodes)
+          : undefined;
+      liveSummary = {
+        runs: [small, big],
+        ...(growth !== undefined ? { mbPer1000Nodes: Math.round(growth * 10) / 10 } : {}),
+      };
       offline = await runOffline({ start: startLive, work, log }, cluster);
       rmSync(join(work, 'offline-yaml'), { recursive: true, force: true });
       rmSync(join(work, 'offline-json'), { recursive: true, force: true });
@@ -210,24 +301,60 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     // Every server is started first and kept running; each mix is then measured on all of them back to back, so
     // that a change in the machine's load during the run shifts every server alike.
     const live: Array<{ server: ServerProcess; result: ServerResult }> = [];
-    const baselineServer = await startBaseline({ baselineJs, tls, http2: false, readyTimeoutMs, nodeArgs: nodeArgs('baseline') });
+    const baselineServer = await startBaseline({
+      baselineJs,
+      tls,
+      http2: false,
+      readyTimeoutMs,
+      nodeArgs: nodeArgs('baseline'),
+    });
     running.add(baselineServer);
     log(`baseline ready in ${baselineServer.startupMs.toFixed(0)} ms (pid ${baselineServer.pid})`);
-    live.push({ server: baselineServer, result: { id: 'baseline', kind: 'baseline', startupMs: baselineServer.startupMs, readyReason: reason(baselineServer), rssIdleMB: toMB(readMemory(baselineServer.pid)?.rssBytes), phases: [] } });
+    live.push({
+      server: baselineServer,
+      result: {
+        id: 'baseline',
+        kind: 'baseline',
+        startupMs: baselineServer.startupMs,
+        readyReason: reason(baselineServer),
+        rssIdleMB: toMB(readMemory(baselineServer.pid)?.rssBytes),
+        phases: [],
+      },
+    });
 
     const states: string[] = [];
     for (const nodes of sizes) {
       const id = `sctp-guard@${nodes}`;
       const stateDir = join(work, `state-${nodes}`);
-      const { dir: _dir, ...state } = writeClusterState(stateDir, { nodes, renderedConfigs: opts.renderedConfigs, renderedConfigBytes: opts.renderedConfigKiB * 1024, seed: opts.seed });
+      const { dir: _dir, ...state } = writeClusterState(stateDir, {
+        nodes,
+        renderedConfigs: opts.renderedConfigs,
+        renderedConfigBytes: opts.renderedConfigKiB * 1024,
+        seed: opts.seed,
+      });
       states.push(stateDir);
-      log(`cluster state of ${nodes} nodes: ${state.files} files, ${(state.bytes / 2 ** 20).toFixed(1)} MB, generated in ${(state.generateMs / 1000).toFixed(1)} s`);
+      log(
+        `cluster state of ${nodes} nodes: ${state.files} files, ${(state.bytes / 2 ** 20).toFixed(1)} MB, generated in ${(state.generateMs / 1000).toFixed(1)} s`,
+      );
       const server = await startGuard(id, stateDir, []);
       running.add(server);
       log(`${id} ready in ${server.startupMs.toFixed(0)} ms (pid ${server.pid}): ${server.readyReason}`);
       const rssIdleMB = toMB(readMemory(server.pid)?.rssBytes);
       const answers = await sampleAnswers(server, tls, mixes, requests);
-      live.push({ server, result: { id, kind: 'sctp-guard', nodes, clusterState: state, startupMs: server.startupMs, readyReason: reason(server), rssIdleMB, phases: [], answers } });
+      live.push({
+        server,
+        result: {
+          id,
+          kind: 'sctp-guard',
+          nodes,
+          clusterState: state,
+          startupMs: server.startupMs,
+          readyReason: reason(server),
+          rssIdleMB,
+          phases: [],
+          answers,
+        },
+      });
     }
 
     for (const { server } of live) await warm(server);
@@ -248,7 +375,10 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const medianRps = (r: ServerResult, mix: MixName) => phase(r, mix)?.rps ?? 0;
     const baseRps = medianRps(base!.result, 'services');
     for (let repeat = 0; repeat < opts.repeats; repeat++) {
-      for (const [pace, rate] of [['half-max', Math.round(baseRps / 2)], ['fixed', opts.fixedRps]] as const) {
+      for (const [pace, rate] of [
+        ['half-max', Math.round(baseRps / 2)],
+        ['fixed', opts.fixedRps],
+      ] as const) {
         if (rate <= 0) continue;
         for (const { server, result } of [base!, guardServers[0]!]) {
           const p = await measure(server, tls, 'services', requests.services, opts, 'http/1.1', rate, { pace, repeat });
@@ -259,7 +389,16 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       for (const { server, result } of guardServers) {
         const mcRps = medianRps(result, 'machineconfigs');
         if (mcRps <= 0) continue;
-        const p = await measure(server, tls, 'machineconfigs', requests.machineconfigs, opts, 'http/1.1', Math.max(1, Math.round(mcRps / 2)), { pace: 'half-max', repeat });
+        const p = await measure(
+          server,
+          tls,
+          'machineconfigs',
+          requests.machineconfigs,
+          opts,
+          'http/1.1',
+          Math.max(1, Math.round(mcRps / 2)),
+          { pace: 'half-max', repeat },
+        );
         log(`round ${repeat + 1}: ${result.id} machineconfigs at ${p.offeredRps} req/s offered: ${describe(p)}`);
         result.phases.push(p);
       }
@@ -277,15 +416,26 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
     const servers = live.map((l) => l.result);
 
     // HTTP/2 is measured against servers started with it on (sctp-guard: --http2, off by default), Service mix.
-    let http2: Http2Result = { offered: false, protocol, note: `not offered: a client offering h2 and http/1.1 gets ${protocol}, and serve has no --http2 flag` };
-    if (!opts.http2) http2 = { offered: flags.has('--http2'), protocol, note: 'not measured (http2 off in the bench settings)' };
+    let http2: Http2Result = {
+      offered: false,
+      protocol,
+      note: `not offered: a client offering h2 and http/1.1 gets ${protocol}, and serve has no --http2 flag`,
+    };
+    if (!opts.http2)
+      http2 = { offered: flags.has('--http2'), protocol, note: 'not measured (http2 off in the bench settings)' };
     else if (flags.has('--http2')) {
       const id = `sctp-guard-h2@${sizes[0]}`;
       const guard = await startGuard(id, states[0]!, ['--http2']);
       running.add(guard);
       const h2protocol = await negotiatedProtocol(guard.port, tls.ca);
       if (h2protocol === 'h2') {
-        const base = await startBaseline({ baselineJs, tls, http2: true, readyTimeoutMs, nodeArgs: nodeArgs('baseline-h2') });
+        const base = await startBaseline({
+          baselineJs,
+          tls,
+          http2: true,
+          readyTimeoutMs,
+          nodeArgs: nodeArgs('baseline-h2'),
+        });
         running.add(base);
         await warm(base, 'h2');
         await warm(guard, 'h2');
@@ -293,10 +443,20 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
         const sctpGuard = await measure(guard, tls, 'services', requests.services, opts, 'h2');
         await stop(base);
         collectProfiles('baseline-h2', base);
-        http2 = { offered: true, protocol: h2protocol, note: `offered with serve --http2 (off by default: then ALPN picks ${protocol})`, baseline: baselineH2, sctpGuard };
+        http2 = {
+          offered: true,
+          protocol: h2protocol,
+          note: `offered with serve --http2 (off by default: then ALPN picks ${protocol})`,
+          baseline: baselineH2,
+          sctpGuard,
+        };
         log(`HTTP/2 services: baseline ${describe(baselineH2)}; sctp-guard ${describe(sctpGuard)}`);
       } else {
-        http2 = { offered: false, protocol: h2protocol, note: `not offered: serve --http2 was given, yet ALPN picked ${h2protocol}` };
+        http2 = {
+          offered: false,
+          protocol: h2protocol,
+          note: `not offered: serve --http2 was given, yet ALPN picked ${h2protocol}`,
+        };
       }
       await stop(guard);
       collectProfiles(id, guard);
@@ -330,7 +490,14 @@ export async function runBench(opts: BenchOptions, log: Log = (line) => process.
       mixes: Object.fromEntries(
         MIX_NAMES.map((m) => {
           const bytes = requests[m].map((r) => Buffer.byteLength(r.body));
-          return [m, { entries: mixes[m].map((e) => e.label), requests: requests[m].length, bodyBytes: { min: Math.min(...bytes), max: Math.max(...bytes) } }];
+          return [
+            m,
+            {
+              entries: mixes[m].map((e) => e.label),
+              requests: requests[m].length,
+              bodyBytes: { min: Math.min(...bytes), max: Math.max(...bytes) },
+            },
+          ];
         }),
       ) as BenchResults['mixes'],
       servers,
@@ -372,7 +539,10 @@ function stageTables(dir: string, result: ServerResult): StageTable[] {
     const list = rounds(result, mix);
     const cpu = spread(list.map((p) => p.cpuUsPerRequest ?? NaN)).median;
     if (list.length === 0 || !Number.isFinite(cpu)) return [];
-    const shares = stageShares(join(dir, files[0]!), list.flatMap((p) => (p.windowUs ? [p.windowUs] : [])));
+    const shares = stageShares(
+      join(dir, files[0]!),
+      list.flatMap((p) => (p.windowUs ? [p.windowUs] : [])),
+    );
     return [{ server: result.id, mix, cpuUsPerRequest: cpu, stages: stageCosts(shares, cpu) }];
   });
 }

@@ -119,14 +119,21 @@ const name = (o: Record<string, unknown>) => (o.metadata as { name: string }).na
 function seed(api: FakeApiServer, cluster: GeneratedCluster): void {
   for (const mc of cluster.machineConfigs) api.upsert(OPENSHIFT_TYPES.machineconfigs, mc as never);
   for (const p of cluster.pools) api.upsert(OPENSHIFT_TYPES.machineconfigpools, p as never);
-  api.upsert(OPENSHIFT_TYPES.clusterversions, { metadata: { name: 'version' }, status: { desired: { version: '4.12.30' } } });
+  api.upsert(OPENSHIFT_TYPES.clusterversions, {
+    metadata: { name: 'version' },
+    status: { desired: { version: '4.12.30' } },
+  });
   for (const n of cluster.nodes) api.upsert(CORE_TYPES.nodes, n as never);
 }
 
 /** A node moved to another rendered config by the machine-config daemon: the annotations a rollout changes. */
 function annotate(api: FakeApiServer, nodeName: string, desired: string, state: string): void {
   const stored = api.get(CORE_TYPES.nodes, nodeName)!;
-  const annotations = { ...(stored.metadata.annotations as Record<string, string>), 'machineconfiguration.openshift.io/desiredConfig': desired, 'machineconfiguration.openshift.io/state': state };
+  const annotations = {
+    ...(stored.metadata.annotations as Record<string, string>),
+    'machineconfiguration.openshift.io/desiredConfig': desired,
+    'machineconfiguration.openshift.io/state': state,
+  };
   api.upsert(CORE_TYPES.nodes, { ...stored, metadata: { ...stored.metadata, annotations } });
 }
 
@@ -152,7 +159,9 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
     result.peakSyncMB = toMB(readMemory(pid)?.hwmBytes);
     await sleep(3000);
     result.rssSettledMB = toMB(readMemory(pid)?.rssBytes);
-    o.log(`live ${nodes} nodes: ready in ${result.readyMs} ms, peak ${result.peakSyncMB} MB during sync, ${result.rssSettledMB} MB settled`);
+    o.log(
+      `live ${nodes} nodes: ready in ${result.readyMs} ms, peak ${result.peakSyncMB} MB during sync, ${result.rssSettledMB} MB settled`,
+    );
     if (o.syncOnly) return result;
 
     const target = { port: server.port, ca: o.tls.ca };
@@ -163,12 +172,18 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
     result.rssSteadyMB = stop();
 
     // The rollout: `rolloutNodes` workers move to the new rendered config, spread over the measured phase.
-    const workers = cluster.nodes.map(name).filter((n) => n.startsWith('worker-')).slice(0, o.rolloutNodes);
+    const workers = cluster.nodes
+      .map(name)
+      .filter((n) => n.startsWith('worker-'))
+      .slice(0, o.rolloutNodes);
     stop = rssSampler(pid);
     let sent = 0;
     const started = performance.now();
     const ticker = setInterval(() => {
-      const due = Math.min(workers.length, Math.ceil(((performance.now() - started) / (o.seconds * 900)) * workers.length));
+      const due = Math.min(
+        workers.length,
+        Math.ceil(((performance.now() - started) / (o.seconds * 900)) * workers.length),
+      );
       for (; sent < due; sent++) annotate(api, workers[sent]!, cluster.rolloutTarget, 'Working');
     }, 20);
     const during = await runHttp1Load(target, o.requests, settings);
@@ -176,7 +191,9 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
     for (; sent < workers.length; sent++) annotate(api, workers[sent]!, cluster.rolloutTarget, 'Working');
     await quiesce(pid);
     result.rollout = { ...during, events: sent, peakMB: stop() };
-    o.log(`live ${nodes} nodes: p99 quiet ${result.quiet.latencyMs.p99.toFixed(2)} ms, during a ${sent}-node rollout ${during.latencyMs.p99.toFixed(2)} ms`);
+    o.log(
+      `live ${nodes} nodes: p99 quiet ${result.quiet.latencyMs.p99.toFixed(2)} ms, during a ${sent}-node rollout ${during.latencyMs.p99.toFixed(2)} ms`,
+    );
 
     // CPU per event, no load: the same nodes back to Done in one burst, then new rendered configs.
     const nodeCpu = await cpuOf(pid, () => {
@@ -186,11 +203,17 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
     if (nodeCpu !== undefined) result.nodeEventCpuMs = round((nodeCpu * 1000) / workers.length);
     const extra = cluster.machineConfigs.filter((mc) => name(mc).startsWith('rendered-')).slice(0, 10);
     const mcCpu = await cpuOf(pid, () => {
-      for (const mc of extra) api.upsert(OPENSHIFT_TYPES.machineconfigs, { ...mc, metadata: { ...(mc.metadata as object), name: `${name(mc)}-bench`, uid: undefined } } as never);
+      for (const mc of extra)
+        api.upsert(OPENSHIFT_TYPES.machineconfigs, {
+          ...mc,
+          metadata: { ...(mc.metadata as object), name: `${name(mc)}-bench`, uid: undefined },
+        } as never);
     });
     result.machineConfigEvents = extra.length;
     if (mcCpu !== undefined) result.machineConfigEventCpuMs = round((mcCpu * 1000) / extra.length, 2);
-    o.log(`live ${nodes} nodes: ${result.nodeEventCpuMs} ms CPU per Node event, ${result.machineConfigEventCpuMs} ms per rendered MachineConfig event`);
+    o.log(
+      `live ${nodes} nodes: ${result.nodeEventCpuMs} ms CPU per Node event, ${result.machineConfigEventCpuMs} ms per rendered MachineConfig event`,
+    );
 
     // Relist: etcd compaction ends every watch with 410 Gone; the informers list everything again.
     stop = rssSampler(pid);
@@ -202,7 +225,9 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
     await quiesce(pid);
     result.relist.peakMB = stop();
     result.peakMB = toMB(readMemory(pid)?.hwmBytes);
-    o.log(`live ${nodes} nodes: relist in ${result.relist.ms} ms (peak ${result.relist.peakMB} MB); peak over the run ${result.peakMB} MB`);
+    o.log(
+      `live ${nodes} nodes: relist in ${result.relist.ms} ms (peak ${result.relist.peakMB} MB); peak over the run ${result.peakMB} MB`,
+    );
   } catch (err) {
     result.error = (err as Error).message.slice(0, 500);
     o.log(`live ${nodes} nodes FAILED: ${result.error}`);
@@ -214,7 +239,10 @@ export async function runLive(o: LiveOptions, cluster: GeneratedCluster): Promis
 }
 
 /** The cluster as one List dump, YAML then JSON, each loaded by `serve --cluster-state`. */
-export async function runOffline(o: Pick<LiveOptions, 'start' | 'work' | 'log'>, cluster: GeneratedCluster): Promise<OfflineResult[]> {
+export async function runOffline(
+  o: Pick<LiveOptions, 'start' | 'work' | 'log'>,
+  cluster: GeneratedCluster,
+): Promise<OfflineResult[]> {
   const out: OfflineResult[] = [];
   for (const format of ['yaml', 'json'] as const) {
     const dir = join(o.work, `offline-${format}`);
@@ -228,7 +256,9 @@ export async function runOffline(o: Pick<LiveOptions, 'start' | 'work' | 'log'>,
       await sleep(3000);
       result.rssSettledMB = toMB(readMemory(server.pid)?.rssBytes);
       result.peakMB = toMB(readMemory(server.pid)?.hwmBytes);
-      o.log(`offline ${format} (${result.fileMB} MB): ready in ${result.readyMs} ms, ${result.rssSettledMB} MB settled, peak ${result.peakMB} MB`);
+      o.log(
+        `offline ${format} (${result.fileMB} MB): ready in ${result.readyMs} ms, ${result.rssSettledMB} MB settled, peak ${result.peakMB} MB`,
+      );
     } catch (err) {
       result.error = (err as Error).message.replace(/\s+/g, ' ').slice(0, 400);
       o.log(`offline ${format} FAILED: ${result.error}`);

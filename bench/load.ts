@@ -55,12 +55,28 @@ class Latencies {
   summary(): LatencyMs {
     const h = this.histogram;
     const ms = (us: number) => (h.count === 0 ? 0 : us / 1000);
-    return { mean: ms(h.mean), p50: ms(h.percentile(50)), p99: ms(h.percentile(99)), p99_9: ms(h.percentile(99.9)), max: ms(h.max) };
+    return {
+      mean: ms(h.mean),
+      p50: ms(h.percentile(50)),
+      p99: ms(h.percentile(99)),
+      p99_9: ms(h.percentile(99.9)),
+      max: ms(h.max),
+    };
   }
 }
 
-function result(latencies: Latencies, seconds: number, counts: { errors: number; timeouts: number; non2xx: number }): LoadResult {
-  return { requests: latencies.count, seconds, rps: latencies.count / seconds, latencyMs: latencies.summary(), ...counts };
+function result(
+  latencies: Latencies,
+  seconds: number,
+  counts: { errors: number; timeouts: number; non2xx: number },
+): LoadResult {
+  return {
+    requests: latencies.count,
+    seconds,
+    rps: latencies.count / seconds,
+    latencyMs: latencies.summary(),
+    ...counts,
+  };
 }
 
 /**
@@ -69,7 +85,11 @@ function result(latencies: Latencies, seconds: number, counts: { errors: number;
  * (autocannon's own rate limit sends each second's quota back to back and then waits: a burst, not a rate).
  * At most `concurrency` keep-alive connections; requests due while all are busy wait for one, on the clock.
  */
-export async function runPacedLoad(target: LoadTarget, requests: readonly BenchRequest[], settings: LoadSettings & { rate: number }): Promise<LoadResult> {
+export async function runPacedLoad(
+  target: LoadTarget,
+  requests: readonly BenchRequest[],
+  settings: LoadSettings & { rate: number },
+): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency, ca: target.ca });
   const latencies = new Latencies();
   const counts = { errors: 0, timeouts: 0, non2xx: 0 };
@@ -78,15 +98,26 @@ export async function runPacedLoad(target: LoadTarget, requests: readonly BenchR
   const inFlight = new Set<Promise<void>>();
   const send = (r: BenchRequest, due: number) => {
     const done = new Promise<void>((resolve) => {
-      const req = request({ host: '127.0.0.1', port: target.port, method: r.method, path: r.path, headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) }, agent, timeout: 10_000 }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) latencies.record(performance.now() - due);
-          else counts.non2xx++;
-          resolve();
-        });
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: target.port,
+          method: r.method,
+          path: r.path,
+          headers: { ...r.headers, 'content-length': Buffer.byteLength(r.body) },
+          agent,
+          timeout: 10_000,
+        },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) latencies.record(performance.now() - due);
+            else counts.non2xx++;
+            resolve();
+          });
+        },
+      );
       req.on('timeout', () => {
         counts.timeouts++;
         req.destroy();
@@ -106,9 +137,10 @@ export async function runPacedLoad(target: LoadTarget, requests: readonly BenchR
   latencies.reset();
   Object.assign(counts, { errors: 0, timeouts: 0, non2xx: 0 });
   const started = performance.now();
-  for (let i = 0; i < total; ) {
+  for (let i = 0; i < total;) {
     const now = performance.now();
-    for (; i < total && started + i * interval <= now; i++) send(requests[i % requests.length]!, started + i * interval);
+    for (; i < total && started + i * interval <= now; i++)
+      send(requests[i % requests.length]!, started + i * interval);
     if (i < total) await sleep(Math.max(0, Math.min(1, started + i * interval - performance.now())));
   }
   await Promise.all(inFlight);
@@ -117,7 +149,11 @@ export async function runPacedLoad(target: LoadTarget, requests: readonly BenchR
 }
 
 /** HTTP/1.1 keep-alive load from autocannon: fixed connections, fixed duration, no pipelining. */
-export async function runHttp1Load(target: LoadTarget, requests: readonly BenchRequest[], settings: LoadSettings): Promise<LoadResult> {
+export async function runHttp1Load(
+  target: LoadTarget,
+  requests: readonly BenchRequest[],
+  settings: LoadSettings,
+): Promise<LoadResult> {
   if (settings.rate) return runPacedLoad(target, requests, { ...settings, rate: settings.rate });
   const latencies = new Latencies();
   const started = performance.now();
@@ -138,14 +174,22 @@ export async function runHttp1Load(target: LoadTarget, requests: readonly BenchR
       if (statusCode >= 200 && statusCode < 300) latencies.record(responseTime);
     });
   });
-  return result(latencies, (performance.now() - started) / 1000, { errors: out.errors, timeouts: out.timeouts, non2xx: out.non2xx });
+  return result(latencies, (performance.now() - started) / 1000, {
+    errors: out.errors,
+    timeouts: out.timeouts,
+    non2xx: out.non2xx,
+  });
 }
 
 /**
  * HTTP/2 load: `concurrency` streams kept in flight on one TLS connection, as the API server's webhook client
  * multiplexes its calls. autocannon speaks HTTP/1.1 only, hence this small closed loop on node:http2.
  */
-export async function runHttp2Load(target: LoadTarget, requests: readonly BenchRequest[], settings: LoadSettings): Promise<LoadResult> {
+export async function runHttp2Load(
+  target: LoadTarget,
+  requests: readonly BenchRequest[],
+  settings: LoadSettings,
+): Promise<LoadResult> {
   const session = connect(`https://127.0.0.1:${target.port}`, { ca: target.ca, servername: 'localhost' });
   session.on('error', () => {});
   await new Promise<void>((resolve, reject) => session.once('connect', () => resolve()).once('error', reject));
@@ -156,7 +200,11 @@ export async function runHttp2Load(target: LoadTarget, requests: readonly BenchR
   const one = (r: BenchRequest) =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
-      const stream = session.request({ [constants.HTTP2_HEADER_METHOD]: r.method, [constants.HTTP2_HEADER_PATH]: r.path, ...r.headers });
+      const stream = session.request({
+        [constants.HTTP2_HEADER_METHOD]: r.method,
+        [constants.HTTP2_HEADER_PATH]: r.path,
+        ...r.headers,
+      });
       let status = 0;
       stream.setTimeout(10_000, () => {
         counts.timeouts++;
@@ -174,7 +222,8 @@ export async function runHttp2Load(target: LoadTarget, requests: readonly BenchR
     });
   await Promise.all(
     Array.from({ length: settings.concurrency }, async (_, k) => {
-      for (let i = k; performance.now() < deadline; i += settings.concurrency) await one(requests[i % requests.length]!);
+      for (let i = k; performance.now() < deadline; i += settings.concurrency)
+        await one(requests[i % requests.length]!);
     }),
   );
   const seconds = (performance.now() - started) / 1000;

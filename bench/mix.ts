@@ -32,7 +32,6 @@ export interface BenchRequest {
   entry: number;
 }
 
-
 const MIX_OF_KIND: Record<string, MixName> = {
   Service: 'services',
   Pod: 'workloads',
@@ -66,7 +65,9 @@ function hasSctp(obj: KubeObject): boolean {
 /** Reads every example manifest and sorts the kinds sctp-guard is registered for into the three mixes. */
 export function loadMixes(examplesDir: string): Record<MixName, MixEntry[]> {
   const mixes: Record<MixName, MixEntry[]> = { services: [], workloads: [], machineconfigs: [] };
-  const files = readdirSync(examplesDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(examplesDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   for (const source of files) {
     for (const doc of parseYamlDocuments(readFileSync(join(examplesDir, source), 'utf8'), source)) {
       if (!isRecord(doc.value)) continue;
@@ -75,9 +76,15 @@ export function loadMixes(examplesDir: string): Record<MixName, MixEntry[]> {
       const mix = MIX_OF_KIND[kind];
       if (!mix) continue;
       const add = (obj: KubeObject, note: string) =>
-        mixes[mix].push({ label: `${kind} ${obj.metadata?.name ?? '?'} (${note})`, route: mix === 'machineconfigs' ? '/mutate' : '/validate', source, object: obj });
+        mixes[mix].push({
+          label: `${kind} ${obj.metadata?.name ?? '?'} (${note})`,
+          route: mix === 'machineconfigs' ? '/mutate' : '/validate',
+          source,
+          object: obj,
+        });
       if (kind === 'MachineConfig') {
-        const version = (object.spec as { config?: { ignition?: { version?: string } } } | undefined)?.config?.ignition?.version;
+        const version = (object.spec as { config?: { ignition?: { version?: string } } } | undefined)?.config?.ignition
+          ?.version;
         add(object, `Ignition ${version ?? '?'}`);
       } else if (hasSctp(object)) {
         add(object, 'SCTP');
@@ -106,7 +113,10 @@ export function asAdmitted(obj: KubeObject, uid: string): KubeObject {
     ...(namespaced ? { namespace: object.metadata?.namespace ?? 'default' } : {}),
     uid,
     creationTimestamp: '2024-05-01T10:00:00Z',
-    annotations: { ...object.metadata?.annotations, 'kubectl.kubernetes.io/last-applied-configuration': `${lastApplied}\n` },
+    annotations: {
+      ...object.metadata?.annotations,
+      'kubectl.kubernetes.io/last-applied-configuration': `${lastApplied}\n`,
+    },
     managedFields: [
       {
         manager: 'kubectl-client-side-apply',
@@ -114,7 +124,13 @@ export function asAdmitted(obj: KubeObject, uid: string): KubeObject {
         apiVersion: object.apiVersion,
         time: '2024-05-01T10:00:00Z',
         fieldsType: 'FieldsV1',
-        fieldsV1: fieldsV1({ metadata: { annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '' }, labels: obj.metadata?.labels }, spec: obj.spec }),
+        fieldsV1: fieldsV1({
+          metadata: {
+            annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '' },
+            labels: obj.metadata?.labels,
+          },
+          spec: obj.spec,
+        }),
       },
     ],
   };
@@ -127,7 +143,8 @@ function fieldsV1(value: unknown): Record<string, unknown> {
   if (Array.isArray(value)) {
     for (const item of value) {
       if (!isRecord(item)) out[`v:${JSON.stringify(item)}`] = {};
-      else if (typeof item.name === 'string') out[`k:${JSON.stringify({ name: item.name })}`] = { '.': {}, ...fieldsV1(item) };
+      else if (typeof item.name === 'string')
+        out[`k:${JSON.stringify({ name: item.name })}`] = { '.': {}, ...fieldsV1(item) };
       else {
         const port = item.containerPort ?? item.port;
         out[`k:${JSON.stringify({ port, protocol: item.protocol ?? 'TCP' })}`] = { '.': {}, ...fieldsV1(item) };
@@ -150,7 +167,9 @@ function serialUuid(prefix: string, n: number): string {
 export function admissionReview(entry: MixEntry, n: number): Record<string, unknown> {
   const uid = serialUuid('00000000', n);
   const object = asAdmitted(entry.object, serialUuid('0b1ec700', n));
-  const [group, version] = String(object.apiVersion).includes('/') ? String(object.apiVersion).split('/') : ['', String(object.apiVersion)];
+  const [group, version] = String(object.apiVersion).includes('/')
+    ? String(object.apiVersion).split('/')
+    : ['', String(object.apiVersion)];
   const kind = String(object.kind);
   // The API server puts the resource of the kind in request.resource.
   const resource = kindInfo(group!, kind)?.resource;
@@ -169,11 +188,20 @@ export function admissionReview(entry: MixEntry, n: number): Record<string, unkn
       name: object.metadata?.name,
       ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
       operation: 'CREATE',
-      userInfo: { username: 'kube:admin', uid: 'a8b4b8e2-4bb4-4d57-9c5e-6e8d3a0e1f00', groups: ['system:cluster-admins', 'system:authenticated'] },
+      userInfo: {
+        username: 'kube:admin',
+        uid: 'a8b4b8e2-4bb4-4d57-9c5e-6e8d3a0e1f00',
+        groups: ['system:cluster-admins', 'system:authenticated'],
+      },
       object,
       oldObject: null,
       dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions', fieldManager: 'kubectl-client-side-apply', fieldValidation: 'Strict' },
+      options: {
+        apiVersion: 'meta.k8s.io/v1',
+        kind: 'CreateOptions',
+        fieldManager: 'kubectl-client-side-apply',
+        fieldValidation: 'Strict',
+      },
     },
   };
 }

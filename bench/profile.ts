@@ -29,7 +29,8 @@ const IDLE = new Set(['(idle)', '(program)']);
 
 /** `node_modules/fastify/...` → fastify, `dist/src/engine/...` → sctp-guard src/engine, `node:tls` → node:tls. */
 export function areaOf(url: string, functionName: string): string {
-  if (url === '') return functionName === '(garbage collector)' ? 'gc' : functionName.startsWith('(') ? functionName : 'native';
+  if (url === '')
+    return functionName === '(garbage collector)' ? 'gc' : functionName.startsWith('(') ? functionName : 'native';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
   if (pkg) return pkg[1]!;
   const own = /\/dist\/(src|bench)\/([^/]+)\//.exec(url);
@@ -66,7 +67,12 @@ export function summarizeProfile(file: string, skipMs = 0, topN = 12): ProfileSu
     const fn = `${functionName || '(anonymous)'} ${area}${url ? `:${lineNumber + 1}` : ''}`;
     functions.set(fn, (functions.get(fn) ?? 0) + dt);
   });
-  return { file, busyMs: Math.round(busy / 1000), areas: top(areas, busy, topN), functions: top(functions, busy, topN) };
+  return {
+    file,
+    busyMs: Math.round(busy / 1000),
+    areas: top(areas, busy, topN),
+    functions: top(functions, busy, topN),
+  };
 }
 
 /** Every profile a --cpu-prof-dir holds (one per process that exited). */
@@ -111,14 +117,21 @@ export function stageOf(url: string, functionName: string): string | undefined {
   }
   const rule = RULE_FILE.exec(url);
   if (rule) return `rule ${rule[1]}`;
-  if (/\/dist\/src\/(engine\/audit-record|server\/logger)\.js$|node_modules\/(pino|sonic-boom)\//.test(url)) return 'audit line';
+  if (/\/dist\/src\/(engine\/audit-record|server\/logger)\.js$|node_modules\/(pino|sonic-boom)\//.test(url))
+    return 'audit line';
   if (/\/dist\/src\/server\/metrics\.js$|node_modules\/prom-client\//.test(url)) return 'metrics';
   if (/\/dist\/src\/(engine|admission)\//.test(url)) return 'engine';
   if (/\/dist\/src\/server\/admission-routes\.js$|\/dist\/bench\/baseline\.js$/.test(url)) return 'handler';
   if (/node_modules\/(secure-json-parse|fastify\/lib\/contentTypeParser)/.test(url)) return 'body parse';
   if (/node_modules\/(@fastify\/ajv-compiler|ajv|fastify\/lib\/validation)/.test(url)) return 'envelope check';
-  if (/node_modules\/(fast-json-stringify|@fastify\/fast-json-stringify-compiler|fastify\/lib\/(reply|error-serializer))/.test(url)) return 'answer';
-  if (/node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify)\//.test(url)) return 'fastify routing and hooks';
+  if (
+    /node_modules\/(fast-json-stringify|@fastify\/fast-json-stringify-compiler|fastify\/lib\/(reply|error-serializer))/.test(
+      url,
+    )
+  )
+    return 'answer';
+  if (/node_modules\/(fastify|find-my-way|avvio|light-my-request|@fastify)\//.test(url))
+    return 'fastify routing and hooks';
   // node's own code (node:fs, node:net, node:_tls_wrap...) belongs to whoever called it; HTTP, TLS and socket
   // only when nothing of ours or of a package is on the stack (see stageShares).
   return undefined;
@@ -129,7 +142,10 @@ export function stageOf(url: string, functionName: string): string | undefined {
  * each sample goes to the innermost frame on its stack that belongs to a stage.
  */
 export function stageShares(file: string, windows: ReadonlyArray<readonly [number, number]>): Map<string, number> {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile & { startTime: number; nodes: Array<{ children?: number[] }> };
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile & {
+    startTime: number;
+    nodes: Array<{ children?: number[] }>;
+  };
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -162,7 +178,8 @@ export function stageShares(file: string, windows: ReadonlyArray<readonly [numbe
 export function stageCosts(shares: ReadonlyMap<string, number>, cpuUsPerRequest: number): StageCost[] {
   const busy = [...shares.values()].reduce((a, b) => a + b, 0);
   if (busy === 0) return [];
-  const order = (s: string) => (s.startsWith('rule ') ? STAGES.indexOf('engine') + 0.5 : STAGES.indexOf(s as (typeof STAGES)[number]));
+  const order = (s: string) =>
+    s.startsWith('rule ') ? STAGES.indexOf('engine') + 0.5 : STAGES.indexOf(s as (typeof STAGES)[number]);
   return [...shares.entries()]
     .sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0]))
     .map(([stage, t]) => ({ stage, us: Math.round((t / busy) * cpuUsPerRequest * 10) / 10 }));

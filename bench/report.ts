@@ -108,7 +108,18 @@ export interface Comparison {
 }
 
 export interface Goal {
-  id: 'throughput' | 'p99' | 'mutation-p99' | 'scaling-p99' | 'rss' | 'live-rss-steady' | 'live-rss-peak' | 'node-event-cpu' | 'rollout-p99' | 'offline-yaml' | 'offline-json';
+  id:
+    | 'throughput'
+    | 'p99'
+    | 'mutation-p99'
+    | 'scaling-p99'
+    | 'rss'
+    | 'live-rss-steady'
+    | 'live-rss-peak'
+    | 'node-event-cpu'
+    | 'rollout-p99'
+    | 'offline-yaml'
+    | 'offline-json';
   goal: string;
   measured: string;
   /** null: not measurable in this run (e.g. one cluster size only). */
@@ -145,11 +156,28 @@ export interface StageTable {
   stages: StageCost[];
 }
 
-export const GOALS = { throughput: 0.85, p99: 1.5, p99Fixed: 1.2, mutationP99Ms: 5, scalingP99: 1.2, rssMB: 200, liveSteadyMB: 150, livePeakMB: 200, nodeEventMs: 0.2, rolloutP99: 1.5, offlineMB: 200 } as const;
+export const GOALS = {
+  throughput: 0.85,
+  p99: 1.5,
+  p99Fixed: 1.2,
+  mutationP99Ms: 5,
+  scalingP99: 1.2,
+  rssMB: 200,
+  liveSteadyMB: 150,
+  livePeakMB: 200,
+  nodeEventMs: 0.2,
+  rolloutP99: 1.5,
+  offlineMB: 200,
+} as const;
 
 /** The saturation phases of a mix, one per round: as many requests as the server answers. */
 export function rounds(server: ServerResult | undefined, mix: MixName, pace?: PhaseResult['pace']): PhaseResult[] {
-  return (server?.phases ?? []).filter((p) => p.mix === mix && p.protocol === 'http/1.1' && (pace === undefined ? p.offeredRps === undefined : p.offeredRps !== undefined && (p.pace ?? 'half-max') === pace));
+  return (server?.phases ?? []).filter(
+    (p) =>
+      p.mix === mix &&
+      p.protocol === 'http/1.1' &&
+      (pace === undefined ? p.offeredRps === undefined : p.offeredRps !== undefined && (p.pace ?? 'half-max') === pace),
+  );
 }
 
 /** The round with the median throughput (saturation) or median p99 (paced): the one a table row shows. */
@@ -164,7 +192,11 @@ export function phase(server: ServerResult | undefined, mix: MixName): PhaseResu
 }
 
 /** The paced phase of a mix at half the maximum (or at the fixed rate), the median round by p99. */
-export function pacedPhase(server: ServerResult | undefined, mix: MixName, pace: PhaseResult['pace'] = 'half-max'): PhaseResult | undefined {
+export function pacedPhase(
+  server: ServerResult | undefined,
+  mix: MixName,
+  pace: PhaseResult['pace'] = 'half-max',
+): PhaseResult | undefined {
   return medianRound(rounds(server, mix, pace), (p) => p.latencyMs.p99);
 }
 
@@ -189,7 +221,9 @@ export function pairedRatios(a: PhaseResult[], b: PhaseResult[], metric: (p: Pha
 /** `1.23 (1.10–1.40, 3 rounds)`. */
 export function fmtSpread(s: Spread, digits = 2): string {
   if (s.n === 0) return 'n/a';
-  return s.n === 1 ? fmt(s.median, digits) : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)}, ${s.n} rounds)`;
+  return s.n === 1
+    ? fmt(s.median, digits)
+    : `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)}, ${s.n} rounds)`;
 }
 
 export function sctpGuardServers(servers: readonly ServerResult[]): ServerResult[] {
@@ -206,7 +240,15 @@ export function compare(baseline: ServerResult, guard: ServerResult): Comparison
     const g = rounds(guard, mix);
     if (b.length === 0 || g.length === 0) return [];
     const r = (m: (p: PhaseResult) => number) => pairedRatios(g, b, m);
-    return [{ mix, throughput: r((p) => p.rps), p50: r((p) => p.latencyMs.p50), p99: r((p) => p.latencyMs.p99), p99_9: r((p) => p.latencyMs.p99_9) }];
+    return [
+      {
+        mix,
+        throughput: r((p) => p.rps),
+        p50: r((p) => p.latencyMs.p50),
+        p99: r((p) => p.latencyMs.p99),
+        p99_9: r((p) => p.latencyMs.p99_9),
+      },
+    ];
   });
 }
 
@@ -225,7 +267,9 @@ export function scaling(servers: readonly ServerResult[]): Array<{ mix: MixName;
 /** A phase with transport errors or non-2xx answers measured something else than admission: its goal fails. */
 function faults(phases: Array<PhaseResult | undefined>): string | undefined {
   const bad = phases.filter((p): p is PhaseResult => p !== undefined && p.errors + p.timeouts + p.non2xx > 0);
-  return bad.length === 0 ? undefined : bad.map((p) => `${p.mix}: ${p.errors} errors, ${p.timeouts} timeouts, ${p.non2xx} non-2xx`).join('; ');
+  return bad.length === 0
+    ? undefined
+    : bad.map((p) => `${p.mix}: ${p.errors} errors, ${p.timeouts} timeouts, ${p.non2xx} non-2xx`).join('; ');
 }
 
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
@@ -239,7 +283,9 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
   const goals: Goal[] = [];
   const check = (g: Omit<Goal, 'pass'>, pass: boolean | null, phases: Array<PhaseResult | undefined>) => {
     const fault = faults(phases);
-    goals.push(fault ? { ...g, pass: false, note: [g.note, `faults: ${fault}`].filter(Boolean).join('; ') } : { ...g, pass });
+    goals.push(
+      fault ? { ...g, pass: false, note: [g.note, `faults: ${fault}`].filter(Boolean).join('; ') } : { ...g, pass },
+    );
   };
 
   const bs = rounds(baseline, 'services');
@@ -247,7 +293,15 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
   if (bs.length > 0 && gs.length > 0) {
     const t = pairedRatios(gs, bs, (p) => p.rps);
     const [bm, gm] = [phase(baseline, 'services')!, phase(small, 'services')!];
-    check({ id: 'throughput', goal: `throughput ≥ ${GOALS.throughput} × baseline (Service mix)`, measured: `${fmtSpread(t)}; ${Math.round(gm.rps)} vs ${Math.round(bm.rps)} req/s` }, t.median >= GOALS.throughput, [...bs, ...gs]);
+    check(
+      {
+        id: 'throughput',
+        goal: `throughput ≥ ${GOALS.throughput} × baseline (Service mix)`,
+        measured: `${fmtSpread(t)}; ${Math.round(gm.rps)} vs ${Math.round(bm.rps)} req/s`,
+      },
+      t.median >= GOALS.throughput,
+      [...bs, ...gs],
+    );
     // At the same offered rate (half the baseline's maximum) when the run has paced phases: at saturation a p99
     // is mostly queueing behind the slower server's own backlog.
     const [bp, gp] = [rounds(baseline, 'services', 'half-max'), rounds(small, 'services', 'half-max')];
@@ -259,7 +313,9 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
     // And at a realistic fixed rate, when the run has one: one goal, both conditions.
     const [bf, gf] = [rounds(baseline, 'services', 'fixed'), rounds(small, 'services', 'fixed')];
     const f = bf.length > 0 && gf.length > 0 ? pairedRatios(gf, bf, (x) => x.latencyMs.p99) : undefined;
-    const fixed = f ? `; at ${Math.round(bf[0]!.offeredRps!)} req/s ${fmtSpread(f)}, ${fmt(pacedPhase(small, 'services', 'fixed')!.latencyMs.p99)} vs ${fmt(pacedPhase(baseline, 'services', 'fixed')!.latencyMs.p99)} ms` : '';
+    const fixed = f
+      ? `; at ${Math.round(bf[0]!.offeredRps!)} req/s ${fmtSpread(f)}, ${fmt(pacedPhase(small, 'services', 'fixed')!.latencyMs.p99)} vs ${fmt(pacedPhase(baseline, 'services', 'fixed')!.latencyMs.p99)} ms`
+      : '';
     check(
       {
         id: 'p99',
@@ -301,12 +357,22 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
     const ratios = scaling(servers);
     const worst = ratios.reduce((a, b) => (b.p99Ratio.median > a.p99Ratio.median ? b : a));
     check(
-      { id: 'scaling-p99', goal: `p99 at ${nodesLabel(large.nodes)} nodes ≤ ${GOALS.scalingP99} × p99 at ${nodesLabel(small.nodes)} (every mix)`, measured: `${fmtSpread(worst.p99Ratio)} (worst: ${worst.mix})` },
+      {
+        id: 'scaling-p99',
+        goal: `p99 at ${nodesLabel(large.nodes)} nodes ≤ ${GOALS.scalingP99} × p99 at ${nodesLabel(small.nodes)} (every mix)`,
+        measured: `${fmtSpread(worst.p99Ratio)} (worst: ${worst.mix})`,
+      },
       worst.p99Ratio.median <= GOALS.scalingP99,
       MIX_NAMES.flatMap((m) => [...rounds(small, m), ...rounds(large, m)]),
     );
   } else {
-    goals.push({ id: 'scaling-p99', goal: `p99 at the largest cluster ≤ ${GOALS.scalingP99} × p99 at the smallest`, measured: 'n/a', pass: null, note: 'needs two cluster sizes' });
+    goals.push({
+      id: 'scaling-p99',
+      goal: `p99 at the largest cluster ≤ ${GOALS.scalingP99} × p99 at the smallest`,
+      measured: 'n/a',
+      pass: null,
+      note: 'needs two cluster sizes',
+    });
   }
 
   const biggest = large ?? small;
@@ -314,8 +380,19 @@ export function evaluateGoals(servers: readonly ServerResult[]): Goal[] {
     const rss = biggest.rssLoadMB;
     goals.push(
       rss === undefined
-        ? { id: 'rss', goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`, measured: 'n/a', pass: null, note: 'no /proc: RSS not measurable here' }
-        : { id: 'rss', goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`, measured: `${fmt(rss, 1)} MB (peak incl. start-up ${fmt(biggest.peakRssMB ?? NaN, 1)} MB)`, pass: rss < GOALS.rssMB },
+        ? {
+            id: 'rss',
+            goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`,
+            measured: 'n/a',
+            pass: null,
+            note: 'no /proc: RSS not measurable here',
+          }
+        : {
+            id: 'rss',
+            goal: `RSS under load at ${nodesLabel(biggest.nodes)} nodes < ${GOALS.rssMB} MB`,
+            measured: `${fmt(rss, 1)} MB (peak incl. start-up ${fmt(biggest.peakRssMB ?? NaN, 1)} MB)`,
+            pass: rss < GOALS.rssMB,
+          },
     );
   }
   return goals;
@@ -328,19 +405,42 @@ export function liveGoals(live: LiveSummary | undefined, offline: readonly Offli
   if (run) {
     const n = nodesLabel(run.nodes);
     const judge = (v: number | undefined, limit: number) => (v === undefined || run.error ? false : v < limit);
-    goals.push({ id: 'live-rss-steady', goal: `live, ${n} nodes: RSS under load < ${GOALS.liveSteadyMB} MB`, measured: `${mb(run.rssSteadyMB)} MB (settled ${mb(run.rssSettledMB)} MB)`, pass: judge(run.rssSteadyMB, GOALS.liveSteadyMB), ...(run.error ? { note: run.error } : {}) });
-    goals.push({ id: 'live-rss-peak', goal: `live, ${n} nodes: peak RSS (sync, rollout, relist) < ${GOALS.livePeakMB} MB`, measured: `${mb(run.peakMB)} MB (sync ${mb(run.peakSyncMB)}, rollout ${mb(run.rollout?.peakMB)}, relist ${mb(run.relist?.peakMB)})`, pass: judge(run.peakMB, GOALS.livePeakMB) });
-    goals.push({ id: 'node-event-cpu', goal: `CPU per Node event at ${n} nodes < ${GOALS.nodeEventMs} ms`, measured: `${run.nodeEventCpuMs ?? 'n/a'} ms (rendered MachineConfig event: ${run.machineConfigEventCpuMs ?? 'n/a'} ms)`, pass: judge(run.nodeEventCpuMs, GOALS.nodeEventMs) });
+    goals.push({
+      id: 'live-rss-steady',
+      goal: `live, ${n} nodes: RSS under load < ${GOALS.liveSteadyMB} MB`,
+      measured: `${mb(run.rssSteadyMB)} MB (settled ${mb(run.rssSettledMB)} MB)`,
+      pass: judge(run.rssSteadyMB, GOALS.liveSteadyMB),
+      ...(run.error ? { note: run.error } : {}),
+    });
+    goals.push({
+      id: 'live-rss-peak',
+      goal: `live, ${n} nodes: peak RSS (sync, rollout, relist) < ${GOALS.livePeakMB} MB`,
+      measured: `${mb(run.peakMB)} MB (sync ${mb(run.peakSyncMB)}, rollout ${mb(run.rollout?.peakMB)}, relist ${mb(run.relist?.peakMB)})`,
+      pass: judge(run.peakMB, GOALS.livePeakMB),
+    });
+    goals.push({
+      id: 'node-event-cpu',
+      goal: `CPU per Node event at ${n} nodes < ${GOALS.nodeEventMs} ms`,
+      measured: `${run.nodeEventCpuMs ?? 'n/a'} ms (rendered MachineConfig event: ${run.machineConfigEventCpuMs ?? 'n/a'} ms)`,
+      pass: judge(run.nodeEventCpuMs, GOALS.nodeEventMs),
+    });
     const q = run.quiet?.latencyMs.p99;
     const r = run.rollout?.latencyMs.p99;
     const ratio = q && r ? r / q : NaN;
-    goals.push({ id: 'rollout-p99', goal: `decision p99 during a ${int(run.rollout?.events)}-node rollout ≤ ${GOALS.rolloutP99} × quiet p99`, measured: `${fmt(ratio)} (${fmt(r ?? NaN)} vs ${fmt(q ?? NaN)} ms)`, pass: Number.isFinite(ratio) ? ratio <= GOALS.rolloutP99 : false });
+    goals.push({
+      id: 'rollout-p99',
+      goal: `decision p99 during a ${int(run.rollout?.events)}-node rollout ≤ ${GOALS.rolloutP99} × quiet p99`,
+      measured: `${fmt(ratio)} (${fmt(r ?? NaN)} vs ${fmt(q ?? NaN)} ms)`,
+      pass: Number.isFinite(ratio) ? ratio <= GOALS.rolloutP99 : false,
+    });
   }
   for (const o of offline ?? []) {
     goals.push({
       id: o.format === 'yaml' ? 'offline-yaml' : 'offline-json',
       goal: `offline ${o.format.toUpperCase()} List dump of ${nodesLabel(o.nodes)} nodes (${fmt(o.fileMB, 0)} MB) loads, peak RSS < ${GOALS.offlineMB} MB`,
-      measured: o.error ? `failed: ${o.error}` : `${mb(o.peakMB)} MB peak, ready in ${fmt((o.readyMs ?? NaN) / 1000, 1)} s`,
+      measured: o.error
+        ? `failed: ${o.error}`
+        : `${mb(o.peakMB)} MB peak, ready in ${fmt((o.readyMs ?? NaN) / 1000, 1)} s`,
       pass: !o.error && o.peakMB !== undefined && o.peakMB < GOALS.offlineMB,
     });
   }
@@ -351,14 +451,21 @@ export function liveGoals(live: LiveSummary | undefined, offline: readonly Offli
 export function liveMarkdown(live: LiveSummary | undefined, offline: readonly OfflineResult[] | undefined): string[] {
   const lines: string[] = [];
   if (live) {
-    lines.push('**Live** (`serve --kubeconfig` against the in-process list/watch API server; real-sized Nodes, rendered MachineConfigs):');
+    lines.push(
+      '**Live** (`serve --kubeconfig` against the in-process list/watch API server; real-sized Nodes, rendered MachineConfigs):',
+    );
     lines.push('');
-    lines.push('| nodes | Node / rendered config JSON | ready after | RSS settled MB | RSS under load MB | peak MB (sync / rollout / relist / run) | CPU per Node event ms | CPU per rendered-config event ms | p99 quiet ms | p99 during rollout ms | relist s |');
+    lines.push(
+      '| nodes | Node / rendered config JSON | ready after | RSS settled MB | RSS under load MB | peak MB (sync / rollout / relist / run) | CPU per Node event ms | CPU per rendered-config event ms | p99 quiet ms | p99 during rollout ms | relist s |',
+    );
     lines.push('|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|');
     for (const r of live.runs) {
-      lines.push(`| ${nodesLabel(r.nodes)} | ${fmt(r.nodeBytes / 1024, 1)} KB / ${fmt(r.renderedConfigBytes / 1024, 0)} KB | ${fmt(r.readyMs / 1000, 1)} s | ${mb(r.rssSettledMB)} | ${mb(r.rssSteadyMB)} | ${mb(r.peakSyncMB)} / ${mb(r.rollout?.peakMB)} / ${mb(r.relist?.peakMB)} / ${mb(r.peakMB)} | ${r.nodeEventCpuMs ?? 'n/a'} | ${r.machineConfigEventCpuMs ?? 'n/a'} | ${fmt(r.quiet?.latencyMs.p99 ?? NaN)} | ${fmt(r.rollout?.latencyMs.p99 ?? NaN)} | ${fmt((r.relist?.ms ?? NaN) / 1000, 1)} |${r.error ? ` error: ${r.error}` : ''}`);
+      lines.push(
+        `| ${nodesLabel(r.nodes)} | ${fmt(r.nodeBytes / 1024, 1)} KB / ${fmt(r.renderedConfigBytes / 1024, 0)} KB | ${fmt(r.readyMs / 1000, 1)} s | ${mb(r.rssSettledMB)} | ${mb(r.rssSteadyMB)} | ${mb(r.peakSyncMB)} / ${mb(r.rollout?.peakMB)} / ${mb(r.relist?.peakMB)} / ${mb(r.peakMB)} | ${r.nodeEventCpuMs ?? 'n/a'} | ${r.machineConfigEventCpuMs ?? 'n/a'} | ${fmt(r.quiet?.latencyMs.p99 ?? NaN)} | ${fmt(r.rollout?.latencyMs.p99 ?? NaN)} | ${fmt((r.relist?.ms ?? NaN) / 1000, 1)} |${r.error ? ` error: ${r.error}` : ''}`,
+      );
     }
-    if (live.mbPer1000Nodes !== undefined) lines.push('', `Settled RSS per 1,000 extra nodes: ${fmt(live.mbPer1000Nodes, 1)} MB.`);
+    if (live.mbPer1000Nodes !== undefined)
+      lines.push('', `Settled RSS per 1,000 extra nodes: ${fmt(live.mbPer1000Nodes, 1)} MB.`);
     lines.push('');
   }
   if (offline && offline.length > 0) {
@@ -366,16 +473,21 @@ export function liveMarkdown(live: LiveSummary | undefined, offline: readonly Of
     lines.push('');
     lines.push('| format | file MB | ready after | RSS settled MB | peak MB |');
     lines.push('|---|---:|---:|---:|---:|');
-    for (const o of offline) lines.push(`| ${o.format} | ${fmt(o.fileMB, 1)} | ${o.error ? `failed: ${o.error.replace(/\|/g, '\\|')}` : `${fmt((o.readyMs ?? NaN) / 1000, 1)} s`} | ${mb(o.rssSettledMB)} | ${mb(o.peakMB)} |`);
+    for (const o of offline)
+      lines.push(
+        `| ${o.format} | ${fmt(o.fileMB, 1)} | ${o.error ? `failed: ${o.error.replace(/\|/g, '\\|')}` : `${fmt((o.readyMs ?? NaN) / 1000, 1)} s`} | ${mb(o.rssSettledMB)} | ${mb(o.peakMB)} |`,
+      );
     lines.push('');
   }
   return lines;
 }
 
 const passLabel = (pass: boolean | null) => (pass === null ? 'n/a' : pass ? 'PASS' : 'FAIL');
-const int = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US'));
+const int = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? 'n/a' : Math.round(n).toLocaleString('en-US');
 const mb = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(1));
-const serverLabel = (s: ServerResult) => (s.kind === 'baseline' ? 'baseline' : `sctp-guard, ${nodesLabel(s.nodes)} nodes`);
+const serverLabel = (s: ServerResult) =>
+  s.kind === 'baseline' ? 'baseline' : `sctp-guard, ${nodesLabel(s.nodes)} nodes`;
 
 function phaseRow(label: string, s: ServerResult, p: PhaseResult): string {
   return `| ${label} | ${serverLabel(s)} | ${int(p.rps)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.latencyMs.p99_9)} | ${p.cpuPercent === undefined ? 'n/a' : Math.round(p.cpuPercent)} | ${int(p.cpuUsPerRequest)} | ${mb(p.rssMB)} |`;
@@ -399,7 +511,9 @@ export function toMarkdown(r: BenchResults): string {
       `${s.sizes.map(nodesLabel).join(' / ')} nodes with ${s.renderedConfigs} rendered MachineConfigs of ~${s.renderedConfigKiB} KiB.`,
   );
   lines.push('');
-  lines.push(`**Against a bare Fastify HTTPS server** (same TLS, same JSON parsing, constant answer); sctp-guard with the ${nodesLabel(ref?.nodes)}-node state; ${s.repeats} alternating rounds of every phase, rows show the median round, ratios are the median of the per-round ratios with their spread:`);
+  lines.push(
+    `**Against a bare Fastify HTTPS server** (same TLS, same JSON parsing, constant answer); sctp-guard with the ${nodesLabel(ref?.nodes)}-node state; ${s.repeats} alternating rounds of every phase, rows show the median round, ratios are the median of the per-round ratios with their spread:`,
+  );
   lines.push('');
   lines.push('| mix | server | req/s | p50 ms | p99 ms | p99.9 ms | server CPU % | CPU µs/req | RSS MB |');
   lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -409,35 +523,54 @@ export function toMarkdown(r: BenchResults): string {
       if (srv && p) lines.push(phaseRow(mix, srv, p));
     }
     const c = r.comparisons.find((x) => x.mix === mix);
-    if (c) lines.push(`| ${mix} | **sctp-guard / baseline** | ${fmtSpread(c.throughput)} | ${fmtSpread(c.p50)} | ${fmtSpread(c.p99)} | ${fmtSpread(c.p99_9)} | | | |`);
+    if (c)
+      lines.push(
+        `| ${mix} | **sctp-guard / baseline** | ${fmtSpread(c.throughput)} | ${fmtSpread(c.p50)} | ${fmtSpread(c.p99)} | ${fmtSpread(c.p99_9)} | | | |`,
+      );
   }
   const paced = [baseline, ...guards].flatMap((srv) =>
-    srv ? MIX_NAMES.flatMap((mix) => (['half-max', 'fixed'] as const).flatMap((pace) => (rounds(srv, mix, pace).length > 0 ? [{ srv, mix, pace, list: rounds(srv, mix, pace) }] : []))) : [],
+    srv
+      ? MIX_NAMES.flatMap((mix) =>
+          (['half-max', 'fixed'] as const).flatMap((pace) =>
+            rounds(srv, mix, pace).length > 0 ? [{ srv, mix, pace, list: rounds(srv, mix, pace) }] : [],
+          ),
+        )
+      : [],
   );
   if (paced.length > 0) {
     lines.push('');
-    lines.push(`**At a fixed offered rate** (half the maximum measured above, and a realistic ${int(s.fixedRps)} req/s: latency without the queue of a saturated server; median of the rounds, spread in brackets):`);
+    lines.push(
+      `**At a fixed offered rate** (half the maximum measured above, and a realistic ${int(s.fixedRps)} req/s: latency without the queue of a saturated server; median of the rounds, spread in brackets):`,
+    );
     lines.push('');
     lines.push('| mix | server | offered req/s | p50 ms | p99 ms | p99.9 ms |');
     lines.push('|---|---|---:|---:|---:|---:|');
     for (const { srv, mix, list } of paced) {
       const m = (f: (p: PhaseResult) => number) => fmtSpread(spread(list.map(f)));
-      lines.push(`| ${mix} | ${serverLabel(srv)} | ${int(list[0]!.offeredRps)} | ${m((p) => p.latencyMs.p50)} | ${m((p) => p.latencyMs.p99)} | ${m((p) => p.latencyMs.p99_9)} |`);
+      lines.push(
+        `| ${mix} | ${serverLabel(srv)} | ${int(list[0]!.offeredRps)} | ${m((p) => p.latencyMs.p50)} | ${m((p) => p.latencyMs.p99)} | ${m((p) => p.latencyMs.p99_9)} |`,
+      );
     }
   }
   lines.push('');
   lines.push('**By cluster size** (sctp-guard):');
   lines.push('');
-  lines.push('| nodes | state on disk | ready after | services p99 ms | workloads p99 ms | machineconfigs p99 ms | RSS idle MB | RSS under load MB | peak RSS MB |');
+  lines.push(
+    '| nodes | state on disk | ready after | services p99 ms | workloads p99 ms | machineconfigs p99 ms | RSS idle MB | RSS under load MB | peak RSS MB |',
+  );
   lines.push('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const g of guards) {
     const p99 = (mix: MixName) => fmt(phase(g, mix)?.latencyMs.p99 ?? NaN);
     const disk = g.clusterState ? `${(g.clusterState.bytes / 1024 / 1024).toFixed(1)} MB` : 'n/a';
-    lines.push(`| ${nodesLabel(g.nodes)} | ${disk} | ${(g.startupMs / 1000).toFixed(2)} s | ${p99('services')} | ${p99('workloads')} | ${p99('machineconfigs')} | ${mb(g.rssIdleMB)} | ${mb(g.rssLoadMB)} | ${mb(g.peakRssMB)} |`);
+    lines.push(
+      `| ${nodesLabel(g.nodes)} | ${disk} | ${(g.startupMs / 1000).toFixed(2)} s | ${p99('services')} | ${p99('workloads')} | ${p99('machineconfigs')} | ${mb(g.rssIdleMB)} | ${mb(g.rssLoadMB)} | ${mb(g.peakRssMB)} |`,
+    );
   }
   if (r.scaling.length > 0) {
     lines.push('');
-    lines.push(`p99 ratio ${nodesLabel(guards[guards.length - 1]?.nodes)} / ${nodesLabel(ref?.nodes)} nodes: ${r.scaling.map((x) => `${x.mix} ${fmtSpread(x.p99Ratio)}`).join(', ')}.`);
+    lines.push(
+      `p99 ratio ${nodesLabel(guards[guards.length - 1]?.nodes)} / ${nodesLabel(ref?.nodes)} nodes: ${r.scaling.map((x) => `${x.mix} ${fmtSpread(x.p99Ratio)}`).join(', ')}.`,
+    );
   }
   if (ref) lines.push(`/readyz of sctp-guard said: "${ref.readyReason}".`);
   lines.push('');
@@ -446,8 +579,13 @@ export function toMarkdown(r: BenchResults): string {
     lines.push('');
     lines.push('| server | req/s | p50 ms | p99 ms | p99.9 ms |');
     lines.push('|---|---:|---:|---:|---:|');
-    for (const [name, p] of [['baseline', r.http2.baseline], ['sctp-guard', r.http2.sctpGuard]] as const) {
-      lines.push(`| ${name} | ${int(p.rps)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.latencyMs.p99_9)} |`);
+    for (const [name, p] of [
+      ['baseline', r.http2.baseline],
+      ['sctp-guard', r.http2.sctpGuard],
+    ] as const) {
+      lines.push(
+        `| ${name} | ${int(p.rps)} | ${fmt(p.latencyMs.p50)} | ${fmt(p.latencyMs.p99)} | ${fmt(p.latencyMs.p99_9)} |`,
+      );
     }
   } else {
     lines.push(`**HTTP/2**: ${r.http2.note}`);
@@ -458,14 +596,22 @@ export function toMarkdown(r: BenchResults): string {
   lines.push('');
   lines.push('| goal | measured | result |');
   lines.push('|---|---|---|');
-  for (const g of r.goals) lines.push(`| ${g.goal} | ${g.measured}${g.note ? ` (${g.note})` : ''} | ${passLabel(g.pass)} |`);
+  for (const g of r.goals)
+    lines.push(`| ${g.goal} | ${g.measured}${g.note ? ` (${g.note})` : ''} | ${passLabel(g.pass)} |`);
   if (r.profiles && r.profiles.length > 0) {
     lines.push('');
     lines.push('**CPU profiles** (`--cpu-prof`, self time of the busy samples taken after /readyz turned 200):');
     for (const p of r.profiles) {
       lines.push('');
-      lines.push(`- ${p.server ?? p.file} (${p.busyMs} ms busy): ${p.areas.map((a) => `${a.name} ${a.percent}%`).join(', ')}`);
-      lines.push(`  - top functions: ${p.functions.slice(0, 8).map((f) => `${f.name} ${f.percent}%`).join('; ')}`);
+      lines.push(
+        `- ${p.server ?? p.file} (${p.busyMs} ms busy): ${p.areas.map((a) => `${a.name} ${a.percent}%`).join(', ')}`,
+      );
+      lines.push(
+        `  - top functions: ${p.functions
+          .slice(0, 8)
+          .map((f) => `${f.name} ${f.percent}%`)
+          .join('; ')}`,
+      );
     }
   }
   if (r.stages && r.stages.length > 0) lines.push(...stageMarkdown(r.stages));
@@ -477,8 +623,14 @@ export function toMarkdown(r: BenchResults): string {
     lines.push('|---|---|---|');
     for (const mix of MIX_NAMES) {
       for (const a of ref.answers[mix]) {
-        const verdict = a.status !== 200 ? `HTTP ${a.status}` : a.allowed ? (a.patched ? 'allowed, patched' : 'allowed') : 'denied';
-        const extra = [a.warnings ? `${a.warnings} warning${a.warnings > 1 ? 's' : ''}` : '', a.message ? a.message.replace(/\|/g, '\\|') : ''].filter(Boolean).join('; ');
+        const verdict =
+          a.status !== 200 ? `HTTP ${a.status}` : a.allowed ? (a.patched ? 'allowed, patched' : 'allowed') : 'denied';
+        const extra = [
+          a.warnings ? `${a.warnings} warning${a.warnings > 1 ? 's' : ''}` : '',
+          a.message ? a.message.replace(/\|/g, '\\|') : '',
+        ]
+          .filter(Boolean)
+          .join('; ');
         lines.push(`| ${mix} | ${a.entry} | ${verdict}${extra ? `: ${extra}` : ''} |`);
       }
     }
@@ -491,13 +643,19 @@ export function toMarkdown(r: BenchResults): string {
  * (innermost stage on the stack wins), times the CPU per request /proc measured in those phases.
  */
 function stageMarkdown(tables: readonly StageTable[]): string[] {
-  const lines = ['', '**CPU per request by stage** (µs; `--cpu-prof` samples of the saturation phases, each stage\'s share of the busy samples × the CPU per request /proc measured; the profiler itself adds ~10%):', ''];
+  const lines = [
+    '',
+    "**CPU per request by stage** (µs; `--cpu-prof` samples of the saturation phases, each stage's share of the busy samples × the CPU per request /proc measured; the profiler itself adds ~10%):",
+    '',
+  ];
   const names = [...new Set(tables.flatMap((t) => t.stages.map((s) => s.stage)))];
   lines.push(`| server | mix | total | ${names.join(' | ')} |`);
   lines.push(`|---|---|---:|${names.map(() => '---:').join('|')}|`);
   for (const t of tables) {
     const cost = (n: string) => t.stages.find((s) => s.stage === n)?.us;
-    lines.push(`| ${t.server} | ${t.mix} | ${int(t.cpuUsPerRequest)} | ${names.map((n) => (cost(n) === undefined ? '' : fmt(cost(n)!, 0))).join(' | ')} |`);
+    lines.push(
+      `| ${t.server} | ${t.mix} | ${int(t.cpuUsPerRequest)} | ${names.map((n) => (cost(n) === undefined ? '' : fmt(cost(n)!, 0))).join(' | ')} |`,
+    );
   }
   return lines;
 }
@@ -506,7 +664,12 @@ export const README_MARKERS = ['<!-- bench:start -->', '<!-- bench:end -->'] as 
 
 /** The short table the README carries between its markers: every goal, and the machine it was measured on. */
 export function readmeTable(r: BenchResults): string {
-  const lines = [`Measured by \`npm run bench\` on ${r.startedAt.slice(0, 10)}: ${machineLine(r.machine)}. Details: [docs/benchmark.md](docs/benchmark.md).`, '', '| goal | measured | result |', '|---|---|---|'];
+  const lines = [
+    `Measured by \`npm run bench\` on ${r.startedAt.slice(0, 10)}: ${machineLine(r.machine)}. Details: [docs/benchmark.md](docs/benchmark.md).`,
+    '',
+    '| goal | measured | result |',
+    '|---|---|---|',
+  ];
   for (const g of r.goals) lines.push(`| ${g.goal} | ${g.measured} | ${passLabel(g.pass)} |`);
   return lines.join('\n');
 }

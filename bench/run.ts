@@ -25,32 +25,64 @@ function atLeast(min: number, integer = true) {
 
 function sizes(value: string): number[] {
   const list = value.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
-  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`expected node counts like 10,1000,10000, got "${value}"`);
+  if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
+    throw new InvalidArgumentError(`expected node counts like 10,1000,10000, got "${value}"`);
   return list;
 }
 
 function logLevel(value: string): string {
-  if (!(LOG_LEVELS as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${LOG_LEVELS.join(', ')}, got "${value}"`);
   return value;
 }
 
 const program = new Command('bench')
   .description('benchmark sctp-guard against a bare Fastify HTTPS server, and across cluster sizes (loopback only)')
   .option('--seconds <s>', `length of each measured phase (BENCH_SECONDS, default ${DEFAULT_OPTIONS.seconds})`)
-  .option('--warmup-seconds <s>', `warm-up before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`)
+  .option(
+    '--warmup-seconds <s>',
+    `warm-up before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`,
+  )
   .option('--connections <n>', `keep-alive connections (BENCH_CONNECTIONS, default ${DEFAULT_OPTIONS.connections})`)
-  .option('--sizes <list>', `cluster sizes in nodes; the smallest is the reference (BENCH_SIZES, default ${DEFAULT_OPTIONS.sizes.join(',')})`)
-  .option('--rendered-configs <n>', `rendered MachineConfigs per cluster state (BENCH_RENDERED_CONFIGS, default ${DEFAULT_OPTIONS.renderedConfigs})`)
-  .option('--rendered-config-kib <n>', `size of each rendered MachineConfig (BENCH_RENDERED_CONFIG_KIB, default ${DEFAULT_OPTIONS.renderedConfigKiB})`)
+  .option(
+    '--sizes <list>',
+    `cluster sizes in nodes; the smallest is the reference (BENCH_SIZES, default ${DEFAULT_OPTIONS.sizes.join(',')})`,
+  )
+  .option(
+    '--rendered-configs <n>',
+    `rendered MachineConfigs per cluster state (BENCH_RENDERED_CONFIGS, default ${DEFAULT_OPTIONS.renderedConfigs})`,
+  )
+  .option(
+    '--rendered-config-kib <n>',
+    `size of each rendered MachineConfig (BENCH_RENDERED_CONFIG_KIB, default ${DEFAULT_OPTIONS.renderedConfigKiB})`,
+  )
   .option('--seed <n>', `seed of the generated cluster states (BENCH_SEED, default ${DEFAULT_OPTIONS.seed})`)
-  .option('--log-level <level>', 'sctp-guard --log-level; info keeps the audit trail on, as in production (BENCH_LOG_LEVEL)')
+  .option(
+    '--log-level <level>',
+    'sctp-guard --log-level; info keeps the audit trail on, as in production (BENCH_LOG_LEVEL)',
+  )
   .option('--no-http2', 'skip the HTTP/2 phases (BENCH_HTTP2=0)')
   .option('--cpu-prof', 'run the servers under node --cpu-prof and summarize where the time goes (BENCH_CPU_PROF=1)')
-  .option('--ready-timeout-seconds <s>', `longest wait for /readyz (BENCH_READY_TIMEOUT_SECONDS, default ${DEFAULT_OPTIONS.readyTimeoutSeconds})`)
-  .option('--live-nodes <n>', `nodes of the live and offline phases, 0 to skip them (BENCH_LIVE_NODES, default ${DEFAULT_OPTIONS.liveNodes})`)
-  .option('--rollout-nodes <n>', `nodes a live rollout moves (BENCH_ROLLOUT_NODES, default ${DEFAULT_OPTIONS.rolloutNodes})`)
-  .option('--repeats <n>', `alternating rounds of every phase; each ratio is their median (BENCH_REPEATS, default ${DEFAULT_OPTIONS.repeats})`)
-  .option('--fixed-rps <n>', `the realistic fixed rate of the paced Service phases (BENCH_FIXED_RPS, default ${DEFAULT_OPTIONS.fixedRps})`)
+  .option(
+    '--ready-timeout-seconds <s>',
+    `longest wait for /readyz (BENCH_READY_TIMEOUT_SECONDS, default ${DEFAULT_OPTIONS.readyTimeoutSeconds})`,
+  )
+  .option(
+    '--live-nodes <n>',
+    `nodes of the live and offline phases, 0 to skip them (BENCH_LIVE_NODES, default ${DEFAULT_OPTIONS.liveNodes})`,
+  )
+  .option(
+    '--rollout-nodes <n>',
+    `nodes a live rollout moves (BENCH_ROLLOUT_NODES, default ${DEFAULT_OPTIONS.rolloutNodes})`,
+  )
+  .option(
+    '--repeats <n>',
+    `alternating rounds of every phase; each ratio is their median (BENCH_REPEATS, default ${DEFAULT_OPTIONS.repeats})`,
+  )
+  .option(
+    '--fixed-rps <n>',
+    `the realistic fixed rate of the paced Service phases (BENCH_FIXED_RPS, default ${DEFAULT_OPTIONS.fixedRps})`,
+  )
   .option('--quick', `for iterating: ${JSON.stringify(QUICK_OPTIONS)} unless set otherwise (BENCH_QUICK=1)`)
   .option('--out <dir>', 'where results.json and results.md go (BENCH_OUT, default bench/)')
   .showHelpAfterError()
@@ -70,7 +102,9 @@ function settings(): BenchOptions {
     try {
       return parse(String(value));
     } catch (err) {
-      throw new InvalidArgumentError(`--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} / ${envName}: ${(err as Error).message}`);
+      throw new InvalidArgumentError(
+        `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} / ${envName}: ${(err as Error).message}`,
+      );
     }
   };
   const quick = flags.quick === true || process.env.BENCH_QUICK === '1';
@@ -80,7 +114,12 @@ function settings(): BenchOptions {
     warmupSeconds: pick('warmupSeconds', 'BENCH_WARMUP_SECONDS', d.warmupSeconds, atLeast(0, false)),
     connections: pick('connections', 'BENCH_CONNECTIONS', d.connections, atLeast(1)),
     sizes: pick('sizes', 'BENCH_SIZES', d.sizes, sizes),
-    renderedConfigs: pick('renderedConfigs', 'BENCH_RENDERED_CONFIGS', d.renderedConfigs, atLeast(MIN_RENDERED_CONFIGS)),
+    renderedConfigs: pick(
+      'renderedConfigs',
+      'BENCH_RENDERED_CONFIGS',
+      d.renderedConfigs,
+      atLeast(MIN_RENDERED_CONFIGS),
+    ),
     renderedConfigKiB: pick('renderedConfigKib', 'BENCH_RENDERED_CONFIG_KIB', d.renderedConfigKiB, atLeast(1)),
     seed: pick('seed', 'BENCH_SEED', d.seed, atLeast(0)),
     logLevel: pick('logLevel', 'BENCH_LOG_LEVEL', d.logLevel, logLevel),
@@ -92,7 +131,12 @@ function settings(): BenchOptions {
     repeats: pick('repeats', 'BENCH_REPEATS', d.repeats, atLeast(1)),
     fixedRps: pick('fixedRps', 'BENCH_FIXED_RPS', d.fixedRps, atLeast(1)),
     // A quick run never replaces the README's figures or bench/results.*.
-    outDir: pick('out', 'BENCH_OUT', quick ? join(tmpdir(), 'sctp-guard-bench-quick') : join(repoRoot(), 'bench'), (s) => s),
+    outDir: pick(
+      'out',
+      'BENCH_OUT',
+      quick ? join(tmpdir(), 'sctp-guard-bench-quick') : join(repoRoot(), 'bench'),
+      (s) => s,
+    ),
   };
 }
 
@@ -106,7 +150,9 @@ try {
 
 try {
   const results = await runBench(options);
-  process.stdout.write(`\n${toMarkdown(results)}\nwrote ${join(options.outDir, 'results.json')} and ${join(options.outDir, 'results.md')}\n`);
+  process.stdout.write(
+    `\n${toMarkdown(results)}\nwrote ${join(options.outDir, 'results.json')} and ${join(options.outDir, 'results.md')}\n`,
+  );
 } catch (err) {
   process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(2);

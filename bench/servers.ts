@@ -44,9 +44,16 @@ async function freePort(): Promise<number> {
 }
 
 /** One HTTPS call on a fresh connection (readiness polls, sample answers); not the load path. */
-export function call(port: number, ca: Buffer, method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; body: string }> {
+export function call(
+  port: number,
+  ca: Buffer,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const headers =
+      body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
     const req = request({ host: '127.0.0.1', port, method, path, ca, headers, agent: false, timeout: 5000 }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
@@ -70,7 +77,9 @@ function plainGet(port: number, path: string): Promise<{ status: number; body: s
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()));
 }
 
 /** SIGTERM (both servers shut down cleanly on it, which also writes a --cpu-prof profile), SIGKILL after 10 s. */
@@ -86,11 +95,20 @@ async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** Polls /readyz (undefined: the port is not known yet) until 200; fails fast with the child's stderr when it dies first. */
-async function waitReady(child: ChildProcess, readyz: () => Promise<{ status: number; body: string }> | undefined, started: number, timeoutMs: number, stderr: () => string, what: string): Promise<{ startupMs: number; readyReason: string }> {
+async function waitReady(
+  child: ChildProcess,
+  readyz: () => Promise<{ status: number; body: string }> | undefined,
+  started: number,
+  timeoutMs: number,
+  stderr: () => string,
+  what: string,
+): Promise<{ startupMs: number; readyReason: string }> {
   let lastError = '';
   while (performance.now() - started < timeoutMs) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`${what} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr() || 'no output on stderr'}`);
+      throw new Error(
+        `${what} exited (${child.exitCode ?? child.signalCode}) before it was ready: ${stderr() || 'no output on stderr'}`,
+      );
     }
     const answer = readyz();
     if (answer !== undefined) {
@@ -132,13 +150,20 @@ export async function startSctpGuard(launch: SctpGuardLaunch): Promise<ServerPro
       ...launch.nodeArgs,
       launch.mainJs,
       'serve',
-      '--host', '127.0.0.1',
-      '--port', String(port),
-      '--health-probe-bind-address', `127.0.0.1:${probePort}`,
-      '--metrics-bind-address', '0',
-      '--tls-cert', launch.tls.cert,
-      '--tls-key', launch.tls.key,
-      '--log-level', launch.logLevel,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--health-probe-bind-address',
+      `127.0.0.1:${probePort}`,
+      '--metrics-bind-address',
+      '0',
+      '--tls-cert',
+      launch.tls.cert,
+      '--tls-key',
+      launch.tls.key,
+      '--log-level',
+      launch.logLevel,
       ...(launch.clusterState ? ['--cluster-state', launch.clusterState] : []),
       ...launch.extraArgs,
     ];
@@ -146,7 +171,14 @@ export async function startSctpGuard(launch: SctpGuardLaunch): Promise<ServerPro
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const stderr = collectStderr(child);
     try {
-      const ready = await waitReady(child, () => plainGet(probePort, '/readyz'), started, launch.readyTimeoutMs, stderr, 'sctp-guard');
+      const ready = await waitReady(
+        child,
+        () => plainGet(probePort, '/readyz'),
+        started,
+        launch.readyTimeoutMs,
+        stderr,
+        'sctp-guard',
+      );
       return { pid: child.pid!, port, ...ready, stop: () => stopChild(child) };
     } catch (err) {
       await stopChild(child);
@@ -165,7 +197,15 @@ export interface BaselineLaunch {
 }
 
 export async function startBaseline(launch: BaselineLaunch): Promise<ServerProcess> {
-  const args = [...launch.nodeArgs, launch.baselineJs, '--tls-cert', launch.tls.cert, '--tls-key', launch.tls.key, ...(launch.http2 ? ['--http2'] : [])];
+  const args = [
+    ...launch.nodeArgs,
+    launch.baselineJs,
+    '--tls-cert',
+    launch.tls.cert,
+    '--tls-key',
+    launch.tls.key,
+    ...(launch.http2 ? ['--http2'] : []),
+  ];
   const started = performance.now();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
   const stderr = collectStderr(child);
@@ -175,7 +215,14 @@ export async function startBaseline(launch: BaselineLaunch): Promise<ServerProce
     child.disconnect();
   });
   try {
-    const ready = await waitReady(child, () => (port === undefined ? undefined : call(port, launch.tls.ca, 'GET', '/readyz')), started, launch.readyTimeoutMs, stderr, 'baseline');
+    const ready = await waitReady(
+      child,
+      () => (port === undefined ? undefined : call(port, launch.tls.ca, 'GET', '/readyz')),
+      started,
+      launch.readyTimeoutMs,
+      stderr,
+      'baseline',
+    );
     return { pid: child.pid!, port: port!, ...ready, stop: () => stopChild(child) };
   } catch (err) {
     await stopChild(child);
@@ -186,11 +233,14 @@ export async function startBaseline(launch: BaselineLaunch): Promise<ServerProce
 /** The protocol the server picks when a client offers h2 and http/1.1 (the API server's webhook client does). */
 export function negotiatedProtocol(port: number, ca: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: ['h2', 'http/1.1'] }, () => {
-      const protocol = socket.alpnProtocol || 'http/1.1 (no ALPN)';
-      socket.end();
-      resolve(protocol);
-    });
+    const socket = connect(
+      { host: '127.0.0.1', port, ca, servername: 'localhost', ALPNProtocols: ['h2', 'http/1.1'] },
+      () => {
+        const protocol = socket.alpnProtocol || 'http/1.1 (no ALPN)';
+        socket.end();
+        resolve(protocol);
+      },
+    );
     socket.once('error', reject);
   });
 }

@@ -24,7 +24,8 @@ const CACHE = join(ROOT, '.cache', 'node');
 export function testedNodes() {
   const engines = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines?.node ?? '';
   const lowest = /^\s*\^?(\d+\.\d+\.\d+)\s*(\|\||$)/.exec(engines)?.[1];
-  if (!lowest) throw new Error(`package.json engines.node must start with the lowest version as ^x.y.z, got "${engines}"`);
+  if (!lowest)
+    throw new Error(`package.json engines.node must start with the lowest version as ^x.y.z, got "${engines}"`);
   const froms = [...readFileSync(join(ROOT, 'Dockerfile'), 'utf8').matchAll(/^FROM\s+node:(\d+)\S*/gm)];
   const image = froms.at(-1)?.[1];
   if (!image) throw new Error('Dockerfile: no FROM node:NN image');
@@ -39,7 +40,11 @@ export function nodeBin(spec) {
     rmSync(prefix, { recursive: true, force: true });
     mkdirSync(prefix, { recursive: true });
     // stdout is kept for the caller's answer; npm's own output goes to stderr.
-    execFileSync('npm', ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node@${spec}`], { stdio: ['ignore', 2, 2] });
+    execFileSync(
+      'npm',
+      ['install', '--prefix', prefix, '--no-save', '--no-audit', '--no-fund', '--no-package-lock', `node@${spec}`],
+      { stdio: ['ignore', 2, 2] },
+    );
     if (!existsSync(join(bin, 'node'))) throw new Error(`npm install node@${spec} left no ${join(bin, 'node')}`);
   }
   return bin;

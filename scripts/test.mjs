@@ -47,11 +47,12 @@ function walk(dir, keep) {
 }
 
 const isTest = (p) => p.endsWith('.test.ts');
-const files = positionals.length > 0
-  ? positionals.map((p) => relative(ROOT, resolve(p)))
-  : opts.slow
-    ? walk('test/slow', isTest)
-    : walk('test', (p) => isTest(p) && !/^test\/(slow|helpers|fixtures)\//.test(p));
+const files =
+  positionals.length > 0
+    ? positionals.map((p) => relative(ROOT, resolve(p)))
+    : opts.slow
+      ? walk('test/slow', isTest)
+      : walk('test', (p) => isTest(p) && !/^test\/(slow|helpers|fixtures)\//.test(p));
 for (const f of files) {
   if (!isTest(f) || !existsSync(join(ROOT, f))) {
     console.error(`test.mjs: ${f}: not a test file (test/**/*.test.ts)`);
@@ -100,7 +101,11 @@ function runFile(file) {
   const t0 = performance.now();
   return new Promise((done) => {
     // TAP_TIMEOUT: tap's own per-file limit, with its report of what was still running; the kill is a backstop.
-    const child = spawn(process.execPath, [js], { cwd: ROOT, env: { ...process.env, TAP_TIMEOUT: String(timeoutS) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [js], {
+      cwd: ROOT,
+      env: { ...process.env, TAP_TIMEOUT: String(timeoutS) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
@@ -121,7 +126,9 @@ async function worker() {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${file} (${counted}, ${(r.ms / 1000).toFixed(1)} s)`);
     if (!ok) {
       const how = r.signal ? `ended by ${r.signal} (the limit is ${timeoutS} s a file)` : `exit code ${r.code}`;
-      console.log(`${r.output.replace(/^/gm, '    ')}\n    --- ${file}: ${how}; rerun alone with: node --enable-source-maps ${relative(ROOT, builtPath(file))}`);
+      console.log(
+        `${r.output.replace(/^/gm, '    ')}\n    --- ${file}: ${how}; rerun alone with: node --enable-source-maps ${relative(ROOT, builtPath(file))}`,
+      );
     }
     results.push({ ...r, ok });
   }
@@ -130,12 +137,17 @@ await Promise.all(Array.from({ length: Math.min(jobs, files.length) }, worker));
 
 mkdirSync(dirname(TIMINGS), { recursive: true });
 const timings = { ...previous, ...Object.fromEntries(results.map((r) => [r.file, Math.round(r.ms)])) };
-writeFileSync(TIMINGS, JSON.stringify(Object.fromEntries(Object.entries(timings).filter(([f]) => existsSync(join(ROOT, f))))));
+writeFileSync(
+  TIMINGS,
+  JSON.stringify(Object.fromEntries(Object.entries(timings).filter(([f]) => existsSync(join(ROOT, f))))),
+);
 
 const passed = results.reduce((s, r) => s + (r.count?.pass ?? 0), 0);
 // A file that failed without tap counting a failure (a crash, a timeout) counts as one.
 const failed = results.reduce((s, r) => s + (r.count?.fail || (r.ok ? 0 : 1)), 0);
 const failedFiles = results.filter((r) => !r.ok).map((r) => r.file);
 if (failedFiles.length > 0) console.log(`\nfailed: ${failedFiles.join(' ')}`);
-console.log(`# ${passed} passed, ${failed} failed (${results.length} files, ${jobs} at once, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+console.log(
+  `# ${passed} passed, ${failed} failed (${results.length} files, ${jobs} at once, ${((performance.now() - started) / 1000).toFixed(1)} s)`,
+);
 process.exitCode = failed === 0 ? 0 : 1;

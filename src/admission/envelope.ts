@@ -35,7 +35,11 @@ export const admissionReviewSchema = {
         operation: { enum: ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'] },
         userInfo: {
           type: 'object',
-          properties: { username: { type: 'string' }, uid: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } } },
+          properties: {
+            username: { type: 'string' },
+            uid: { type: 'string' },
+            groups: { type: 'array', items: { type: 'string' } },
+          },
         },
         object: objectOrNull,
         oldObject: objectOrNull,

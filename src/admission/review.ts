@@ -43,7 +43,11 @@ export function review(body: AdmissionReview, engine: Engine, snapshot: ClusterS
   const request = toEngineRequest(body.request);
   const decision = engine.evaluate(request, snapshot, phase);
   return {
-    review: { apiVersion: body.apiVersion, kind: 'AdmissionReview', response: toAdmissionResponse(body.request.uid, decision, phase) },
+    review: {
+      apiVersion: body.apiVersion,
+      kind: 'AdmissionReview',
+      response: toAdmissionResponse(body.request.uid, decision, phase),
+    },
     decision,
     request,
   };

@@ -67,7 +67,9 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
     if (!rule.cel || enforcement === 'off') continue;
     const cel = rule.cel(policy);
     // The platform's own objects pass untouched here as in the engine and the webhooks (engine/platform-owned.ts).
-    const owned = platformOwnedConditions(rule.matches.flatMap((m) => m.kinds.map((k) => ({ group: m.group, kind: k.kind }))));
+    const owned = platformOwnedConditions(
+      rule.matches.flatMap((m) => m.kinds.map((k) => ({ group: m.group, kind: k.kind }))),
+    );
     const conditions = [...(patterns ? [patterns] : []), ...owned];
     for (const check of cel.checks) {
       const name = `${VAP_NAME_PREFIX}${rule.id}${check.name ? `-${check.name}` : ''}`;
@@ -86,7 +88,13 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
             matchConstraints: { resourceRules: webhookRules([rule]), matchPolicy: 'Equivalent' },
             ...(conditions.length > 0 ? { matchConditions: conditions } : {}),
             variables: [{ name: 'prefix', expression: celPrefix(rule.id) }, ...cel.variables.map((v) => ({ ...v }))],
-            validations: [{ expression: check.expression, messageExpression: messageExpressionFor(check, action), reason: 'Forbidden' }],
+            validations: [
+              {
+                expression: check.expression,
+                messageExpression: messageExpressionFor(check, action),
+                reason: 'Forbidden',
+              },
+            ],
           },
         },
         binding: {
@@ -94,7 +102,11 @@ export function validatingAdmissionPolicies(rules: readonly Rule[], policy: Poli
           kind: 'ValidatingAdmissionPolicyBinding',
           metadata: { name, labels: { ...WEBHOOK_LABELS } },
           // The policy's excluded namespaces: exact names here, `prefix-*` patterns in the policy's matchConditions.
-          spec: { policyName: name, validationActions: [action], matchResources: { namespaceSelector: namespaceSelector(policy) } },
+          spec: {
+            policyName: name,
+            validationActions: [action],
+            matchResources: { namespaceSelector: namespaceSelector(policy) },
+          },
         },
       });
     }

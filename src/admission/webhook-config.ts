@@ -80,7 +80,9 @@ function celHasSctp(variable: string, path: FieldPath, exact: boolean): string {
 /** The subject of a kind's condition: `object`, or on DELETE (object is null) the `oldObject`. */
 function subject(predicate: (v: string) => string, deletes: boolean): string {
   const onObject = `object != null && (${predicate('object')})`;
-  return deletes ? `request.operation == 'DELETE' ? (oldObject != null && (${predicate('oldObject')})) : (${onObject})` : onObject;
+  return deletes
+    ? `request.operation == 'DELETE' ? (oldObject != null && (${predicate('oldObject')})) : (${onObject})`
+    : onObject;
 }
 
 /**
@@ -100,16 +102,25 @@ function kindReads(rules: readonly Rule[]): Map<string, KindReads> {
   for (const rule of rules) {
     for (const m of rule.matches) {
       for (const { kind } of m.kinds) {
-        const fields = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
+        const fields = m.sctpFields?.map((p) =>
+          p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p,
+        );
         const seen = out.get(kind);
         if (!seen) {
-          out.set(kind, { operations: new Set(m.operations), enumProtocols: ENUM_VALIDATED_GROUPS.has(m.group), sctpFields: fields && [...fields], group: m.group });
+          out.set(kind, {
+            operations: new Set(m.operations),
+            enumProtocols: ENUM_VALIDATED_GROUPS.has(m.group),
+            sctpFields: fields && [...fields],
+            group: m.group,
+          });
           continue;
         }
         m.operations.forEach((o) => seen.operations.add(o));
         seen.enumProtocols &&= ENUM_VALIDATED_GROUPS.has(m.group);
         if (!fields) seen.sctpFields = undefined;
-        else if (seen.sctpFields) for (const f of fields) if (!seen.sctpFields.some((p) => p.join('.') === f.join('.'))) seen.sctpFields.push(f);
+        else if (seen.sctpFields)
+          for (const f of fields)
+            if (!seen.sctpFields.some((p) => p.join('.') === f.join('.'))) seen.sctpFields.push(f);
       }
     }
   }
@@ -123,8 +134,12 @@ function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
   const slug = kind.toLowerCase();
   if (paths && paths.length > 0) {
     const has = (v: string, p: FieldPath) => celHasSctp(v, p, reads.enumProtocols);
-    const carries = (v: string) => (paths.length === 1 ? has(v, paths[0]!) : paths.map((p) => `(${has(v, p)})`).join(' || '));
-    out.push({ name: `${slug}-carries-sctp`, expression: `request.kind.kind != '${kind}' || (${subject(carries, reads.operations.has('DELETE'))})` });
+    const carries = (v: string) =>
+      paths.length === 1 ? has(v, paths[0]!) : paths.map((p) => `(${has(v, p)})`).join(' || ');
+    out.push({
+      name: `${slug}-carries-sctp`,
+      expression: `request.kind.kind != '${kind}' || (${subject(carries, reads.operations.has('DELETE'))})`,
+    });
   }
   // What the platform's own controllers write is never sent (engine/platform-owned.ts): an outage cannot block it.
   out.push(...platformOwnedConditions([{ group: reads.group, kind }]));
@@ -135,7 +150,10 @@ function kindConditions(kind: string, reads: KindReads): V1MatchCondition[] {
 export function excludedPatternCondition(policy: Policy): V1MatchCondition | undefined {
   const prefixes = policy.excludedNamespaces.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
   if (prefixes.length === 0) return undefined;
-  return { name: 'namespace-not-excluded', expression: prefixes.map((p) => `!request.namespace.startsWith(${celString(p)})`).join(' && ') };
+  return {
+    name: 'namespace-not-excluded',
+    expression: prefixes.map((p) => `!request.namespace.startsWith(${celString(p)})`).join(' && '),
+  };
 }
 
 /**
@@ -161,7 +179,12 @@ export function webhookRules(rules: readonly Rule[]): V1RuleWithOperations[] {
     for (const m of rule.matches) {
       for (const { resource } of m.kinds) {
         const key = `${m.group}/${resource}`;
-        const entry = byResource.get(key) ?? { group: m.group, resources: new Set([resource]), versions: new Set<string>(), operations: new Set<Operation>() };
+        const entry = byResource.get(key) ?? {
+          group: m.group,
+          resources: new Set([resource]),
+          versions: new Set<string>(),
+          operations: new Set<Operation>(),
+        };
         m.versions.forEach((v) => entry.versions.add(v));
         m.operations.forEach((o) => entry.operations.add(o));
         byResource.set(key, entry);
@@ -176,7 +199,12 @@ export function webhookRules(rules: readonly Rule[]): V1RuleWithOperations[] {
     else merged.set(key, { ...entry, resources: new Set(entry.resources) });
   }
   const entries = [...merged.values()]
-    .map((e) => ({ apiGroups: [e.group], apiVersions: sorted(e.versions), operations: sorted(e.operations), resources: sorted(e.resources) }))
+    .map((e) => ({
+      apiGroups: [e.group],
+      apiVersions: sorted(e.versions),
+      operations: sorted(e.operations),
+      resources: sorted(e.resources),
+    }))
     .sort((a, b) => `${a.apiGroups[0]}/${a.resources[0]}`.localeCompare(`${b.apiGroups[0]}/${b.resources[0]}`));
   return entries;
 }
@@ -185,7 +213,11 @@ function sorted<T extends string>(values: Iterable<T>): T[] {
   return [...values].sort();
 }
 
-function clientConfig(target: WebhookTarget, phase: Phase, caBundlePem?: string): AdmissionregistrationV1WebhookClientConfig {
+function clientConfig(
+  target: WebhookTarget,
+  phase: Phase,
+  caBundlePem?: string,
+): AdmissionregistrationV1WebhookClientConfig {
   const path = WEBHOOK_PATHS[phase];
   const caBundle = caBundlePem === undefined ? {} : { caBundle: Buffer.from(caBundlePem).toString('base64') };
   if ('url' in target) return { url: `${target.url.replace(/\/+$/, '')}${path}`, ...caBundle };

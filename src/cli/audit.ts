@@ -44,8 +44,16 @@ export interface AuditedResource {
 }
 
 /** Controllers before what they own, so that ownership is known as the objects stream in. */
-const OWNERS_FIRST = ['CronJob', 'Job', 'Deployment', 'ReplicaSet', 'ReplicationController', 'StatefulSet', 'DaemonSet', 'Pod'];
-
+const OWNERS_FIRST = [
+  'CronJob',
+  'Job',
+  'Deployment',
+  'ReplicaSet',
+  'ReplicationController',
+  'StatefulSet',
+  'DaemonSet',
+  'Pod',
+];
 
 /**
  * What the audit lists: every resource an enabled rule reads, from the rules' own `matches` (the declaration that
@@ -59,27 +67,40 @@ export function auditedResources(engine: Engine): AuditedResource[] {
       for (const { kind, resource } of m.kinds) {
         if (!engine.watches(rule.phase, m.group, kind)) continue;
         const key = `${m.group}/${resource}`;
-        const entry = byResource.get(key) ?? { group: m.group, versions: [], plural: resource, kind, namespaced: !isClusterScoped(kind), maxPageSize: kindInfo(m.group, kind)?.maxPageSize };
+        const entry = byResource.get(key) ?? {
+          group: m.group,
+          versions: [],
+          plural: resource,
+          kind,
+          namespaced: !isClusterScoped(kind),
+          maxPageSize: kindInfo(m.group, kind)?.maxPageSize,
+        };
         for (const v of m.versions) if (!entry.versions.includes(v)) entry.versions.push(v);
         byResource.set(key, entry);
       }
     }
   }
-  const rank = (r: AuditedResource) => (OWNERS_FIRST.includes(r.kind) ? OWNERS_FIRST.indexOf(r.kind) : OWNERS_FIRST.length);
+  const rank = (r: AuditedResource) =>
+    OWNERS_FIRST.includes(r.kind) ? OWNERS_FIRST.indexOf(r.kind) : OWNERS_FIRST.length;
   return [...byResource.values()].sort((a, b) => rank(a) - rank(b));
 }
 
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
-    .description('evaluate what is in a live cluster as if it were applied today (exit 0 nothing denied, 1 something denied, 2 error)')
+    .description(
+      'evaluate what is in a live cluster as if it were applied today (exit 0 nothing denied, 1 something denied, 2 error)',
+    )
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(AUDIT_FORMATS).default('text'))
     .option('--namespace <ns>', 'audit only this namespace (cluster-scoped MachineConfigs are then left out)')
     .option('--page-size <n>', 'objects per list request (limit/continue pagination)', positiveInt, DEFAULT_PAGE_SIZE)
-    .option('--write-reports', 'create or update the -o policyreport/openreports reports in the cluster instead of printing them (exit 0 once written)')
+    .option(
+      '--write-reports',
+      'create or update the -o policyreport/openreports reports in the cluster instead of printing them (exit 0 once written)',
+    )
     .action(async (opts: AuditOptions) => {
       process.exitCode = await audit(opts);
     });
@@ -87,7 +108,9 @@ export function registerAuditCommand(program: Command): void {
 
 export async function audit(opts: AuditOptions): Promise<number> {
   if (opts.writeReports && !isReportFormat(opts.output)) {
-    throw new Error('--write-reports writes the reports into the cluster: use it with -o policyreport or -o openreports');
+    throw new Error(
+      '--write-reports writes the reports into the cluster: use it with -o policyreport or -o openreports',
+    );
   }
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
@@ -120,10 +143,14 @@ export async function audit(opts: AuditOptions): Promise<number> {
   if (opts.writeReports && isReportFormat(opts.output)) {
     // A report built from part of a namespace would read as clean: keep the previous run's instead.
     if (report.problems.length > 0) {
-      process.stderr.write(`sctp-guard: audit: reports not written: the audit is incomplete (${report.problems.length} list(s) failed)\n`);
+      process.stderr.write(
+        `sctp-guard: audit: reports not written: the audit is incomplete (${report.problems.length} list(s) failed)\n`,
+      );
       return 2;
     }
-    const { lines } = await writeReports(api, policyReports(report, opts.output), opts.output, { namespace: opts.namespace });
+    const { lines } = await writeReports(api, policyReports(report, opts.output), opts.output, {
+      namespace: opts.namespace,
+    });
     process.stdout.write(`${[...lines, summaryLine(report)].join('\n')}\n`);
     return 0;
   }
@@ -137,13 +164,24 @@ export async function audit(opts: AuditOptions): Promise<number> {
  * Lists a resource page by page (through KubeApi.list: one object in memory at a time), trying its versions in order
  * of preference. Returns false when the cluster serves none of them (a CRD that is not installed), which is not an error.
  */
-export async function listResource(api: KubeApi, resource: AuditedResource, opts: Pick<AuditOptions, 'namespace' | 'pageSize'>, onObject: (object: KubeObject) => void): Promise<boolean> {
+export async function listResource(
+  api: KubeApi,
+  resource: AuditedResource,
+  opts: Pick<AuditOptions, 'namespace' | 'pageSize'>,
+  onObject: (object: KubeObject) => void,
+): Promise<boolean> {
   const limit = Math.min(opts.pageSize, resource.maxPageSize ?? Infinity);
   for (const version of resource.versions) {
-    const path = apiPath({ group: resource.group, resource: resource.plural }, version, resource.namespaced ? opts.namespace : undefined);
+    const path = apiPath(
+      { group: resource.group, resource: resource.plural },
+      version,
+      resource.namespaced ? opts.namespace : undefined,
+    );
     const apiVersion = resource.group ? `${resource.group}/${version}` : version;
     // Items of a list response carry no apiVersion/kind of their own.
-    const found = await api.list(path, { limit }, (item) => onObject({ ...(item as KubeObject), apiVersion, kind: resource.kind }));
+    const found = await api.list(path, { limit }, (item) =>
+      onObject({ ...(item as KubeObject), apiVersion, kind: resource.kind }),
+    );
     if (found) return true;
   }
   return false;
@@ -162,4 +200,3 @@ function controlledByListed(object: KubeObject, listed: ReadonlySet<string>): bo
   const controller = object.metadata?.ownerReferences?.find((r) => r.controller === true);
   return controller !== undefined && listed.has(ownerKey(controller.kind, object.metadata?.namespace, controller.name));
 }
-

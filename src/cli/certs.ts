@@ -1,5 +1,17 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fchmodSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import type forge from 'node-forge';
@@ -36,7 +48,11 @@ const pki = () => loadForge().pki;
 
 function rsaKeyPair(): forge.pki.rsa.KeyPair {
   // Node's native key generation; forge only builds and signs the certificates.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
   const key = pki().privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
   return { privateKey: key, publicKey: pki().rsa.setPublicKey(key.n, key.e) };
 }
@@ -48,7 +64,10 @@ const X509_LAST = Date.UTC(9999, 11, 31, 23, 59, 59);
 export function certDays(value: string, now = Date.now()): number {
   const n = Number(value);
   const most = Math.floor((X509_LAST - now) / 86_400_000);
-  if (!Number.isInteger(n) || n < 1 || n > most) throw new InvalidArgumentError(`expected whole days from 1 to ${most} (a certificate cannot end after 9999-12-31), got "${value}"`);
+  if (!Number.isInteger(n) || n < 1 || n > most)
+    throw new InvalidArgumentError(
+      `expected whole days from 1 to ${most} (a certificate cannot end after 9999-12-31), got "${value}"`,
+    );
   return n;
 }
 
@@ -63,11 +82,27 @@ function newCertificate(publicKey: forge.pki.PublicKey, days: number): forge.pki
 
 /** The names the API server and local tools use to reach the webhook. */
 export function servingNames(namespace: string, service: string, extra: string[] = []): string[] {
-  return [...new Set(['localhost', '127.0.0.1', '::1', service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`, ...extra])];
+  return [
+    ...new Set([
+      'localhost',
+      '127.0.0.1',
+      '::1',
+      service,
+      `${service}.${namespace}`,
+      `${service}.${namespace}.svc`,
+      `${service}.${namespace}.svc.cluster.local`,
+      ...extra,
+    ]),
+  ];
 }
 
 function devCertFiles(dir: string): DevCertFiles {
-  return { caCert: join(dir, 'ca.crt'), caKey: join(dir, 'ca.key'), cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
+  return {
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    cert: join(dir, 'tls.crt'),
+    key: join(dir, 'tls.key'),
+  };
 }
 
 function lstatOrUndefined(file: string): Stats | undefined {
@@ -87,12 +122,16 @@ function checkOutputs(files: DevCertFiles, force: boolean): void {
   const existing: string[] = [];
   for (const file of Object.values(files)) {
     const st = lstatOrUndefined(file);
-    if (st?.isSymbolicLink()) throw new Error(`${file} is a symbolic link: certs never writes through one; remove it or choose another --dir`);
-    if (st && !st.isFile()) throw new Error(`${file} exists and is not a regular file; remove it or choose another --dir`);
+    if (st?.isSymbolicLink())
+      throw new Error(`${file} is a symbolic link: certs never writes through one; remove it or choose another --dir`);
+    if (st && !st.isFile())
+      throw new Error(`${file} exists and is not a regular file; remove it or choose another --dir`);
     if (st) existing.push(file);
   }
   if (existing.length > 0 && !force) {
-    throw new Error(`${existing.join(', ')} exist${existing.length === 1 ? 's' : ''}: a new CA would invalidate every caBundle and certificate made from it; pass --force to replace ${existing.length === 1 ? 'it' : 'them'}, or --dir for another folder`);
+    throw new Error(
+      `${existing.join(', ')} exist${existing.length === 1 ? 's' : ''}: a new CA would invalidate every caBundle and certificate made from it; pass --force to replace ${existing.length === 1 ? 'it' : 'them'}, or --dir for another folder`,
+    );
   }
 }
 
@@ -121,7 +160,11 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
   const days = options.days ?? 365;
   const files = devCertFiles(options.dir);
   checkOutputs(files, options.force ?? false);
-  const names = servingNames(options.namespace ?? DEFAULT_WEBHOOK_NAMESPACE, options.service ?? DEFAULT_SERVICE_NAME, options.hosts);
+  const names = servingNames(
+    options.namespace ?? DEFAULT_WEBHOOK_NAMESPACE,
+    options.service ?? DEFAULT_SERVICE_NAME,
+    options.hosts,
+  );
   const ca = rsaKeyPair();
   const caCert = newCertificate(ca.publicKey, days);
   const caSubject = [{ name: 'commonName', value: 'sctp-guard development CA' }];
@@ -143,7 +186,10 @@ export function writeDevCerts(options: DevCertOptions): DevCertFiles {
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     // clientAuth too, so that one dev pair can also stand in for the API server's client certificate (--client-ca).
     { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    { name: 'subjectAltName', altNames: names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
+    {
+      name: 'subjectAltName',
+      altNames: names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7, ip: n } : { type: 2, value: n })),
+    },
   ]);
   cert.sign(ca.privateKey, loadForge().md.sha256.create());
 
@@ -173,9 +219,22 @@ export function registerCertsCommand(program: Command): void {
     .option('--service <name>', 'name of the webhook Service', DEFAULT_SERVICE_NAME)
     .option('--host <name...>', 'extra DNS names or IP addresses for the serving certificate', [])
     .option('--days <n>', 'validity in days (1 or more, ending by 9999-12-31)', (v) => certDays(v), 365)
-    .option('--force', 'replace existing files (never through a symbolic link); every certificate the old CA signed stops being trusted', false)
-    .action((opts: { dir: string; namespace: string; service: string; host: string[]; days: number; force: boolean }) => {
-      const files = writeDevCerts({ dir: opts.dir, namespace: opts.namespace, service: opts.service, hosts: opts.host, days: opts.days, force: opts.force });
-      process.stdout.write(`wrote ${files.caCert}, ${files.caKey}, ${files.cert}, ${files.key} (keys mode 0600)\n`);
-    });
+    .option(
+      '--force',
+      'replace existing files (never through a symbolic link); every certificate the old CA signed stops being trusted',
+      false,
+    )
+    .action(
+      (opts: { dir: string; namespace: string; service: string; host: string[]; days: number; force: boolean }) => {
+        const files = writeDevCerts({
+          dir: opts.dir,
+          namespace: opts.namespace,
+          service: opts.service,
+          hosts: opts.host,
+          days: opts.days,
+          force: opts.force,
+        });
+        process.stdout.write(`wrote ${files.caCert}, ${files.caKey}, ${files.cert}, ${files.key} (keys mode 0600)\n`);
+      },
+    );
 }

@@ -54,26 +54,74 @@ export interface CheckIo {
 export function registerCheckCommand(program: Command): void {
   program
     .command('check')
-    .description('check manifests offline with the webhook\'s rules (exit 0 nothing denied, 1 something denied, 2 input unreadable or an object malformed)')
-    .argument('[paths...]', 'more files, folders or globs, as with -f; stdin when none is given and stdin is not a terminal')
-    .option('-f, --filename <path>', 'file, folder (recursive: *.yaml, *.yml, *.json; dot-folders left out), quoted glob, or - for stdin; repeatable', collect, [])
-    .option('--exclude <glob>', 'leave out matching paths (charts/**, *.tmpl.yaml; a glob without / matches a name anywhere); repeatable', collect, [])
-    .option('--skip-kinds <kinds>', 'do not check objects of these kinds (comma-separated: Secret,ConfigMap); repeatable', commaList, [])
-    .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools').conflicts(['kubeconfig', 'context']))
-    .option('--kubeconfig <file>', 'take the cluster state from a live cluster through this kubeconfig (one snapshot); --context alone: from $KUBECONFIG or ~/.kube/config')
+    .description(
+      "check manifests offline with the webhook's rules (exit 0 nothing denied, 1 something denied, 2 input unreadable or an object malformed)",
+    )
+    .argument(
+      '[paths...]',
+      'more files, folders or globs, as with -f; stdin when none is given and stdin is not a terminal',
+    )
+    .option(
+      '-f, --filename <path>',
+      'file, folder (recursive: *.yaml, *.yml, *.json; dot-folders left out), quoted glob, or - for stdin; repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--exclude <glob>',
+      'leave out matching paths (charts/**, *.tmpl.yaml; a glob without / matches a name anywhere); repeatable',
+      collect,
+      [],
+    )
+    .option(
+      '--skip-kinds <kinds>',
+      'do not check objects of these kinds (comma-separated: Secret,ConfigMap); repeatable',
+      commaList,
+      [],
+    )
+    .addOption(
+      new Option(
+        '--cluster-state <dir>',
+        'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools',
+      ).conflicts(['kubeconfig', 'context']),
+    )
+    .option(
+      '--kubeconfig <file>',
+      'take the cluster state from a live cluster through this kubeconfig (one snapshot); --context alone: from $KUBECONFIG or ~/.kube/config',
+    )
     .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
     .addOption(new Option('-o, --output <format>', 'output format').choices(CHECK_FORMATS).default('text'))
-    .option('--mutate', 'with -o yaml or -o json: print the admitted objects after the mutating rules, ready for kubectl apply -f -', false)
-    .option('--allow-skipped', 'let a run whose skips may hide objects (a template YAML cannot read, an unreadable file) exit 0 or 1; without it such a skip is an input error (exit 2)', false)
-    .option('--max-file-size <size>', `the largest file (and stdin) read, as bytes or with Ki, Mi, Gi (default ${formatBytes(DEFAULT_MAX_FILE_BYTES).replace(' MiB', 'Mi')})`, byteSize)
+    .option(
+      '--mutate',
+      'with -o yaml or -o json: print the admitted objects after the mutating rules, ready for kubectl apply -f -',
+      false,
+    )
+    .option(
+      '--allow-skipped',
+      'let a run whose skips may hide objects (a template YAML cannot read, an unreadable file) exit 0 or 1; without it such a skip is an input error (exit 2)',
+      false,
+    )
+    .option(
+      '--max-file-size <size>',
+      `the largest file (and stdin) read, as bytes or with Ki, Mi, Gi (default ${formatBytes(DEFAULT_MAX_FILE_BYTES).replace(' MiB', 'Mi')})`,
+      byteSize,
+    )
     .option('--fail-on-warn', 'exit 1 when something is warned about, as when something is denied', false)
-    .addOption(new Option('-q, --quiet', 'print only findings: no notices about skipped files, and the summary line only when something was skipped').conflicts('summary'))
+    .addOption(
+      new Option(
+        '-q, --quiet',
+        'print only findings: no notices about skipped files, and the summary line only when something was skipped',
+      ).conflicts('summary'),
+    )
     .option('--summary', 'print only the summary line (counts)')
     .action(async (paths: string[], opts: CheckOptions, command: Command) => {
       const all = [...opts.filename, ...paths];
       if (all.length === 0) {
-        if (process.stdin.isTTY) command.error('error: no input: give files, folders or - (stdin) with -f, or pipe manifests in', { exitCode: 2 });
+        if (process.stdin.isTTY)
+          command.error('error: no input: give files, folders or - (stdin) with -f, or pipe manifests in', {
+            exitCode: 2,
+          });
         all.push(STDIN_PATH);
       }
       process.exitCode = await check({ ...opts, filename: all }, { stdout: process.stdout, stderr: process.stderr });
@@ -81,17 +129,36 @@ export function registerCheckCommand(program: Command): void {
 }
 
 /** Runs the check and writes its output; returns the exit code. */
-export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function check(
+  opts: CheckOptions,
+  io: CheckIo = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
-  const manifests = await readManifests(opts.filename, { exclude: opts.exclude, stdin: io.stdin, maxFileBytes: opts.maxFileSize, allowSkipped: opts.allowSkipped });
+  const manifests = await readManifests(opts.filename, {
+    exclude: opts.exclude,
+    stdin: io.stdin,
+    maxFileBytes: opts.maxFileSize,
+    allowSkipped: opts.allowSkipped,
+  });
   const notices = manifests.notices;
   const skipKinds = new Set(opts.skipKinds ?? []);
   const snapshot = await snapshotFor(opts, policy);
-  const report: Report = { command: 'check', objects: [], problems: manifests.problems, notices, reportedAtOwner: 0, startedAt: new Date() };
+  const report: Report = {
+    command: 'check',
+    objects: [],
+    problems: manifests.problems,
+    notices,
+    reportedAtOwner: 0,
+    startedAt: new Date(),
+  };
   const sources = manifests.objects.filter((m) => !skipKinds.has(m.object.kind ?? ''));
   if (sources.length === 0 && manifests.objects.length > 0 && manifests.problems.length === 0) {
-    manifests.problems.push({ file: opts.filename.join(', '), line: 0, message: `no Kubernetes objects left to check: every one is of a kind in --skip-kinds (${[...skipKinds].join(', ')})` });
+    manifests.problems.push({
+      file: opts.filename.join(', '),
+      line: 0,
+      message: `no Kubernetes objects left to check: every one is of a kind in --skip-kinds (${[...skipKinds].join(', ')})`,
+    });
   }
   const printsObjects = opts.output === 'yaml' || (opts.output === 'json' && opts.mutate);
   for (const source of sources) {
@@ -102,7 +169,8 @@ export async function check(opts: CheckOptions, io: CheckIo = { stdout: process.
   }
 
   const colour = useColour(io.stdout, io.env ?? process.env);
-  if (!opts.quiet && !opts.summary) for (const n of notices) io.stderr.write(`sctp-guard: notice: ${formatProblem(n)}\n`);
+  if (!opts.quiet && !opts.summary)
+    for (const n of notices) io.stderr.write(`sctp-guard: notice: ${formatProblem(n)}\n`);
   for (const w of manifests.warnings) io.stderr.write(`sctp-guard: warning: ${w}\n`);
   for (const p of report.problems) io.stderr.write(`sctp-guard: ${formatProblem(p)}\n`);
   const code = exitCodeOf(report, { failOnWarn: opts.failOnWarn });
@@ -159,7 +227,10 @@ function byteSize(text: string): number {
 }
 
 /** Offline state from files, one live snapshot, or none (rules that need node state then follow unknownNodeState). */
-async function snapshotFor(opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig' | 'context'>, policy: Policy): Promise<ClusterSnapshot> {
+async function snapshotFor(
+  opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig' | 'context'>,
+  policy: Policy,
+): Promise<ClusterSnapshot> {
   if (opts.clusterState) return loadClusterState(opts.clusterState);
   if (opts.kubeconfig || opts.context) return liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
   return EMPTY_SNAPSHOT;

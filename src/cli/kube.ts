@@ -4,7 +4,8 @@ import type { Policy } from '../policy/types.js';
 import { createLogger } from '../server/logger.js';
 
 /** The cluster access flags every command that talks to a cluster shares, as kubectl spells them. */
-export const KUBECONFIG_DEFAULTS = '$KUBECONFIG, a :-separated list merged as kubectl does, then ~/.kube/config, then the in-cluster service account';
+export const KUBECONFIG_DEFAULTS =
+  '$KUBECONFIG, a :-separated list merged as kubectl does, then ~/.kube/config, then the in-cluster service account';
 export const KUBECONFIG_HELP = `kubeconfig file (default: ${KUBECONFIG_DEFAULTS})`;
 export const CONTEXT_HELP = 'kubeconfig context to use instead of its current-context';
 
@@ -16,7 +17,10 @@ export const CONTEXT_HELP = 'kubeconfig context to use instead of its current-co
 export async function connect(file: string | undefined, context?: string): Promise<KubeApi> {
   const { liveApi } = await import('../cluster/live-source.js');
   const api = liveApi({ kubeconfig: file, ...(context ? { context } : {}) });
-  if (!api) throw new Error('no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster');
+  if (!api)
+    throw new Error(
+      'no cluster to talk to: pass --kubeconfig, set KUBECONFIG, write ~/.kube/config, or run in a cluster',
+    );
   await api.verifyKubernetes();
   return api;
 }
@@ -25,5 +29,8 @@ export async function connect(file: string | undefined, context?: string): Promi
 export async function liveSnapshot(api: KubeApi, policy: Policy): Promise<ClusterSnapshot> {
   // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
   const { takeLiveSnapshot } = await import('../cluster/live-source.js');
-  return takeLiveSnapshot(api, { logger: createLogger('error', 2), stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  return takeLiveSnapshot(api, {
+    logger: createLogger('error', 2),
+    stalenessLimitSeconds: policy.stalenessLimitSeconds,
+  });
 }

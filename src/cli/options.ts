@@ -17,7 +17,8 @@ export function commandPolicy(file: string | undefined, namespace: string = ownN
 
 /** The version in package.json, read from the built tree (`dist/src/cli/`), where the binary runs. */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+    .version;
 }
 
 export function positiveInt(value: string): number {
@@ -33,7 +34,13 @@ export function collect(value: string, previous: string[]): string[] {
 
 /** A repeatable flag that also takes comma-separated lists (`--skip-kinds Secret,ConfigMap --skip-kinds Job`). */
 export function commaList(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ];
 }
 
 /** Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org) or TERM is dumb. */

@@ -4,7 +4,17 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
 import { reviewObject, type ReviewFinding } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
-import { isPlatformMachineConfig, judgeMachineConfig, judgeObject, judgePool, upgradePath, upgradePolicy, type ObjectChange, type PoolJudgement, type ReleaseJudgement } from '../engine/upgrade.js';
+import {
+  isPlatformMachineConfig,
+  judgeMachineConfig,
+  judgeObject,
+  judgePool,
+  upgradePath,
+  upgradePolicy,
+  type ObjectChange,
+  type PoolJudgement,
+  type ReleaseJudgement,
+} from '../engine/upgrade.js';
 import { describeObject } from '../engine/verdict.js';
 import { KNOWN_RELEASES } from '../ignition/releases.js';
 import { ALL_RULES } from '../rules/index.js';
@@ -35,15 +45,37 @@ export interface PreflightOptions {
 export function registerPreflightCommand(program: Command): void {
   program
     .command('preflight')
-    .description('what an OpenShift upgrade will do to the MachineConfigs, pools and SCTP objects, at every release on the way (exit 0 nothing refused or degraded, 1 something would be, 2 bad input)')
-    .requiredOption('--to <release>', `the release to upgrade to (4.N or 4.N.z): ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`)
+    .description(
+      'what an OpenShift upgrade will do to the MachineConfigs, pools and SCTP objects, at every release on the way (exit 0 nothing refused or degraded, 1 something would be, 2 bad input)',
+    )
+    .requiredOption(
+      '--to <release>',
+      `the release to upgrade to (4.N or 4.N.z): ${KNOWN_RELEASES[0]} to ${KNOWN_RELEASES[KNOWN_RELEASES.length - 1]}`,
+    )
     .option('--from <release>', "the cluster's release (default: its ClusterVersion)")
-    .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools, ClusterVersion (and any SCTP objects)').conflicts(['kubeconfig', 'context']))
+    .addOption(
+      new Option(
+        '--cluster-state <dir>',
+        'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools, ClusterVersion (and any SCTP objects)',
+      ).conflicts(['kubeconfig', 'context']),
+    )
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .option('--context <name>', CONTEXT_HELP)
-    .option('-f, --filename <path>', 'more manifests to judge (files, folders, globs), e.g. the SCTP Services of a repository; repeatable', collect, [])
+    .option(
+      '-f, --filename <path>',
+      'more manifests to judge (files, folders, globs), e.g. the SCTP Services of a repository; repeatable',
+      collect,
+      [],
+    )
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
-    .addOption(new Option('-o, --output <format>', 'text, json, sarif, junit, or yaml (the MachineConfigs a release on the way refuses, rewritten in a version every release on the way reads)').choices(PREFLIGHT_FORMATS).default('text'))
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'text, json, sarif, junit, or yaml (the MachineConfigs a release on the way refuses, rewritten in a version every release on the way reads)',
+      )
+        .choices(PREFLIGHT_FORMATS)
+        .default('text'),
+    )
     .action(async (opts: PreflightOptions) => {
       process.exitCode = await preflight(opts);
     });
@@ -74,7 +106,10 @@ export interface PreflightResult {
   problems: InputProblem[];
 }
 
-export async function preflight(opts: PreflightOptions, io: { stdout: Pick<NodeJS.WriteStream, 'write'>; stderr: Pick<NodeJS.WriteStream, 'write'> } = process): Promise<number> {
+export async function preflight(
+  opts: PreflightOptions,
+  io: { stdout: Pick<NodeJS.WriteStream, 'write'>; stderr: Pick<NodeJS.WriteStream, 'write'> } = process,
+): Promise<number> {
   const policy = upgradePolicy(commandPolicy(opts.config));
   const engine = new Engine(ALL_RULES, policy);
   const result = opts.clusterState ? await offlinePreflight(engine, opts) : await livePreflight(engine, opts);
@@ -96,7 +131,9 @@ export async function preflight(opts: PreflightOptions, io: { stdout: Pick<NodeJ
     case 'yaml': {
       // stdout stays a clean stream for `oc apply -f -`: only the rewrites; the explanation goes to stderr.
       // The rewrite for the first release that refuses: the releases after it read that version too.
-      const rewritten = result.machineConfigs.map((m) => m.releases.find((r) => r.rewritten)?.rewritten).filter((o): o is KubeObject => o !== undefined);
+      const rewritten = result.machineConfigs
+        .map((m) => m.releases.find((r) => r.rewritten)?.rewritten)
+        .filter((o): o is KubeObject => o !== undefined);
       if (rewritten.length > 0) io.stdout.write(formatYamlStream(rewritten));
       io.stderr.write(formatPreflightText(result));
       break;
@@ -141,7 +178,11 @@ async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<Pr
     try {
       await listResource(api, resource, { pageSize: 500 }, (object) => judge.take(object));
     } catch (err) {
-      problems.push({ file: resource.group ? `${resource.plural}.${resource.group}` : resource.plural, line: 0, message: (err as Error).message });
+      problems.push({
+        file: resource.group ? `${resource.plural}.${resource.group}` : resource.plural,
+        line: 0,
+        message: (err as Error).message,
+      });
     }
   }
   return judge.finish(problems);
@@ -153,7 +194,10 @@ async function livePreflight(engine: Engine, opts: PreflightOptions): Promise<Pr
  */
 function judgeAll(engine: Engine, snapshot: ClusterSnapshot, opts: PreflightOptions) {
   const from = opts.from ?? snapshot.openshiftVersion;
-  if (!from) throw new Error("preflight: the cluster's release is unknown (no ClusterVersion in the cluster state): pass --from 4.N");
+  if (!from)
+    throw new Error(
+      "preflight: the cluster's release is unknown (no ClusterVersion in the cluster state): pass --from 4.N",
+    );
   const path = upgradePath(from, opts.to, KNOWN_RELEASES);
   const machineConfigs: Array<{ object: KubeObject; source?: { file: string; line: number } }> = [];
   const changes: SourcedChange[] = [];
@@ -161,11 +205,18 @@ function judgeAll(engine: Engine, snapshot: ClusterSnapshot, opts: PreflightOpti
   return {
     take(object: KubeObject, source?: { file: string; line: number }) {
       if (object.kind === 'MachineConfig') {
-        if (!String(object.metadata?.name ?? '').startsWith('rendered-')) machineConfigs.push({ object, ...(source ? { source } : {}) });
+        if (!String(object.metadata?.name ?? '').startsWith('rendered-'))
+          machineConfigs.push({ object, ...(source ? { source } : {}) });
         return;
       }
-      const gvkGroup = (object.apiVersion ?? '').includes('/') ? object.apiVersion!.slice(0, object.apiVersion!.lastIndexOf('/')) : '';
-      if (!engine.watches('validate', gvkGroup, object.kind ?? '') && !engine.watches('mutate', gvkGroup, object.kind ?? '')) return;
+      const gvkGroup = (object.apiVersion ?? '').includes('/')
+        ? object.apiVersion!.slice(0, object.apiVersion!.lastIndexOf('/'))
+        : '';
+      if (
+        !engine.watches('validate', gvkGroup, object.kind ?? '') &&
+        !engine.watches('mutate', gvkGroup, object.kind ?? '')
+      )
+        return;
       objectsJudged++;
       const before = reviewObject(engine, snapshot, object);
       const found = path.flatMap((release) => judgeObject(engine, snapshot, object, release, before) ?? []);
@@ -174,12 +225,24 @@ function judgeAll(engine: Engine, snapshot: ClusterSnapshot, opts: PreflightOpti
     finish(problems: InputProblem[]): PreflightResult {
       const judged: JudgedMachineConfig[] = machineConfigs
         .filter((m) => !isPlatformMachineConfig(m.object))
-        .map((m) => ({ ...m, releases: path.map((release) => judgeMachineConfig(engine, snapshot, m.object, release)) }));
+        .map((m) => ({
+          ...m,
+          releases: path.map((release) => judgeMachineConfig(engine, snapshot, m.object, release)),
+        }));
       const pools: PoolJudgement[] = [];
       path.forEach((release, i) => {
         const byName = new Map(judged.map((m) => [String(m.object.metadata?.name ?? ''), m.releases[i]!]));
         const previous = i === 0 ? from : path[i - 1]!;
-        for (const pool of snapshot.pools) pools.push(judgePool(pool, machineConfigs.map((m) => m.object), byName, release, previous));
+        for (const pool of snapshot.pools)
+          pools.push(
+            judgePool(
+              pool,
+              machineConfigs.map((m) => m.object),
+              byName,
+              release,
+              previous,
+            ),
+          );
       });
       return { from, to: opts.to, path, machineConfigs: judged, pools, objectsJudged, changes, problems };
     },
@@ -187,7 +250,9 @@ function judgeAll(engine: Engine, snapshot: ClusterSnapshot, opts: PreflightOpti
 }
 
 /** Consecutive releases with the same fate and reason, as one line: `4.15–4.18 translated: …`. */
-function runs(releases: readonly ReleaseJudgement[]): Array<{ first: string; last: string; judgement: ReleaseJudgement }> {
+function runs(
+  releases: readonly ReleaseJudgement[],
+): Array<{ first: string; last: string; judgement: ReleaseJudgement }> {
   const out: Array<{ first: string; last: string; judgement: ReleaseJudgement }> = [];
   for (const r of releases) {
     const prev = out.at(-1);
@@ -200,8 +265,15 @@ function runs(releases: readonly ReleaseJudgement[]): Array<{ first: string; las
 export function formatPreflightText(result: PreflightResult): string {
   const lines: string[] = [];
   const through = result.path.length > 1 ? ` through ${result.path.slice(0, -1).join(', ')}` : '';
-  lines.push(`Upgrade ${result.from} → ${result.to}${through}: each release's MCO re-renders every pool from the MachineConfigs below.`, '');
-  lines.push(result.machineConfigs.length > 0 ? 'MachineConfigs (those the MCO writes itself are left out):' : 'No MachineConfigs besides the MCO\'s own.');
+  lines.push(
+    `Upgrade ${result.from} → ${result.to}${through}: each release's MCO re-renders every pool from the MachineConfigs below.`,
+    '',
+  );
+  lines.push(
+    result.machineConfigs.length > 0
+      ? 'MachineConfigs (those the MCO writes itself are left out):'
+      : "No MachineConfigs besides the MCO's own.",
+  );
   for (const m of result.machineConfigs) {
     const where = m.source ? `${formatLocation(m.source.file, m.source.line)}: ` : '';
     lines.push(`  ${where}${describeObject(m.object)}`);
@@ -217,17 +289,27 @@ export function formatPreflightText(result: PreflightResult): string {
     const broken = steps.find((p) => p.refused.length > 0);
     const lost = steps.find(losesSctp);
     const final = steps.find((p) => p.release === last)!;
-    if (broken) lines.push(`  ${name}: DEGRADES at ${broken.release}: the MCO refuses ${broken.refused.join(', ')} (above), so the pool's nodes stay on their current config and the upgrade stalls.`);
+    if (broken)
+      lines.push(
+        `  ${name}: DEGRADES at ${broken.release}: the MCO refuses ${broken.refused.join(', ')} (above), so the pool's nodes stay on their current config and the upgrade stalls.`,
+      );
     else if (lost) lines.push(`  ${name}: LOSES SCTP at ${lost.release}: ${lost.after.reason}.`);
     else if (final.after.carries === true) lines.push(`  ${name}: keeps SCTP through ${last}: ${final.after.reason}.`);
     else lines.push(`  ${name}: does not carry SCTP, before or after (${final.after.reason}).`);
   }
-  lines.push('', result.changes.length === 0 ? `SCTP objects: no verdict changes at any release (${result.objectsJudged} judged).` : 'SCTP objects whose verdict changes:');
+  lines.push(
+    '',
+    result.changes.length === 0
+      ? `SCTP objects: no verdict changes at any release (${result.objectsJudged} judged).`
+      : 'SCTP objects whose verdict changes:',
+  );
   for (const c of result.changes) {
     const where = c.source ? `${formatLocation(c.source.file, c.source.line)}: ` : '';
     for (const x of c.changes) {
       const text = x.after.findings.map((f) => f.message).join(' ') || 'allowed with no finding';
-      lines.push(`  ${where}${describeObject(c.object)} at ${x.release}: ${x.before.allowed ? 'allowed' : 'denied'} → ${x.after.allowed ? 'allowed' : 'denied'}: ${text}`);
+      lines.push(
+        `  ${where}${describeObject(c.object)} at ${x.release}: ${x.before.allowed ? 'allowed' : 'denied'} → ${x.after.allowed ? 'allowed' : 'denied'}: ${text}`,
+      );
     }
   }
   lines.push('', summary(result));
@@ -239,7 +321,10 @@ function summary(result: PreflightResult): string {
   const degrade = new Set(result.pools.filter((p) => p.refused.length > 0).map((p) => p.pool)).size;
   const lose = new Set(result.pools.filter(losesSctp).map((p) => p.pool)).size;
   const pools = new Set(result.pools.map((p) => p.pool)).size;
-  const problems = result.problems.length > 0 ? `, ${result.problems.length} input error${result.problems.length === 1 ? '' : 's'}` : '';
+  const problems =
+    result.problems.length > 0
+      ? `, ${result.problems.length} input error${result.problems.length === 1 ? '' : 's'}`
+      : '';
   return `${result.machineConfigs.length} MachineConfigs judged at ${result.path.join(', ')}: ${refused} refused; ${pools} pools: ${degrade} degrade, ${lose} lose SCTP; ${result.objectsJudged} SCTP objects: ${result.changes.length} change${problems}`;
 }
 
@@ -253,10 +338,36 @@ export function formatPreflightJson(result: PreflightResult): string {
     machineConfigs: result.machineConfigs.map((m) => ({
       name: m.object.metadata?.name,
       ...(m.source ? { file: m.source.file, line: m.source.line } : {}),
-      releases: m.releases.map((r) => ({ release: r.release, fate: r.fate, reason: r.reason, findings: r.findings.map((f) => ({ rule: f.rule, decision: f.decision, message: f.message })) })),
+      releases: m.releases.map((r) => ({
+        release: r.release,
+        fate: r.fate,
+        reason: r.reason,
+        findings: r.findings.map((f) => ({ rule: f.rule, decision: f.decision, message: f.message })),
+      })),
     })),
-    pools: result.pools.map((p) => ({ pool: p.pool, release: p.release, machineConfigs: p.machineConfigs, refused: p.refused, carriesSctpBefore: p.before.carries, carriesSctpAfter: p.after.carries, reason: p.after.reason })),
-    objects: { judged: result.objectsJudged, changes: result.changes.flatMap((c) => c.changes.map((x) => ({ kind: c.object.kind, namespace: c.object.metadata?.namespace ?? '', name: c.object.metadata?.name, release: x.release, allowedBefore: x.before.allowed, allowedAfter: x.after.allowed, findings: x.after.findings.map((f) => f.message) }))) },
+    pools: result.pools.map((p) => ({
+      pool: p.pool,
+      release: p.release,
+      machineConfigs: p.machineConfigs,
+      refused: p.refused,
+      carriesSctpBefore: p.before.carries,
+      carriesSctpAfter: p.after.carries,
+      reason: p.after.reason,
+    })),
+    objects: {
+      judged: result.objectsJudged,
+      changes: result.changes.flatMap((c) =>
+        c.changes.map((x) => ({
+          kind: c.object.kind,
+          namespace: c.object.metadata?.namespace ?? '',
+          name: c.object.metadata?.name,
+          release: x.release,
+          allowedBefore: x.before.allowed,
+          allowedAfter: x.after.allowed,
+          findings: x.after.findings.map((f) => f.message),
+        })),
+      ),
+    },
     errors: result.problems,
     exitCode: exitCode(result),
   };
@@ -269,9 +380,16 @@ function toReport(result: PreflightResult): Report {
   for (const m of result.machineConfigs) {
     const refusals = m.releases.filter((r) => r.fate === 'refused');
     const findings = refusals.map((r) => {
-      const rule = r.findings.find((f) => f.decision === 'deny' || f.decision === 'error')?.rule ?? 'ignition-spec-version';
+      const rule =
+        r.findings.find((f) => f.decision === 'deny' || f.decision === 'error')?.rule ?? 'ignition-spec-version';
       const detail = `OpenShift ${r.release}: ${r.reason}`;
-      return { rule, phase: 'mutate' as const, decision: 'deny' as const, message: `[${rule}] ${describeObject(m.object)}: ${detail}`, detail };
+      return {
+        rule,
+        phase: 'mutate' as const,
+        decision: 'deny' as const,
+        message: `[${rule}] ${describeObject(m.object)}: ${detail}`,
+        detail,
+      };
     });
     objects.push({
       ...(m.source ? { file: m.source.file, line: m.source.line } : {}),
@@ -292,15 +410,41 @@ function toReport(result: PreflightResult): Report {
       const label = `MachineConfigPool ${p.pool}`;
       if (p.refused.length > 0) {
         const detail = `OpenShift ${p.release}: the MCO refuses ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml prints the rewrites it can make).`;
-        return [{ rule: 'ignition-spec-version', phase: 'mutate' as const, decision: 'deny' as const, message: `[ignition-spec-version] ${label}: ${detail}`, detail }];
+        return [
+          {
+            rule: 'ignition-spec-version',
+            phase: 'mutate' as const,
+            decision: 'deny' as const,
+            message: `[ignition-spec-version] ${label}: ${detail}`,
+            detail,
+          },
+        ];
       }
       if (losesSctp(p)) {
         const detail = `OpenShift ${p.release}: the pool's nodes no longer carry SCTP: ${p.after.reason}. Fix: keep a MachineConfig that loads sctp and replaces the RHCOS blacklist (sctp-guard remediate).`;
-        return [{ rule: 'sctp-module-loaded', phase: 'validate' as const, decision: 'deny' as const, message: `[sctp-module-loaded] ${label}: ${detail}`, detail }];
+        return [
+          {
+            rule: 'sctp-module-loaded',
+            phase: 'validate' as const,
+            decision: 'deny' as const,
+            message: `[sctp-module-loaded] ${label}: ${detail}`,
+            detail,
+          },
+        ];
       }
       return [];
     });
-    objects.push({ apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', namespace: '', name, result: findings.length > 0 ? 'deny' : 'pass', findings, warnings: [], patch: [], patchedBy: [] });
+    objects.push({
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfigPool',
+      namespace: '',
+      name,
+      result: findings.length > 0 ? 'deny' : 'pass',
+      findings,
+      warnings: [],
+      patch: [],
+      patchedBy: [],
+    });
   }
   for (const c of result.changes) {
     const last = c.changes.at(-1)!;

@@ -17,12 +17,15 @@ export const EXIT_BAD_INPUT = 2;
  * `{"host":"0.0.0.0","port":8081}`); nothing for an empty list or an off switch. A default that has no plain form
  * must say its own (commander's defaultValueDescription).
  */
-export function plainDefault(option: Pick<Option, 'defaultValue' | 'defaultValueDescription' | 'long'>): string | undefined {
+export function plainDefault(
+  option: Pick<Option, 'defaultValue' | 'defaultValueDescription' | 'long'>,
+): string | undefined {
   if (option.defaultValueDescription !== undefined) return option.defaultValueDescription;
   const v: unknown = option.defaultValue;
   if (v === undefined || v === false) return undefined;
   if (typeof v === 'string' || typeof v === 'number' || v === true) return String(v);
-  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.length > 0 ? v.join(',') : undefined;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number'))
+    return v.length > 0 ? v.join(',') : undefined;
   throw new Error(`${option.long}: its default has no plain form; give it a defaultValueDescription`);
 }
 
@@ -36,7 +39,9 @@ function optionDescription(option: Option): string {
 
 export function buildProgram(): Command {
   const program = new Command('sctp-guard')
-    .description('Admission webhook and checker that stops SCTP workloads, Services and MachineConfigs that would silently fail')
+    .description(
+      'Admission webhook and checker that stops SCTP workloads, Services and MachineConfigs that would silently fail',
+    )
     .version(packageVersion(), '-v, --version')
     .configureHelp({ optionDescription })
     .exitOverride();
@@ -51,7 +56,9 @@ export function buildProgram(): Command {
   // A flag error is one line that says where to look, never the whole help.
   for (const command of [program, ...program.commands]) {
     const help = command === program ? 'sctp-guard --help' : `sctp-guard ${command.name()} --help`;
-    command.configureOutput({ outputError: (text, write) => write(`sctp-guard: ${text.trim().replace(/^error: /, '')} (see ${help})\n`) });
+    command.configureOutput({
+      outputError: (text, write) => write(`sctp-guard: ${text.trim().replace(/^error: /, '')} (see ${help})\n`),
+    });
   }
   return program;
 }

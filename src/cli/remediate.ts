@@ -1,7 +1,13 @@
 import { Option, type Command } from 'commander';
 import type { NodeGroup } from '../cluster/assess.js';
 import { loadClusterState } from '../cluster/offline.js';
-import { describeLoadSctpModule, planRemediation, type NodeLabelFix, type PoolFix, type RemediationPlan } from '../cluster/remediation.js';
+import {
+  describeLoadSctpModule,
+  planRemediation,
+  type NodeLabelFix,
+  type PoolFix,
+  type RemediationPlan,
+} from '../cluster/remediation.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
@@ -24,13 +30,35 @@ export interface RemediateOptions {
 export function registerRemediateCommand(program: Command): void {
   program
     .command('remediate')
-    .description('print what makes the nodes carry SCTP: a MachineConfig per pool without SCTP, or an NFD NodeFeatureRule (exit 0, 2 bad input)')
-    .addOption(new Option('--cluster-state <dir>', 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools').conflicts(['kubeconfig', 'context']))
-    .option('--kubeconfig <file>', `read the cluster state from a live cluster through this kubeconfig (default: ${KUBECONFIG_DEFAULTS})`)
+    .description(
+      'print what makes the nodes carry SCTP: a MachineConfig per pool without SCTP, or an NFD NodeFeatureRule (exit 0, 2 bad input)',
+    )
+    .addOption(
+      new Option(
+        '--cluster-state <dir>',
+        'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools',
+      ).conflicts(['kubeconfig', 'context']),
+    )
+    .option(
+      '--kubeconfig <file>',
+      `read the cluster state from a live cluster through this kubeconfig (default: ${KUBECONFIG_DEFAULTS})`,
+    )
     .option('--context <name>', CONTEXT_HELP)
     .option('--config <file>', 'policy file (YAML); the openshift-baremetal preset without one')
-    .option('--pool <name>', 'only this MachineConfigPool (repeatable); a pool the cluster does not have is an error', collect, [])
-    .addOption(new Option('-o, --output <format>', 'text (explanation and objects) or yaml (only the objects on stdout, for oc apply -f -)').choices(REMEDIATE_FORMATS).default('text'))
+    .option(
+      '--pool <name>',
+      'only this MachineConfigPool (repeatable); a pool the cluster does not have is an error',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option(
+        '-o, --output <format>',
+        'text (explanation and objects) or yaml (only the objects on stdout, for oc apply -f -)',
+      )
+        .choices(REMEDIATE_FORMATS)
+        .default('text'),
+    )
     .action(async (opts: RemediateOptions) => {
       process.exitCode = await remediate(opts);
     });
@@ -44,7 +72,9 @@ export async function remediate(opts: RemediateOptions): Promise<number> {
   const unknown = opts.pool.filter((p) => !snapshot.pools.some((x) => x.name === p));
   if (unknown.length > 0) {
     const known = snapshot.pools.map((p) => p.name).sort();
-    process.stderr.write(`sctp-guard: remediate: --pool ${unknown.join(', ')}: no such MachineConfigPool; the cluster's pools: ${known.length > 0 ? known.join(', ') : 'none'}\n`);
+    process.stderr.write(
+      `sctp-guard: remediate: --pool ${unknown.join(', ')}: no such MachineConfigPool; the cluster's pools: ${known.length > 0 ? known.join(', ') : 'none'}\n`,
+    );
     return 2;
   }
   const plan = onlyPools(planRemediation(snapshot, policy), opts.pool);
@@ -81,7 +111,9 @@ function onlyPools(plan: RemediationPlan, names: readonly string[]): Remediation
 
 /** What to apply: the MachineConfigs, then the NodeFeatureRule. */
 export function objectsOf(plan: RemediationPlan): KubeObject[] {
-  const out: KubeObject[] = plan.pools.flatMap((p) => (p.machineConfig ? [p.machineConfig as unknown as KubeObject] : []));
+  const out: KubeObject[] = plan.pools.flatMap((p) =>
+    p.machineConfig ? [p.machineConfig as unknown as KubeObject] : [],
+  );
   if (plan.nodeLabel && plan.nodeLabel.lacking.length > 0) out.push(plan.nodeLabel.nodeFeatureRule as KubeObject);
   return out;
 }
@@ -108,18 +140,35 @@ function explain(plan: RemediationPlan, snapshot: ClusterSnapshot, opts: Remedia
     const fixes = plan.pools.filter((p) => p.action === 'apply');
     for (const p of plan.pools) lines.push(...explainPool(p, snapshot), '');
     if (plan.unpooled.length > 0) {
-      lines.push(`Nodes in no MachineConfigPool do not carry SCTP (no MachineConfig reaches them): ${plan.unpooled.map(groupLine).join('; ')}.`);
-      lines.push('  Fix: add them to a pool (a pool nodeSelector that matches their labels), or load sctp on them by hand.', '');
+      lines.push(
+        `Nodes in no MachineConfigPool do not carry SCTP (no MachineConfig reaches them): ${plan.unpooled.map(groupLine).join('; ')}.`,
+      );
+      lines.push(
+        '  Fix: add them to a pool (a pool nodeSelector that matches their labels), or load sctp on them by hand.',
+        '',
+      );
     }
-    if (plan.pools.length === 0 && plan.unpooled.length === 0) lines.push(opts.pool.length > 0 ? `Every node of pool ${opts.pool.join(', ')} carries SCTP: nothing to apply.` : 'Every node carries SCTP: nothing to apply.');
+    if (plan.pools.length === 0 && plan.unpooled.length === 0)
+      lines.push(
+        opts.pool.length > 0
+          ? `Every node of pool ${opts.pool.join(', ')} carries SCTP: nothing to apply.`
+          : 'Every node carries SCTP: nothing to apply.',
+      );
     if (plan.readyPools.length > 0) lines.push(`Pools whose nodes carry SCTP: ${plan.readyPools.join(', ')}.`);
     if (fixes.length > 0) {
       lines.push(`Apply: ${selfCommand(opts)} | oc apply -f -`);
       lines.push('Check afterwards: sctp-guard audit (what the webhook would deny or warn about now).');
     }
   }
-  if (plan.nodeLabel) lines.push(...(plan.machineConfigsAvailable ? [''] : []), ...explainNodeLabel(plan.nodeLabel, plan.machineConfigsAvailable, opts));
-  return `${lines.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+  if (plan.nodeLabel)
+    lines.push(
+      ...(plan.machineConfigsAvailable ? [''] : []),
+      ...explainNodeLabel(plan.nodeLabel, plan.machineConfigsAvailable, opts),
+    );
+  return `${lines
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }
 
 function explainPool(p: PoolFix, snapshot: ClusterSnapshot): string[] {
@@ -129,13 +178,27 @@ function explainPool(p: PoolFix, snapshot: ClusterSnapshot): string[] {
   const watch = watchLines(p, snapshot);
   switch (p.action) {
     case 'wait':
-      return [head, ...why, `  Fix: none to apply: the pool is rolling out a rendered config that loads sctp; wait for it to finish.`, ...watch];
+      return [
+        head,
+        ...why,
+        `  Fix: none to apply: the pool is rolling out a rendered config that loads sctp; wait for it to finish.`,
+        ...watch,
+      ];
     case 'manual':
-      return [head, ...why, `  Fix: no MachineConfig can be written for this pool: ${p.problem}. Give the pool a machineConfigSelector (e.g. matchLabels ${'machineconfiguration.openshift.io/role'}: ${p.pool}).`];
+      return [
+        head,
+        ...why,
+        `  Fix: no MachineConfig can be written for this pool: ${p.problem}. Give the pool a machineConfigSelector (e.g. matchLabels ${'machineconfiguration.openshift.io/role'}: ${p.pool}).`,
+      ];
     case 'apply': {
       const mc = p.machineConfig!;
-      const labels = Object.entries(mc.metadata.labels).map(([k, v]) => `${k}: ${v}`).join(', ');
-      const others = p.alsoSelects.length > 0 ? ` Its labels also match the machineConfigSelector of pool ${p.alsoSelects.join(', ')}, which roll${p.alsoSelects.length === 1 ? 's' : ''} out the same way.` : '';
+      const labels = Object.entries(mc.metadata.labels)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ');
+      const others =
+        p.alsoSelects.length > 0
+          ? ` Its labels also match the machineConfigSelector of pool ${p.alsoSelects.join(', ')}, which roll${p.alsoSelects.length === 1 ? 's' : ''} out the same way.`
+          : '';
       const batches = Math.ceil(p.nodeCount / p.maxUnavailable);
       return [
         head,
@@ -150,7 +213,12 @@ function explainPool(p: PoolFix, snapshot: ClusterSnapshot): string[] {
 
 function watchLines(p: PoolFix, snapshot: ClusterSnapshot): string[] {
   const selector = snapshot.pools.find((x) => x.name === p.pool)?.nodeSelector?.matchLabels;
-  const nodes = selector && Object.keys(selector).length > 0 ? `oc get nodes -l ${Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',')} -w` : 'oc get nodes -w';
+  const nodes =
+    selector && Object.keys(selector).length > 0
+      ? `oc get nodes -l ${Object.entries(selector)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')} -w`
+      : 'oc get nodes -w';
   return [
     `  Watch: oc get machineconfigpool ${p.pool} -w   (done when UPDATED is True and UPDATEDMACHINECOUNT equals MACHINECOUNT; DEGRADED True says why in oc describe mcp ${p.pool})`,
     `         ${nodes}`,
@@ -161,26 +229,34 @@ function explainNodeLabel(fix: NodeLabelFix, mco: boolean, opts: RemediateOption
   const { key, value } = fix.label;
   const lines: string[] = [];
   const total = fix.lacking.reduce((n, g) => n + g.count, 0);
-  if (!mco) lines.push('No MachineConfig data: this cluster has no Machine Config Operator (or its MachineConfigs are not readable), so sctp-guard knows a node carries SCTP by a node label.');
+  if (!mco)
+    lines.push(
+      'No MachineConfig data: this cluster has no Machine Config Operator (or its MachineConfigs are not readable), so sctp-guard knows a node carries SCTP by a node label.',
+    );
   if (total === 0) {
     lines.push(`Every node has the label ${key}=${value}: nothing to apply.`);
     return lines;
   }
-  lines.push(`${plural(total, 'node')} lack${total === 1 ? 's' : ''} the label ${key}=${value}: ${fix.lacking.map(groupLine).join('; ')}.`);
+  lines.push(
+    `${plural(total, 'node')} lack${total === 1 ? 's' : ''} the label ${key}=${value}: ${fix.lacking.map(groupLine).join('; ')}.`,
+  );
   if (!mco) {
     lines.push(
       '1. Load the module on each node that should carry SCTP (as root on the node; systemd loads the files of /etc/modules-load.d/ at boot):',
       `     echo sctp > /etc/modules-load.d/sctp.conf`,
       `     grep -rlE '^(blacklist|install) sctp' /etc/modprobe.d/ /usr/lib/modprobe.d/ 2>/dev/null   # remove those lines: modules-load.d honours blacklists`,
       '     modprobe sctp && lsmod | grep -w sctp',
-      '   If modprobe cannot find the module, install the kernel\'s extra modules first (RHEL, CentOS Stream, Fedora: dnf install kernel-modules-extra, which also ships /etc/modprobe.d/sctp-blacklist.conf).',
+      "   If modprobe cannot find the module, install the kernel's extra modules first (RHEL, CentOS Stream, Fedora: dnf install kernel-modules-extra, which also ships /etc/modprobe.d/sctp-blacklist.conf).",
     );
   }
   lines.push(
     `${mco ? '' : '2. '}Label the nodes that load sctp with Node Feature Discovery: apply the NodeFeatureRule sctp-guard-sctp-loaded (kernel.loadedmodule, which nfd-worker reads from /proc/modules); nfd-master labels the nodes within a minute.`,
   );
   if (fix.labelProblem) lines.push(`   Note: ${fix.labelProblem}.`);
-  if (!fix.inPolicy) lines.push(`${mco ? '' : '3. '}Tell sctp-guard about the label: in the policy file, sctpNodeLabel: {key: ${key}, value: "${value}"}.`);
+  if (!fix.inPolicy)
+    lines.push(
+      `${mco ? '' : '3. '}Tell sctp-guard about the label: in the policy file, sctpNodeLabel: {key: ${key}, value: "${value}"}.`,
+    );
   lines.push(`Watch: kubectl get nodes -L ${key} -w`, `Apply: ${selfCommand(opts)} | kubectl apply -f -`);
   return lines;
 }

@@ -47,7 +47,8 @@ function seconds(value: string): number {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535 (0: any free port), got "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`expected a port 0-65535 (0: any free port), got "${value}"`);
   return n;
 }
 
@@ -64,7 +65,10 @@ export function bindAddress(value: string): BindAddress | undefined {
   if (value === '0') return undefined;
   const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(value);
   const p = m ? Number(m[3]) : NaN;
-  if (!m || p > 65535) throw new InvalidArgumentError(`expected [host]:port (e.g. :8081, 127.0.0.1:8081, [::1]:8081) or 0 to turn it off, got "${value}"`);
+  if (!m || p > 65535)
+    throw new InvalidArgumentError(
+      `expected [host]:port (e.g. :8081, 127.0.0.1:8081, [::1]:8081) or 0 to turn it off, got "${value}"`,
+    );
   return { host: m[1] ?? (m[2] || '0.0.0.0'), port: p };
 }
 
@@ -82,40 +86,84 @@ export const DEFAULT_TLS_KEY = 'certs/tls.key';
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the admission webhook over HTTPS (POST /validate, POST /mutate); probes and metrics on their own plain-HTTP ports')
+    .description(
+      'run the admission webhook over HTTPS (POST /validate, POST /mutate); probes and metrics on their own plain-HTTP ports',
+    )
     .option('--port <port>', 'webhook HTTPS port (0: any free port)', port, 8443)
     .option('--host <addr>', 'address the webhook listens on', '0.0.0.0')
-    .addOption(bindAddressOption('--health-probe-bind-address <addr>', 'plain HTTP GET /healthz, /readyz ([host]:port; 0: off)', DEFAULT_HEALTH_PROBE_BIND_ADDRESS))
-    .addOption(bindAddressOption('--metrics-bind-address <addr>', 'plain HTTP GET /metrics ([host]:port; 0: off)', DEFAULT_METRICS_BIND_ADDRESS))
+    .addOption(
+      bindAddressOption(
+        '--health-probe-bind-address <addr>',
+        'plain HTTP GET /healthz, /readyz ([host]:port; 0: off)',
+        DEFAULT_HEALTH_PROBE_BIND_ADDRESS,
+      ),
+    )
+    .addOption(
+      bindAddressOption(
+        '--metrics-bind-address <addr>',
+        'plain HTTP GET /metrics ([host]:port; 0: off)',
+        DEFAULT_METRICS_BIND_ADDRESS,
+      ),
+    )
     .option('--tls-cert <file>', 'serving certificate (PEM)', DEFAULT_TLS_CERT)
     .option('--tls-key <file>', 'serving private key (PEM)', DEFAULT_TLS_KEY)
     .option('--config <file>', 'policy file (YAML); defaults apply without one')
-    .addOption(new Option('--log-level <level>', 'log level (silent turns the audit trail off)').choices([...LOG_LEVELS]).default('info'))
-    .option('--namespace <ns>', 'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)', ownNamespace())
+    .addOption(
+      new Option('--log-level <level>', 'log level (silent turns the audit trail off)')
+        .choices([...LOG_LEVELS])
+        .default('info'),
+    )
+    .option(
+      '--namespace <ns>',
+      'namespace the webhook runs in, always excluded from checks ($POD_NAMESPACE, else sctp-guard)',
+      ownNamespace(),
+    )
     .option('--max-body-bytes <n>', 'largest AdmissionReview accepted (413 above)', positiveInt, DEFAULT_BODY_LIMIT)
     .option('--http2', 'offer HTTP/2 next to HTTP/1.1 (ALPN)', false)
-    .option('--debug-endpoints', 'also serve GET /debug/nodes on the probe port (every node\'s SCTP state and why)', false)
-    .option('--client-ca <file>', 'require client certificates signed by this CA (the API server\'s)')
+    .option(
+      '--debug-endpoints',
+      "also serve GET /debug/nodes on the probe port (every node's SCTP state and why)",
+      false,
+    )
+    .option('--client-ca <file>', "require client certificates signed by this CA (the API server's)")
     .option('--cluster-state <dir>', 'offline cluster state: YAML files of Nodes, MachineConfigs, MachineConfigPools')
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .option('--context <name>', CONTEXT_HELP)
-    .option('--shutdown-delay <seconds>', 'on SIGTERM, answer unready but keep serving this long before closing', seconds, 5)
-    .option('--shutdown-timeout <seconds>', 'exit after this long from SIGTERM even with requests open (< terminationGracePeriodSeconds)', seconds, 25)
+    .option(
+      '--shutdown-delay <seconds>',
+      'on SIGTERM, answer unready but keep serving this long before closing',
+      seconds,
+      5,
+    )
+    .option(
+      '--shutdown-timeout <seconds>',
+      'exit after this long from SIGTERM even with requests open (< terminationGracePeriodSeconds)',
+      seconds,
+      25,
+    )
     .action(async (opts: ServeOptions) => {
       await serve(opts);
     });
 }
 
 /** The flag that sets each listener's address, for the message that says which one to change. */
-const LISTEN_FLAG = { webhook: '--port', probes: '--health-probe-bind-address', metrics: '--metrics-bind-address' } as const;
+const LISTEN_FLAG = {
+  webhook: '--port',
+  probes: '--health-probe-bind-address',
+  metrics: '--metrics-bind-address',
+} as const;
 
 function listenError(name: keyof typeof LISTEN_FLAG, at: BindAddress, err: NodeJS.ErrnoException): string {
   const where = `${at.host.includes(':') ? `[${at.host}]` : at.host}:${at.port}`;
   const flag = LISTEN_FLAG[name];
-  const other = name === 'webhook' ? `${flag} (0: any free port) or --host` : `${flag} (host:port, or 0 to turn it off)`;
-  if (err.code === 'EADDRINUSE') return `cannot listen on ${where} for the ${name}: the address is in use (another sctp-guard or program?); choose another with ${other}`;
-  if (err.code === 'EACCES') return `cannot listen on ${where} for the ${name}: permission denied (ports below 1024 need privileges); choose another with ${other}`;
-  if (err.code === 'EADDRNOTAVAIL') return `cannot listen on ${where} for the ${name}: no such address on this host; choose another with ${other}`;
+  const other =
+    name === 'webhook' ? `${flag} (0: any free port) or --host` : `${flag} (host:port, or 0 to turn it off)`;
+  if (err.code === 'EADDRINUSE')
+    return `cannot listen on ${where} for the ${name}: the address is in use (another sctp-guard or program?); choose another with ${other}`;
+  if (err.code === 'EACCES')
+    return `cannot listen on ${where} for the ${name}: permission denied (ports below 1024 need privileges); choose another with ${other}`;
+  if (err.code === 'EADDRNOTAVAIL')
+    return `cannot listen on ${where} for the ${name}: no such address on this host; choose another with ${other}`;
   return `cannot listen on ${where} for the ${name} (${flag}): ${err.message}`;
 }
 
@@ -125,7 +173,9 @@ function servingCertificate<T>(opts: Pick<ServeOptions, 'tlsCert' | 'tlsKey'>, o
     return open();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH') {
-      throw new Error(`--tls-key ${opts.tlsKey} is not the private key of the certificate in --tls-cert ${opts.tlsCert} (OpenSSL: key values mismatch); pass the key the certificate was issued for`);
+      throw new Error(
+        `--tls-key ${opts.tlsKey} is not the private key of the certificate in --tls-cert ${opts.tlsCert} (OpenSSL: key values mismatch); pass the key the certificate was issued for`,
+      );
     }
     throw err;
   }
@@ -135,21 +185,36 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const logger = createLogger(opts.logLevel);
   const policy = commandPolicy(opts.config, opts.namespace);
   // The kubeconfig is read first: a bad one fails before anything is written (the development certificates).
-  const cluster = await createClusterSource({ clusterState: opts.clusterState, kubeconfig: opts.kubeconfig, ...(opts.context ? { context: opts.context } : {}), logger, stalenessLimitSeconds: policy.stalenessLimitSeconds });
+  const cluster = await createClusterSource({
+    clusterState: opts.clusterState,
+    kubeconfig: opts.kubeconfig,
+    ...(opts.context ? { context: opts.context } : {}),
+    logger,
+    stalenessLimitSeconds: policy.stalenessLimitSeconds,
+  });
   // Only the default pair is generated: a missing file the user named is an error, not something to paper over.
   if (opts.tlsCert === DEFAULT_TLS_CERT && opts.tlsKey === DEFAULT_TLS_KEY) {
     const made = ensureDevCerts(opts.tlsCert, opts.tlsKey, dirname(opts.tlsCert));
     if (made) logger.info({ files: made }, 'no serving certificate found: wrote self-signed development certificates');
   }
   const clientCa = opts.clientCa ? readFileSync(opts.clientCa) : undefined;
-  const metrics: ServerMetrics = new ServerMetrics({ informers: () => cluster.status(), snapshot: () => cluster.snapshot(), certificate: () => certs.certificate, processMetrics: true });
-  const certs: CertificateReloader = servingCertificate(opts, () => new CertificateReloader({
-    certFile: opts.tlsCert,
-    keyFile: opts.tlsKey,
-    logger,
-    contextOptions: { ...TLS_SETTINGS, ...(clientCa ? { ca: clientCa } : {}) },
-    onResult: metrics.observeCertificateReload,
-  }));
+  const metrics: ServerMetrics = new ServerMetrics({
+    informers: () => cluster.status(),
+    snapshot: () => cluster.snapshot(),
+    certificate: () => certs.certificate,
+    processMetrics: true,
+  });
+  const certs: CertificateReloader = servingCertificate(
+    opts,
+    () =>
+      new CertificateReloader({
+        certFile: opts.tlsCert,
+        keyFile: opts.tlsKey,
+        logger,
+        contextOptions: { ...TLS_SETTINGS, ...(clientCa ? { ca: clientCa } : {}) },
+        onResult: metrics.observeCertificateReload,
+      }),
+  );
   const engine = new Engine(rulesForWebhook(ALL_RULES, policy), policy);
   await cluster.start();
   const servers: Array<{ name: 'webhook' | 'probes' | 'metrics'; app: FastifyInstance; at: BindAddress }> = [];
@@ -181,8 +246,14 @@ export async function serve(opts: ServeOptions): Promise<void> {
       draining,
     }),
   });
-  if (opts.healthProbeBindAddress) servers.push({ name: 'probes', at: opts.healthProbeBindAddress, app: buildProbeApp({ cluster, policy, draining, debug: opts.debugEndpoints }) });
-  if (opts.metricsBindAddress) servers.push({ name: 'metrics', at: opts.metricsBindAddress, app: buildMetricsApp({ metrics }) });
+  if (opts.healthProbeBindAddress)
+    servers.push({
+      name: 'probes',
+      at: opts.healthProbeBindAddress,
+      app: buildProbeApp({ cluster, policy, draining, debug: opts.debugEndpoints }),
+    });
+  if (opts.metricsBindAddress)
+    servers.push({ name: 'metrics', at: opts.metricsBindAddress, app: buildMetricsApp({ metrics }) });
   const ports: Record<string, number> = {};
   for (const s of servers) {
     try {
@@ -199,7 +270,10 @@ export async function serve(opts: ServeOptions): Promise<void> {
   // From here on the process serves: an error nothing handles ends it with exit 2 and one log line, never a
   // server left running after its start-up failed.
   const fatal = (err: unknown) => {
-    logger.fatal({ err: err instanceof Error ? err.message : String(err) }, `fatal: ${err instanceof Error ? err.message : String(err)}; exiting`);
+    logger.fatal(
+      { err: err instanceof Error ? err.message : String(err) },
+      `fatal: ${err instanceof Error ? err.message : String(err)}; exiting`,
+    );
     logger.flush();
     process.exit(EXIT_FATAL);
   };

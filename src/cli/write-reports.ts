@@ -24,14 +24,21 @@ function label(api: ReportApi, kind: { kind: string }, namespace: string | undef
 }
 
 function notServed(api: ReportApi, plural: string, server: string): Error {
-  const crds = api.group === 'openreports.io' ? 'the OpenReports CRDs (github.com/openreports/reports-api, config/crd)' : 'the PolicyReport CRDs (Kyverno and Policy Reporter ship them; github.com/kubernetes-sigs/wg-policy-prototypes, policy-report/crd/v1alpha2)';
-  return new Error(`the API server at ${server} does not serve ${plural}.${api.group}/${api.version}: install ${crds}, or print the reports with -o and no --write-reports`);
+  const crds =
+    api.group === 'openreports.io'
+      ? 'the OpenReports CRDs (github.com/openreports/reports-api, config/crd)'
+      : 'the PolicyReport CRDs (Kyverno and Policy Reporter ship them; github.com/kubernetes-sigs/wg-policy-prototypes, policy-report/crd/v1alpha2)';
+  return new Error(
+    `the API server at ${server} does not serve ${plural}.${api.group}/${api.version}: install ${crds}, or print the reports with -o and no --write-reports`,
+  );
 }
 
 /** A write the API server refused, with what the RBAC needs when it is a 403. */
 function failure(err: unknown): Error {
   if (err instanceof KubeError && err.kind === 'forbidden') {
-    return new Error(`${err.message}; the audit's ServiceAccount needs get, list, create, patch and delete on the report kinds (deploy/components/reports/rbac.yaml)`);
+    return new Error(
+      `${err.message}; the audit's ServiceAccount needs get, list, create, patch and delete on the report kinds (deploy/components/reports/rbac.yaml)`,
+    );
   }
   return err as Error;
 }
@@ -43,7 +50,12 @@ function failure(err: unknown): Error {
  * with an error naming it. Then deletes the reports sctp-guard wrote earlier that this run did not produce (a
  * namespace now empty or excluded), in the audited scope only.
  */
-export async function writeReports(kube: KubeApi, reports: KubeObject[], format: ReportFormat, scope: WriteScope = {}): Promise<WriteOutcome> {
+export async function writeReports(
+  kube: KubeApi,
+  reports: KubeObject[],
+  format: ReportFormat,
+  scope: WriteScope = {},
+): Promise<WriteOutcome> {
   const api: ReportApi = REPORT_APIS[format];
   const lines: string[] = [];
   const written = new Set<string>();
@@ -61,7 +73,8 @@ export async function writeReports(kube: KubeApi, reports: KubeObject[], format:
     const listed = await kube
       .list(collection, { limit: 500, labelSelector: `${MANAGED_BY_KEY}=${MANAGED_BY_VALUE}` }, (item) => {
         const meta = (item as KubeObject).metadata;
-        if (meta?.name === REPORT_NAME && !written.has(`${kind.plural}/${meta.namespace ?? ''}`)) stale.push(meta.namespace);
+        if (meta?.name === REPORT_NAME && !written.has(`${kind.plural}/${meta.namespace ?? ''}`))
+          stale.push(meta.namespace);
       })
       .catch((err: unknown) => {
         throw failure(err);
@@ -86,16 +99,26 @@ const CONFLICT_RETRIES = 3;
  * Applies the report unless a report of that name belongs to someone else. The resourceVersion read is sent as a
  * precondition, so a report another tool took over in between is not overwritten either (409: read again).
  */
-async function replaceOwn(kube: KubeApi, api: ReportApi, kind: { kind: string; plural: string }, path: string, report: KubeObject): Promise<'created' | 'configured'> {
+async function replaceOwn(
+  kube: KubeApi,
+  api: ReportApi,
+  kind: { kind: string; plural: string },
+  path: string,
+  report: KubeObject,
+): Promise<'created' | 'configured'> {
   for (let attempt = 1; ; attempt++) {
     try {
       const current = (await kube.read(path)) as KubeObject | undefined;
       const owner = current?.metadata?.labels?.[MANAGED_BY_KEY];
       if (current && owner !== MANAGED_BY_VALUE) {
         const by = owner ? `is managed by "${owner}" (${MANAGED_BY_KEY})` : `has no ${MANAGED_BY_KEY} label`;
-        throw new Error(`${label(api, kind, report.metadata?.namespace)}: not replaced: a report of that name ${by}; sctp-guard replaces only the reports it created: rename or delete that one`);
+        throw new Error(
+          `${label(api, kind, report.metadata?.namespace)}: not replaced: a report of that name ${by}; sctp-guard replaces only the reports it created: rename or delete that one`,
+        );
       }
-      const precondition = current ? { metadata: { ...report.metadata, resourceVersion: current.metadata?.resourceVersion } } : {};
+      const precondition = current
+        ? { metadata: { ...report.metadata, resourceVersion: current.metadata?.resourceVersion } }
+        : {};
       return await kube.apply(path, { ...report, ...precondition } as Record<string, unknown>);
     } catch (err) {
       if (err instanceof KubeError && err.kind === 'not-found') throw notServed(api, kind.plural, kube.server);

@@ -1,5 +1,13 @@
 import type { Policy } from '../policy/types.js';
-import { allCandidates, candidateNames, effectiveStatus, podCandidates, workloadCandidates, type Candidate, type PodPlacement } from './placement.js';
+import {
+  allCandidates,
+  candidateNames,
+  effectiveStatus,
+  podCandidates,
+  workloadCandidates,
+  type Candidate,
+  type PodPlacement,
+} from './placement.js';
 import type { ClusterSnapshot, SctpState } from './snapshot.js';
 
 /** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
@@ -55,7 +63,12 @@ export function assess(candidates: readonly Candidate[], policy: Pick<Policy, 's
     }
     groups.set(key, group);
   }
-  return { total, counts, lacking: [...groups.values()].sort((a, b) => b.count - a.count), readyPools: [...readyPools].sort() };
+  return {
+    total,
+    counts,
+    lacking: [...groups.values()].sort((a, b) => b.count - a.count),
+    readyPools: [...readyPools].sort(),
+  };
 }
 
 export interface ClusterWideAssessment {
@@ -73,7 +86,10 @@ const clusterWideCache = new WeakMap<object, Map<string, ClusterWideAssessment>>
  * What Services and NetworkPolicies are judged on does not depend on the object: computed once per snapshot
  * build and node-label policy, so a decision costs the same at 10 and at 10,000 nodes.
  */
-export function clusterWideAssessment(snapshot: ClusterSnapshot, policy: Pick<Policy, 'sctpNodeLabel'>): ClusterWideAssessment {
+export function clusterWideAssessment(
+  snapshot: ClusterSnapshot,
+  policy: Pick<Policy, 'sctpNodeLabel'>,
+): ClusterWideAssessment {
   const byLabel = clusterWideCache.get(snapshot.classes) ?? new Map<string, ClusterWideAssessment>();
   clusterWideCache.set(snapshot.classes, byLabel);
   const key = JSON.stringify(policy.sctpNodeLabel);
@@ -94,7 +110,11 @@ const podMemo = new WeakMap<object, Map<string, Assessment>>();
  * policy: the replicas of a workload, and most pods (no constraints, the same tolerations), share one placement,
  * so a decision does not walk the node classes again.
  */
-export function podAssessment(snapshot: ClusterSnapshot, placement: PodPlacement, policy: Pick<Policy, 'sctpNodeLabel'>): Assessment {
+export function podAssessment(
+  snapshot: ClusterSnapshot,
+  placement: PodPlacement,
+  policy: Pick<Policy, 'sctpNodeLabel'>,
+): Assessment {
   let memo = podMemo.get(snapshot.classes);
   if (!memo || memo.size >= POD_MEMO_MAX) podMemo.set(snapshot.classes, (memo = new Map()));
   const key = `${JSON.stringify(policy.sctpNodeLabel ?? null)}|${JSON.stringify(placement)}`;
@@ -105,8 +125,10 @@ export function podAssessment(snapshot: ClusterSnapshot, placement: PodPlacement
 
 /** Why node state cannot be used at all, or undefined when it can. */
 export function unusableReason(snapshot: ClusterSnapshot): string | undefined {
-  if (snapshot.source === 'none') return 'sctp-guard has no cluster state (run it in the cluster, or with --kubeconfig or --cluster-state)';
-  if (snapshot.stale) return `the cluster state is stale (${snapshot.ageSeconds > 0 ? `not synced for ${snapshot.ageSeconds}s` : 'informers not synced yet'})`;
+  if (snapshot.source === 'none')
+    return 'sctp-guard has no cluster state (run it in the cluster, or with --kubeconfig or --cluster-state)';
+  if (snapshot.stale)
+    return `the cluster state is stale (${snapshot.ageSeconds > 0 ? `not synced for ${snapshot.ageSeconds}s` : 'informers not synced yet'})`;
   return undefined;
 }
 

@@ -119,7 +119,8 @@ export class Informer {
     this.healthy = true;
     this.attempt = 0;
     this.contact();
-    if (this.status.lastError) this.options.logger.info({ resource: this.status.resource }, 'cluster informer recovered');
+    if (this.status.lastError)
+      this.options.logger.info({ resource: this.status.resource }, 'cluster informer recovered');
     delete this.status.lastError;
     if (!this.status.synced) {
       this.status.synced = true;
@@ -136,7 +137,10 @@ export class Informer {
     if (err instanceof KubeError && err.kind === 'not-found' && !this.status.synced) {
       // Plain Kubernetes has no MCO: the resource does not exist, and asking again will not create it.
       this.status.available = false;
-      this.options.logger.warn({ resource: this.status.resource }, `${this.status.resource} not served by the API server (404): skipped`);
+      this.options.logger.warn(
+        { resource: this.status.resource },
+        `${this.status.resource} not served by the API server (404): skipped`,
+      );
       this.stopped = true;
       this.options.onStatus();
       this.settle();
@@ -146,7 +150,12 @@ export class Informer {
     const delay = Math.min(maxMs, initialMs * 2 ** this.attempt) * (0.8 + Math.random() * 0.4);
     this.attempt++;
     this.options.logger[this.attempt === 1 ? 'warn' : 'debug'](
-      { resource: this.status.resource, error: this.status.lastError, retryInMs: Math.round(delay), attempt: this.attempt },
+      {
+        resource: this.status.resource,
+        error: this.status.lastError,
+        retryInMs: Math.round(delay),
+        attempt: this.attempt,
+      },
       'cluster informer failed: restarting with backoff',
     );
     this.retryTimer = setTimeout(() => void this.run(), delay);
@@ -166,12 +175,17 @@ export class Informer {
     const { kind, state, api, pageSize = kind === 'MachineConfig' ? 10 : 500, listTimeoutMs = 60_000 } = this.options;
     const seen = new Set<string>();
     this.abort = new AbortController();
-    const listed = await api.list(WATCHED_KINDS[kind].path, { limit: pageSize, timeoutMs: listTimeoutMs, signal: this.abort.signal }, (item) => {
-      const name = this.store(item);
-      if (name !== undefined) seen.add(name);
-    });
+    const listed = await api.list(
+      WATCHED_KINDS[kind].path,
+      { limit: pageSize, timeoutMs: listTimeoutMs, signal: this.abort.signal },
+      (item) => {
+        const name = this.store(item);
+        if (name !== undefined) seen.add(name);
+      },
+    );
     // A resource this cluster does not serve: failed() marks it unavailable.
-    if (!listed) throw new KubeError('not-found', `list ${WATCHED_KINDS[kind].path}: not served by the API server (404)`, 404);
+    if (!listed)
+      throw new KubeError('not-found', `list ${WATCHED_KINDS[kind].path}: not served by the API server (404)`, 404);
     let removed = false;
     for (const name of state.names(kind)) if (!seen.has(name)) removed = state.remove(kind, name) || removed;
     if (removed) this.options.onChange();
@@ -210,7 +224,10 @@ export class Informer {
 
   private event(e: { type?: string; object?: unknown }): void {
     const object = isRecord(e.object) ? e.object : {};
-    const rv = isRecord(object.metadata) && typeof object.metadata.resourceVersion === 'string' ? object.metadata.resourceVersion : undefined;
+    const rv =
+      isRecord(object.metadata) && typeof object.metadata.resourceVersion === 'string'
+        ? object.metadata.resourceVersion
+        : undefined;
     const { kind, state } = this.options;
     if (e.type === 'ADDED' || e.type === 'MODIFIED') this.store(object);
     else if (e.type === 'DELETED') {

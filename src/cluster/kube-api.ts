@@ -64,7 +64,8 @@ export function describeNetworkError(err: unknown): string {
   const e = err as { code?: string; message?: string; name?: string };
   const code = e.code;
   const message = e.message ?? String(err);
-  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'ABORT_ERR') return `timed out: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || code === 'ABORT_ERR')
+    return `timed out: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`;
   switch (code) {
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
@@ -80,7 +81,10 @@ export function describeNetworkError(err: unknown): string {
       return `no route to the host (${code})`;
   }
   // Node's TLS verification codes (node:tls, OpenSSL's X509_V_ERR_* names) and ERR_TLS_* errors.
-  if (code && (/CERT|SELF_SIGNED|ISSUER|SIGNATURE|ERR_TLS|ERR_SSL/.test(code) || /certificate|TLS|SSL/i.test(message))) {
+  if (
+    code &&
+    (/CERT|SELF_SIGNED|ISSUER|SIGNATURE|ERR_TLS|ERR_SSL/.test(code) || /certificate|TLS|SSL/i.test(message))
+  ) {
     return `TLS: ${message} (${code}); check the cluster's certificate-authority-data in the kubeconfig`;
   }
   return code ? `${message} (${code})` : message;
@@ -88,7 +92,8 @@ export function describeNetworkError(err: unknown): string {
 
 /** The Status message of an error answer, or the start of its body. */
 function statusMessage(answer: Pick<Answer, 'body' | 'text'>): { reason?: string; message: string } {
-  const field = (key: string) => (isRecord(answer.body) && typeof answer.body[key] === 'string' ? answer.body[key] : undefined);
+  const field = (key: string) =>
+    isRecord(answer.body) && typeof answer.body[key] === 'string' ? answer.body[key] : undefined;
   return { reason: field('reason'), message: field('message') ?? (answer.text.slice(0, 200) || 'no message') };
 }
 
@@ -98,10 +103,28 @@ function statusMessage(answer: Pick<Answer, 'body' | 'text'>): { reason?: string
  */
 export function answerError(action: string, status: number, answer: Pick<Answer, 'body' | 'text'>): KubeError {
   const { reason, message } = statusMessage(answer);
-  if (status === 401) return new KubeError('unauthorized', `${action}: the API server rejected the credentials (401 Unauthorized): ${message}; the token or client certificate in the kubeconfig is wrong or expired`, status);
+  if (status === 401)
+    return new KubeError(
+      'unauthorized',
+      `${action}: the API server rejected the credentials (401 Unauthorized): ${message}; the token or client certificate in the kubeconfig is wrong or expired`,
+      status,
+    );
   if (status === 403) return new KubeError('forbidden', `${action}: forbidden by RBAC (403): ${message}`, status);
-  const kind: KubeErrorKind = status === 404 ? 'not-found' : status === 409 ? 'conflict' : status === 410 ? 'gone' : status >= 500 ? 'unavailable' : 'failed';
-  return new KubeError(kind, `${action}: the API server answered ${status}${reason ? ` ${reason}` : ''}: ${message}`, status);
+  const kind: KubeErrorKind =
+    status === 404
+      ? 'not-found'
+      : status === 409
+        ? 'conflict'
+        : status === 410
+          ? 'gone'
+          : status >= 500
+            ? 'unavailable'
+            : 'failed';
+  return new KubeError(
+    kind,
+    `${action}: the API server answered ${status}${reason ? ` ${reason}` : ''}: ${message}`,
+    status,
+  );
 }
 
 export interface StreamOptions {
@@ -135,11 +158,21 @@ export class KubeApi {
     const answers = await Promise.all(checks.map(([path]) => this.request('GET', path)));
     checks.forEach(([path, shape, expected], i) => {
       const answer = answers[i]!;
-      if (answer.status === 401 || answer.status === 403) throw answerError(`GET ${this.server}${path}`, answer.status, answer);
-      if (answer.status >= 500) throw new KubeError('unavailable', `the API server at ${this.server} is not serving (${answer.status}): ${statusMessage(answer).message}`, answer.status);
+      if (answer.status === 401 || answer.status === 403)
+        throw answerError(`GET ${this.server}${path}`, answer.status, answer);
+      if (answer.status >= 500)
+        throw new KubeError(
+          'unavailable',
+          `the API server at ${this.server} is not serving (${answer.status}): ${statusMessage(answer).message}`,
+          answer.status,
+        );
       if (answer.status === 200 && isRecord(answer.body) && shape(answer.body)) return;
       const what = `${answer.status} ${answer.contentType || 'with no content type'}${answer.status === 200 ? `, not ${expected}` : ''}`;
-      throw new KubeError('not-kubernetes', `${this.server} is not a Kubernetes API server: GET ${path} answered ${what}`, answer.status);
+      throw new KubeError(
+        'not-kubernetes',
+        `${this.server} is not a Kubernetes API server: GET ${path} answered ${what}`,
+        answer.status,
+      );
     });
   }
 
@@ -156,7 +189,11 @@ export class KubeApi {
    * its own). Fields set by others are kept; a `metadata.resourceVersion` in the object is a precondition (409).
    */
   async apply(path: string, object: Record<string, unknown>): Promise<'created' | 'configured'> {
-    const answer = await this.request('PATCH', path, { query: { fieldManager: FIELD_MANAGER, force: 'true' }, body: object, contentType: 'application/apply-patch+yaml' });
+    const answer = await this.request('PATCH', path, {
+      query: { fieldManager: FIELD_MANAGER, force: 'true' },
+      body: object,
+      contentType: 'application/apply-patch+yaml',
+    });
     if (answer.status === 201) return 'created';
     if (answer.status === 200) return 'configured';
     throw answerError(`apply ${path}`, answer.status, answer);
@@ -190,9 +227,17 @@ export class KubeApi {
           if (key === 'metadata') metadata = JSON.parse(text) as typeof metadata;
         },
       });
-      const query = { limit: String(options.limit), ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}), ...(cont ? { continue: cont } : {}) };
+      const query = {
+        limit: String(options.limit),
+        ...(options.labelSelector ? { labelSelector: options.labelSelector } : {}),
+        ...(cont ? { continue: cont } : {}),
+      };
       try {
-        await this.stream(path, { query, idleMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS, signal: options.signal }, (chunk) => splitter.push(chunk));
+        await this.stream(
+          path,
+          { query, idleMs: options.timeoutMs ?? REQUEST_TIMEOUT_MS, signal: options.signal },
+          (chunk) => splitter.push(chunk),
+        );
       } catch (err) {
         if (err instanceof KubeError && err.kind === 'not-found' && cont === undefined) return false;
         throw err;
@@ -209,22 +254,32 @@ export class KubeApi {
    * over as its line arrives; resolves when the server ends the watch cleanly. An ERROR event throws its status
    * (410 Gone: list again).
    */
-  async watch(path: string, resourceVersion: string, options: Omit<StreamOptions, 'query' | 'rearm'>, onEvent: (event: { type?: string; object?: unknown }) => void): Promise<void> {
+  async watch(
+    path: string,
+    resourceVersion: string,
+    options: Omit<StreamOptions, 'query' | 'rearm'>,
+    onEvent: (event: { type?: string; object?: unknown }) => void,
+  ): Promise<void> {
     let pending = '';
-    await this.stream(path, { ...options, rearm: true, query: { watch: 'true', allowWatchBookmarks: 'true', resourceVersion } }, (chunk) => {
-      const lines = (pending + chunk).split('\n');
-      pending = lines.pop()!;
-      for (const line of lines) {
-        if (line.trim() === '') continue;
-        const event = JSON.parse(line) as { type?: string; object?: unknown };
-        if (event.type === 'ERROR') {
-          const status = isRecord(event.object) && typeof event.object.code === 'number' ? event.object.code : 500;
-          throw answerError(`watch ${path}`, status, { body: event.object, text: '' });
+    await this.stream(
+      path,
+      { ...options, rearm: true, query: { watch: 'true', allowWatchBookmarks: 'true', resourceVersion } },
+      (chunk) => {
+        const lines = (pending + chunk).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          const event = JSON.parse(line) as { type?: string; object?: unknown };
+          if (event.type === 'ERROR') {
+            const status = isRecord(event.object) && typeof event.object.code === 'number' ? event.object.code : 500;
+            throw answerError(`watch ${path}`, status, { body: event.object, text: '' });
+          }
+          onEvent(event);
         }
-        onEvent(event);
-      }
-      if (pending.length > MAX_OBJECT_BYTES) throw new KubeError('failed', `watch ${path}: an event larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB`);
-    });
+        if (pending.length > MAX_OBJECT_BYTES)
+          throw new KubeError('failed', `watch ${path}: an event larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB`);
+      },
+    );
   }
 
   /** GET with the body handed over as it arrives (lists and watches); an error answer throws. */
@@ -274,17 +329,27 @@ export class KubeApi {
   }
 
   /** One request, its answer read whole (up to MAX_OBJECT_BYTES). */
-  private async request(method: string, path: string, options: { query?: Record<string, string>; body?: unknown; contentType?: string } = {}): Promise<Answer> {
+  private async request(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown; contentType?: string } = {},
+  ): Promise<Answer> {
     const res = await this.open(method, path, { ...options, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     try {
       return await readAnswer(res);
     } catch (err) {
-      throw err instanceof KubeError ? err : new KubeError('unreachable', `cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);
+      throw err instanceof KubeError
+        ? err
+        : new KubeError('unreachable', `cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);
     }
   }
 
   /** Sends a request with the credentials; a request that gets no answer throws KubeError 'unreachable' naming the server. */
-  private async open(method: string, path: string, options: { query?: Record<string, string>; body?: unknown; contentType?: string; signal: AbortSignal }): Promise<IncomingMessage> {
+  private async open(
+    method: string,
+    path: string,
+    options: { query?: Record<string, string>; body?: unknown; contentType?: string; signal: AbortSignal },
+  ): Promise<IncomingMessage> {
     const url = new URL(this.server + path);
     for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
     const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -293,7 +358,11 @@ export class KubeApi {
     const { tls } = this.credentials;
     const requestOptions: RequestOptions & Record<string, unknown> = {
       method,
-      headers: { accept: 'application/json', ...auth.headers, ...(payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        ...auth.headers,
+        ...(payload === undefined ? {} : { 'content-type': options.contentType ?? 'application/json' }),
+      },
       signal: options.signal,
       ca: tls.ca,
       cert: auth.cert ?? tls.cert,
@@ -311,7 +380,12 @@ export class KubeApi {
         req.end(payload);
       });
     } catch (err) {
-      if (options.signal.aborted && (err as Error).name === 'AbortError' && options.signal.reason?.name !== 'TimeoutError') throw err;
+      if (
+        options.signal.aborted &&
+        (err as Error).name === 'AbortError' &&
+        options.signal.reason?.name !== 'TimeoutError'
+      )
+        throw err;
       throw new KubeError('unreachable', `cannot reach the API server at ${this.server}: ${describeNetworkError(err)}`);
     }
   }
@@ -335,5 +409,12 @@ async function readAnswer(res: IncomingMessage): Promise<Answer> {
   } catch {
     body = undefined;
   }
-  return { status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? '').split(';')[0]!.trim(), body, text };
+  return {
+    status: res.statusCode ?? 0,
+    contentType: String(res.headers['content-type'] ?? '')
+      .split(';')[0]!
+      .trim(),
+    body,
+    text,
+  };
 }

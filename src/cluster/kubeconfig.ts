@@ -17,7 +17,13 @@ export interface KubeCredentials {
   /** Where the credentials came from, for messages: the kubeconfig file(s), or `in-cluster`. */
   source: string;
   /** TLS settings of every request (node:tls options). */
-  tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized: boolean; servername?: string };
+  tls: {
+    ca?: string | Buffer;
+    cert?: string | Buffer;
+    key?: string | Buffer;
+    rejectUnauthorized: boolean;
+    servername?: string;
+  };
   /** What one request carries: headers (a bearer token re-read or refreshed as needed) and an exec plugin's client certificate. */
   auth(): Promise<RequestAuth>;
   /** The API server rejected the credentials (401): an exec plugin's cached credential is dropped, as client-go does. */
@@ -65,7 +71,6 @@ export function liveCredentials(options: CredentialOptions): CredentialSource | 
   return undefined;
 }
 
-
 /**
  * The credentials for live state, or undefined when there are none (offline use with no state): the one way every
  * command (and serve's informers) loads a kubeconfig. A kubeconfig that cannot be used is an error naming the file.
@@ -79,11 +84,16 @@ export function loadCredentials(options: CredentialOptions): KubeCredentials | u
   const config = mergeKubeconfigs(files.map(readKubeconfig));
   const contexts = () => [...config.contexts.keys()].join(', ') || 'none';
   const name = options.context ?? config.currentContext;
-  if (options.context && !config.contexts.has(options.context)) throw new Error(`kubeconfig ${source}: context "${options.context}" is not in it (contexts: ${contexts()})`);
+  if (options.context && !config.contexts.has(options.context))
+    throw new Error(`kubeconfig ${source}: context "${options.context}" is not in it (contexts: ${contexts()})`);
   const context = name ? config.contexts.get(name) : undefined;
   const cluster = context && typeof context.cluster === 'string' ? config.clusters.get(context.cluster) : undefined;
   if (!cluster || typeof cluster.server !== 'string' || cluster.server === '') {
-    const why = !name ? 'it sets no current-context' : !context ? `its current-context "${name}" is not defined in it` : `its context "${name}" names no cluster that it defines`;
+    const why = !name
+      ? 'it sets no current-context'
+      : !context
+        ? `its current-context "${name}" is not defined in it`
+        : `its context "${name}" names no cluster that it defines`;
     throw new Error(`kubeconfig ${source}: ${why}; pick a context with --context (contexts: ${contexts()})`);
   }
   const user = context && typeof context.user === 'string' ? (config.users.get(context.user) ?? {}) : {};
@@ -95,9 +105,14 @@ export function loadCredentials(options: CredentialOptions): KubeCredentials | u
     rejectUnauthorized: cluster['insecure-skip-tls-verify'] !== true,
     ...(typeof cluster['tls-server-name'] === 'string' ? { servername: cluster['tls-server-name'] } : {}),
   };
-  if (cluster['proxy-url']) throw new Error(`kubeconfig ${source}: cluster of context "${name}": proxy-url is not supported; run sctp-guard where the API server is reachable directly`);
+  if (cluster['proxy-url'])
+    throw new Error(
+      `kubeconfig ${source}: cluster of context "${name}": proxy-url is not supported; run sctp-guard where the API server is reachable directly`,
+    );
   if (isRecord(user['auth-provider'])) {
-    throw new Error(`${where}: auth-provider "${String(user['auth-provider'].name)}" is not supported (kubectl removed the gcp and azure providers in 1.26): use an exec credential plugin (kubelogin, gke-gcloud-auth-plugin)`);
+    throw new Error(
+      `${where}: auth-provider "${String(user['auth-provider'].name)}" is not supported (kubectl removed the gcp and azure providers in 1.26): use an exec credential plugin (kubelogin, gke-gcloud-auth-plugin)`,
+    );
   }
   const server = cluster.server.replace(/\/+$/, '');
   const impersonation = impersonationHeaders(user);
@@ -114,9 +129,15 @@ export function loadCredentials(options: CredentialOptions): KubeCredentials | u
         if (credential.token) headers.authorization = `Bearer ${credential.token}`;
         return { headers, ...(credential.cert ? { cert: credential.cert, key: credential.key } : {}) };
       }
-      const token = typeof user.token === 'string' ? user.token : typeof user.tokenFile === 'string' ? readToken(user.tokenFile, where) : undefined;
+      const token =
+        typeof user.token === 'string'
+          ? user.token
+          : typeof user.tokenFile === 'string'
+            ? readToken(user.tokenFile, where)
+            : undefined;
       if (token) headers.authorization = `Bearer ${token}`;
-      else if (typeof user.username === 'string') headers.authorization = `Basic ${Buffer.from(`${user.username}:${String(user.password ?? '')}`).toString('base64')}`;
+      else if (typeof user.username === 'string')
+        headers.authorization = `Basic ${Buffer.from(`${user.username}:${String(user.password ?? '')}`).toString('base64')}`;
       return { headers };
     },
   };
@@ -140,7 +161,9 @@ function readToken(file: string, where: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {
-    throw new Error(`${where}: cannot read the token file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `${where}: cannot read the token file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -150,18 +173,23 @@ function readKubeconfig(file: string): Raw {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new Error(`kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file (ENOENT)' : `cannot read (${code ?? (err as Error).message})`}`);
+    throw new Error(
+      `kubeconfig ${file}: ${code === 'ENOENT' ? 'no such file (ENOENT)' : `cannot read (${code ?? (err as Error).message})`}`,
+    );
   }
   let doc: unknown;
   try {
     doc = parseYamlDocuments(text, file)[0]?.value ?? {};
   } catch (err) {
     const { line, reason } = err as { line?: number; reason?: string };
-    throw new Error(`kubeconfig ${file}: not a valid kubeconfig: ${line && reason ? `line ${line}: ${reason}` : (err as Error).message.split('\n')[0]}`);
+    throw new Error(
+      `kubeconfig ${file}: not a valid kubeconfig: ${line && reason ? `line ${line}: ${reason}` : (err as Error).message.split('\n')[0]}`,
+    );
   }
   if (!isRecord(doc)) throw new Error(`kubeconfig ${file}: not a valid kubeconfig: not a mapping`);
   for (const key of ['clusters', 'users', 'contexts']) {
-    if (doc[key] !== undefined && doc[key] !== null && !Array.isArray(doc[key])) throw new Error(`kubeconfig ${file}: not a valid kubeconfig: ${key} is not a list`);
+    if (doc[key] !== undefined && doc[key] !== null && !Array.isArray(doc[key]))
+      throw new Error(`kubeconfig ${file}: not a valid kubeconfig: ${key} is not a list`);
   }
   return resolvePaths(doc, dirname(resolve(file)));
 }
@@ -171,9 +199,14 @@ function readKubeconfig(file: string): Raw {
  * exec command only when it names a path, not a command looked up on PATH.
  */
 function resolvePaths(doc: Raw, dir: string): Raw {
-  const at = (entry: Raw, key: string) => (typeof entry[key] === 'string' && entry[key] !== '' && !isAbsolute(entry[key]) ? { [key]: resolve(dir, entry[key]) } : {});
+  const at = (entry: Raw, key: string) =>
+    typeof entry[key] === 'string' && entry[key] !== '' && !isAbsolute(entry[key])
+      ? { [key]: resolve(dir, entry[key]) }
+      : {};
   const each = (key: string, inner: string, fix: (e: Raw) => Raw) =>
-    (Array.isArray(doc[key]) ? doc[key] : []).filter(isRecord).map((n) => ({ ...n, [inner]: isRecord(n[inner]) ? fix(n[inner]) : n[inner] }));
+    (Array.isArray(doc[key]) ? doc[key] : [])
+      .filter(isRecord)
+      .map((n) => ({ ...n, [inner]: isRecord(n[inner]) ? fix(n[inner]) : n[inner] }));
   return {
     ...doc,
     clusters: each('clusters', 'cluster', (c) => ({ ...c, ...at(c, 'certificate-authority') })),
@@ -182,7 +215,9 @@ function resolvePaths(doc: Raw, dir: string): Raw {
       ...at(u, 'client-certificate'),
       ...at(u, 'client-key'),
       ...at(u, 'tokenFile'),
-      ...(isRecord(u.exec) && typeof u.exec.command === 'string' && u.exec.command.includes(sep) ? { exec: { ...u.exec, ...at(u.exec, 'command') } } : {}),
+      ...(isRecord(u.exec) && typeof u.exec.command === 'string' && u.exec.command.includes(sep)
+        ? { exec: { ...u.exec, ...at(u.exec, 'command') } }
+        : {}),
     })),
     contexts: each('contexts', 'context', (c) => c),
   };
@@ -203,12 +238,18 @@ function mergeKubeconfigs(docs: Raw[]): Kubeconfig {
   const byName = (key: string, inner: string) => {
     const out = new Map<string, Raw>();
     for (const doc of docs) {
-      for (const n of doc[key] as Raw[]) if (typeof n.name === 'string' && !out.has(n.name)) out.set(n.name, isRecord(n[inner]) ? n[inner] : {});
+      for (const n of doc[key] as Raw[])
+        if (typeof n.name === 'string' && !out.has(n.name)) out.set(n.name, isRecord(n[inner]) ? n[inner] : {});
     }
     return out;
   };
   const current = docs.map((d) => d['current-context']).find((c) => typeof c === 'string' && c !== '');
-  return { clusters: byName('clusters', 'cluster'), users: byName('users', 'user'), contexts: byName('contexts', 'context'), currentContext: current as string | undefined };
+  return {
+    clusters: byName('clusters', 'cluster'),
+    users: byName('users', 'user'),
+    contexts: byName('contexts', 'context'),
+    currentContext: current as string | undefined,
+  };
 }
 
 /** `<key>-data` (base64 PEM) wins over `<key>` (a file), as in client-go. */
@@ -220,7 +261,9 @@ function pemOf(entry: Raw, key: string, source: string): Buffer | undefined {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new Error(`kubeconfig ${source}: ${key} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new Error(
+      `kubeconfig ${source}: ${key} ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -244,14 +287,23 @@ interface ExecResult {
  * the command runs non-interactively with KUBERNETES_EXEC_INFO, prints an ExecCredential, and its answer is kept
  * until its expirationTimestamp or a 401.
  */
-function execPlugin(exec: Raw, where: string, target: { server: string; cluster: Raw }): { get(): Promise<ExecResult>; drop(): void } {
+function execPlugin(
+  exec: Raw,
+  where: string,
+  target: { server: string; cluster: Raw },
+): { get(): Promise<ExecResult>; drop(): void } {
   const command = typeof exec.command === 'string' ? exec.command : '';
   const apiVersion = typeof exec.apiVersion === 'string' ? exec.apiVersion : '';
   if (!command) throw new Error(`${where}: exec has no command`);
-  if (!/^client\.authentication\.k8s\.io\/v1(beta1)?$/.test(apiVersion)) throw new Error(`${where}: exec apiVersion "${apiVersion}" is not client.authentication.k8s.io/v1 or v1beta1`);
-  if (exec.interactiveMode === 'Always') throw new Error(`${where}: exec plugin ${command} needs a terminal (interactiveMode: Always); sctp-guard runs it without one`);
+  if (!/^client\.authentication\.k8s\.io\/v1(beta1)?$/.test(apiVersion))
+    throw new Error(`${where}: exec apiVersion "${apiVersion}" is not client.authentication.k8s.io/v1 or v1beta1`);
+  if (exec.interactiveMode === 'Always')
+    throw new Error(
+      `${where}: exec plugin ${command} needs a terminal (interactiveMode: Always); sctp-guard runs it without one`,
+    );
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const e of Array.isArray(exec.env) ? exec.env.filter(isRecord) : []) if (typeof e.name === 'string') env[e.name] = String(e.value ?? '');
+  for (const e of Array.isArray(exec.env) ? exec.env.filter(isRecord) : [])
+    if (typeof e.name === 'string') env[e.name] = String(e.value ?? '');
   const { cluster } = target;
   const ca = pemOf(cluster, 'certificate-authority', where);
   env.KUBERNETES_EXEC_INFO = JSON.stringify({
@@ -263,7 +315,9 @@ function execPlugin(exec: Raw, where: string, target: { server: string; cluster:
         ? {
             cluster: {
               server: target.server,
-              ...(typeof cluster['tls-server-name'] === 'string' ? { 'tls-server-name': cluster['tls-server-name'] } : {}),
+              ...(typeof cluster['tls-server-name'] === 'string'
+                ? { 'tls-server-name': cluster['tls-server-name'] }
+                : {}),
               ...(cluster['insecure-skip-tls-verify'] === true ? { 'insecure-skip-tls-verify': true } : {}),
               ...(ca ? { 'certificate-authority-data': ca.toString('base64') } : {}),
               ...(isRecord(cluster.extensions) ? { config: cluster.extensions } : {}),
@@ -280,13 +334,18 @@ function execPlugin(exec: Raw, where: string, target: { server: string; cluster:
     new Promise<ExecResult>((resolvePromise, reject) => {
       execFile(command, args, { env, timeout: EXEC_TIMEOUT_MS, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
         if (err) {
-          const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `failed: ${(stderr.trim().split('\n').at(-1) || err.message).slice(0, 300)}`;
+          const why =
+            (err as NodeJS.ErrnoException).code === 'ENOENT'
+              ? 'not found'
+              : `failed: ${(stderr.trim().split('\n').at(-1) || err.message).slice(0, 300)}`;
           return reject(new Error(`${where}: exec plugin ${command} ${why}${hint}`));
         }
         try {
           resolvePromise(execResult(JSON.parse(stdout), apiVersion));
         } catch (e) {
-          reject(new Error(`${where}: exec plugin ${command} printed no usable ExecCredential: ${(e as Error).message}`));
+          reject(
+            new Error(`${where}: exec plugin ${command} printed no usable ExecCredential: ${(e as Error).message}`),
+          );
         }
       });
     });
@@ -302,10 +361,13 @@ function execPlugin(exec: Raw, where: string, target: { server: string; cluster:
 }
 
 function execResult(answer: unknown, apiVersion: string): ExecResult {
-  if (!isRecord(answer) || answer.kind !== 'ExecCredential' || !isRecord(answer.status)) throw new Error('expected kind ExecCredential with a status');
-  if (answer.apiVersion !== apiVersion) throw new Error(`apiVersion ${String(answer.apiVersion)}, asked for ${apiVersion}`);
+  if (!isRecord(answer) || answer.kind !== 'ExecCredential' || !isRecord(answer.status))
+    throw new Error('expected kind ExecCredential with a status');
+  if (answer.apiVersion !== apiVersion)
+    throw new Error(`apiVersion ${String(answer.apiVersion)}, asked for ${apiVersion}`);
   const { token, clientCertificateData: cert, clientKeyData: key, expirationTimestamp } = answer.status;
-  if (typeof token !== 'string' && !(typeof cert === 'string' && typeof key === 'string')) throw new Error('neither status.token nor status.clientCertificateData and clientKeyData');
+  if (typeof token !== 'string' && !(typeof cert === 'string' && typeof key === 'string'))
+    throw new Error('neither status.token nor status.clientCertificateData and clientKeyData');
   const expiresAt = typeof expirationTimestamp === 'string' ? Date.parse(expirationTimestamp) : undefined;
   return {
     ...(typeof token === 'string' ? { token } : {}),

@@ -86,7 +86,10 @@ export class LiveClusterSource implements ClusterSource {
       this.notVerified = (err as Error).message;
       const { initialMs, maxMs } = this.options.backoff ?? DEFAULT_BACKOFF;
       const delay = Math.min(maxMs, initialMs * 2 ** attempt);
-      this.options.logger[attempt === 0 ? 'warn' : 'debug']({ error: this.notVerified, retryInMs: delay }, 'API server discovery failed: retrying');
+      this.options.logger[attempt === 0 ? 'warn' : 'debug'](
+        { error: this.notVerified, retryInMs: delay },
+        'API server discovery failed: retrying',
+      );
       this.discoveryTimer = setTimeout(() => void this.discover(attempt + 1), delay);
       this.discoveryTimer.unref();
       return;
@@ -107,7 +110,10 @@ export class LiveClusterSource implements ClusterSource {
   async waitForSync(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`cluster state not synced after ${timeoutMs} ms: ${this.readiness().reason}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`cluster state not synced after ${timeoutMs} ms: ${this.readiness().reason}`)),
+        timeoutMs,
+      );
     });
     try {
       await Promise.race([Promise.all(this.informers.map((i) => i.settled)), timeout]);
@@ -125,13 +131,17 @@ export class LiveClusterSource implements ClusterSource {
   }
 
   readiness(): { ready: boolean; reason: string } {
-    if (this.notVerified !== undefined) return { ready: false, reason: `waiting for the API server: ${this.notVerified}` };
+    if (this.notVerified !== undefined)
+      return { ready: false, reason: `waiting for the API server: ${this.notVerified}` };
     const waiting = this.informers
       .filter((i) => i.status.available && !i.status.synced)
       .map((i) => (i.status.lastError ? `${i.status.resource} (${i.status.lastError})` : i.status.resource));
     if (waiting.length > 0) return { ready: false, reason: `waiting for the first sync of ${waiting.join(', ')}` };
     const skipped = this.informers.filter((i) => !i.status.available).map((i) => i.status.resource);
-    return { ready: true, reason: skipped.length > 0 ? `synced (not served by this cluster: ${skipped.join(', ')})` : 'synced' };
+    return {
+      ready: true,
+      reason: skipped.length > 0 ? `synced (not served by this cluster: ${skipped.join(', ')})` : 'synced',
+    };
   }
 
   status(): InformerStatus[] {
@@ -146,7 +156,10 @@ export class LiveClusterSource implements ClusterSource {
   private scheduleRebuild(): void {
     // Until every informer has synced the snapshot is stale anyway: one build when the last one syncs.
     if (this.rebuildTimer || !this.readiness().ready) return;
-    const delay = Math.min(MAX_REBUILD_DELAY_MS, Math.max(this.options.rebuildDelayMs ?? 50, this.lastBuildMs * REBUILD_SPACING));
+    const delay = Math.min(
+      MAX_REBUILD_DELAY_MS,
+      Math.max(this.options.rebuildDelayMs ?? 50, this.lastBuildMs * REBUILD_SPACING),
+    );
     this.rebuildTimer = setTimeout(() => this.rebuild(), delay);
     this.rebuildTimer.unref();
   }
@@ -162,7 +175,10 @@ export class LiveClusterSource implements ClusterSource {
 }
 
 /** Live state once, for `audit`, `remediate` and `check --kubeconfig`, from an API server the caller has verified: start the informers, wait for the sync, take, stop. */
-export async function takeLiveSnapshot(api: KubeApi, options: ClusterSourceOptions & { timeoutMs?: number }): Promise<ClusterSnapshot> {
+export async function takeLiveSnapshot(
+  api: KubeApi,
+  options: ClusterSourceOptions & { timeoutMs?: number },
+): Promise<ClusterSnapshot> {
   const source = new LiveClusterSource(api, options, true);
   await source.start();
   try {

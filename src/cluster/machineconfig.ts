@@ -59,17 +59,24 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
   const config = isRecord(spec.config) ? spec.config : {};
   const ignition = isRecord(config.ignition) ? config.ignition : {};
   const owner = Array.isArray(metadata.ownerReferences)
-    ? metadata.ownerReferences.find((o: unknown) => isRecord(o) && o.kind === 'MachineConfigPool' && typeof o.name === 'string')
+    ? metadata.ownerReferences.find(
+        (o: unknown) => isRecord(o) && o.kind === 'MachineConfigPool' && typeof o.name === 'string',
+      )
     : undefined;
   const labels = isRecord(metadata.labels) ? metadata.labels : {};
   const role = labels['machineconfiguration.openshift.io/role'];
   const pool = isRecord(owner) ? (owner.name as string) : typeof role === 'string' ? role : undefined;
   const rendered = isRecord(owner) || name.startsWith('rendered-');
   const fixed = rendered ? fixedSections(config) : {};
-  const stringLabels = Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  const stringLabels = Object.fromEntries(
+    Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
   const merge = mergeFields(spec);
   return {
-    metadata: { name, ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}) },
+    metadata: {
+      name,
+      ...(typeof metadata.resourceVersion === 'string' ? { resourceVersion: metadata.resourceVersion } : {}),
+    },
     ...(typeof ignition.version === 'string' ? { ignitionVersion: ignition.version } : {}),
     ...(pool ? { pool } : {}),
     rendered,
@@ -83,7 +90,9 @@ export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfig
 
 /** A MachineConfig spec's fips, kernelType and extensions as the MCO reads them (absent, false and empty are unset). */
 export function mergeFields(spec: Record<string, unknown>): MergeFields | undefined {
-  const extensions = Array.isArray(spec.extensions) ? spec.extensions.filter((e): e is string => typeof e === 'string') : [];
+  const extensions = Array.isArray(spec.extensions)
+    ? spec.extensions.filter((e): e is string => typeof e === 'string')
+    : [];
   const out: MergeFields = {
     ...(spec.fips === true ? { fips: true } : {}),
     ...(typeof spec.kernelType === 'string' && spec.kernelType !== '' ? { kernelType: spec.kernelType } : {}),
@@ -121,7 +130,8 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
   // are never inflated.
   const files = new Map<string, FileWrite>();
   for (const [path, f] of entries) {
-    if (path.endsWith('.conf') && (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR))) files.set(path, v2 ? fileWriteV2(f) : fileWriteV3(f));
+    if (path.endsWith('.conf') && (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR)))
+      files.set(path, v2 ? fileWriteV2(f) : fileWriteV3(f));
   }
 
   const blockers: string[] = [];
@@ -142,7 +152,11 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
   const blacklist = files.get(BLACKLIST_FILE);
   if (!blacklist || !blacklist.replaces) blockers.unshift(`${name} keeps the RHCOS ${BLACKLIST_FILE} (blacklist sctp)`);
   for (const arg of Array.isArray(kernelArguments) ? kernelArguments : []) {
-    if (typeof arg === 'string' && /^(module_blacklist|modprobe\.blacklist)=/.test(arg) && arg.split('=')[1]!.split(',').includes('sctp')) {
+    if (
+      typeof arg === 'string' &&
+      /^(module_blacklist|modprobe\.blacklist)=/.test(arg) &&
+      arg.split('=')[1]!.split(',').includes('sctp')
+    ) {
       blockers.push(`kernel argument ${arg}`);
     }
   }
@@ -150,17 +164,24 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
   if (blockers.length === 0) {
     // A modprobe.d file that cannot be read (too large to inflate) may hold `blacklist sctp`: cannot tell.
     const unread = opaque.filter((o) => o.startsWith(MODPROBE_DIR));
-    if (unread.length > 0) return { carries: 'unknown', reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}, but cannot read ${unread.join(', ')}` };
+    if (unread.length > 0)
+      return {
+        carries: 'unknown',
+        reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}, but cannot read ${unread.join(', ')}`,
+      };
     return { carries: true, reason: `${name} loads sctp and replaces ${BLACKLIST_FILE}` };
   }
-  if (opaque.length > 0) return { carries: 'unknown', reason: `${blockers.join('; ')}; cannot read ${opaque.join(', ')}` };
+  if (opaque.length > 0)
+    return { carries: 'unknown', reason: `${blockers.join('; ')}; cannot read ${opaque.join(', ')}` };
   return { carries: false, reason: blockers.join('; ') };
 }
 
 // Ignition 2.x: files overwrite by default; `append: true` appends (coreos/ign-converter translate/v23tov30).
 function fileWriteV2(f: Record<string, unknown>): FileWrite {
   const content = contentOf(f.contents);
-  return f.append === true ? { replaces: false, content: { text: '' }, appends: [content] } : { replaces: true, content, appends: [] };
+  return f.append === true
+    ? { replaces: false, content: { text: '' }, appends: [content] }
+    : { replaces: true, content, appends: [] };
 }
 
 // Ignition 3.x: `contents` replaces the file when `overwrite` is true, which the MCO sets on rendered files that
@@ -186,7 +207,7 @@ function contentOf(resource: unknown): Content {
 
 /** The lines of a text one at a time: a file of millions of empty lines costs no array of them. */
 function* lines(text: string): Generator<string> {
-  for (let start = 0; start <= text.length; ) {
+  for (let start = 0; start <= text.length;) {
     const end = text.indexOf('\n', start);
     const stop = end < 0 ? text.length : end;
     yield text.slice(start, stop > start && text[stop - 1] === '\r' ? stop - 1 : stop);
@@ -208,7 +229,11 @@ function sctpDisablingLines(text: string): string[] {
     if (!line.includes('sctp')) continue;
     const words = line.replace(/#.*/, '').trim().split(/\s+/);
     const [cmd, mod, ...rest] = words;
-    if (mod === 'sctp' && (cmd === 'blacklist' || (cmd === 'install' && rest.length > 0 && NOOP_COMMANDS.has(rest[0]!)))) found.push(words.join(' '));
+    if (
+      mod === 'sctp' &&
+      (cmd === 'blacklist' || (cmd === 'install' && rest.length > 0 && NOOP_COMMANDS.has(rest[0]!)))
+    )
+      found.push(words.join(' '));
   }
   return found;
 }

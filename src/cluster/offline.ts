@@ -28,10 +28,16 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
   let loaded = 0;
   for (const file of yamlFilesUnder(dir, ClusterStateError)) {
     const take: TakeObject = (value, lineOf, pointer) => {
-      if (!isRecord(value)) throw new ClusterStateError(file, lineOf(pointer), 'expected a Kubernetes object (a mapping with kind and metadata)');
+      if (!isRecord(value))
+        throw new ClusterStateError(
+          file,
+          lineOf(pointer),
+          'expected a Kubernetes object (a mapping with kind and metadata)',
+        );
       if (!isWatchedKind(value.kind)) return;
       const name = isRecord(value.metadata) ? value.metadata.name : undefined;
-      if (typeof name !== 'string' || name === '') throw new ClusterStateError(file, lineOf(`${pointer}/metadata`), `${value.kind} without metadata.name`);
+      if (typeof name !== 'string' || name === '')
+        throw new ClusterStateError(file, lineOf(`${pointer}/metadata`), `${value.kind} without metadata.name`);
       if (value.kind === 'MachineConfig' || value.kind === 'MachineConfigPool') sawMachineConfigs = true;
       state.upsert(value.kind, reduce(value.kind, value));
       if (++loaded % 1000 === 0) checkHeap(file, lineOf(pointer), loaded);
@@ -46,6 +52,10 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
 function checkHeap(file: string, line: number, loaded: number): void {
   const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
   if (used > limit * 0.8) {
-    throw new ClusterStateError(file, line, `cluster state too large: ${loaded} objects use ${Math.round(used / 2 ** 20)} MiB of this process's ${Math.round(limit / 2 ** 20)} MiB heap; load fewer objects (e.g. only nodes, machineconfigs, machineconfigpools, clusterversions) or raise --max-old-space-size`);
+    throw new ClusterStateError(
+      file,
+      line,
+      `cluster state too large: ${loaded} objects use ${Math.round(used / 2 ** 20)} MiB of this process's ${Math.round(limit / 2 ** 20)} MiB heap; load fewer objects (e.g. only nodes, machineconfigs, machineconfigpools, clusterversions) or raise --max-old-space-size`,
+    );
   }
 }

@@ -56,7 +56,11 @@ const DAEMONSET_TOLERATIONS: Toleration[] = [
   { key: 'node.kubernetes.io/pid-pressure', operator: 'Exists', effect: 'NoSchedule' },
   { key: 'node.kubernetes.io/unschedulable', operator: 'Exists', effect: 'NoSchedule' },
 ];
-const HOST_NETWORK_TOLERATION: Toleration = { key: 'node.kubernetes.io/network-unavailable', operator: 'Exists', effect: 'NoSchedule' };
+const HOST_NETWORK_TOLERATION: Toleration = {
+  key: 'node.kubernetes.io/network-unavailable',
+  operator: 'Exists',
+  effect: 'NoSchedule',
+};
 
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
@@ -74,21 +78,34 @@ export function podPlacement(podSpec: Record<string, unknown>, daemonSet = false
   if (isRecord(podSpec.nodeSelector)) {
     for (const [k, v] of Object.entries(podSpec.nodeSelector)) if (typeof v === 'string') nodeSelector[k] = v;
   }
-  const tolerations: Toleration[] = (Array.isArray(podSpec.tolerations) ? podSpec.tolerations : []).filter(isRecord).map((t) => ({
-    ...(typeof t.key === 'string' ? { key: t.key } : {}),
-    ...(typeof t.operator === 'string' ? { operator: t.operator } : {}),
-    ...(typeof t.value === 'string' ? { value: t.value } : {}),
-    ...(typeof t.effect === 'string' ? { effect: t.effect } : {}),
-  }));
-  if (daemonSet) tolerations.push(...DAEMONSET_TOLERATIONS, ...(podSpec.hostNetwork === true ? [HOST_NETWORK_TOLERATION] : []));
-  const affinity = isRecord(podSpec.affinity) && isRecord(podSpec.affinity.nodeAffinity) ? podSpec.affinity.nodeAffinity : undefined;
-  const required = affinity && isRecord(affinity.requiredDuringSchedulingIgnoredDuringExecution) ? affinity.requiredDuringSchedulingIgnoredDuringExecution : undefined;
-  const rawTerms = required && Array.isArray(required.nodeSelectorTerms) ? required.nodeSelectorTerms.filter(isRecord) : undefined;
+  const tolerations: Toleration[] = (Array.isArray(podSpec.tolerations) ? podSpec.tolerations : [])
+    .filter(isRecord)
+    .map((t) => ({
+      ...(typeof t.key === 'string' ? { key: t.key } : {}),
+      ...(typeof t.operator === 'string' ? { operator: t.operator } : {}),
+      ...(typeof t.value === 'string' ? { value: t.value } : {}),
+      ...(typeof t.effect === 'string' ? { effect: t.effect } : {}),
+    }));
+  if (daemonSet)
+    tolerations.push(...DAEMONSET_TOLERATIONS, ...(podSpec.hostNetwork === true ? [HOST_NETWORK_TOLERATION] : []));
+  const affinity =
+    isRecord(podSpec.affinity) && isRecord(podSpec.affinity.nodeAffinity) ? podSpec.affinity.nodeAffinity : undefined;
+  const required =
+    affinity && isRecord(affinity.requiredDuringSchedulingIgnoredDuringExecution)
+      ? affinity.requiredDuringSchedulingIgnoredDuringExecution
+      : undefined;
+  const rawTerms =
+    required && Array.isArray(required.nodeSelectorTerms) ? required.nodeSelectorTerms.filter(isRecord) : undefined;
   return {
     ...(typeof podSpec.nodeName === 'string' && podSpec.nodeName !== '' ? { nodeName: podSpec.nodeName } : {}),
     nodeSelector,
     ...(rawTerms && rawTerms.length > 0
-      ? { terms: rawTerms.map((t) => ({ matchExpressions: requirements(t.matchExpressions), matchFields: requirements(t.matchFields) })) }
+      ? {
+          terms: rawTerms.map((t) => ({
+            matchExpressions: requirements(t.matchExpressions),
+            matchFields: requirements(t.matchFields),
+          })),
+        }
       : {}),
     tolerations,
   };
@@ -127,12 +144,21 @@ function inClass(snapshot: ClusterSnapshot, cls: NodeClass, names: Iterable<stri
   return out;
 }
 
-function requirementSelection(snapshot: ClusterSnapshot, cls: NodeClass, req: LabelSelectorRequirement, field = false): Selection {
+function requirementSelection(
+  snapshot: ClusterSnapshot,
+  cls: NodeClass,
+  req: LabelSelectorRequirement,
+  field = false,
+): Selection {
   if (field || PER_NODE_LABELS.includes(req.key)) {
     if (field && req.key !== 'metadata.name') return NONE();
     const index = field ? undefined : snapshot.perNodeLabels.get(req.key);
     const named = (values: readonly string[]) =>
-      inClass(snapshot, cls, values.flatMap((v) => (field ? [v] : [...(index?.get(v) ?? [])])));
+      inClass(
+        snapshot,
+        cls,
+        values.flatMap((v) => (field ? [v] : [...(index?.get(v) ?? [])])),
+      );
     switch (req.operator) {
       case 'In':
         return { only: named(req.values ?? []) };
@@ -155,13 +181,16 @@ function tolerates(t: Toleration, taint: Taint): boolean {
 
 /** Whether every taint of the class that repels pods is tolerated; `nodeName` bypasses the scheduler's NoSchedule. */
 function toleratesClass(cls: NodeClass, tolerations: readonly Toleration[], skipNoSchedule: boolean): boolean {
-  return cls.taints.every((taint) => (skipNoSchedule && taint.effect === 'NoSchedule') || tolerations.some((t) => tolerates(t, taint)));
+  return cls.taints.every(
+    (taint) => (skipNoSchedule && taint.effect === 'NoSchedule') || tolerations.some((t) => tolerates(t, taint)),
+  );
 }
 
 function classSelection(snapshot: ClusterSnapshot, cls: NodeClass, p: PodPlacement): Selection {
   if (!toleratesClass(cls, p.tolerations, p.nodeName !== undefined)) return NONE();
   let sel: Selection = p.nodeName !== undefined ? { only: inClass(snapshot, cls, [p.nodeName]) } : ALL;
-  for (const [key, value] of Object.entries(p.nodeSelector)) sel = and(sel, requirementSelection(snapshot, cls, { key, operator: 'In', values: [value] }));
+  for (const [key, value] of Object.entries(p.nodeSelector))
+    sel = and(sel, requirementSelection(snapshot, cls, { key, operator: 'In', values: [value] }));
   if (p.terms) {
     let any: Selection = NONE();
     for (const term of p.terms) {
@@ -216,5 +245,7 @@ export function effectiveStatus(cls: NodeClass, policy: Pick<Policy, 'sctpNodeLa
   const value = own(cls.labels, label.key);
   const has = label.value === undefined ? value !== undefined : value === label.value;
   const text = label.value === undefined ? label.key : `${label.key}=${label.value}`;
-  return has ? { state: 'ready', reason: `node label ${text}` } : { state: 'not-ready', reason: `no node label ${text}` };
+  return has
+    ? { state: 'ready', reason: `node label ${text}` }
+    : { state: 'not-ready', reason: `no node label ${text}` };
 }

@@ -106,7 +106,11 @@ export function reduceNode(raw: Record<string, unknown>): NodeRecord {
   const taints: Taint[] = [];
   for (const t of Array.isArray(spec.taints) ? spec.taints : []) {
     if (!isRecord(t) || typeof t.key !== 'string' || (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute')) continue;
-    taints.push({ key: t.key, effect: t.effect, ...(typeof t.value === 'string' && t.value !== '' ? { value: t.value } : {}) });
+    taints.push({
+      key: t.key,
+      effect: t.effect,
+      ...(typeof t.value === 'string' && t.value !== '' ? { value: t.value } : {}),
+    });
   }
   // A cordoned node is also tainted node.kubernetes.io/unschedulable by the node lifecycle controller; files
   // written by hand may carry only the flag.
@@ -150,7 +154,10 @@ export function reducePool(raw: Record<string, unknown>): PoolRecord {
   const conditions = Array.isArray(status.conditions) ? status.conditions.filter(isRecord) : [];
   const nodeSelector = reduceLabelSelector(spec.nodeSelector);
   const machineConfigSelector = reduceLabelSelector(spec.machineConfigSelector);
-  const maxUnavailable = typeof spec.maxUnavailable === 'number' || typeof spec.maxUnavailable === 'string' ? spec.maxUnavailable : undefined;
+  const maxUnavailable =
+    typeof spec.maxUnavailable === 'number' || typeof spec.maxUnavailable === 'string'
+      ? spec.maxUnavailable
+      : undefined;
   const currentConfig = name(status.configuration);
   const targetConfig = name(spec.configuration);
   const machineCount = num(status.machineCount);
@@ -179,6 +186,8 @@ export function reduceClusterVersion(raw: Record<string, unknown>): ClusterVersi
 export function reduceMachineConfiguration(raw: Record<string, unknown>): MachineConfigurationRecord {
   const spec = isRecord(raw.spec) ? raw.spec : {};
   const overrides = isRecord(spec.irreconcilableValidationOverrides) ? spec.irreconcilableValidationOverrides : {};
-  const storage = Array.isArray(overrides.storage) ? overrides.storage.filter((s): s is string => typeof s === 'string') : [];
+  const storage = Array.isArray(overrides.storage)
+    ? overrides.storage.filter((s): s is string => typeof s === 'string')
+    : [];
   return { metadata: meta(raw), ...(storage.length > 0 ? { storageOverrides: storage } : {}) };
 }

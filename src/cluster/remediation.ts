@@ -31,13 +31,23 @@ const LOAD_SCTP_MODE = 0o644;
 
 /** The docs' config in Ignition 3.2.0. */
 export function docsLoadSctpConfig(): Record<string, unknown> {
-  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({ path, mode: LOAD_SCTP_MODE, overwrite: true, contents: { source } }));
+  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({
+    path,
+    mode: LOAD_SCTP_MODE,
+    overwrite: true,
+    contents: { source },
+  }));
   return { ignition: { version: '3.2.0' }, storage: { files } };
 }
 
 /** The same files in the Ignition 2.2.0 form the older OpenShift blog publishes (`filesystem: root`; 2.x overwrites). */
 function docsLoadSctpConfigV22(): Record<string, unknown> {
-  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({ filesystem: 'root', path, mode: LOAD_SCTP_MODE, contents: { source } }));
+  const files = LOAD_SCTP_FILES.map(({ path, source }) => ({
+    filesystem: 'root',
+    path,
+    mode: LOAD_SCTP_MODE,
+    contents: { source },
+  }));
   return { ignition: { version: '2.2.0' }, storage: { files } };
 }
 
@@ -59,7 +69,9 @@ export function loadSctpConfig(version: SpecVersion): Record<string, unknown> {
   const conversion = convertConfig(source, version);
   const problems = conversion.problems.map((p) => `${p.severity}: ${p.message}`);
   if (hasErrors(conversion.problems) || conversion.problems.length > 0) {
-    throw new Error(`the load-sctp-module config in Ignition ${version} does not pass sctp-guard's own checks: ${problems.join('; ')}`);
+    throw new Error(
+      `the load-sctp-module config in Ignition ${version} does not pass sctp-guard's own checks: ${problems.join('; ')}`,
+    );
   }
   return conversion.config ?? source;
 }
@@ -117,17 +129,32 @@ export const DEFAULT_SCTP_NODE_LABEL = { key: 'feature.node.kubernetes.io/sctp',
 
 export function planRemediation(snapshot: ClusterSnapshot, policy: Policy): RemediationPlan {
   const unusable = unusableReason(snapshot);
-  if (unusable) return { unusable, machineConfigsAvailable: snapshot.machineConfigsAvailable, pools: [], readyPools: [], unpooled: [] };
+  if (unusable)
+    return {
+      unusable,
+      machineConfigsAvailable: snapshot.machineConfigsAvailable,
+      pools: [],
+      readyPools: [],
+      unpooled: [],
+    };
   if (!snapshot.machineConfigsAvailable) {
     // Without the MCO, a node carries SCTP when its label says so: the assessment under that label.
-    const label = policy.sctpNodeLabel ? { key: policy.sctpNodeLabel.key, value: policy.sctpNodeLabel.value ?? 'true' } : DEFAULT_SCTP_NODE_LABEL;
+    const label = policy.sctpNodeLabel
+      ? { key: policy.sctpNodeLabel.key, value: policy.sctpNodeLabel.value ?? 'true' }
+      : DEFAULT_SCTP_NODE_LABEL;
     const { all } = clusterWideAssessment(snapshot, { sctpNodeLabel: policy.sctpNodeLabel ?? DEFAULT_SCTP_NODE_LABEL });
     return {
       machineConfigsAvailable: false,
       pools: [],
       readyPools: [],
       unpooled: [],
-      nodeLabel: { label, inPolicy: policy.sctpNodeLabel !== null, nodeFeatureRule: nodeFeatureRule(label), lacking: all.lacking, ...labelProblem(label.key) },
+      nodeLabel: {
+        label,
+        inPolicy: policy.sctpNodeLabel !== null,
+        nodeFeatureRule: nodeFeatureRule(label),
+        lacking: all.lacking,
+        ...labelProblem(label.key),
+      },
     };
   }
 
@@ -155,14 +182,32 @@ export function planRemediation(snapshot: ClusterSnapshot, policy: Policy): Reme
     // The policy decides by label: nodes that load sctp also need it, whatever made them load it.
     const label = { key: policy.sctpNodeLabel.key, value: policy.sctpNodeLabel.value ?? 'true' };
     const labelled = clusterWideAssessment(snapshot, policy).all;
-    plan.nodeLabel = { label, inPolicy: true, nodeFeatureRule: nodeFeatureRule(label), lacking: labelled.lacking, ...labelProblem(label.key) };
+    plan.nodeLabel = {
+      label,
+      inPolicy: true,
+      nodeFeatureRule: nodeFeatureRule(label),
+      lacking: labelled.lacking,
+      ...labelProblem(label.key),
+    };
   }
   return plan;
 }
 
-function poolFix(pool: PoolInfo, lacking: NodeGroup[], snapshot: ClusterSnapshot, policy: Policy, taken: Set<string>): PoolFix {
+function poolFix(
+  pool: PoolInfo,
+  lacking: NodeGroup[],
+  snapshot: ClusterSnapshot,
+  policy: Policy,
+  taken: Set<string>,
+): PoolFix {
   const nodeCount = snapshot.classes.filter((c) => c.pool === pool.name).reduce((n, c) => n + c.nodes.length, 0);
-  const base = { pool: pool.name, lacking, alsoSelects: [] as string[], nodeCount, maxUnavailable: maxUnavailable(pool.maxUnavailable, nodeCount) };
+  const base = {
+    pool: pool.name,
+    lacking,
+    alsoSelects: [] as string[],
+    nodeCount,
+    maxUnavailable: maxUnavailable(pool.maxUnavailable, nodeCount),
+  };
   // Nodes moving to a rendered config that loads sctp need nothing but time; any other group needs the fix.
   if (lacking.every((g) => g.state === 'pending' && g.desiredCarriesSctp)) return { ...base, action: 'wait' };
 
@@ -178,15 +223,26 @@ function poolFix(pool: PoolInfo, lacking: NodeGroup[], snapshot: ClusterSnapshot
     spec: { config: loadSctpConfig(version) },
   };
   const alsoSelects = snapshot.pools
-    .filter((p) => p.name !== pool.name && p.machineConfigSelector && !isEmpty(p.machineConfigSelector) && matchesLabelSelector(labels.labels, p.machineConfigSelector))
+    .filter(
+      (p) =>
+        p.name !== pool.name &&
+        p.machineConfigSelector &&
+        !isEmpty(p.machineConfigSelector) &&
+        matchesLabelSelector(labels.labels, p.machineConfigSelector),
+    )
     .map((p) => p.name);
   return { ...base, action: 'apply', machineConfig, ignitionVersion: version, versionSource: source, alsoSelects };
 }
 
 /** The version the pool renders (its rendered config's), else the version ignition-spec-version targets. */
-function poolVersion(pool: PoolInfo, snapshot: ClusterSnapshot, policy: Policy): { version: SpecVersion; source: string } {
+function poolVersion(
+  pool: PoolInfo,
+  snapshot: ClusterSnapshot,
+  policy: Policy,
+): { version: SpecVersion; source: string } {
   const config = pool.currentConfig ?? pool.targetConfig;
-  if (isSpecVersion(pool.ignitionVersion)) return { version: pool.ignitionVersion, source: `${pool.ignitionVersion} (the version of ${config})` };
+  if (isSpecVersion(pool.ignitionVersion))
+    return { version: pool.ignitionVersion, source: `${pool.ignitionVersion} (the version of ${config})` };
   const target = resolveTarget(policy.ignition.targetVersion, snapshot);
   return { version: target.version, source: describeTarget(target, snapshot) };
 }
@@ -209,18 +265,26 @@ function isEmpty(s: LabelSelector): boolean {
  * machineConfigSelector (openshift/machine-config-operator pkg/controller/render/render_controller.go); an empty
  * selector is refused there ("SelectingAll"), and a missing one selects nothing.
  */
-export function labelsFor(selector: LabelSelector | undefined, pool: string): { labels: Record<string, string> } | { problem: string } {
+export function labelsFor(
+  selector: LabelSelector | undefined,
+  pool: string,
+): { labels: Record<string, string> } | { problem: string } {
   if (!selector) return { problem: 'the pool has no spec.machineConfigSelector, so no MachineConfig reaches it' };
-  if (isEmpty(selector)) return { problem: 'the pool selects every MachineConfig (empty machineConfigSelector), which the MCO refuses to render' };
+  if (isEmpty(selector))
+    return {
+      problem: 'the pool selects every MachineConfig (empty machineConfigSelector), which the MCO refuses to render',
+    };
   const labels: Record<string, string> = { ...selector.matchLabels };
   for (const e of selector.matchExpressions ?? []) {
     if (e.key in labels) continue;
     // In: the pool's own name, else a value other than `worker` (a custom pool's role list includes worker; the
     // fix should not roll out every worker too); Exists: any value. NotIn and DoesNotExist hold without the label.
-    if (e.operator === 'In' && e.values && e.values.length > 0) labels[e.key] = e.values.find((v) => v === pool) ?? e.values.find((v) => v !== 'worker') ?? e.values[0]!;
+    if (e.operator === 'In' && e.values && e.values.length > 0)
+      labels[e.key] = e.values.find((v) => v === pool) ?? e.values.find((v) => v !== 'worker') ?? e.values[0]!;
     else if (e.operator === 'Exists') labels[e.key] = pool;
   }
-  if (!matchesLabelSelector(labels, selector)) return { problem: 'no set of labels satisfies the pool\'s machineConfigSelector' };
+  if (!matchesLabelSelector(labels, selector))
+    return { problem: "no set of labels satisfies the pool's machineConfigSelector" };
   return { labels };
 }
 
@@ -266,12 +330,17 @@ export function nodeFeatureRule(label: { key: string; value: string }): Record<s
  */
 function labelProblem(key: string): { labelProblem?: string } {
   const slash = key.indexOf('/');
-  if (slash < 0) return { labelProblem: `nfd-master writes the unprefixed label ${key} as feature.node.kubernetes.io/${key}: set sctpNodeLabel.key to that` };
+  if (slash < 0)
+    return {
+      labelProblem: `nfd-master writes the unprefixed label ${key} as feature.node.kubernetes.io/${key}: set sctpNodeLabel.key to that`,
+    };
   const ns = key.slice(0, slash);
   const own = ['feature.node.kubernetes.io', 'profile.node.kubernetes.io'];
   const nfdOwn = own.includes(ns) || own.some((o) => ns.endsWith(`.${o}`));
   if ((ns === 'kubernetes.io' || ns.endsWith('.kubernetes.io')) && !nfdOwn) {
-    return { labelProblem: `nfd-master refuses labels in the ${ns} namespace unless its configuration lists it in extraLabelNs` };
+    return {
+      labelProblem: `nfd-master refuses labels in the ${ns} namespace unless its configuration lists it in extraLabelNs`,
+    };
   }
   return {};
 }

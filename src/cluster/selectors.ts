@@ -20,7 +20,8 @@ export function matchesRequirement(value: string | undefined, req: LabelSelector
       return value === undefined;
     case 'Gt':
     case 'Lt': {
-      if (value === undefined || !/^-?\d+$/.test(value) || values.length !== 1 || !/^-?\d+$/.test(values[0]!)) return false;
+      if (value === undefined || !/^-?\d+$/.test(value) || values.length !== 1 || !/^-?\d+$/.test(values[0]!))
+        return false;
       const [a, b] = [Number(value), Number(values[0])];
       return req.operator === 'Gt' ? a > b : a < b;
     }

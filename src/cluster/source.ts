@@ -28,7 +28,10 @@ function offlineSource(dir: string): ClusterSource {
   let snapshot: ClusterSnapshot | undefined;
   return {
     snapshot: () => snapshot ?? EMPTY_SNAPSHOT,
-    readiness: () => (snapshot ? { ready: true, reason: `offline cluster state from ${dir}` } : { ready: false, reason: 'offline cluster state not loaded yet' }),
+    readiness: () =>
+      snapshot
+        ? { ready: true, reason: `offline cluster state from ${dir}` }
+        : { ready: false, reason: 'offline cluster state not loaded yet' },
     start: async () => {
       snapshot = loadClusterState(dir);
     },

@@ -1,6 +1,13 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { MachineConfigRecord } from './machineconfig.js';
-import type { ClusterVersionRecord, KindName, MachineConfigurationRecord, NodeRecord, PoolRecord, RecordOf } from './records.js';
+import type {
+  ClusterVersionRecord,
+  KindName,
+  MachineConfigurationRecord,
+  NodeRecord,
+  PoolRecord,
+  RecordOf,
+} from './records.js';
 import { matchesLabelSelector } from './selectors.js';
 import type { ClusterSnapshot, NodeClass, PoolInfo, SctpStatus } from './snapshot.js';
 
@@ -50,7 +57,8 @@ export class ClusterState {
     const name = record.metadata.name;
     const previous = store.get(name);
     // The previous record stays when only its metadata moved: `build` then knows the node by identity.
-    if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined })) return false;
+    if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined }))
+      return false;
     store.set(name, record);
     if (kind === 'Node' && !previous) this.sortedNodes = undefined;
     if (kind === 'Node') this.nodeKeys.set(name, staticKey(record as NodeRecord));
@@ -79,7 +87,10 @@ export class ClusterState {
 
   build(source: ClusterSnapshot['source'], machineConfigsAvailable: boolean): SnapshotBody {
     const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const classes = new Map<string, { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }>();
+    const classes = new Map<
+      string,
+      { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }
+    >();
     const perNodeLabels = new Map<string, Map<string, string[]>>();
     const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
     if (placedFor !== this.placedFor) this.placed.clear();
@@ -120,7 +131,16 @@ export class ClusterState {
     for (const c of [...classes.values()].sort((a, b) => (a.nodes[0] ?? '').localeCompare(b.nodes[0] ?? ''))) {
       const id = out.length;
       for (const n of c.nodes) nodeClass.set(n, id);
-      out.push(Object.freeze({ id, labels: c.labels, taints: c.node.taints, ...(c.pool ? { pool: c.pool } : {}), machineConfig: c.status, nodes: c.nodes }));
+      out.push(
+        Object.freeze({
+          id,
+          labels: c.labels,
+          taints: c.node.taints,
+          ...(c.pool ? { pool: c.pool } : {}),
+          machineConfig: c.status,
+          nodes: c.nodes,
+        }),
+      );
     }
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
@@ -160,7 +180,8 @@ export class ClusterState {
     if (!selector) return [];
     const out: Array<NonNullable<PoolInfo['mergedFrom']>[number]> = [];
     for (const mc of this.machineConfigs.values()) {
-      if (!mc.rendered && mc.merge && matchesLabelSelector(mc.labels ?? {}, selector)) out.push({ name: mc.metadata.name, ...mc.merge });
+      if (!mc.rendered && mc.merge && matchesLabelSelector(mc.labels ?? {}, selector))
+        out.push({ name: mc.metadata.name, ...mc.merge });
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -173,7 +194,12 @@ export class ClusterState {
   private controllerIgnitionVersion(): string | undefined {
     let newest: string | undefined;
     for (const m of this.machineConfigs.values()) {
-      if (m.generated && m.ignitionVersion && (!newest || m.ignitionVersion.localeCompare(newest, undefined, { numeric: true }) > 0)) newest = m.ignitionVersion;
+      if (
+        m.generated &&
+        m.ignitionVersion &&
+        (!newest || m.ignitionVersion.localeCompare(newest, undefined, { numeric: true }) > 0)
+      )
+        newest = m.ignitionVersion;
     }
     return newest;
   }

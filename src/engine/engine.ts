@@ -3,7 +3,21 @@ import type { Policy } from '../policy/types.js';
 import jsonpatch from 'fast-json-patch';
 import { namespaceMatcher } from '../policy/namespaces.js';
 import { podSpecPath } from '../util/kinds.js';
-import type { Decision, Enforcement, EngineRequest, FieldPath, Finding, JsonPatchOp, KubeObject, Operation, ReportedFinding, Rule, RuleInput, RuleOutcome, RuleVerdict } from './types.js';
+import type {
+  Decision,
+  Enforcement,
+  EngineRequest,
+  FieldPath,
+  Finding,
+  JsonPatchOp,
+  KubeObject,
+  Operation,
+  ReportedFinding,
+  Rule,
+  RuleInput,
+  RuleOutcome,
+  RuleVerdict,
+} from './types.js';
 import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
 import { enforcementOf } from './request.js';
@@ -47,16 +61,25 @@ export class Engine {
     for (const rule of rules) {
       const enforcement = enforcementOf(rule, policy);
       if (enforcement === 'off') continue;
-      const allow: RuleOutcome = Object.freeze({ rule: rule.id, decision: 'allow', enforcement, findings: Object.freeze([]) as unknown as ReportedFinding[], patched: false });
+      const allow: RuleOutcome = Object.freeze({
+        rule: rule.id,
+        decision: 'allow',
+        enforcement,
+        findings: Object.freeze([]) as unknown as ReportedFinding[],
+        patched: false,
+      });
       for (const m of rule.matches) {
         for (const { kind } of m.kinds) {
           const key = indexKey(rule.phase, m.group, kind);
           const byOperation = this.index.get(key) ?? new Map<Operation, EnabledRule[]>();
           this.index.set(key, byOperation);
-          const sctpPaths = m.sctpFields?.map((p) => (p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p));
+          const sctpPaths = m.sctpFields?.map((p) =>
+            p[0] === 'podSpec' ? [...(podSpecPath(kind) ?? []), ...p.slice(1)] : p,
+          );
           for (const op of m.operations) {
             const list = byOperation.get(op) ?? [];
-            if (!list.some((e) => e.rule === rule)) list.push({ rule, enforcement, ...(sctpPaths ? { sctpPaths } : {}), allow });
+            if (!list.some((e) => e.rule === rule))
+              list.push({ rule, enforcement, ...(sctpPaths ? { sctpPaths } : {}), allow });
             byOperation.set(op, list);
           }
         }
@@ -107,7 +130,9 @@ export class Engine {
       warnings.push(...outcome.warnings);
       if (phase === 'mutate' && outcome.result.patched && !(result instanceof RuleFailure)) patch.push(...result.patch);
       if (outcome.result.decision !== 'allow') {
-        auditAnnotations[rule.id] = oneLine(`${outcome.result.decision}: ${outcome.result.findings[0]?.message ?? 'patched'}`);
+        auditAnnotations[rule.id] = oneLine(
+          `${outcome.result.decision}: ${outcome.result.findings[0]?.message ?? 'patched'}`,
+        );
       }
       for (const [suffix, value] of Object.entries(result instanceof RuleFailure ? {} : result.annotations)) {
         auditAnnotations[`${rule.id}-${suffix}`] = value;
@@ -130,7 +155,10 @@ export class Engine {
     try {
       return evaluateRule(rule, input);
     } catch (err) {
-      return new RuleFailure(messagePrefix(rule.id, input), `the rule failed (${err instanceof Error ? err.message : String(err)})`);
+      return new RuleFailure(
+        messagePrefix(rule.id, input),
+        `the rule failed (${err instanceof Error ? err.message : String(err)})`,
+      );
     }
   }
 }
@@ -154,10 +182,15 @@ export interface RuleResult {
 export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
   const verdict = rule.evaluate(input);
   // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
-  if (verdict.findings.length === 0) return { findings: [], patch: patchOf(input.object, verdict.edit), annotations: verdict.annotations };
+  if (verdict.findings.length === 0)
+    return { findings: [], patch: patchOf(input.object, verdict.edit), annotations: verdict.annotations };
   const prefix = messagePrefix(rule.id, input);
   const settled = settleUnknownNodeState(ratchet(rule, input, verdict), input.policy, prefix);
-  return { findings: settled.findings.map((f) => compose(prefix, f)), patch: patchOf(input.object, settled.edit), annotations: settled.annotations };
+  return {
+    findings: settled.findings.map((f) => compose(prefix, f)),
+    patch: patchOf(input.object, settled.edit),
+    annotations: settled.annotations,
+  };
 }
 
 /** The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed). */
@@ -199,13 +232,24 @@ interface AppliedOutcome {
   warnings: string[];
 }
 
-function applyEnforcement(rule: string, enforcement: Enforcement, result: RuleResult | RuleFailure, failureMode: Policy['failureMode']): AppliedOutcome {
+function applyEnforcement(
+  rule: string,
+  enforcement: Enforcement,
+  result: RuleResult | RuleFailure,
+  failureMode: Policy['failureMode'],
+): AppliedOutcome {
   if (result instanceof RuleFailure) {
     const closed = failureMode === 'closed';
     const detail = `${result.detail}; failureMode ${failureMode} ${closed ? 'denies the request' : 'lets it through'}. Report this with the object to the sctp-guard maintainers.`;
     const summary = oneLine(`${result.prefix}${result.detail}`);
     return {
-      result: { rule, decision: 'error', enforcement, findings: [{ message: `${result.prefix}${detail}`, detail, summary }], patched: false },
+      result: {
+        rule,
+        decision: 'error',
+        enforcement,
+        findings: [{ message: `${result.prefix}${detail}`, detail, summary }],
+        patched: false,
+      },
       deny: closed,
       warnings: closed ? [] : [summary],
     };
@@ -228,7 +272,11 @@ function applyEnforcement(rule: string, enforcement: Enforcement, result: RuleRe
       warnings: advisories,
     };
   }
-  return { result: { rule, decision: 'warn', enforcement, findings, patched }, deny: false, warnings: findings.map((f) => f.summary) };
+  return {
+    result: { rule, decision: 'warn', enforcement, findings, patched },
+    deny: false,
+    warnings: findings.map((f) => f.summary),
+  };
 }
 
 /** One line each, no duplicates (the API server sends identical texts once), within the per-request budget. */

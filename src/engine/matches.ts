@@ -2,7 +2,11 @@ import type { KindInfo } from '../util/kinds.js';
 import type { Operation, RuleMatch } from './types.js';
 
 /** A rule's `matches` for kinds of the registry: one entry per API group, with every version the group serves. */
-export function matchKinds(kinds: readonly KindInfo[], operations: Operation[], reads: Pick<RuleMatch, 'sctpFields'> = {}): RuleMatch[] {
+export function matchKinds(
+  kinds: readonly KindInfo[],
+  operations: Operation[],
+  reads: Pick<RuleMatch, 'sctpFields'> = {},
+): RuleMatch[] {
   const byGroup = new Map<string, RuleMatch>();
   for (const k of kinds) {
     let m = byGroup.get(k.group);

@@ -20,7 +20,11 @@ export function describePatch(original: unknown, patch: readonly JsonPatchOp[]):
 /** The patch's ops on spec.config as one change of the Ignition config: its versions and the sections rewritten. */
 function describeConfig(original: unknown, ops: readonly JsonPatchOp[]): string[] {
   const before = valueAt(original, CONFIG);
-  const after = valueAt(jsonpatch.applyPatch(structuredClone(original), structuredClone(ops) as jsonpatch.Operation[], false, false).newDocument, CONFIG);
+  const after = valueAt(
+    jsonpatch.applyPatch(structuredClone(original), structuredClone(ops) as jsonpatch.Operation[], false, false)
+      .newDocument,
+    CONFIG,
+  );
   const from = ignitionVersion(before);
   const to = ignitionVersion(after);
   if (!isRecord(before) || !isRecord(after) || !from || !to) return ops.map(describeOp);
@@ -29,7 +33,10 @@ function describeConfig(original: unknown, ops: readonly JsonPatchOp[]): string[
 }
 
 function segments(pointer: string): string[] {
-  return pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function valueAt(doc: unknown, pointer: string): unknown {
@@ -49,7 +56,9 @@ function ignitionVersion(config: unknown): string | undefined {
 /** The `section.field`s (storage.files, systemd.units, …) that differ between two Ignition configs. */
 function rewrittenSections(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
   const out: string[] = [];
-  for (const section of [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => k !== 'ignition').sort()) {
+  for (const section of [...new Set([...Object.keys(before), ...Object.keys(after)])]
+    .filter((k) => k !== 'ignition')
+    .sort()) {
     const b = before[section];
     const a = after[section];
     if (isRecord(b) && isRecord(a)) {
@@ -64,7 +73,10 @@ function rewrittenSections(before: Record<string, unknown>, after: Record<string
 }
 
 function shortValue(value: unknown): string {
-  if (isRecord(value)) return Object.entries(value).map(([k, v]) => `${k}: ${shortValue(v)}`).join(', ');
+  if (isRecord(value))
+    return Object.entries(value)
+      .map(([k, v]) => `${k}: ${shortValue(v)}`)
+      .join(', ');
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }

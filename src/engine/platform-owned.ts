@@ -36,7 +36,6 @@ export const MCO_SERVICE_ACCOUNTS = [
   'system:serviceaccount:openshift-machine-config-operator:machine-config-operator',
 ] as const;
 
-
 /**
  * Controller ownerReferences the MCO sets (metav1.NewControllerRef or a literal): ControllerConfig (template
  * controller), KubeletConfig, ContainerRuntimeConfig, MachineConfigPool (render controller), and the cluster's
@@ -46,7 +45,12 @@ export const MCO_SERVICE_ACCOUNTS = [
  * RunImageBootstrap: "Explicitly do NOT set GeneratedByControllerVersionAnnotationKey").
  */
 const MCO_OWNER_KINDS: Readonly<Record<string, readonly string[]>> = {
-  'machineconfiguration.openshift.io': ['ControllerConfig', 'KubeletConfig', 'ContainerRuntimeConfig', 'MachineConfigPool'],
+  'machineconfiguration.openshift.io': [
+    'ControllerConfig',
+    'KubeletConfig',
+    'ContainerRuntimeConfig',
+    'MachineConfigPool',
+  ],
   'config.openshift.io': ['Image', 'CRIOCredentialProviderConfig'],
 };
 
@@ -56,7 +60,8 @@ function mcoOwner(obj: KubeObject | null): string | undefined {
   for (const r of refs) {
     if (!isRecord(r) || typeof r.apiVersion !== 'string' || typeof r.kind !== 'string') continue;
     const group = r.apiVersion.split('/')[0]!;
-    if (MCO_OWNER_KINDS[group]?.includes(r.kind)) return `${r.kind}${typeof r.name === 'string' && r.name !== '' ? ` ${r.name}` : ''}`;
+    if (MCO_OWNER_KINDS[group]?.includes(r.kind))
+      return `${r.kind}${typeof r.name === 'string' && r.name !== '' ? ` ${r.name}` : ''}`;
   }
   return undefined;
 }
@@ -75,7 +80,10 @@ function mcoOwner(obj: KubeObject | null): string | undefined {
 const generatedBy = (obj: KubeObject | null): string | undefined => generatedByController(obj?.metadata);
 
 const celOwner = Object.entries(MCO_OWNER_KINDS)
-  .map(([group, kinds]) => `(r.apiVersion.startsWith('${group}/') && r.kind in [${kinds.map((k) => `'${k}'`).join(', ')}])`)
+  .map(
+    ([group, kinds]) =>
+      `(r.apiVersion.startsWith('${group}/') && r.kind in [${kinds.map((k) => `'${k}'`).join(', ')}])`,
+  )
   .join(' || ');
 
 const MCO_MACHINE_CONFIG: PlatformOwned = {
@@ -84,11 +92,15 @@ const MCO_MACHINE_CONFIG: PlatformOwned = {
   conditionName: 'machineconfig-not-written-by-the-mco',
   describe({ object, username }) {
     const because = [
-      username !== undefined && (MCO_SERVICE_ACCOUNTS as readonly string[]).includes(username) ? `written by ${username}` : undefined,
+      username !== undefined && (MCO_SERVICE_ACCOUNTS as readonly string[]).includes(username)
+        ? `written by ${username}`
+        : undefined,
       generatedBy(object) !== undefined ? `annotation ${GENERATED_BY_ANNOTATION}: ${generatedBy(object)!}` : undefined,
       mcoOwner(object) !== undefined ? `owned by ${mcoOwner(object)!}` : undefined,
     ].filter((s): s is string => s !== undefined);
-    return because.length > 0 ? `a MachineConfig of the Machine Config Operator's own (${because.join('; ')}): sctp-guard leaves it alone` : undefined;
+    return because.length > 0
+      ? `a MachineConfig of the Machine Config Operator's own (${because.join('; ')}): sctp-guard leaves it alone`
+      : undefined;
   },
   // has() guards every step: a missing field is an evaluation error, and an error applies failurePolicy.
   cel:
@@ -113,7 +125,9 @@ export function platformOwnedReason(req: Pick<EngineRequest, 'object' | 'usernam
  * The matchCondition that leaves these requests out, for the kinds in `kinds` (webhook configurations and VAPs):
  * true (send) for any other kind, for a request with no object (DELETE), and for objects no controller owns.
  */
-export function platformOwnedConditions(kinds: ReadonlyArray<{ group: string; kind: string }>): Array<{ name: string; expression: string }> {
+export function platformOwnedConditions(
+  kinds: ReadonlyArray<{ group: string; kind: string }>,
+): Array<{ name: string; expression: string }> {
   return PLATFORM_OWNED.filter((p) => kinds.some((k) => k.group === p.group && k.kind === p.kind)).map((p) => ({
     name: p.conditionName,
     expression: `request.kind.group != '${p.group}' || request.kind.kind != '${p.kind}' || object == null || !(${p.cel})`,

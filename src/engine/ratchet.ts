@@ -11,12 +11,20 @@ import type { Finding, KubeObject, Rule, RuleInput, RuleVerdict } from './types.
  */
 export function ratchet(rule: Rule, input: RuleInput, verdict: RuleVerdict): RuleVerdict {
   const { object, oldObject } = input;
-  if (input.operation !== 'UPDATE' || !object || !oldObject || !verdict.findings.some((f) => f.severity === 'violation')) return verdict;
+  if (
+    input.operation !== 'UPDATE' ||
+    !object ||
+    !oldObject ||
+    !verdict.findings.some((f) => f.severity === 'violation')
+  )
+    return verdict;
   const before = judgeAlone(rule, input, oldObject).map((f) => problemKey(f, oldObject));
   const findings = verdict.findings.map((f) => {
     if (f.severity !== 'violation') return f;
     const key = problemKey(f, object);
-    return before.some((b) => isDeepStrictEqual(b, key)) ? { ...f, severity: 'advisory' as const, summary: f.existingSummary ?? f.summary } : f;
+    return before.some((b) => isDeepStrictEqual(b, key))
+      ? { ...f, severity: 'advisory' as const, summary: f.existingSummary ?? f.summary }
+      : f;
   });
   return { ...verdict, findings };
 }
@@ -33,5 +41,7 @@ function judgeAlone(rule: Rule, input: RuleInput, oldObject: KubeObject): Findin
 /** What makes two findings the same problem: the rule's key, or the summary and the value of the field it is about. */
 function problemKey(f: Finding, obj: KubeObject): unknown {
   if (f.ratchetKey !== undefined) return f.ratchetKey;
-  return f.path === undefined ? { summary: f.summary } : { summary: f.summary, path: f.path, value: getPointer(obj, f.path) };
+  return f.path === undefined
+    ? { summary: f.summary }
+    : { summary: f.summary, path: f.path, value: getPointer(obj, f.path) };
 }

@@ -16,7 +16,11 @@ export function namespaceOf(object: KubeObject): string {
 export function gvkOf(object: KubeObject): GroupVersionKind {
   const apiVersion = object.apiVersion ?? '';
   const slash = apiVersion.lastIndexOf('/');
-  return { group: slash < 0 ? '' : apiVersion.slice(0, slash), version: apiVersion.slice(slash + 1), kind: object.kind ?? '' };
+  return {
+    group: slash < 0 ? '' : apiVersion.slice(0, slash),
+    version: apiVersion.slice(slash + 1),
+    kind: object.kind ?? '',
+  };
 }
 
 /**
@@ -39,6 +43,9 @@ export function engineRequest(fields: Partial<EngineRequest> & Pick<EngineReques
 }
 
 /** A rule's enforcement under a policy: the policy's `rules.<id>.enforcement`, else the rule's default. */
-export function enforcementOf(rule: Pick<Rule, 'id' | 'defaultEnforcement'>, policy: Pick<Policy, 'rules'>): Enforcement {
+export function enforcementOf(
+  rule: Pick<Rule, 'id' | 'defaultEnforcement'>,
+  policy: Pick<Policy, 'rules'>,
+): Enforcement {
   return policy.rules[rule.id]?.enforcement ?? rule.defaultEnforcement;
 }

@@ -45,12 +45,18 @@ export interface ObjectReview {
  * request. `check` and `audit` share this, so an object fares the same in CI, in a cluster scan and at admission.
  * The operation is CREATE (both ask "would this be admitted if it were applied today?"), or UPDATE with `oldObject`.
  */
-export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject, oldObject: KubeObject | null = null): ObjectReview {
+export function reviewObject(
+  engine: Engine,
+  snapshot: ClusterSnapshot,
+  object: KubeObject,
+  oldObject: KubeObject | null = null,
+): ObjectReview {
   const request = engineRequest({ object, oldObject });
   const mutate = engine.evaluate(request, snapshot, 'mutate');
   const findings = findingsOf(mutate, 'mutate');
   const patchedBy = mutate.results.filter((r) => r.patched).map((r) => r.rule);
-  if (!mutate.allowed) return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
+  if (!mutate.allowed)
+    return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
 
   let patchedObject = object;
   if (mutate.patch.length > 0) {
@@ -60,7 +66,13 @@ export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: 
       // The API server refuses a request whose webhook patch does not apply; so does the review.
       const rules = patchedBy.join(', ');
       const detail = `the mutation does not apply to the object (${(err as Error).message.split('\n')[0]}). Report this with the object to the sctp-guard maintainers.`;
-      findings.push({ rule: rules, phase: 'mutate', decision: 'error', message: `${messagePrefix(rules, request)}${detail}`, detail });
+      findings.push({
+        rule: rules,
+        phase: 'mutate',
+        decision: 'error',
+        message: `${messagePrefix(rules, request)}${detail}`,
+        detail,
+      });
       return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
     }
   }
@@ -84,14 +96,16 @@ export function reviewObject(engine: Engine, snapshot: ClusterSnapshot, object: 
 
 function findingsOf(decision: Decision, phase: Phase): ReviewFinding[] {
   return decision.results.flatMap((r) =>
-    r.decision === 'allow' ? [] : r.findings.map(({ message, detail, fix, path }) => ({
-      rule: r.rule,
-      phase,
-      decision: r.decision as ReviewFinding['decision'],
-      message,
-      detail,
-      ...(fix !== undefined ? { fix } : {}),
-      ...(path !== undefined ? { path } : {}),
-    })),
+    r.decision === 'allow'
+      ? []
+      : r.findings.map(({ message, detail, fix, path }) => ({
+          rule: r.rule,
+          phase,
+          decision: r.decision as ReviewFinding['decision'],
+          message,
+          detail,
+          ...(fix !== undefined ? { fix } : {}),
+          ...(path !== undefined ? { path } : {}),
+        })),
   );
 }

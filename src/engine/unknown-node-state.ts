@@ -13,10 +13,15 @@ export function settleUnknownNodeState(verdict: RuleVerdict, policy: Policy, pre
   const out: RuleVerdict = { ...verdict, findings: [], annotations: { ...verdict.annotations } };
   for (const f of verdict.findings) {
     if (!f.unknownNodeState) out.findings.push(f);
-    else if (setting === 'allow') out.annotations['unknown-node-state'] = oneLine(`allowed by unknownNodeState: ${prefix}${f.summary}`);
+    else if (setting === 'allow')
+      out.annotations['unknown-node-state'] = oneLine(`allowed by unknownNodeState: ${prefix}${f.summary}`);
     else {
       const { unknownNodeState: _, ...rest } = f;
-      out.findings.push({ ...rest, severity: setting === 'warn' ? 'advisory' : f.severity, context: `unknownNodeState is ${setting}.` });
+      out.findings.push({
+        ...rest,
+        severity: setting === 'warn' ? 'advisory' : f.severity,
+        context: `unknownNodeState is ${setting}.`,
+      });
     }
   }
   return out;

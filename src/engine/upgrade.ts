@@ -3,7 +3,13 @@ import { matchesLabelSelector } from '../cluster/selectors.js';
 import type { ClusterSnapshot, PoolInfo } from '../cluster/snapshot.js';
 import { convertConfig } from '../ignition/convert.js';
 import { releaseLine } from '../ignition/releases.js';
-import { isInputVersion, minorOf, newestReadByRelease, renderedVersionOfRelease, type SpecVersion } from '../ignition/versions.js';
+import {
+  isInputVersion,
+  minorOf,
+  newestReadByRelease,
+  renderedVersionOfRelease,
+  type SpecVersion,
+} from '../ignition/versions.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
 import { KINDS } from '../util/kinds.js';
@@ -27,9 +33,14 @@ export function upgradePath(from: string, to: string, known: readonly string[]):
   const fromIndex = known.indexOf(releaseLine(from) ?? '');
   const toIndex = known.indexOf(releaseLine(to) ?? '');
   const knownText = known.join(', ');
-  if (toIndex < 0) throw new UpgradeError(`release ${JSON.stringify(to)} is not one sctp-guard knows; it knows ${knownText}`);
-  if (fromIndex < 0) throw new UpgradeError(`the cluster's release ${JSON.stringify(from)} is not one sctp-guard knows; it knows ${knownText}`);
-  if (toIndex < fromIndex) throw new UpgradeError(`--to ${to} is older than the cluster's release ${from}: OpenShift does not downgrade`);
+  if (toIndex < 0)
+    throw new UpgradeError(`release ${JSON.stringify(to)} is not one sctp-guard knows; it knows ${knownText}`);
+  if (fromIndex < 0)
+    throw new UpgradeError(
+      `the cluster's release ${JSON.stringify(from)} is not one sctp-guard knows; it knows ${knownText}`,
+    );
+  if (toIndex < fromIndex)
+    throw new UpgradeError(`--to ${to} is older than the cluster's release ${from}: OpenShift does not downgrade`);
   return toIndex === fromIndex ? [known[toIndex]!] : known.slice(fromIndex + 1, toIndex + 1);
 }
 
@@ -70,7 +81,12 @@ export function upgradePolicy(policy: Policy): Policy {
 }
 
 /** One MachineConfig at one release: the webhook's rules at that release, and the MCO's reading of its version. */
-export function judgeMachineConfig(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject, release: string): ReleaseJudgement {
+export function judgeMachineConfig(
+  engine: Engine,
+  snapshot: ClusterSnapshot,
+  object: KubeObject,
+  release: string,
+): ReleaseJudgement {
   const review = reviewObject(engine, snapshotAt(snapshot, release), object);
   const denials = review.findings.filter((f) => f.decision === 'deny' || f.decision === 'error');
   const declared = declaredVersion(object);
@@ -89,9 +105,26 @@ export function judgeMachineConfig(engine: Engine, snapshot: ClusterSnapshot, ob
       ...(rewritten ? { rewritten } : {}),
     };
   }
-  if (declared === undefined) return { release, fate: 'as-is', reason: 'no Ignition config: the MCO merges its other fields', findings: review.findings };
-  if (declared === renders) return { release, fate: 'as-is', reason: `read as is: Ignition ${declared} is the version the MCO renders`, findings: review.findings };
-  return { release, fate: 'translated', reason: `the MCO translates Ignition ${declared} to ${renders} when it renders`, findings: review.findings };
+  if (declared === undefined)
+    return {
+      release,
+      fate: 'as-is',
+      reason: 'no Ignition config: the MCO merges its other fields',
+      findings: review.findings,
+    };
+  if (declared === renders)
+    return {
+      release,
+      fate: 'as-is',
+      reason: `read as is: Ignition ${declared} is the version the MCO renders`,
+      findings: review.findings,
+    };
+  return {
+    release,
+    fate: 'translated',
+    reason: `the MCO translates Ignition ${declared} to ${renders} when it renders`,
+    findings: review.findings,
+  };
 }
 
 /** IgnParseWrapper's list in its "unknown version" error (release-4.18: "2.2, 3.0, 3.1, 3.2, 3.3, 3.4"). */
@@ -123,7 +156,13 @@ export interface PoolJudgement {
  * The MachineConfigs a pool renders, merged as the MCO's MergeMachineConfigs merges them (sorted by name, a later
  * file at the same path replacing an earlier one), read for SCTP as a node reads its rendered config.
  */
-export function judgePool(pool: PoolInfo, machineConfigs: readonly KubeObject[], judgements: ReadonlyMap<string, ReleaseJudgement>, release: string, previous: string): PoolJudgement {
+export function judgePool(
+  pool: PoolInfo,
+  machineConfigs: readonly KubeObject[],
+  judgements: ReadonlyMap<string, ReleaseJudgement>,
+  release: string,
+  previous: string,
+): PoolJudgement {
   const selected = machineConfigs
     .filter((mc) => pool.machineConfigSelector && matchesLabelSelector(stringLabels(mc), pool.machineConfigSelector))
     .sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
@@ -158,9 +197,18 @@ export interface ObjectChange {
   after: ObjectReview;
 }
 
-export function judgeObject(engine: Engine, snapshot: ClusterSnapshot, object: KubeObject, release: string, before: ObjectReview): ObjectChange | undefined {
+export function judgeObject(
+  engine: Engine,
+  snapshot: ClusterSnapshot,
+  object: KubeObject,
+  release: string,
+  before: ObjectReview,
+): ObjectChange | undefined {
   const after = reviewObject(engine, snapshotAt(snapshot, release), object);
-  const same = after.allowed === before.allowed && JSON.stringify(after.findings.map((f) => [f.rule, f.decision])) === JSON.stringify(before.findings.map((f) => [f.rule, f.decision]));
+  const same =
+    after.allowed === before.allowed &&
+    JSON.stringify(after.findings.map((f) => [f.rule, f.decision])) ===
+      JSON.stringify(before.findings.map((f) => [f.rule, f.decision]));
   return same ? undefined : { release, before, after };
 }
 
@@ -169,10 +217,21 @@ function nameOf(object: KubeObject): string {
 }
 
 function stringLabels(object: KubeObject): Record<string, string> {
-  return Object.fromEntries(Object.entries(object.metadata?.labels ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  return Object.fromEntries(
+    Object.entries(object.metadata?.labels ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+  );
 }
 
 /** The MCO's own MachineConfigs: what a pool renders from, never what an upgrade pre-flight judges (platform-owned.ts decides). */
 export function isPlatformMachineConfig(object: KubeObject): boolean {
-  return platformOwnedReason({ object, gvk: { group: KINDS.MachineConfig.group, version: KINDS.MachineConfig.versions[0], kind: KINDS.MachineConfig.kind } }) !== undefined;
+  return (
+    platformOwnedReason({
+      object,
+      gvk: {
+        group: KINDS.MachineConfig.group,
+        version: KINDS.MachineConfig.versions[0],
+        kind: KINDS.MachineConfig.kind,
+      },
+    }) !== undefined
+  );
 }

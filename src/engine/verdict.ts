@@ -50,7 +50,11 @@ export function objectName(meta: ObjectMeta | undefined, unnamed: string = UNNAM
 }
 
 /** `Service project1/sctpserver`, `MachineConfig load-sctp-module`: how every message names the object. */
-export function describeObject(obj: KubeObject | null | undefined, fallbackKind = 'object', fallbackNamespace = ''): string {
+export function describeObject(
+  obj: KubeObject | null | undefined,
+  fallbackKind = 'object',
+  fallbackNamespace = '',
+): string {
   const kind = obj?.kind ?? fallbackKind;
   const ns = obj?.metadata?.namespace ?? fallbackNamespace;
   const name = objectName(obj?.metadata);
@@ -58,7 +62,10 @@ export function describeObject(obj: KubeObject | null | undefined, fallbackKind 
 }
 
 /** `[rule-id] Kind ns/name: `, the prefix the engine writes before every message and warning of a rule. */
-export function messagePrefix(ruleId: string, req: { object: KubeObject | null; oldObject: KubeObject | null; gvk: { kind: string }; namespace: string }): string {
+export function messagePrefix(
+  ruleId: string,
+  req: { object: KubeObject | null; oldObject: KubeObject | null; gvk: { kind: string }; namespace: string },
+): string {
   return `[${ruleId}] ${describeObject(req.object ?? req.oldObject, req.gvk.kind, req.namespace)}: `;
 }
 

@@ -15,7 +15,6 @@ export function checkConfig(config: Rec, baselines: readonly Baseline[] = []): P
   return [...ignitionChecks(config), ...mcoChecks(config, baselines)];
 }
 
-
 /** Every resource with a URL, and where it sits, for the data URL checks. */
 export function resources(config: Rec): Array<{ where: string; resource: Rec; file?: Rec }> {
   const ign = member(config, 'ignition');
@@ -24,10 +23,12 @@ export function resources(config: Rec): Array<{ where: string; resource: Rec; fi
   for (const [i, r] of records(cfg.merge).entries()) out.push({ where: `ignition.config.merge[${i}]`, resource: r });
   if (isRecord(cfg.replace)) out.push({ where: 'ignition.config.replace', resource: cfg.replace });
   const cas = records(member(member(ign, 'security'), 'tls').certificateAuthorities);
-  for (const [i, r] of cas.entries()) out.push({ where: `ignition.security.tls.certificateAuthorities[${i}]`, resource: r });
+  for (const [i, r] of cas.entries())
+    out.push({ where: `ignition.security.tls.certificateAuthorities[${i}]`, resource: r });
   for (const file of records(member(config, 'storage').files)) {
     if (isRecord(file.contents)) out.push({ where: `contents of ${String(file.path)}`, resource: file.contents, file });
-    for (const [i, r] of records(file.append).entries()) out.push({ where: `append[${i}] of ${String(file.path)}`, resource: r, file });
+    for (const [i, r] of records(file.append).entries())
+      out.push({ where: `append[${i}] of ${String(file.path)}`, resource: r, file });
   }
   for (const luks of records(member(config, 'storage').luks)) {
     if (isRecord(luks.keyFile)) out.push({ where: `keyFile of luks ${String(luks.name)}`, resource: luks.keyFile });
@@ -47,7 +48,10 @@ function ignitionChecks(config: Rec): Problem[] {
       ),
     );
   // Files, directories and links share one namespace of paths (ign-converter v23tov30 Check2_3, spec 3.0).
-  findDuplicates(['files', 'directories', 'links'].flatMap((k) => records(storage[k]).map((n) => String(n.path))), (p) => duplicate('storage', p));
+  findDuplicates(
+    ['files', 'directories', 'links'].flatMap((k) => records(storage[k]).map((n) => String(n.path))),
+    (p) => duplicate('storage', p),
+  );
   const keyed: Array<[string, unknown, string]> = [
     ['systemd.units', member(config, 'systemd').units, 'name'],
     ['passwd.users', member(config, 'passwd').users, 'name'],
@@ -57,9 +61,16 @@ function ignitionChecks(config: Rec): Problem[] {
     ['storage.luks', storage.luks, 'name'],
     ['storage.filesystems', storage.filesystems, 'device'],
   ];
-  for (const [list, entries, key] of keyed) findDuplicates(records(entries).map((e) => String(e[key])), (k) => duplicate(list, k));
+  for (const [list, entries, key] of keyed)
+    findDuplicates(
+      records(entries).map((e) => String(e[key])),
+      (k) => duplicate(list, k),
+    );
   for (const unit of records(member(config, 'systemd').units)) {
-    findDuplicates(records(unit.dropins).map((d) => String(d.name)), (d) => duplicate(`systemd.units (${String(unit.name)}) dropins`, d));
+    findDuplicates(
+      records(unit.dropins).map((d) => String(d.name)),
+      (d) => duplicate(`systemd.units (${String(unit.name)}) dropins`, d),
+    );
   }
 
   for (const file of records(storage.files)) {
@@ -149,7 +160,13 @@ function mcoChecks(config: Rec, baselines: readonly Baseline[]): Problem[] {
       );
     }
     if (path === DAEMON_FORCE_FILE) {
-      problems.push(error(`the MCO refuses to write ${path} ("cannot create ${path} via Ignition")`, 'remove this file', `cannot create ${path} via Ignition`));
+      problems.push(
+        error(
+          `the MCO refuses to write ${path} ("cannot create ${path} via Ignition")`,
+          'remove this file',
+          `cannot create ${path} via Ignition`,
+        ),
+      );
     }
   }
 
@@ -226,7 +243,9 @@ function mcoChecks(config: Rec, baselines: readonly Baseline[]): Problem[] {
   for (const [field, reason] of unappliable) {
     if (baselines.some((b) => b.overridden?.includes(field))) continue;
     // An entry the old rendered config already has is no change to the daemon (reflect.DeepEqual per section).
-    const changed = sectionEntries(config, field).filter((e) => !baselines.some((b) => b.sections[field]?.includes(canonical(e))));
+    const changed = sectionEntries(config, field).filter(
+      (e) => !baselines.some((b) => b.sections[field]?.includes(canonical(e))),
+    );
     if (changed.length === 0) continue;
     const known = baselines.length > 0 ? ` (not in ${baselines.map((b) => b.from).join(' or ')})` : '';
     problems.push(
@@ -262,6 +281,8 @@ function modeTooLarge(path: string, mode: number): Problem {
   return error(
     `invalid mode ${goOctal(mode)} for ${path}, cannot exceed 0777 (the MCO refuses it and the pool degrades)`,
     fix,
-    typedInDecimal ? `${path}: mode ${mode} is ${goOctal(mode)}; use ${asOctal} or YAML 0${String(mode)}` : `${path}: mode ${goOctal(mode)} exceeds 0777`,
+    typedInDecimal
+      ? `${path}: mode ${mode} is ${goOctal(mode)}; use ${asOctal} or YAML 0${String(mode)}`
+      : `${path}: mode ${goOctal(mode)} exceeds 0777`,
   );
 }

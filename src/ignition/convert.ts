@@ -40,7 +40,15 @@ export function outputVersion(from: InputVersion, target: SpecVersion): SpecVers
  */
 export function convertConfig(input: unknown, target: SpecVersion, baselines: readonly Baseline[] = []): Conversion {
   if (!isRecord(input)) {
-    return { problems: [error('spec.config is not an object', 'give spec.config an Ignition config object, or leave spec.config out', 'spec.config is not an object')] };
+    return {
+      problems: [
+        error(
+          'spec.config is not an object',
+          'give spec.config an Ignition config object, or leave spec.config out',
+          'spec.config is not an object',
+        ),
+      ],
+    };
   }
   const declared = isRecord(input.ignition) ? input.ignition.version : undefined;
   if (!isInputVersion(declared)) return { problems: [badVersion(declared, target)] };
@@ -127,10 +135,22 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: Rea
   const out: Problem[] = [];
   const invalid = issues.filter((i) => i.kind === 'invalid');
   for (const issue of invalid.slice(0, MAX_LISTED_ERRORS)) {
-    out.push(error(`${issue.message}: Ignition ${version} refuses the config, and so does the MCO`, 'correct the field', issue.message));
+    out.push(
+      error(
+        `${issue.message}: Ignition ${version} refuses the config, and so does the MCO`,
+        'correct the field',
+        issue.message,
+      ),
+    );
   }
   if (invalid.length > MAX_LISTED_ERRORS) {
-    out.push(error(`and ${invalid.length - MAX_LISTED_ERRORS} more schema errors in spec.config`, 'correct the fields', `${invalid.length - MAX_LISTED_ERRORS} more schema errors`));
+    out.push(
+      error(
+        `and ${invalid.length - MAX_LISTED_ERRORS} more schema errors in spec.config`,
+        'correct the fields',
+        `${invalid.length - MAX_LISTED_ERRORS} more schema errors`,
+      ),
+    );
   }
   for (const issue of issues.filter((i) => i.kind === 'unknown-field' && newer.has(i.pointer))) {
     out.push(

@@ -50,7 +50,9 @@ const BASE64_DATA = /^[A-Za-z0-9+/=]*$/;
 function isStdBase64(body: string): boolean {
   if (body.length % 4 !== 0) return false;
   const firstPad = body.indexOf('=');
-  return firstPad < 0 || (firstPad >= body.length - 2 && (firstPad === body.length - 1 || body[body.length - 1] === '='));
+  return (
+    firstPad < 0 || (firstPad >= body.length - 2 && (firstPad === body.length - 1 || body[body.length - 1] === '='))
+  );
 }
 
 /** Parses a data URL into media type, parameters and raw (still compressed) bytes. */
@@ -106,7 +108,8 @@ export function parseDataUrl(source: string): DataUrl {
 export function decodeDataUrl(source: string, compression?: string | null, maxBytes = MAX_INFLATED_BYTES): Buffer {
   const { data } = parseDataUrl(source);
   if (compression === undefined || compression === null || compression === '') return data;
-  if (compression !== 'gzip') throw new DataUrlError(`unsupported compression "${compression}" (Ignition knows only gzip)`);
+  if (compression !== 'gzip')
+    throw new DataUrlError(`unsupported compression "${compression}" (Ignition knows only gzip)`);
   try {
     return gunzipSync(data, { maxOutputLength: maxBytes });
   } catch (err) {

@@ -8,7 +8,14 @@ type Rec = Record<string, unknown>;
  * pkg/daemon/update.go reconcilable): it compares each with `reflect.DeepEqual` between the *old* rendered config
  * and the *new* one, so an entry the pool already renders is no change at all. LUKS is not among them.
  */
-export const FIXED_SECTIONS = ['passwd.groups', 'storage.disks', 'storage.filesystems', 'storage.raid', 'storage.directories', 'storage.links'] as const;
+export const FIXED_SECTIONS = [
+  'passwd.groups',
+  'storage.disks',
+  'storage.filesystems',
+  'storage.raid',
+  'storage.directories',
+  'storage.links',
+] as const;
 export type FixedSection = (typeof FIXED_SECTIONS)[number];
 
 /** Section → its entries in canonical JSON; only non-empty sections are present. */
@@ -66,7 +73,13 @@ function normalize(value: unknown): unknown {
   const out: Rec = {};
   for (const key of Object.keys(value).sort()) {
     const v = normalize(value[key]);
-    if (v === null || v === undefined || (Array.isArray(v) && v.length === 0) || (isRecord(v) && Object.keys(v).length === 0)) continue;
+    if (
+      v === null ||
+      v === undefined ||
+      (Array.isArray(v) && v.length === 0) ||
+      (isRecord(v) && Object.keys(v).length === 0)
+    )
+      continue;
     out[key] = v;
   }
   return out;

@@ -54,8 +54,23 @@ const EXT_422 = EXT_419.filter((e) => e !== 'wasm');
 
 type Facts = Omit<McoRelease, 'release'>;
 
-function facts(source: string, kernelTypes: readonly string[], extensions: readonly string[], extensionsCheckedBy: Facts['extensionsCheckedBy'], fipsCheckedBy: Facts['fipsCheckedBy'], irreconcilableOverrides: boolean): Facts {
-  return { source, kernelTypes, kernelTypeArchitectures: kernelTypes.includes('64k-pages') ? ARCH_64K : {}, extensions, extensionsCheckedBy, fipsCheckedBy, irreconcilableOverrides };
+function facts(
+  source: string,
+  kernelTypes: readonly string[],
+  extensions: readonly string[],
+  extensionsCheckedBy: Facts['extensionsCheckedBy'],
+  fipsCheckedBy: Facts['fipsCheckedBy'],
+  irreconcilableOverrides: boolean,
+): Facts {
+  return {
+    source,
+    kernelTypes,
+    kernelTypeArchitectures: kernelTypes.includes('64k-pages') ? ARCH_64K : {},
+    extensions,
+    extensionsCheckedBy,
+    fipsCheckedBy,
+    irreconcilableOverrides,
+  };
 }
 
 /** One row per release branch read; release-4.23 and release-5.0 are the same commit. */
@@ -86,7 +101,10 @@ export function releaseLine(version: string | undefined): string | undefined {
 export function mcoRelease(release: string): McoRelease {
   const line = releaseLine(release);
   const row = line === undefined ? undefined : TABLE[line];
-  if (!line || !row) throw new RangeError(`unknown OpenShift release "${release}": the MCO's checks of kernelType, extensions and fips are known for ${KNOWN_RELEASES.join(', ')}`);
+  if (!line || !row)
+    throw new RangeError(
+      `unknown OpenShift release "${release}": the MCO's checks of kernelType, extensions and fips are known for ${KNOWN_RELEASES.join(', ')}`,
+    );
   return { release: line, ...row };
 }
 

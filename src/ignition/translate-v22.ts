@@ -27,8 +27,12 @@ export function translateV22ToV30(config: Rec): { config?: Rec; problems: Proble
     disks: list(records(storage.disks).map(translateDisk)),
     raid: list(records(storage.raid).map(translateRaid)),
     files: list(records(storage.files).map(translateFile)),
-    directories: list(records(storage.directories).map((d) => compact({ ...translateNode(d), mode: d.mode ?? undefined }))),
-    links: list(records(storage.links).map((l) => compact({ ...translateNode(l), hard: trueOnly(l.hard), target: l.target }))),
+    directories: list(
+      records(storage.directories).map((d) => compact({ ...translateNode(d), mode: d.mode ?? undefined })),
+    ),
+    links: list(
+      records(storage.links).map((l) => compact({ ...translateNode(l), hard: trueOnly(l.hard), target: l.target })),
+    ),
   });
   const units = list(records(member(deduped, 'systemd').units).map(translateUnit));
   if (passwd) out.passwd = passwd;
@@ -52,7 +56,8 @@ export function upgradeToV22(config: Rec, from: '2.0.0' | '2.1.0'): Rec {
     for (const node of records(storage[kind])) {
       node.mode = typeof node.mode === 'number' ? node.mode : 0;
       if (from !== '2.0.0') continue;
-      for (const owner of ['user', 'group'] as const) node[owner] = { id: isRecord(node[owner]) && typeof node[owner].id === 'number' ? node[owner].id : 0 };
+      for (const owner of ['user', 'group'] as const)
+        node[owner] = { id: isRecord(node[owner]) && typeof node[owner].id === 'number' ? node[owner].id : 0 };
     }
   }
   return out;
@@ -72,7 +77,10 @@ function removeDuplicates(config: Rec, problems: Problem[]): Rec {
   const units = lastWins(records(systemd.units), (u) => String(u.name), 'unit', problems);
   for (const unit of units) {
     const dropins = records(unit.dropins);
-    const earlier = records(systemd.units).filter((u) => u.name === unit.name).slice(0, -1).reverse();
+    const earlier = records(systemd.units)
+      .filter((u) => u.name === unit.name)
+      .slice(0, -1)
+      .reverse();
     for (const d of earlier.flatMap((u) => records(u.dropins))) {
       if (!dropins.some((have) => have.name === d.name)) dropins.push(d);
     }
@@ -92,7 +100,13 @@ function removeDuplicates(config: Rec, problems: Problem[]): Rec {
   }
   if (users.length > 1 && strangers.length === 0) {
     const last = { ...users[users.length - 1]! };
-    const keys = [...stringsOf(last.sshAuthorizedKeys), ...users.slice(0, -1).reverse().flatMap((u) => stringsOf(u.sshAuthorizedKeys))];
+    const keys = [
+      ...stringsOf(last.sshAuthorizedKeys),
+      ...users
+        .slice(0, -1)
+        .reverse()
+        .flatMap((u) => stringsOf(u.sshAuthorizedKeys)),
+    ];
     last.sshAuthorizedKeys = [...new Set(keys)];
     problems.push(
       warning(
@@ -200,8 +214,13 @@ function translateIgnition(ign: Rec): Rec {
       merge: list(records(config.append).map(translateReference)),
       replace: isRecord(config.replace) ? translateReference(config.replace) : undefined,
     }),
-    security: compact({ tls: compact({ certificateAuthorities: list(records(tls.certificateAuthorities).map(translateReference)) }) }),
-    timeouts: compact({ httpResponseHeaders: timeouts.httpResponseHeaders ?? undefined, httpTotal: timeouts.httpTotal ?? undefined }),
+    security: compact({
+      tls: compact({ certificateAuthorities: list(records(tls.certificateAuthorities).map(translateReference)) }),
+    }),
+    timeouts: compact({
+      httpResponseHeaders: timeouts.httpResponseHeaders ?? undefined,
+      httpTotal: timeouts.httpTotal ?? undefined,
+    }),
   })!;
 }
 
@@ -216,7 +235,8 @@ function translateVerification(value: unknown): Rec | undefined {
 }
 
 function translateNode(node: Rec): Rec {
-  const owner = (value: unknown) => (isRecord(value) ? compact({ id: value.id ?? undefined, name: nonEmpty(value.name) }) : undefined);
+  const owner = (value: unknown) =>
+    isRecord(value) ? compact({ id: value.id ?? undefined, name: nonEmpty(value.name) }) : undefined;
   // ign-converter translateNode: path.Join(fsMap["root"], n.Path), so a 2.x path that is absolute but not clean
   // (Ignition 2 checks only path.IsAbs) comes out clean.
   const path = typeof node.path === 'string' ? cleanPath(`/${node.path}`) : node.path;
@@ -276,7 +296,12 @@ function translateUser(user: Rec): Rec {
 }
 
 function translateGroup(group: Rec): Rec {
-  return compact({ name: group.name, gid: group.gid ?? undefined, passwordHash: nonEmpty(group.passwordHash), system: trueOnly(group.system) })!;
+  return compact({
+    name: group.name,
+    gid: group.gid ?? undefined,
+    passwordHash: nonEmpty(group.passwordHash),
+    system: trueOnly(group.system),
+  })!;
 }
 
 function translateDisk(disk: Rec): Rec {
@@ -285,14 +310,26 @@ function translateDisk(disk: Rec): Rec {
     wipeTable: trueOnly(disk.wipeTable),
     partitions: list(
       records(disk.partitions).map(
-        (p) => compact({ label: p.label ?? undefined, number: p.number || undefined, typeGuid: nonEmpty(p.typeGuid), guid: nonEmpty(p.guid) }) ?? {},
+        (p) =>
+          compact({
+            label: p.label ?? undefined,
+            number: p.number || undefined,
+            typeGuid: nonEmpty(p.typeGuid),
+            guid: nonEmpty(p.guid),
+          }) ?? {},
       ),
     ),
   })!;
 }
 
 function translateRaid(raid: Rec): Rec {
-  return compact({ name: raid.name, level: raid.level, devices: raid.devices, spares: raid.spares || undefined, options: list(stringsOf(raid.options)) })!;
+  return compact({
+    name: raid.name,
+    level: raid.level,
+    devices: raid.devices,
+    spares: raid.spares || undefined,
+    options: list(stringsOf(raid.options)),
+  })!;
 }
 
 // ign-converter's util.StrP / BoolP / IntP: Go zero values are left out of the 3.x config.

@@ -23,7 +23,8 @@ export function translateV3(config: Rec, from: SpecVersion, to: SpecVersion): { 
     setVersion(current, lower);
     const issues = validateConfig(current, lower);
     for (const issue of issues) {
-      const empty = issue.kind === 'unknown-field' && carriesNothing(lastKey(issue.pointer), getPointer(current, issue.pointer));
+      const empty =
+        issue.kind === 'unknown-field' && carriesNothing(lastKey(issue.pointer), getPointer(current, issue.pointer));
       if (!empty) problems.push(newerThanTarget(issue, v3(minor), to));
     }
     // Refused fields go too, so that the steps below report every field the target lacks at once. Backwards:

@@ -27,7 +27,9 @@ const validators = new Map<InputVersion, ValidateFunction>();
 function validatorFor(version: InputVersion): ValidateFunction {
   let fn = validators.get(version);
   if (!fn) {
-    fn = ajv.compile(version.startsWith('2.') ? ignitionV2Schema(Number(version[2]) as 0 | 1 | 2) : ignitionV3Schema(minorOf(version)));
+    fn = ajv.compile(
+      version.startsWith('2.') ? ignitionV2Schema(Number(version[2]) as 0 | 1 | 2) : ignitionV3Schema(minorOf(version)),
+    );
     validators.set(version, fn);
   }
   return fn;
@@ -49,7 +51,11 @@ function toIssue(e: ErrorObject, version: InputVersion): SchemaIssue {
   let what: string;
   switch (e.keyword) {
     case 'required':
-      return { kind: 'invalid', pointer: e.instancePath, message: `${path}.${String(e.params.missingProperty)} is required in Ignition ${version}` };
+      return {
+        kind: 'invalid',
+        pointer: e.instancePath,
+        message: `${path}.${String(e.params.missingProperty)} is required in Ignition ${version}`,
+      };
     case 'type':
       what = `must be ${[e.params.type].flat().join(' or ')}`;
       break;

@@ -126,7 +126,12 @@ export interface ClusterIgnitionFacts {
 export function resolveTarget(targetVersion: string, cluster: ClusterIgnitionFacts, declared?: string): Target {
   const target = baseTarget(targetVersion, cluster);
   const running = cluster.controllerIgnitionVersion;
-  if (isSpecVersion(declared) && isSpecVersion(running) && compareVersions(declared, target.version) > 0 && compareVersions(declared, running) <= 0) {
+  if (
+    isSpecVersion(declared) &&
+    isSpecVersion(running) &&
+    compareVersions(declared, target.version) > 0 &&
+    compareVersions(declared, running) <= 0
+  ) {
     return { version: declared, source: 'controller' };
   }
   return target;
@@ -134,7 +139,8 @@ export function resolveTarget(targetVersion: string, cluster: ClusterIgnitionFac
 
 function baseTarget(targetVersion: string, cluster: ClusterIgnitionFacts): Target {
   if (targetVersion !== 'auto' && isSpecVersion(targetVersion)) return { version: targetVersion, source: 'policy' };
-  if (isSpecVersion(cluster.renderedIgnitionVersion)) return { version: cluster.renderedIgnitionVersion, source: 'rendered' };
+  if (isSpecVersion(cluster.renderedIgnitionVersion))
+    return { version: cluster.renderedIgnitionVersion, source: 'rendered' };
   const byRelease = renderedVersionOfRelease(cluster.openshiftVersion);
   if (byRelease) return { version: byRelease, source: 'release' };
   return { version: DEFAULT_TARGET, source: 'default' };

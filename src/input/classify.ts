@@ -36,12 +36,15 @@ export function kustomizeInputs(file: string, value: unknown): Map<string, strin
   };
   const list = (key: string) => (Array.isArray(value[key]) ? (value[key] as unknown[]) : []);
   for (const p of list('patchesStrategicMerge')) add(p, 'patchesStrategicMerge');
-  for (const key of ['patches', 'patchesJson6902', 'replacements'] as const) for (const p of list(key)) if (isRecord(p)) add(p.path, key);
-  for (const key of ['generators', 'transformers', 'validators', 'configurations'] as const) for (const p of list(key)) add(p, key);
+  for (const key of ['patches', 'patchesJson6902', 'replacements'] as const)
+    for (const p of list(key)) if (isRecord(p)) add(p.path, key);
+  for (const key of ['generators', 'transformers', 'validators', 'configurations'] as const)
+    for (const p of list(key)) add(p, key);
   for (const key of ['configMapGenerator', 'secretGenerator'] as const) {
     for (const g of list(key)) {
       if (!isRecord(g)) continue;
-      for (const f of Array.isArray(g.files) ? g.files : []) if (typeof f === 'string') add(f.slice(f.indexOf('=') + 1), `${key} files`);
+      for (const f of Array.isArray(g.files) ? g.files : [])
+        if (typeof f === 'string') add(f.slice(f.indexOf('=') + 1), `${key} files`);
       for (const f of Array.isArray(g.envs) ? g.envs : []) add(f, `${key} envs`);
     }
   }
@@ -60,16 +63,26 @@ const INSTALLER_KINDS = new Set(['InstallConfig', 'AgentConfig', 'ImageBasedInst
  * `mirror.openshift.io`, has a kind and no metadata) are read by those tools, never sent to a cluster.
  */
 export function notAnObject(value: unknown): NotAnObject | undefined {
-  if (!isRecord(value)) return { reason: `not a Kubernetes object (a ${Array.isArray(value) ? 'sequence' : typeof value}, not a mapping with apiVersion and kind)`, class: 'not an object' };
-  if (!('kind' in value) && 'baseDomain' in value) return { reason: "openshift-install's install-config, not a Kubernetes object", class: 'installer config' };
-  if (!('kind' in value) && !('metadata' in value)) return { reason: 'not a Kubernetes object (no apiVersion and kind)', class: 'not an object' };
+  if (!isRecord(value))
+    return {
+      reason: `not a Kubernetes object (a ${Array.isArray(value) ? 'sequence' : typeof value}, not a mapping with apiVersion and kind)`,
+      class: 'not an object',
+    };
+  if (!('kind' in value) && 'baseDomain' in value)
+    return { reason: "openshift-install's install-config, not a Kubernetes object", class: 'installer config' };
+  if (!('kind' in value) && !('metadata' in value))
+    return { reason: 'not a Kubernetes object (no apiVersion and kind)', class: 'not an object' };
   const apiVersion = typeof value.apiVersion === 'string' ? value.apiVersion : '';
   const group = apiVersion.includes('/') ? apiVersion.split('/')[0] : '';
   const kind = String(value.kind);
-  if (group === 'kustomize.config.k8s.io') return { reason: `a kustomize ${kind}, not a Kubernetes object`, class: 'kustomize file' };
-  if (group === 'sctp-guard.io') return { reason: `an sctp-guard ${kind} (a policy is given with --config)`, class: 'sctp-guard policy' };
-  if (group === 'mirror.openshift.io') return { reason: `oc-mirror's ${kind}, not a Kubernetes object`, class: 'installer config' };
-  if (group === '' && INSTALLER_KINDS.has(kind) && apiVersion !== 'v1') return { reason: `the OpenShift installer's ${kind}, not a Kubernetes object`, class: 'installer config' };
+  if (group === 'kustomize.config.k8s.io')
+    return { reason: `a kustomize ${kind}, not a Kubernetes object`, class: 'kustomize file' };
+  if (group === 'sctp-guard.io')
+    return { reason: `an sctp-guard ${kind} (a policy is given with --config)`, class: 'sctp-guard policy' };
+  if (group === 'mirror.openshift.io')
+    return { reason: `oc-mirror's ${kind}, not a Kubernetes object`, class: 'installer config' };
+  if (group === '' && INSTALLER_KINDS.has(kind) && apiVersion !== 'v1')
+    return { reason: `the OpenShift installer's ${kind}, not a Kubernetes object`, class: 'installer config' };
   return undefined;
 }
 
@@ -78,11 +91,28 @@ export function fileRole(file: string, skipped: readonly NotAnObject[]): NotAnOb
   const name = basename(file).toLowerCase();
   const path = file.split(sep).join('/');
   if (skipped.every((s) => s.class === 'empty')) return { reason: 'empty (no Kubernetes objects)', class: 'empty' };
-  if (name === 'chart.yaml' || name === 'chart.lock') return { reason: 'Helm chart metadata, not a Kubernetes object (render the chart with `helm template`)', class: 'Helm chart file' };
-  if (/^values.*\.ya?ml$/.test(name)) return { reason: 'Helm values, not a Kubernetes object', class: 'Helm chart file' };
-  if (skipped.some((s) => s.class === 'kustomize file')) return { reason: `a kustomize file, not a Kubernetes object (check the render: \`kubectl kustomize ${dirname(file)} | sctp-guard check\`)`, class: 'kustomize file' };
-  if (/(^|\/)\.github\/workflows\//.test(path) || /(^|\/)\.tekton\//.test(path) || name === '.gitlab-ci.yml' || name === 'azure-pipelines.yml' || name === '.travis.yml') return { reason: 'a CI pipeline, not a Kubernetes object', class: 'CI file' };
-  if (/^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(name)) return { reason: 'a Compose file, not a Kubernetes object', class: 'Compose file' };
+  if (name === 'chart.yaml' || name === 'chart.lock')
+    return {
+      reason: 'Helm chart metadata, not a Kubernetes object (render the chart with `helm template`)',
+      class: 'Helm chart file',
+    };
+  if (/^values.*\.ya?ml$/.test(name))
+    return { reason: 'Helm values, not a Kubernetes object', class: 'Helm chart file' };
+  if (skipped.some((s) => s.class === 'kustomize file'))
+    return {
+      reason: `a kustomize file, not a Kubernetes object (check the render: \`kubectl kustomize ${dirname(file)} | sctp-guard check\`)`,
+      class: 'kustomize file',
+    };
+  if (
+    /(^|\/)\.github\/workflows\//.test(path) ||
+    /(^|\/)\.tekton\//.test(path) ||
+    name === '.gitlab-ci.yml' ||
+    name === 'azure-pipelines.yml' ||
+    name === '.travis.yml'
+  )
+    return { reason: 'a CI pipeline, not a Kubernetes object', class: 'CI file' };
+  if (/^(docker-)?compose(\.[\w-]+)?\.ya?ml$/.test(name))
+    return { reason: 'a Compose file, not a Kubernetes object', class: 'Compose file' };
   return skipped[0]!;
 }
 
@@ -107,10 +137,23 @@ export class TreeRoles {
     const rel = relative(root, file);
     const inside = rel !== '' && !rel.startsWith('..');
     const parts = (inside ? rel : file).split(sep).slice(0, -1);
-    if (parts.some((p) => /^test-?data$/i.test(p))) return { reason: 'test data (a testdata folder: fixtures of a program\'s tests), not applied to a cluster', class: 'test data' };
-    if (parts.includes('source-crs')) return { reason: 'a ZTP source CR (source-crs/): PolicyGenerator or PolicyGenTemplate completes it ($mcp, $name, …) into a policy; not applied as it is', class: 'ZTP source CR' };
+    if (parts.some((p) => /^test-?data$/i.test(p)))
+      return {
+        reason: "test data (a testdata folder: fixtures of a program's tests), not applied to a cluster",
+        class: 'test data',
+      };
+    if (parts.includes('source-crs'))
+      return {
+        reason:
+          'a ZTP source CR (source-crs/): PolicyGenerator or PolicyGenTemplate completes it ($mcp, $name, …) into a policy; not applied as it is',
+        class: 'ZTP source CR',
+      };
     for (let dir = dirname(file); ; dir = dirname(dir)) {
-      if (this.isKubeCompareReference(dir)) return { reason: `a kube-compare reference template (${join(dir, 'metadata.yaml')}): compared with a cluster by kubectl cluster-compare, never applied`, class: 'kube-compare reference' };
+      if (this.isKubeCompareReference(dir))
+        return {
+          reason: `a kube-compare reference template (${join(dir, 'metadata.yaml')}): compared with a cluster by kubectl cluster-compare, never applied`,
+          class: 'kube-compare reference',
+        };
       if (!inside || resolve(dir) === resolve(root) || dirname(dir) === dir) return undefined;
     }
   }
@@ -120,7 +163,10 @@ export class TreeRoles {
     if (known === undefined) {
       const metadata = join(dir, 'metadata.yaml');
       // A kube-compare reference is a folder with a metadata.yaml listing its `parts` (openshift/kube-compare README, docs/reference-config-guide.md).
-      known = existsSync(metadata) && statSync(metadata).size < 2 ** 20 && /^parts:\s*$/m.test(readFileSync(metadata, 'utf8'));
+      known =
+        existsSync(metadata) &&
+        statSync(metadata).size < 2 ** 20 &&
+        /^parts:\s*$/m.test(readFileSync(metadata, 'utf8'));
       this.kubeCompare.set(dir, known);
     }
     return known;

@@ -1,7 +1,13 @@
 import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { decodeText, TextStreamDecoder } from './decode.js';
-import { JsonListSplitter, MAX_OBJECT_BYTES, ObjectTooLargeError, YamlListSplitter, type ListSink } from './list-stream.js';
+import {
+  JsonListSplitter,
+  MAX_OBJECT_BYTES,
+  ObjectTooLargeError,
+  YamlListSplitter,
+  type ListSink,
+} from './list-stream.js';
 import type { FileLineError, ParsedDocument } from './yaml.js';
 import { parseYamlDocumentsAs } from './yaml.js';
 import { isRecord } from '../util/json.js';
@@ -40,11 +46,20 @@ export function yamlFilesUnder(dir: string, as: FileErrorClass): string[] {
  * List is parsed on its own, so a dump of a 10,000-node cluster never sits in memory as one tree; `keep(kind)`
  * names the top-level fields of an item of that kind worth parsing (undefined: the item is dropped unparsed).
  */
-export function readObjects(file: string, as: FileErrorClass, keep: (kind: string) => ReadonlySet<string> | undefined, take: TakeObject): void {
+export function readObjects(
+  file: string,
+  as: FileErrorClass,
+  keep: (kind: string) => ReadonlySet<string> | undefined,
+  take: TakeObject,
+): void {
   // One parsed piece of the file: `line` is where it starts, so that its errors name lines of the file.
   const parseYaml = (text: string, line: number): ParsedDocument[] => {
     try {
-      return parseYamlDocumentsAs(text, file, as).map((d) => ({ ...d, line: d.line + line - 1, lineOf: (p: string) => d.lineOf(p) + line - 1 }));
+      return parseYamlDocumentsAs(text, file, as).map((d) => ({
+        ...d,
+        line: d.line + line - 1,
+        lineOf: (p: string) => d.lineOf(p) + line - 1,
+      }));
     } catch (err) {
       if (err instanceof as) throw new as(file, err.line + line - 1, err.reason);
       throw err;
@@ -105,7 +120,7 @@ function readWhole(file: string): Buffer {
   try {
     const chunks: Buffer[] = [];
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (let n; (n = readSync(fd, buffer, 0, CHUNK_BYTES, null)) > 0; ) chunks.push(Buffer.from(buffer.subarray(0, n)));
+    for (let n; (n = readSync(fd, buffer, 0, CHUNK_BYTES, null)) > 0;) chunks.push(Buffer.from(buffer.subarray(0, n)));
     return Buffer.concat(chunks);
   } finally {
     closeSync(fd);
@@ -152,7 +167,12 @@ function startsAsJson(file: string, as: FileErrorClass): boolean {
  * lines are assembled from the chunks they span in time linear in their length, and a line longer than the largest
  * object ends the read at once.
  */
-function readStreaming(file: string, as: FileErrorClass, sink: ListSink, keep: (kind: string) => ReadonlySet<string> | undefined): void {
+function readStreaming(
+  file: string,
+  as: FileErrorClass,
+  sink: ListSink,
+  keep: (kind: string) => ReadonlySet<string> | undefined,
+): void {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -197,7 +217,7 @@ function readStreaming(file: string, as: FileErrorClass, sink: ListSink, keep: (
     }
   };
   try {
-    for (let n; (n = readSync(fd, buffer, 0, CHUNK_BYTES, null)) > 0; ) feed(decoder.write(buffer.subarray(0, n)));
+    for (let n; (n = readSync(fd, buffer, 0, CHUNK_BYTES, null)) > 0;) feed(decoder.write(buffer.subarray(0, n)));
     feed(decoder.end());
     if (json) {
       try {

@@ -13,7 +13,11 @@ const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 const GLOB_CHARS = /[*?[\]{}]/;
 
 /** One input to read (stdin, or a file found under `root`, the path given on the command line), or a path that cannot be, in the order given. */
-export type FoundInput = { stdin: true } | { stdin?: false; path: string; root: string } | { stdin?: false; problem: InputProblem } | { stdin?: false; skipped: Skip };
+export type FoundInput =
+  | { stdin: true }
+  | { stdin?: false; path: string; root: string }
+  | { stdin?: false; problem: InputProblem }
+  | { stdin?: false; skipped: Skip };
 
 export interface Discovery {
   inputs: FoundInput[];
@@ -42,7 +46,8 @@ export function discoverInputs(paths: readonly string[], exclude: readonly strin
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && GLOB_CHARS.test(path)) {
         const matches = globMatches(path, exclusion);
-        if (matches.length === 0) out.inputs.push({ problem: { file: path, line: 0, message: 'no file or folder matches this pattern' } });
+        if (matches.length === 0)
+          out.inputs.push({ problem: { file: path, line: 0, message: 'no file or folder matches this pattern' } });
         for (const m of matches) addPath(out, m.path, m.isDir, m.path, exclusion);
         continue;
       }
@@ -61,7 +66,11 @@ class Exclusion {
   private readonly globs: Array<{ given: string; glob: string; base: boolean }>;
 
   constructor(globs: readonly string[]) {
-    this.globs = globs.map((given) => ({ given, glob: normalize(given).split(sep).join('/').replace(/\/$/, '/**'), base: !given.includes('/') }));
+    this.globs = globs.map((given) => ({
+      given,
+      glob: normalize(given).split(sep).join('/').replace(/\/$/, '/**'),
+      base: !given.includes('/'),
+    }));
   }
 
   excludes(path: string, isDir: boolean, root: string): boolean {
@@ -70,7 +79,9 @@ class Exclusion {
     const rel = toSlashes(relative(root, path));
     const candidates = new Set([asGiven, ...(rel && !rel.startsWith('..') ? [rel] : [])]);
     if (isDir) for (const c of [...candidates]) candidates.add(`${c}/`);
-    const hit = this.globs.find((g) => [...candidates].some((c) => minimatch(c, g.glob, { dot: true, matchBase: g.base })));
+    const hit = this.globs.find((g) =>
+      [...candidates].some((c) => minimatch(c, g.glob, { dot: true, matchBase: g.base })),
+    );
     if (hit) this.used.add(hit.given);
     return hit !== undefined;
   }
@@ -90,7 +101,15 @@ function addPath(out: Discovery, path: string, isDir: boolean, root: string, exc
     return;
   }
   const files = manifestFilesIn(path, root, exclusion);
-  if (files.length === 0) out.inputs.push({ skipped: { file: path, line: 0, message: 'skipped: the folder holds no *.yaml, *.yml or *.json file', class: 'empty' } });
+  if (files.length === 0)
+    out.inputs.push({
+      skipped: {
+        file: path,
+        line: 0,
+        message: 'skipped: the folder holds no *.yaml, *.yml or *.json file',
+        class: 'empty',
+      },
+    });
   for (const file of files) out.inputs.push({ path: file, root });
 }
 
@@ -131,7 +150,9 @@ function walk(dir: string, root: string, exclusion: Exclusion, visit: (path: str
     const real = realpathOrUndefined(current);
     if (real === undefined || seen.has(real)) return [];
     seen.add(real);
-    return sortedEntries(current).map((e) => (current === '.' ? e : join(current, e))).reverse();
+    return sortedEntries(current)
+      .map((e) => (current === '.' ? e : join(current, e)))
+      .reverse();
   };
   const pending = expand(dir);
   while (pending.length > 0) {
@@ -139,7 +160,8 @@ function walk(dir: string, root: string, exclusion: Exclusion, visit: (path: str
     const stat = statSync(path, { throwIfNoEntry: false });
     if (!stat || exclusion.excludes(path, stat.isDirectory(), root)) continue;
     const isDir = stat.isDirectory();
-    if (visit(path, isDir) && isDir && !basename(path).startsWith('.')) for (const next of expand(path)) pending.push(next);
+    if (visit(path, isDir) && isDir && !basename(path).startsWith('.'))
+      for (const next of expand(path)) pending.push(next);
   }
 }
 

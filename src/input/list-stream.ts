@@ -17,7 +17,9 @@ export const MAX_OBJECT_BYTES = 64 * 2 ** 20;
 
 export class ObjectTooLargeError extends Error {
   constructor(readonly line: number) {
-    super(`an object larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB: split the file, or dump the objects as a List (oc get -o yaml/json)`);
+    super(
+      `an object larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB: split the file, or dump the objects as a List (oc get -o yaml/json)`,
+    );
   }
 }
 
@@ -34,7 +36,15 @@ function isSpace(c: number): boolean {
   return c === 0x20 || c === NEWLINE || c === 0x0d || c === 0x09;
 }
 
-type Capture = { kind: 'struct' | 'string' | 'scalar'; depth: number; start: number; parts: string[]; bytes: number; line: number; key: boolean };
+type Capture = {
+  kind: 'struct' | 'string' | 'scalar';
+  depth: number;
+  start: number;
+  parts: string[];
+  bytes: number;
+  line: number;
+  key: boolean;
+};
 
 /**
  * JSON: one pass over the characters, tracking strings and nesting; the value of a top-level field, or an element
@@ -94,7 +104,12 @@ export class JsonListSplitter {
         }
       }
       const cap = this.capture;
-      if (cap?.kind === 'scalar' && this.depth === cap.depth && (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY)) this.finish(chunk, i);
+      if (
+        cap?.kind === 'scalar' &&
+        this.depth === cap.depth &&
+        (c === COMMA || c === CLOSE_OBJECT || c === CLOSE_ARRAY)
+      )
+        this.finish(chunk, i);
       if (this.expect === 'value' || this.expect === 'item' || (this.expect === 'key' && c === QUOTE)) {
         if (this.expect === 'item' && c === CLOSE_ARRAY) {
           // An empty list, or a trailing comma JSON.parse would refuse anyway.
@@ -104,7 +119,11 @@ export class JsonListSplitter {
           this.expect = 'item';
           continue;
         } else {
-          this.begin(i, c === QUOTE ? 'string' : c === OPEN_OBJECT || c === OPEN_ARRAY ? 'struct' : 'scalar', this.expect === 'key');
+          this.begin(
+            i,
+            c === QUOTE ? 'string' : c === OPEN_OBJECT || c === OPEN_ARRAY ? 'struct' : 'scalar',
+            this.expect === 'key',
+          );
         }
         this.expect = undefined;
       }
@@ -132,7 +151,8 @@ export class JsonListSplitter {
   /** The end of the input: a scalar document ends here; anything else unfinished is a document cut short. */
   end(): void {
     if (this.capture?.kind === 'scalar' && this.capture.depth === 0) this.finish('', 0);
-    if (this.capture || this.inString || this.depth > 0) throw new SyntaxError(`unexpected end of JSON input (line ${this.line})`);
+    if (this.capture || this.inString || this.depth > 0)
+      throw new SyntaxError(`unexpected end of JSON input (line ${this.line})`);
   }
 
   private begin(i: number, kind: Capture['kind'], key: boolean): void {
@@ -142,7 +162,8 @@ export class JsonListSplitter {
   private finish(chunk: string, end: number): void {
     const cap = this.capture!;
     this.capture = undefined;
-    const text = cap.parts.length === 0 ? chunk.slice(cap.start, end) : cap.parts.join('') + chunk.slice(cap.start, end);
+    const text =
+      cap.parts.length === 0 ? chunk.slice(cap.start, end) : cap.parts.join('') + chunk.slice(cap.start, end);
     if (cap.key) {
       this.key = JSON.parse(text) as string;
       return;
@@ -166,7 +187,14 @@ export class YamlListSplitter {
   private headerBytes = 0;
   /** Indentation of the `- ` of items; undefined outside `items:`; -1 right after `items:`. */
   private itemIndent?: number;
-  private item?: { lines: string[]; line: number; bytes: number; fields?: ReadonlySet<string>; skipping: boolean; dropped: boolean };
+  private item?: {
+    lines: string[];
+    line: number;
+    bytes: number;
+    fields?: ReadonlySet<string>;
+    skipping: boolean;
+    dropped: boolean;
+  };
   private line = 0;
 
   constructor(

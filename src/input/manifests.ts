@@ -1,11 +1,26 @@
 import { resolve } from 'node:path';
-import { chartDirOf, fileRole, isKustomization, kustomizeInputs, notAnObject, TEMPLATE_ACTION, TreeRoles, type NotAnObject } from './classify.js';
+import {
+  chartDirOf,
+  fileRole,
+  isKustomization,
+  kustomizeInputs,
+  notAnObject,
+  TEMPLATE_ACTION,
+  TreeRoles,
+  type NotAnObject,
+} from './classify.js';
 import { decodeText } from './decode.js';
 import { discoverInputs, STDIN_NAME, STDIN_PATH } from './files.js';
 import { collectObjects, type ObjectsOut, type SourcedObject } from './objects.js';
 import type { InputProblem, Skip } from './problems.js';
 import { DEFAULT_MAX_FILE_BYTES, ReadError, readFileBytes, readStreamBytes } from './read.js';
-import { parseYamlDocuments, readYamlStream, YamlSyntaxError, type BrokenDocument, type ParsedDocument } from './yaml.js';
+import {
+  parseYamlDocuments,
+  readYamlStream,
+  YamlSyntaxError,
+  type BrokenDocument,
+  type ParsedDocument,
+} from './yaml.js';
 
 export interface Manifests {
   objects: SourcedObject[];
@@ -43,11 +58,17 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
     objects: [],
     problems: [],
     notices: [],
-    warnings: found.unusedExcludes.map((g) => `--exclude '${g}' matched nothing (a glob with / is matched against each path as given and relative to each folder given, e.g. './ztp/**')`),
+    warnings: found.unusedExcludes.map(
+      (g) =>
+        `--exclude '${g}' matched nothing (a glob with / is matched against each path as given and relative to each folder given, e.g. './ztp/**')`,
+    ),
     files: [],
   };
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const kustomized = kustomizeInputsOf(found.inputs.flatMap((i) => ('path' in i ? [i.path] : [])), maxBytes);
+  const kustomized = kustomizeInputsOf(
+    found.inputs.flatMap((i) => ('path' in i ? [i.path] : [])),
+    maxBytes,
+  );
   const trees = new TreeRoles();
   for (const input of found.inputs) {
     if ('problem' in input) {
@@ -62,7 +83,12 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
     out.files.push(file);
     const role = input.stdin ? undefined : kustomized.get(resolve(input.path));
     if (role) {
-      out.notices.push({ file, line: 0, message: `skipped: a kustomize input (${role}), not an object on its own; the render checks it (kubectl kustomize DIR | sctp-guard check)`, class: 'kustomize patch' });
+      out.notices.push({
+        file,
+        line: 0,
+        message: `skipped: a kustomize input (${role}), not an object on its own; the render checks it (kubectl kustomize DIR | sctp-guard check)`,
+        class: 'kustomize patch',
+      });
       continue;
     }
     const tree = input.stdin ? undefined : trees.roleOf(input.path, input.root);
@@ -83,14 +109,23 @@ export async function readManifests(paths: readonly string[], options: ReadOptio
   // A skip that may hide objects is an input error unless the user said it is expected: exit 0 means everything was checked.
   if (!options.allowSkipped) {
     for (const n of out.notices) {
-      if (n.mayHideObjects) out.problems.push({ file: n.file, line: n.line, message: `${n.message} (it may hold objects that were not checked: fix it, --exclude it, or pass --allow-skipped)` });
+      if (n.mayHideObjects)
+        out.problems.push({
+          file: n.file,
+          line: n.line,
+          message: `${n.message} (it may hold objects that were not checked: fix it, --exclude it, or pass --allow-skipped)`,
+        });
     }
     out.notices = out.notices.filter((n) => !n.mayHideObjects);
   }
   if (out.objects.length === 0 && out.problems.length === 0) {
     const n = out.notices.length;
     const skipped = n > 0 ? ` (${n} file${n === 1 ? '' : 's'} skipped, see above)` : '';
-    out.problems.push({ file: paths.map((p) => (p === STDIN_PATH ? STDIN_NAME : p)).join(', '), line: 0, message: `no Kubernetes objects in the input${skipped}` });
+    out.problems.push({
+      file: paths.map((p) => (p === STDIN_PATH ? STDIN_NAME : p)).join(', '),
+      line: 0,
+      message: `no Kubernetes objects in the input${skipped}`,
+    });
   }
   return out;
 }
@@ -106,7 +141,8 @@ function kustomizeInputsOf(files: readonly string[], maxBytes: number): Map<stri
   for (const file of files) {
     if (!isKustomization(file)) continue;
     try {
-      for (const doc of parseYamlDocuments(decodeText(readFileBytes(file, maxBytes)), file)) for (const [path, role] of kustomizeInputs(file, doc.value)) out.set(path, role);
+      for (const doc of parseYamlDocuments(decodeText(readFileBytes(file, maxBytes)), file))
+        for (const [path, role] of kustomizeInputs(file, doc.value)) out.set(path, role);
     } catch {
       // The kustomization is read again as a manifest, which reports what is wrong with it.
     }
@@ -117,11 +153,16 @@ function kustomizeInputsOf(files: readonly string[], maxBytes: number): Map<stri
 type Skipped = NotAnObject & { line: number };
 
 /** The objects of one YAML or JSON text into `out` (JSON is read as YAML, as kubectl does, which keeps line numbers). */
-export function parseManifestText(out: Pick<Manifests, 'objects' | 'problems' | 'notices'>, text: string, file: string): void {
+export function parseManifestText(
+  out: Pick<Manifests, 'objects' | 'problems' | 'notices'>,
+  text: string,
+  file: string,
+): void {
   const docs = documentsOf(out, text, file);
   if (!docs) return;
   const before = { objects: out.objects.length, problems: out.problems.length, notices: out.notices.length };
-  const skipped: Skipped[] = docs.length === 0 ? [{ line: 0, reason: 'empty (no Kubernetes objects)', class: 'empty' }] : [];
+  const skipped: Skipped[] =
+    docs.length === 0 ? [{ line: 0, reason: 'empty (no Kubernetes objects)', class: 'empty' }] : [];
   for (const doc of docs) {
     if ('error' in doc) {
       brokenDocument(out, doc, file);
@@ -131,7 +172,10 @@ export function parseManifestText(out: Pick<Manifests, 'objects' | 'problems' | 
     if (not) skipped.push({ ...not, line: doc.line });
     else collectObjects(out as ObjectsOut, doc.value, '', doc, file);
   }
-  const onlySkipped = out.objects.length === before.objects && out.problems.length === before.problems && out.notices.length === before.notices;
+  const onlySkipped =
+    out.objects.length === before.objects &&
+    out.problems.length === before.problems &&
+    out.notices.length === before.notices;
   if (skipped.length > 0 && onlySkipped) {
     const role = fileRole(file, skipped);
     out.notices.push({ file, line: 0, message: `skipped: ${role.reason}`, class: role.class });
@@ -141,7 +185,11 @@ export function parseManifestText(out: Pick<Manifests, 'objects' | 'problems' | 
 }
 
 /** JSON through its fast path (one document); YAML document by document, so that a broken one does not hide the rest. */
-function documentsOf(out: Pick<Manifests, 'problems'>, text: string, file: string): Array<ParsedDocument | BrokenDocument> | undefined {
+function documentsOf(
+  out: Pick<Manifests, 'problems'>,
+  text: string,
+  file: string,
+): Array<ParsedDocument | BrokenDocument> | undefined {
   if (!/^\s*[[{]/.test(text) || TEMPLATE_ACTION.test(text)) return readYamlStream(text, file);
   try {
     return parseYamlDocuments(text, file);

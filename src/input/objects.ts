@@ -7,7 +7,14 @@ import type { ParsedDocument } from './yaml.js';
 export interface ManifestObject {
   apiVersion: string;
   kind: string;
-  metadata: { name?: string; generateName?: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string>; [key: string]: unknown };
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    [key: string]: unknown;
+  };
   [key: string]: unknown;
 }
 
@@ -30,16 +37,26 @@ export interface ObjectsOut {
  * The objects of one document, into `out`: a List expanded into its items, a malformed object (no apiVersion/kind,
  * metadata the API server rejects) as a problem at the line of the mistake.
  */
-export function collectObjects(out: ObjectsOut, value: unknown, pointer: string, doc: ParsedDocument, file: string): void {
+export function collectObjects(
+  out: ObjectsOut,
+  value: unknown,
+  pointer: string,
+  doc: ParsedDocument,
+  file: string,
+): void {
   const line = doc.lineOf(pointer);
   const problem = (message: string, at = pointer) => out.problems.push({ file, line: doc.lineOf(at), message });
   if (!isRecord(value)) {
-    problem(`not a Kubernetes object: expected a mapping with apiVersion and kind, found ${Array.isArray(value) ? 'a sequence' : `the ${typeof value} ${JSON.stringify(value)}`}`);
+    problem(
+      `not a Kubernetes object: expected a mapping with apiVersion and kind, found ${Array.isArray(value) ? 'a sequence' : `the ${typeof value} ${JSON.stringify(value)}`}`,
+    );
     return;
   }
   const missing = (['apiVersion', 'kind'] as const).filter((k) => typeof value[k] !== 'string' || value[k] === '');
   if (missing.length > 0) {
-    problem(`not a Kubernetes object: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (every object needs apiVersion and kind)`);
+    problem(
+      `not a Kubernetes object: ${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} missing (every object needs apiVersion and kind)`,
+    );
     return;
   }
   const kind = value.kind as string;
@@ -62,7 +79,12 @@ export function collectObjects(out: ObjectsOut, value: unknown, pointer: string,
     problem(`${kind}${nameSuffix(value)}: ${metaProblem.message}`, metaProblem.pointer);
     return;
   }
-  out.objects.push({ object: value as ManifestObject, file, line, lineOf: (field) => doc.lineOf(`${pointer}${field}`) });
+  out.objects.push({
+    object: value as ManifestObject,
+    file,
+    line,
+    lineOf: (field) => doc.lineOf(`${pointer}${field}`),
+  });
 }
 
 function nameSuffix(obj: Record<string, unknown>): string {
@@ -72,19 +94,48 @@ function nameSuffix(obj: Record<string, unknown>): string {
 
 /** ObjectMeta's fields (k8s.io/apimachinery `pkg/apis/meta/v1/types.go`); kubectl's strict validation rejects others. */
 const OBJECT_META_FIELDS = new Set([
-  'name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields',
+  'name',
+  'generateName',
+  'namespace',
+  'selfLink',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
 ]);
 
 /** Fields that belong at an object's top level: found under metadata, they were indented one level too deep. */
-const TOP_LEVEL_FIELDS = new Set(['spec', 'data', 'stringData', 'binaryData', 'type', 'rules', 'subjects', 'roleRef', 'webhooks', 'items', 'status', 'immutable']);
+const TOP_LEVEL_FIELDS = new Set([
+  'spec',
+  'data',
+  'stringData',
+  'binaryData',
+  'type',
+  'rules',
+  'subjects',
+  'roleRef',
+  'webhooks',
+  'items',
+  'status',
+  'immutable',
+]);
 
 /**
  * The mistakes in `metadata` that make the API server refuse an object: the common one is a `spec` indented under
  * `metadata` (published in an SCTP NetworkPolicy walkthrough), which kubectl rejects as `unknown field
  * "metadata.spec"` and which leaves the object without its spec.
  */
-function metadataProblem(obj: Record<string, unknown>, pointer: string): { message: string; pointer: string } | undefined {
+function metadataProblem(
+  obj: Record<string, unknown>,
+  pointer: string,
+): { message: string; pointer: string } | undefined {
   const meta = obj.metadata;
   if (meta === undefined) return { message: 'metadata is missing (an object needs metadata.name)', pointer };
   if (!isRecord(meta)) return { message: 'metadata must be a mapping', pointer: `${pointer}/metadata` };
@@ -98,7 +149,10 @@ function metadataProblem(obj: Record<string, unknown>, pointer: string): { messa
         pointer: at,
       };
     }
-    return { message: `metadata has an unknown field "${key}" (kubectl rejects it: unknown field "metadata.${key}")`, pointer: at };
+    return {
+      message: `metadata has an unknown field "${key}" (kubectl rejects it: unknown field "metadata.${key}")`,
+      pointer: at,
+    };
   }
   if (typeof meta.name !== 'string' && typeof meta.generateName !== 'string') {
     return { message: 'metadata.name is missing (or not a string)', pointer: `${pointer}/metadata` };
@@ -109,7 +163,8 @@ function metadataProblem(obj: Record<string, unknown>, pointer: string): { messa
   for (const field of ['labels', 'annotations'] as const) {
     const map = meta[field];
     if (map === undefined || map === null) continue;
-    if (!isRecord(map)) return { message: `metadata.${field} must be a mapping`, pointer: `${pointer}/metadata/${field}` };
+    if (!isRecord(map))
+      return { message: `metadata.${field} must be a mapping`, pointer: `${pointer}/metadata/${field}` };
     for (const [key, value] of Object.entries(map)) {
       if (typeof value === 'string') continue;
       return {

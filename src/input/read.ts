@@ -12,7 +12,8 @@ export class ReadError extends Error {
 export function parseByteSize(text: string): number {
   const m = /^(\d+)(Ki|Mi|Gi|K|M|G)?$/.exec(text.trim());
   const unit = { '': 1, K: 1e3, M: 1e6, G: 1e9, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 }[m?.[2] ?? ''];
-  if (!m || unit === undefined || Number(m[1]) <= 0) throw new ReadError(`"${text}" is not a size: write bytes, or a number with Ki, Mi, Gi (K, M, G), e.g. 64Mi`);
+  if (!m || unit === undefined || Number(m[1]) <= 0)
+    throw new ReadError(`"${text}" is not a size: write bytes, or a number with Ki, Mi, Gi (K, M, G), e.g. 64Mi`);
   return Number(m[1]) * unit;
 }
 
@@ -21,7 +22,9 @@ export function formatBytes(n: number): string {
 }
 
 function tooLarge(size: string, max: number): ReadError {
-  return new ReadError(`${size}, over the limit of ${formatBytes(max)} per input: raise it with --max-file-size (e.g. --max-file-size ${Math.ceil((max * 4) / 2 ** 20)}Mi)`);
+  return new ReadError(
+    `${size}, over the limit of ${formatBytes(max)} per input: raise it with --max-file-size (e.g. --max-file-size ${Math.ceil((max * 4) / 2 ** 20)}Mi)`,
+  );
 }
 
 /**
@@ -38,12 +41,16 @@ export function readFileBytes(path: string, maxBytes: number): Buffer {
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new ReadError(`not a regular file (${fileType(stat)}): only files and folders are read; give a device or pipe as stdin (-f - < ${path})`);
+    if (!stat.isFile())
+      throw new ReadError(
+        `not a regular file (${fileType(stat)}): only files and folders are read; give a device or pipe as stdin (-f - < ${path})`,
+      );
     if (stat.size > maxBytes) throw tooLarge(formatBytes(stat.size), maxBytes);
     // Read up to one byte past the limit: a file that grows while it is read is still bounded.
     const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
     let length = 0;
-    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0; ) length += n;
+    for (let n; length < buffer.length && (n = readSync(fd, buffer, length, buffer.length - length, null)) > 0;)
+      length += n;
     if (length > maxBytes) throw tooLarge(`more than ${formatBytes(maxBytes)}`, maxBytes);
     return buffer.subarray(0, length);
   } finally {
@@ -55,7 +62,10 @@ export function readFileBytes(path: string, maxBytes: number): Buffer {
  * All of a stream (stdin, piped or redirected) read as it arrives, at most `maxBytes`: a non-blocking pipe is waited
  * for (readFileSync(0) fails on one with EAGAIN), and an endless one (`< /dev/zero`) is cut at the limit.
  */
-export async function readStreamBytes(stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, maxBytes: number): Promise<Buffer> {
+export async function readStreamBytes(
+  stream: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  maxBytes: number,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of stream) {

@@ -1,4 +1,15 @@
-import { isCollection, isMap, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node, type ScalarTag, type Tags } from 'yaml';
+import {
+  isCollection,
+  isMap,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Document,
+  type Node,
+  type ScalarTag,
+  type Tags,
+} from 'yaml';
 import { pointerTokens } from '../util/json-pointer.js';
 
 /** A YAML document parsed as kubectl reads it (YAML 1.1: `0644` is octal 420), with line lookup. */
@@ -45,7 +56,11 @@ export function parseYamlDocuments(text: string, file: string): ParsedDocument[]
 }
 
 /** parseYamlDocuments for one kind of input file: a syntax error comes out as that input's own error class. */
-export function parseYamlDocumentsAs(text: string, file: string, as: new (file: string, line: number, reason: string) => FileLineError): ParsedDocument[] {
+export function parseYamlDocumentsAs(
+  text: string,
+  file: string,
+  as: new (file: string, line: number, reason: string) => FileLineError,
+): ParsedDocument[] {
   try {
     return parseYamlDocuments(text, file);
   } catch (err) {
@@ -79,7 +94,15 @@ function parseYamlStream(text: string, file: string): ParsedDocument[] {
 export function readYamlStream(text: string, file: string): Array<ParsedDocument | BrokenDocument> {
   const lineCounter = new LineCounter();
   // logLevel error: the library's own warnings ("Keys with collection values will be stringified") never reach the user.
-  const docs = parseAllDocuments(text, { version: '1.1', customTags: asKubectl, lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, logLevel: 'error' });
+  const docs = parseAllDocuments(text, {
+    version: '1.1',
+    customTags: asKubectl,
+    lineCounter,
+    merge: true,
+    uniqueKeys: false,
+    prettyErrors: false,
+    logLevel: 'error',
+  });
   const list = Array.isArray(docs) ? docs : [];
   const out: Array<ParsedDocument | BrokenDocument> = [];
   for (const [i, doc] of list.entries()) {
@@ -89,14 +112,30 @@ export function readYamlStream(text: string, file: string): Array<ParsedDocument
     const textLine = lineCounter.linePos(doc.range[0]).line;
     const error = doc.errors[0];
     if (error) {
-      out.push({ error: new YamlSyntaxError(file, lineCounter.linePos(error.pos[0]).line, error.message.split('\n')[0] ?? 'YAML error'), line: textLine, text: source });
+      out.push({
+        error: new YamlSyntaxError(
+          file,
+          lineCounter.linePos(error.pos[0]).line,
+          error.message.split('\n')[0] ?? 'YAML error',
+        ),
+        line: textLine,
+        text: source,
+      });
       continue;
     }
     if (doc.contents === null) continue;
     const collectionKey = source.includes('{{') ? collectionKeyLine(doc, lineCounter) : undefined;
     if (collectionKey !== undefined) {
       // What a template action (`name: {{ .Values.name }}`) reads as in YAML; go-yaml decodes it into a map key no JSON can hold.
-      out.push({ error: new YamlSyntaxError(file, collectionKey, 'a mapping or sequence used as a key (kubectl cannot read it: keys are strings)'), line: textLine, text: source });
+      out.push({
+        error: new YamlSyntaxError(
+          file,
+          collectionKey,
+          'a mapping or sequence used as a key (kubectl cannot read it: keys are strings)',
+        ),
+        line: textLine,
+        text: source,
+      });
       continue;
     }
     const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
@@ -152,7 +191,10 @@ const BINARY_AS_STRING: ScalarTag = {
  * written, as go-yaml's `resolve` does for a tag it cannot resolve.
  */
 function asKubectl(tags: Tags): Tags {
-  return [...tags.filter((t) => typeof t === 'string' || (!NOT_IN_GO_YAML.has(t.tag) && t.format !== 'TIME')), BINARY_AS_STRING];
+  return [
+    ...tags.filter((t) => typeof t === 'string' || (!NOT_IN_GO_YAML.has(t.tag) && t.format !== 'TIME')),
+    BINARY_AS_STRING,
+  ];
 }
 
 function lineOfPointer(doc: Document, lines: LineCounter, pointer: string): number | undefined {

@@ -35,13 +35,24 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   const raw: unknown = doc?.value ?? {};
   if (!validatePolicyFile(raw)) {
     const e = mostSpecific(validatePolicyFile.errors!);
-    const pointer = e.keyword === 'additionalProperties' ? `${e.instancePath}/${String(e.params.additionalProperty)}` : e.instancePath;
+    const pointer =
+      e.keyword === 'additionalProperties'
+        ? `${e.instancePath}/${String(e.params.additionalProperty)}`
+        : e.instancePath;
     const where = pointer || '(top level)';
-    throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}${booleanHint(e, getPointer(raw, pointer))}`);
+    throw new PolicyError(
+      file,
+      doc?.lineOf(pointer) ?? 1,
+      `policy field ${where}: ${expected(e, validatePolicyFile.errors!)}${booleanHint(e, getPointer(raw, pointer))}`,
+    );
   }
   for (const id of Object.keys(raw.rules ?? {})) {
     if (!options.ruleIds.includes(id)) {
-      throw new PolicyError(file, doc!.lineOf(`/rules/${id}`), `unknown rule "${id}"; known rules: ${options.ruleIds.join(', ')}`);
+      throw new PolicyError(
+        file,
+        doc!.lineOf(`/rules/${id}`),
+        `unknown rule "${id}"; known rules: ${options.ruleIds.join(', ')}`,
+      );
     }
   }
   return mergePolicy(raw, options.webhookNamespace);
@@ -53,9 +64,13 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
  */
 function mostSpecific(errors: readonly ErrorObject[]): ErrorObject {
   const first = errors[0]!;
-  const anyOf = errors.find((e) => e.keyword === 'anyOf' && first.schemaPath.startsWith(`${e.schemaPath.slice(0, -'/anyOf'.length)}/anyOf/`));
+  const anyOf = errors.find(
+    (e) => e.keyword === 'anyOf' && first.schemaPath.startsWith(`${e.schemaPath.slice(0, -'/anyOf'.length)}/anyOf/`),
+  );
   if (!anyOf) return first;
-  const branches = errors.filter((e) => e !== anyOf && e.schemaPath.startsWith(anyOf.schemaPath.slice(0, -'anyOf'.length)));
+  const branches = errors.filter(
+    (e) => e !== anyOf && e.schemaPath.startsWith(anyOf.schemaPath.slice(0, -'anyOf'.length)),
+  );
   return branches.find((e) => e.keyword !== 'type' || e.instancePath !== anyOf.instancePath) ?? anyOf;
 }
 
@@ -78,7 +93,9 @@ function expected(e: ErrorObject, all: readonly ErrorObject[]): string {
     case 'const':
       return `must be ${JSON.stringify(e.params.allowedValue)}`;
     case 'anyOf': {
-      const types = all.filter((x) => x.keyword === 'type' && x.schemaPath.startsWith(e.schemaPath)).map((x) => (x.params.type === 'object' ? 'a mapping' : String(x.params.type)));
+      const types = all
+        .filter((x) => x.keyword === 'type' && x.schemaPath.startsWith(e.schemaPath))
+        .map((x) => (x.params.type === 'object' ? 'a mapping' : String(x.params.type)));
       return `must be ${types.join(' or ')}`;
     }
     case 'type':

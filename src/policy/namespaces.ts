@@ -3,7 +3,6 @@ export function matchesNamespacePattern(pattern: string, namespace: string): boo
   return pattern.endsWith('*') ? namespace.startsWith(pattern.slice(0, -1)) : pattern === namespace;
 }
 
-
 /** matchesNamespacePattern against every pattern of a list, the list split once into exact names and prefixes. */
 export function namespaceMatcher(patterns: readonly string[]): (namespace: string) => boolean {
   const exact = new Set(patterns.filter((p) => !p.endsWith('*')));

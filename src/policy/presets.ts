@@ -13,7 +13,10 @@ export const PRESETS: Record<PresetName, Pick<Policy, 'allowedServiceTypes' | 'a
 };
 
 /** The preset's policy with nothing from a file (`mergePolicy` lays a file over it). */
-export function defaultPolicy(preset: PresetName = 'openshift-baremetal', webhookNamespace = DEFAULT_WEBHOOK_NAMESPACE): Policy {
+export function defaultPolicy(
+  preset: PresetName = 'openshift-baremetal',
+  webhookNamespace = DEFAULT_WEBHOOK_NAMESPACE,
+): Policy {
   return {
     preset,
     ...structuredClone(PRESETS[preset]),

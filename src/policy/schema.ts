@@ -28,7 +28,10 @@ const policySchema = {
     /** The cluster runs AKO with `serviceType: NodePortLocal` (Antrea NPL): every SCTP Service is affected. */
     akoNodePortLocal: { type: 'boolean' },
     /** Exact names or `prefix-*` patterns. */
-    excludedNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\*)?$|^[a-z0-9-]*\\*$' } },
+    excludedNamespaces: {
+      type: 'array',
+      items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\*)?$|^[a-z0-9-]*\\*$' },
+    },
     /** What an exception inside a rule becomes: `closed` denies, `open` allows with a warning. */
     failureMode: { enum: FAILURE_MODES },
     /** What to do when it is unknown whether nodes carry SCTP (no cluster access, no label configured). */
@@ -75,4 +78,6 @@ const policySchema = {
 /** A policy file as validated: every field optional. */
 export type PolicyFile = FromSchema<typeof policySchema>;
 
-export const validatePolicyFile = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PolicyFile>(policySchema);
+export const validatePolicyFile = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PolicyFile>(
+  policySchema,
+);

@@ -52,11 +52,21 @@ export function celExisting(sameProblem: string): { name: string; expression: st
  * The engine's UPDATE ratcheting (src/engine/ratchet.ts) in CEL: the check fails as a violation when `fails` holds
  * and `variables.existing` does not (the old object did not have the same problem), as an advisory when it does.
  */
-export function ratchetedChecks(fails: string, parts: { text: string; fix: string; summary: string; existingSummary?: string }): CelCheck[] {
+export function ratchetedChecks(
+  fails: string,
+  parts: { text: string; fix: string; summary: string; existingSummary?: string },
+): CelCheck[] {
   const { text, fix, summary, existingSummary = summary } = parts;
   return [
     { name: '', severity: 'violation', expression: `!(${fails}) || variables.existing`, text, fix, summary },
-    { name: 'existing', severity: 'advisory', expression: `!(${fails}) || !variables.existing`, text, fix, summary: existingSummary },
+    {
+      name: 'existing',
+      severity: 'advisory',
+      expression: `!(${fails}) || !variables.existing`,
+      text,
+      fix,
+      summary: existingSummary,
+    },
   ];
 }
 
@@ -66,7 +76,12 @@ export function ratchetedChecks(fails: string, parts: { text: string; fix: strin
  * `object.spec.template.spec`...) and the result picks the form by the request's kind, with the paths of the kinds
  * registry (`podSpecPath`). `missing` is the value where the object has no pod spec (every step is tested with has()).
  */
-export function celOverPodSpec(fn: (podSpec: string) => string, missing: string, root = 'object', kinds: readonly KindInfo[] = POD_KINDS): string {
+export function celOverPodSpec(
+  fn: (podSpec: string) => string,
+  missing: string,
+  root = 'object',
+  kinds: readonly KindInfo[] = POD_KINDS,
+): string {
   const byPath = new Map<string, string[]>();
   for (const k of kinds) {
     const path = k.podSpecPath!.join('.');

@@ -33,9 +33,14 @@ export const ignitionSpecVersion: Rule = {
     if (config === undefined || config === null) return pass();
 
     const declared = isRecord(config) && isRecord(config.ignition) ? config.ignition.version : undefined;
-    const target = resolveTarget(policy.ignition.targetVersion, snapshot, typeof declared === 'string' ? declared : undefined);
+    const target = resolveTarget(
+      policy.ignition.targetVersion,
+      snapshot,
+      typeof declared === 'string' ? declared : undefined,
+    );
     // What this MachineConfig already carried is in the old rendered config of the pools it was in: no change there.
-    const before = operation === 'UPDATE' && oldObject ? convertConfig(specConfig(oldObject), target.version).checked : undefined;
+    const before =
+      operation === 'UPDATE' && oldObject ? convertConfig(specConfig(oldObject), target.version).checked : undefined;
     const baselines = poolBaselines(object, oldObject ?? null, before, snapshot);
     const conversion = convertConfig(config, target.version, baselines);
     const targetText = describeTarget(target, snapshot);
@@ -66,7 +71,10 @@ function translated(config: Record<string, unknown>, from: string): (obj: KubeOb
   return (obj) => {
     (obj.spec as Record<string, unknown>).config = config;
     const metadata = isRecord(obj.metadata) ? obj.metadata : {};
-    metadata.annotations = { ...(isRecord(metadata.annotations) ? metadata.annotations : {}), [TRANSLATED_FROM_ANNOTATION]: from };
+    metadata.annotations = {
+      ...(isRecord(metadata.annotations) ? metadata.annotations : {}),
+      [TRANSLATED_FROM_ANNOTATION]: from,
+    };
     obj.metadata = metadata;
   };
 }

@@ -66,10 +66,16 @@ function evaluate({ object, snapshot }: RuleInput): RuleVerdict {
 }
 
 /** Whether this release's MCO (controller, or daemon on the pools' RHCOS/SCOS nodes) checks the allowlist here. */
-function extensionsChecked(release: McoRelease, spec: Record<string, unknown>, pools: PoolInfo[], snapshot: ClusterSnapshot): boolean {
+function extensionsChecked(
+  release: McoRelease,
+  spec: Record<string, unknown>,
+  pools: PoolInfo[],
+  snapshot: ClusterSnapshot,
+): boolean {
   if (release.extensionsCheckedBy === 'controller') return true;
   // RawExtension: `config: null` leaves Raw nil, as an absent config does.
-  if (release.extensionsCheckedBy === 'controller-with-config' && spec.config !== undefined && spec.config !== null) return true;
+  if (release.extensionsCheckedBy === 'controller-with-config' && spec.config !== undefined && spec.config !== null)
+    return true;
   return pools.some((p) => poolClasses(snapshot, p.name).some(isElClass));
 }
 
@@ -95,12 +101,19 @@ function merge(configs: ReadonlyArray<MergeFields & { name: string }>): Merged {
  * Judged only when those reproduce the pool's rendered config (otherwise the data is incomplete or a render is
  * pending, and the outcome is not known).
  */
-function mergedFindings(object: KubeObject, own: MergeFields, pool: PoolInfo, release: McoRelease, snapshot: ClusterSnapshot): Finding[] {
+function mergedFindings(
+  object: KubeObject,
+  own: MergeFields,
+  pool: PoolInfo,
+  release: McoRelease,
+  snapshot: ClusterSnapshot,
+): Finding[] {
   if (!pool.mergedFrom || !pool.renderedFields) return [];
   const name = String(object.metadata?.name ?? '');
   const before = merge(pool.mergedFrom);
   const rendered = pool.renderedFields;
-  const renderedKernel = rendered.kernelType === 'realtime' || rendered.kernelType === '64k-pages' ? rendered.kernelType : 'default';
+  const renderedKernel =
+    rendered.kernelType === 'realtime' || rendered.kernelType === '64k-pages' ? rendered.kernelType : 'default';
   const consistent =
     before.fips === (rendered.fips === true) &&
     (before.kernelTypes.at(-1) ?? 'default') === renderedKernel &&
@@ -111,7 +124,9 @@ function mergedFindings(object: KubeObject, own: MergeFields, pool: PoolInfo, re
   const out: Finding[] = [];
   const kernel = after.kernelTypes.at(-1);
   if (kernel && after.extensions.includes(KERNEL_DEVEL)) {
-    const culprit = own.extensions?.includes(KERNEL_DEVEL) ? 'its kernel-devel extension' : `its kernelType ${own.kernelType ?? ''}`;
+    const culprit = own.extensions?.includes(KERNEL_DEVEL)
+      ? 'its kernel-devel extension'
+      : `its kernelType ${own.kernelType ?? ''}`;
     out.push({
       severity: 'violation',
       text: `In pool ${pool.name} ${culprit} meets kernelType ${kernel}: the MCO cannot merge them ("installing kernel-devel extension is not supported with kernelType: ${kernel}") and the pool degrades.`,
@@ -124,7 +139,9 @@ function mergedFindings(object: KubeObject, own: MergeFields, pool: PoolInfo, re
   const arches = kernel ? release.kernelTypeArchitectures[kernel] : undefined;
   // Only when no other kernel type could win the merge: the order among several is not known here.
   if (kernel && arches && own.kernelType === kernel && new Set(after.kernelTypes).size === 1) {
-    const misfits = poolClasses(snapshot, pool.name).filter((c) => isElClass(c) && archOf(c) !== undefined && !arches.includes(archOf(c)!));
+    const misfits = poolClasses(snapshot, pool.name).filter(
+      (c) => isElClass(c) && archOf(c) !== undefined && !arches.includes(archOf(c)!),
+    );
     const nodes = misfits.flatMap((c) => c.nodes);
     if (nodes.length > 0) {
       const archList = [...new Set(misfits.map(archOf))].join(', ');
@@ -155,7 +172,8 @@ function mergedFindings(object: KubeObject, own: MergeFields, pool: PoolInfo, re
 
 export const machineConfigFields: Rule = {
   id: ID,
-  description: "A MachineConfig's kernelType, extensions and fips are refused, or degrade the pool, where the cluster's MCO release or the pool's nodes do not take them.",
+  description:
+    "A MachineConfig's kernelType, extensions and fips are refused, or degrade the pool, where the cluster's MCO release or the pool's nodes do not take them.",
   // With ignition-spec-version on the mutating hook (failurePolicy Ignore): an outage of sctp-guard never blocks a
   // MachineConfig, which other platform operators write too (docs/operating.md).
   phase: 'mutate',

@@ -6,7 +6,16 @@ import { isRecord } from '../util/json.js';
 import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, celUnchanged, ratchetedChecks } from './cel.js';
+import {
+  celPortLabels,
+  celServiceType,
+  celSctpItems,
+  celExisting,
+  celString,
+  celStringList,
+  celUnchanged,
+  ratchetedChecks,
+} from './cel.js';
 
 export const ID = 'nodeportlocal-sctp';
 export const NPL_ANNOTATION = 'nodeportlocal.antrea.io/enabled';
@@ -29,14 +38,18 @@ function nplActsOn(service: KubeObject): boolean {
 
 const WHY_ANNOTATED = `it has the annotation ${NPL_ANNOTATION}: "true"`;
 const WHY_AKO = 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
-const TEXT = [', but Antrea NodePortLocal cannot carry SCTP: ports ', ' will get no NodePortLocal mapping (Antrea ignores SCTP Service ports).'] as const;
+const TEXT = [
+  ', but Antrea NodePortLocal cannot carry SCTP: ports ',
+  ' will get no NodePortLocal mapping (Antrea ignores SCTP Service ports).',
+] as const;
 const FIX_ANNOTATED = `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`;
 const FIX_AKO = 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
 const SUMMARY = 'Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping';
 
 export const nodePortLocalSctp: Rule = {
   id: ID,
-  description: 'Antrea NodePortLocal allocates ports for TCP and UDP only: SCTP ports of an NPL Service get no mapping.',
+  description:
+    'Antrea NodePortLocal allocates ports for TCP and UDP only: SCTP ports of an NPL Service get no mapping.',
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),

@@ -15,7 +15,6 @@ function specOf(obj: KubeObject | null | undefined): Record<string, unknown> {
   return isRecord(obj?.spec) ? obj.spec : {};
 }
 
-
 /** The fields the readers below look at for SCTP, as rules declare them (`RuleMatch.sctpFields`). */
 export const SCTP_FIELDS = {
   service: [['spec', 'ports', '*', 'protocol']],

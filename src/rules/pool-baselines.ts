@@ -2,7 +2,14 @@ import { labelsOf, poolsSelecting } from '../cluster/pool-landing.js';
 import type { ClusterSnapshot, PoolInfo } from '../cluster/snapshot.js';
 import { matchesLabelSelector } from '../cluster/selectors.js';
 import type { KubeObject } from '../engine/types.js';
-import { FIXED_SECTIONS, fixedSections, OVERRIDE_SECTIONS, type Baseline, type FixedSection, type FixedSections } from '../ignition/fixed-sections.js';
+import {
+  FIXED_SECTIONS,
+  fixedSections,
+  OVERRIDE_SECTIONS,
+  type Baseline,
+  type FixedSection,
+  type FixedSections,
+} from '../ignition/fixed-sections.js';
 import { mcoReleaseOf } from '../ignition/releases.js';
 
 /**
@@ -13,16 +20,29 @@ import { mcoReleaseOf } from '../ignition/releases.js';
  * (reconcile.go isConfigReconcilable), so only what every target pool keeps counts. `before` is the old object's
  * config, converted as the new one is. Sections that MachineConfiguration `cluster` overrides are open.
  */
-export function poolBaselines(object: KubeObject, oldObject: KubeObject | null, before: Record<string, unknown> | undefined, snapshot: ClusterSnapshot): Baseline[] {
+export function poolBaselines(
+  object: KubeObject,
+  oldObject: KubeObject | null,
+  before: Record<string, unknown> | undefined,
+  snapshot: ClusterSnapshot,
+): Baseline[] {
   const previous = before ? fixedSections(before) : {};
   const pools = poolsSelecting(labelsOf(object.metadata), snapshot);
   const overridden = overriddenSections(snapshot);
-  const out: Baseline[] = overridden.length > 0 ? [{ sections: {}, overridden, from: 'MachineConfiguration cluster irreconcilableValidationOverrides' }] : [];
+  const out: Baseline[] =
+    overridden.length > 0
+      ? [{ sections: {}, overridden, from: 'MachineConfiguration cluster irreconcilableValidationOverrides' }]
+      : [];
   // No pool known to take it: only its own past can be told apart from a change.
-  if (pools.length === 0) return before ? [...out, { sections: previous, from: 'this MachineConfig before the update' }] : out;
+  if (pools.length === 0)
+    return before ? [...out, { sections: previous, from: 'this MachineConfig before the update' }] : out;
 
   const oldLabels = oldObject ? labelsOf(oldObject.metadata) : undefined;
-  const wasIn = (p: PoolInfo) => before !== undefined && oldLabels !== undefined && p.machineConfigSelector !== undefined && matchesLabelSelector(oldLabels, p.machineConfigSelector);
+  const wasIn = (p: PoolInfo) =>
+    before !== undefined &&
+    oldLabels !== undefined &&
+    p.machineConfigSelector !== undefined &&
+    matchesLabelSelector(oldLabels, p.machineConfigSelector);
   const perPool = pools.map((p) => union(p.fixedSections ?? {}, wasIn(p) ? previous : {}));
   const sections: FixedSections = {};
   for (const section of FIXED_SECTIONS) {
@@ -33,7 +53,9 @@ export function poolBaselines(object: KubeObject, oldObject: KubeObject | null, 
   const from = pools.map((p) => {
     const rendered = p.fixedSections ? `pool ${p.name}'s rendered config (${p.currentConfig ?? '?'})` : undefined;
     if (!wasIn(p)) return rendered ?? `pool ${p.name} (its rendered config is not known)`;
-    return rendered ? `${rendered} or this MachineConfig before the update` : `this MachineConfig before the update (pool ${p.name})`;
+    return rendered
+      ? `${rendered} or this MachineConfig before the update`
+      : `this MachineConfig before the update (pool ${p.name})`;
   });
   return [...out, { sections, from: from.join('; ') }];
 }
@@ -51,5 +73,7 @@ function union(a: FixedSections, b: FixedSections): FixedSections {
 function overriddenSections(snapshot: ClusterSnapshot): FixedSection[] {
   const release = mcoReleaseOf(snapshot.openshiftVersion);
   if (release && !release.irreconcilableOverrides) return [];
-  return (snapshot.irreconcilableOverrides ?? []).map((o) => OVERRIDE_SECTIONS[o]).filter((s): s is FixedSection => s !== undefined);
+  return (snapshot.irreconcilableOverrides ?? [])
+    .map((o) => OVERRIDE_SECTIONS[o])
+    .filter((s): s is FixedSection => s !== undefined);
 }

@@ -8,14 +8,18 @@ import { celPortLabels, celExisting, celSctpItems, celString, celUnchanged, ratc
 
 export const ID = 'sctp-gateway-listener';
 
-const FIX = 'use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, set allowSctpGateways: true (or preset: ako) in the sctp-guard policy';
+const FIX =
+  'use a TCP/UDP listener, or, with AKO 1.9.1+ and Avi Controller 22.1.3+, set allowSctpGateways: true (or preset: ako) in the sctp-guard policy';
 
 export const sctpGatewayListener: Rule = {
   id: ID,
-  description: 'Gateway listeners may use SCTP only where the policy says the gateway implementation carries it (AKO 1.9.1+).',
+  description:
+    'Gateway listeners may use SCTP only where the policy says the gateway implementation carries it (AKO 1.9.1+).',
   phase: 'validate',
   defaultEnforcement: 'deny',
-  matches: matchKinds([KINDS.ServiceApisGateway, KINDS.Gateway], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.gateway }),
+  matches: matchKinds([KINDS.ServiceApisGateway, KINDS.Gateway], ['CREATE', 'UPDATE'], {
+    sctpFields: SCTP_FIELDS.gateway,
+  }),
   evaluate({ object, policy }: RuleInput) {
     const listeners = gatewaySctpListeners(object);
     if (listeners.length === 0 || policy.allowSctpGateways) return pass();

@@ -36,7 +36,8 @@ function evaluate({ object, snapshot, policy }: RuleInput): RuleVerdict {
 
 export const sctpHostPortPartial: Rule = {
   id: ID,
-  description: 'An SCTP hostPort on a pod that can land on nodes without SCTP works only where the scheduler happens to put it.',
+  description:
+    'An SCTP hostPort on a pod that can land on nodes without SCTP works only where the scheduler happens to put it.',
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),

@@ -1,4 +1,11 @@
-import { podAssessment, clusterWideAssessment, poolsCarryingSctp, unusableReason, type Assessment, type NodeGroup } from '../cluster/assess.js';
+import {
+  podAssessment,
+  clusterWideAssessment,
+  poolsCarryingSctp,
+  unusableReason,
+  type Assessment,
+  type NodeGroup,
+} from '../cluster/assess.js';
 import { describeLoadSctpModule } from '../cluster/remediation.js';
 import { podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
@@ -8,7 +15,15 @@ import { advisory, messagePrefix, pass, violation, WARNING_MAX, type FindingPart
 import type { Policy } from '../policy/types.js';
 import { KINDS, POD_KINDS } from '../util/kinds.js';
 import { resolveTarget } from '../ignition/versions.js';
-import { networkPolicySctpPorts, podSctpPorts, podSpecOf, portLabel, SCTP_FIELDS, serviceSctpPorts, type ContainerPortRef } from './objects.js';
+import {
+  networkPolicySctpPorts,
+  podSctpPorts,
+  podSpecOf,
+  portLabel,
+  SCTP_FIELDS,
+  serviceSctpPorts,
+  type ContainerPortRef,
+} from './objects.js';
 
 export const ID = 'sctp-module-loaded';
 
@@ -45,8 +60,13 @@ function containerPortLabel(p: ContainerPortRef): string {
 function machineConfigFix(pools: string[], snapshot: ClusterSnapshot, policy: Policy): string {
   const version = resolveTarget(policy.ignition.targetVersion, snapshot).version;
   const v2 = version.startsWith('2.');
-  const target = pools.length > 0 ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})` : 'the pools of these nodes';
-  const example = EXAMPLE_VERSIONS.includes(version) ? `examples/openshift-machineconfig-load-sctp-${version}.yaml` : `sctp-guard remediate -o yaml prints it in ${version}`;
+  const target =
+    pools.length > 0
+      ? `pool${pools.length > 1 ? 's' : ''} ${pools.join(', ')} (label machineconfiguration.openshift.io/role: ${pools.length === 1 ? pools[0] : '<pool>'})`
+      : 'the pools of these nodes';
+  const example = EXAMPLE_VERSIONS.includes(version)
+    ? `examples/openshift-machineconfig-load-sctp-${version}.yaml`
+    : `sctp-guard remediate -o yaml prints it in ${version}`;
   return (
     `apply the OpenShift docs MachineConfig load-sctp-module to ${target}: Ignition ${version}, ${describeLoadSctpModule(v2 ? '2.x' : '3.x')} ` +
     `(${example}), then wait for the pool to finish updating`
@@ -56,27 +76,36 @@ function machineConfigFix(pools: string[], snapshot: ClusterSnapshot, policy: Po
 /** The Ignition versions of examples/openshift-machineconfig-load-sctp-*.yaml. */
 const EXAMPLE_VERSIONS: readonly string[] = ['2.2.0', '3.2.0'];
 
-const LABEL_HINT = 'a node label that marks nodes with the sctp module loaded (an NFD NodeFeatureRule on kernel.loadedmodule, or set by hand)';
+const LABEL_HINT =
+  'a node label that marks nodes with the sctp module loaded (an NFD NodeFeatureRule on kernel.loadedmodule, or set by hand)';
 
 function fixFor(a: Assessment, snapshot: ClusterSnapshot, policy: Policy, workload: boolean): string {
   const fixes: string[] = [];
   const alternatives: string[] = [];
   const label = policy.sctpNodeLabel;
   if (label) {
-    fixes.push(`load sctp on the nodes and label them ${label.value === undefined ? label.key : `${label.key}=${label.value}`}`);
+    fixes.push(
+      `load sctp on the nodes and label them ${label.value === undefined ? label.key : `${label.key}=${label.value}`}`,
+    );
   } else {
     const rolling = a.lacking.filter((g) => g.state === 'pending' && g.desiredCarriesSctp);
     const broken = a.lacking.filter((g) => g.state === 'not-ready' || (g.state === 'pending' && !g.desiredCarriesSctp));
-    if (rolling.length > 0) fixes.push(`wait for the rollout of ${pools(rolling) ? `pool ${pools(rolling)}` : 'the pool'} to finish (its new rendered config loads sctp)`);
+    if (rolling.length > 0)
+      fixes.push(
+        `wait for the rollout of ${pools(rolling) ? `pool ${pools(rolling)}` : 'the pool'} to finish (its new rendered config loads sctp)`,
+      );
     if (broken.length > 0) fixes.push(machineConfigFix(pools(broken).split(', ').filter(Boolean), snapshot, policy));
-    if (a.lacking.some((g) => g.state === 'unknown')) alternatives.push(`set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
+    if (a.lacking.some((g) => g.state === 'unknown'))
+      alternatives.push(`set sctpNodeLabel in the sctp-guard policy to ${LABEL_HINT}`);
   }
   const readyPools = workload ? poolsCarryingSctp(snapshot, policy) : [];
-  if (readyPools.length > 0) alternatives.push(`keep the pods on nodes that carry SCTP (pool ${readyPools.join(', ')}) with a nodeSelector or node affinity`);
+  if (readyPools.length > 0)
+    alternatives.push(
+      `keep the pods on nodes that carry SCTP (pool ${readyPools.join(', ')}) with a nodeSelector or node affinity`,
+    );
   // "or" only between choices: with no fix before it, an alternative is the fix itself.
   return [...fixes, ...alternatives.map((alt, i) => (fixes.length > 0 || i > 0 ? `or ${alt}` : alt))].join('; ');
 }
-
 
 function pools(groups: NodeGroup[]): string {
   return [...new Set(groups.map((g) => g.pool).filter((p): p is string => p !== undefined))].sort().join(', ');
@@ -87,7 +116,8 @@ function describeGroups(groups: NodeGroup[]): string {
     const names = g.sample.join(', ') + (g.count > g.sample.length ? `, ${g.count - g.sample.length} more` : '');
     return `${g.pool ? `pool ${g.pool}, ` : ''}${g.count} node${g.count === 1 ? '' : 's'} (${names}): ${g.reason}`;
   });
-  if (groups.length > 4) shown.push(`${groups.length - 4} more groups (serve --debug-endpoints: GET /debug/nodes lists every node)`);
+  if (groups.length > 4)
+    shown.push(`${groups.length - 4} more groups (serve --debug-endpoints: GET /debug/nodes lists every node)`);
   return shown.join('; ');
 }
 
@@ -115,7 +145,10 @@ const UNKNOWN_STATE = 'unknown whether the nodes carry SCTP';
 
 /** Unknown node state: the engine applies the policy's unknownNodeState to it. */
 function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
-  return { findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }], annotations: {} };
+  return {
+    findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }],
+    annotations: {},
+  };
 }
 
 interface Subject {
@@ -133,11 +166,23 @@ interface Subject {
 function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Policy): RuleVerdict {
   const unusable = unusableReason(snapshot);
   if (unusable) {
-    return unknownVerdict({ text: `${s.use}, but ${unusable}, so it is unknown whether the nodes carry SCTP.`, summary: `unknown whether nodes carry SCTP (${unusable})` }, s.maxSeverity);
+    return unknownVerdict(
+      {
+        text: `${s.use}, but ${unusable}, so it is unknown whether the nodes carry SCTP.`,
+        summary: `unknown whether nodes carry SCTP (${unusable})`,
+      },
+      s.maxSeverity,
+    );
   }
   if (a.total === 0) {
     if (snapshot.nodeCount > 0) return pass(); // No node fits the pod at all: the scheduler reports that, not an SCTP problem.
-    return unknownVerdict({ text: `${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`, summary: 'unknown whether nodes carry SCTP (no nodes in cluster state)' }, s.maxSeverity);
+    return unknownVerdict(
+      {
+        text: `${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`,
+        summary: 'unknown whether nodes carry SCTP (no nodes in cluster state)',
+      },
+      s.maxSeverity,
+    );
   }
   const { ready, unknown } = a.counts;
   if (ready === a.total) return pass();
@@ -145,15 +190,22 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
   const fix = fixFor(a, snapshot, policy, s.workload);
   if (ready === 0 && unknown > 0) {
     const text = `${s.use}; of the ${a.total} nodes ${s.scope}, none is known to carry SCTP: ${groups}.`;
-    return unknownVerdict({ text, fix, summary: `unknown whether the ${a.total} nodes ${s.scope} carry SCTP` }, s.maxSeverity);
+    return unknownVerdict(
+      { text, fix, summary: `unknown whether the ${a.total} nodes ${s.scope} carry SCTP` },
+      s.maxSeverity,
+    );
   }
   if (ready === 0) {
     const text = `${s.use}, but none of the ${a.total} nodes ${s.scope} carries SCTP (the sctp kernel module is blacklisted or not loaded): ${groups}.`;
     const summary = `none of the ${a.total} nodes ${s.scope} loads the sctp module`;
-    return s.maxSeverity === 'violation' ? violation({ text, fix, summary, ratchetKey: NO_SCTP_NODE }) : advisory({ text, fix, summary });
+    return s.maxSeverity === 'violation'
+      ? violation({ text, fix, summary, ratchetKey: NO_SCTP_NODE })
+      : advisory({ text, fix, summary });
   }
   const text = `${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}.`;
-  const summary = s.daemonSet ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.room) : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
+  const summary = s.daemonSet
+    ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.room)
+    : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
   return advisory({ text, fix, summary });
 }
 
@@ -166,18 +218,47 @@ function evaluateSctpModuleLoaded(input: RuleInput): RuleVerdict {
     const { all: everywhere, workloads } = clusterWideAssessment(snapshot, policy);
     // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
     const a = everywhere.counts.ready === 0 ? everywhere : workloads;
-    return judge({ room, use, scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on', workload: false, daemonSet: false, maxSeverity: 'violation' }, a, snapshot, policy);
+    return judge(
+      {
+        room,
+        use,
+        scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on',
+        workload: false,
+        daemonSet: false,
+        maxSeverity: 'violation',
+      },
+      a,
+      snapshot,
+      policy,
+    );
   }
   if (object.kind === 'NetworkPolicy') {
     const a = clusterWideAssessment(snapshot, policy).all;
     // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
     if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
-    return judge({ room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' }, a, snapshot, policy);
+    return judge(
+      { room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' },
+      a,
+      snapshot,
+      policy,
+    );
   }
   const podSpec = podSpecOf(object)!;
   const daemonSet = object.kind === 'DaemonSet';
   const a = podAssessment(snapshot, podPlacement(podSpec, daemonSet), policy);
-  return judge({ room, use, scope: daemonSet ? 'it runs on' : 'it can be scheduled on', workload: true, daemonSet, maxSeverity: 'violation' }, a, snapshot, policy);
+  return judge(
+    {
+      room,
+      use,
+      scope: daemonSet ? 'it runs on' : 'it can be scheduled on',
+      workload: true,
+      daemonSet,
+      maxSeverity: 'violation',
+    },
+    a,
+    snapshot,
+    policy,
+  );
 }
 
 export const sctpModuleLoaded: Rule = {

@@ -20,7 +20,14 @@ const REQUIRED = 'requiredDuringSchedulingIgnoredDuringExecution';
  */
 function sctpTerms(snapshot: ClusterSnapshot, policy: Policy): LabelSelectorRequirement[][] {
   const label = policy.sctpNodeLabel;
-  if (label) return [[label.value === undefined ? { key: label.key, operator: 'Exists' } : { key: label.key, operator: 'In', values: [label.value] }]];
+  if (label)
+    return [
+      [
+        label.value === undefined
+          ? { key: label.key, operator: 'Exists' }
+          : { key: label.key, operator: 'In', values: [label.value] },
+      ],
+    ];
   const carrying = new Set(poolsCarryingSctp(snapshot, policy));
   return snapshot.pools
     .filter((pool) => pool.nodeSelector && carrying.has(pool.name))
@@ -29,17 +36,26 @@ function sctpTerms(snapshot: ClusterSnapshot, policy: Policy): LabelSelectorRequ
 }
 
 /** Existing terms AND the SCTP terms: required terms are ORed, so every pair is merged (a cross product). */
-function mergedTerms(existing: NodeSelectorTerm[] | undefined, sctp: LabelSelectorRequirement[][]): Record<string, unknown>[] {
+function mergedTerms(
+  existing: NodeSelectorTerm[] | undefined,
+  sctp: LabelSelectorRequirement[][],
+): Record<string, unknown>[] {
   const own = existing ?? [{ matchExpressions: [], matchFields: [] }];
   return own.flatMap((term) =>
     sctp.map((reqs) => ({
-      matchExpressions: [...term.matchExpressions, ...reqs].map((r) => ({ key: r.key, operator: r.operator, ...(r.values && r.values.length > 0 ? { values: [...r.values] } : {}) })),
+      matchExpressions: [...term.matchExpressions, ...reqs].map((r) => ({
+        key: r.key,
+        operator: r.operator,
+        ...(r.values && r.values.length > 0 ? { values: [...r.values] } : {}),
+      })),
       ...(term.matchFields.length > 0 ? { matchFields: term.matchFields } : {}),
     })),
   );
 }
 
-const REQUIRED_AFFINITY = (terms: Record<string, unknown>[]) => ({ nodeAffinity: { [REQUIRED]: { nodeSelectorTerms: terms } } });
+const REQUIRED_AFFINITY = (terms: Record<string, unknown>[]) => ({
+  nodeAffinity: { [REQUIRED]: { nodeSelectorTerms: terms } },
+});
 
 /** Sets the required node affinity of the pod spec, keeping the rest of its affinity. */
 function pinTo(terms: Record<string, unknown>[]): (object: KubeObject) => void {
@@ -69,7 +85,8 @@ function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleI
   if (before.counts.ready === before.total || before.counts.ready === 0) return pass();
   // Keep each pool's term only when, with the pod's own constraints, it selects nodes that all carry SCTP: a
   // worker selector also matches custom-pool nodes that may not.
-  const assessWith = (terms: Record<string, unknown>[]) => podAssessment(snapshot, podPlacement({ ...podSpec, affinity: REQUIRED_AFFINITY(terms) }, daemonSet), policy);
+  const assessWith = (terms: Record<string, unknown>[]) =>
+    podAssessment(snapshot, podPlacement({ ...podSpec, affinity: REQUIRED_AFFINITY(terms) }, daemonSet), policy);
   const usable = sctpTerms(snapshot, policy).filter((reqs) => {
     const a = assessWith(mergedTerms(placement.terms, [reqs]));
     return a.total > 0 && a.counts.ready === a.total;

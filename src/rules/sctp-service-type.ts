@@ -5,7 +5,15 @@ import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import { PRESETS } from '../policy/presets.js';
 import type { Policy } from '../policy/types.js';
-import { celPortLabels, celServiceType, celSctpItems, celExisting, celString, celStringList, ratchetedChecks } from './cel.js';
+import {
+  celPortLabels,
+  celServiceType,
+  celSctpItems,
+  celExisting,
+  celString,
+  celStringList,
+  ratchetedChecks,
+} from './cel.js';
 
 export const ID = 'sctp-service-type';
 
@@ -18,7 +26,8 @@ export const ID = 'sctp-service-type';
  */
 function allowedSource(policy: Policy): string {
   const preset = PRESETS[policy.preset].allowedServiceTypes;
-  const own = preset.length !== policy.allowedServiceTypes.length || preset.some((t) => !policy.allowedServiceTypes.includes(t));
+  const own =
+    preset.length !== policy.allowedServiceTypes.length || preset.some((t) => !policy.allowedServiceTypes.includes(t));
   if (own) return 'the allowedServiceTypes of the sctp-guard policy';
   if (policy.preset === 'openshift-baremetal') {
     return "OpenShift's documented SCTP support on bare metal, which preset openshift-baremetal enforces (MetalLB and OVN-Kubernetes do not drop SCTP themselves: metallb/metallb#2875)";
@@ -28,12 +37,16 @@ function allowedSource(policy: Policy): string {
 
 const fixTypes = (policy: Policy) => policy.allowedServiceTypes.join(' or ') || 'ClusterIP';
 /** The policy switch: the type joins allowedServiceTypes (outside the support statement), or preset ako for AKO 1.9.1+. */
-const FIX_TAIL = [', or add ', ' to allowedServiceTypes in the sctp-guard policy to accept it (preset: ako when AKO 1.9.1+ carries your load balancers)'] as const;
+const FIX_TAIL = [
+  ', or add ',
+  ' to allowedServiceTypes in the sctp-guard policy to accept it (preset: ako when AKO 1.9.1+ carries your load balancers)',
+] as const;
 const TEXT = [' ports ', ' of type ', ' are outside '] as const;
 
 export const sctpServiceType: Rule = {
   id: ID,
-  description: 'SCTP Services must use a Service type the policy allows (by default, OpenShift\'s documented SCTP support on bare metal: ClusterIP and NodePort).',
+  description:
+    "SCTP Services must use a Service type the policy allows (by default, OpenShift's documented SCTP support on bare metal: ClusterIP and NodePort).",
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
@@ -70,7 +83,9 @@ function serviceTypeCel(policy: Policy): RuleCel {
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },
       { name: 'type', expression: celServiceType('object') },
       // alreadyPresent: the old object had SCTP ports under the same type.
-      celExisting(`size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && (${celServiceType('oldObject')}) == variables.type`),
+      celExisting(
+        `size(${celSctpItems('oldObject', ['spec', 'ports'], 'p')}) > 0 && (${celServiceType('oldObject')}) == variables.type`,
+      ),
     ],
     checks: ratchetedChecks(fails, {
       text,

@@ -1,6 +1,11 @@
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { admissionReviewResponseSchema, admissionReviewSchema, SUPPORTED_API_VERSIONS, type AdmissionReview } from '../admission/envelope.js';
+import {
+  admissionReviewResponseSchema,
+  admissionReviewSchema,
+  SUPPORTED_API_VERSIONS,
+  type AdmissionReview,
+} from '../admission/envelope.js';
 import { review } from '../admission/review.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { auditRecord, type AuditRecord } from './audit-record.js';
@@ -41,9 +46,15 @@ export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (a
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, parsed) => {
     // A leading BOM is dropped, as Fastify's own parser (secure-json-parse) does.
     const text = (body as string).charCodeAt(0) === 0xfeff ? (body as string).slice(1) : (body as string);
-    if (text === '') return parsed(Object.assign(new Error('empty body'), { statusCode: 400, code: 'FST_ERR_CTP_EMPTY_JSON_BODY' }));
+    if (text === '')
+      return parsed(Object.assign(new Error('empty body'), { statusCode: 400, code: 'FST_ERR_CTP_EMPTY_JSON_BODY' }));
     if (countJsonContainers(text, MAX_JSON_CONTAINERS) > MAX_JSON_CONTAINERS) {
-      return parsed(Object.assign(new Error(`more than ${MAX_JSON_CONTAINERS} JSON objects and arrays`), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' }));
+      return parsed(
+        Object.assign(new Error(`more than ${MAX_JSON_CONTAINERS} JSON objects and arrays`), {
+          statusCode: 413,
+          code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+        }),
+      );
     }
     let value: unknown;
     try {
@@ -59,7 +70,11 @@ export const admissionRoutes: FastifyPluginCallback<AdmissionRoutesOptions> = (a
     const reason = badRequestReason(err);
     options.onBadRequest?.(request.routeOptions.url ?? request.url, statusCode);
     options.logger.warn({ route: request.url, statusCode, reason }, 'bad admission request');
-    const body: ErrorBody = { statusCode, error: statusCode === 413 ? 'Payload Too Large' : statusCode === 400 ? 'Bad Request' : 'Internal Server Error', reason };
+    const body: ErrorBody = {
+      statusCode,
+      error: statusCode === 413 ? 'Payload Too Large' : statusCode === 400 ? 'Bad Request' : 'Internal Server Error',
+      reason,
+    };
     return reply.code(statusCode).type('application/json').send(body);
   });
 
@@ -115,7 +130,8 @@ function badRequestReason(err: FastifyError): string {
       return `malformed JSON: ${err.message}`;
     default:
       if (err.validation) return `invalid AdmissionReview: ${err.message}`;
-      if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON|Unexpected|token/i.test(err.message))) return `malformed JSON: ${err.message}`;
+      if (err instanceof SyntaxError || (err.statusCode === 400 && /JSON|Unexpected|token/i.test(err.message)))
+        return `malformed JSON: ${err.message}`;
       return err.message;
   }
 }
@@ -134,7 +150,8 @@ export function describeSchemaError(errors: SchemaError[], dataVar: string): str
   const path = e.instancePath.split('/').filter(Boolean).join('.');
   const field = path || (dataVar === 'body' ? 'the body' : dataVar);
   if (e.keyword === 'required') return `${path ? `${path}.` : ''}${String(e.params.missingProperty)} is required`;
-  if (path === 'apiVersion' && e.keyword === 'enum') return `unknown apiVersion: expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`;
+  if (path === 'apiVersion' && e.keyword === 'enum')
+    return `unknown apiVersion: expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`;
   if (path === 'apiVersion' || e.keyword === 'type') return `${field} ${e.message ?? 'is invalid'}`;
   if (e.keyword === 'const') return `${field} must be ${JSON.stringify(e.params.allowedValue)}`;
   if (e.keyword === 'enum') return `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;

@@ -76,7 +76,12 @@ export function buildApp(options: AppOptions): FastifyInstance {
             connectionsCheckingInterval: Math.min(1000, timeouts.headersMs),
             // A TLS handshake gets as long as the headers after it (Node's default: 120 s).
             handshakeTimeout: timeouts.headersMs,
-            ...(options.http2 ? { settings: { maxConcurrentStreams: TRANSPORT_LIMITS.http2MaxConcurrentStreams }, maxSessionMemory: TRANSPORT_LIMITS.http2MaxSessionMemoryMb } : {}),
+            ...(options.http2
+              ? {
+                  settings: { maxConcurrentStreams: TRANSPORT_LIMITS.http2MaxConcurrentStreams },
+                  maxSessionMemory: TRANSPORT_LIMITS.http2MaxSessionMemoryMb,
+                }
+              : {}),
           },
         }
       : {}),
@@ -89,7 +94,14 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (options.http2) cutSlowStreams(app.server as unknown as Http2SecureServer, timeouts.requestMs);
   }
   const { engine, cluster, logger, onDecision, onBadRequest, draining } = options;
-  app.register(admissionRoutes, { engine, snapshot: () => cluster.snapshot(), logger, onDecision, onBadRequest, draining });
+  app.register(admissionRoutes, {
+    engine,
+    snapshot: () => cluster.snapshot(),
+    logger,
+    onDecision,
+    onBadRequest,
+    draining,
+  });
   return app;
 }
 

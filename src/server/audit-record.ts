@@ -53,7 +53,11 @@ export function auditRecord(args: {
     user: args.user,
     dryRun: request.dryRun,
     decision: !decision.allowed ? 'deny' : decision.warnings.length > 0 ? 'warn' : 'allow',
-    rules: decision.results.map((r) => (r.findings.length > 0 ? { rule: r.rule, decision: r.decision, message: r.findings.map((f) => f.message).join(' ') } : { rule: r.rule, decision: r.decision })),
+    rules: decision.results.map((r) =>
+      r.findings.length > 0
+        ? { rule: r.rule, decision: r.decision, message: r.findings.map((f) => f.message).join(' ') }
+        : { rule: r.rule, decision: r.decision },
+    ),
     patched: decision.patch.length > 0,
     latencyMs: Math.round(args.latencyMs * 1000) / 1000,
   };

@@ -18,7 +18,10 @@ export function describeCertificate(certPem: Buffer): ServingCertificate {
   const x509 = new X509Certificate(certPem);
   const notAfter = new Date(x509.validTo);
   // OpenSSL prints "Bad time value" for a notAfter past 9999-12-31 (RFC 5280's last date): such a pair is unusable.
-  if (Number.isNaN(notAfter.getTime())) throw new Error(`the certificate's notAfter cannot be read (OpenSSL: "${x509.validTo}"); X.509 dates end at 9999-12-31: make it with fewer --days`);
+  if (Number.isNaN(notAfter.getTime()))
+    throw new Error(
+      `the certificate's notAfter cannot be read (OpenSSL: "${x509.validTo}"); X.509 dates end at 9999-12-31: make it with fewer --days`,
+    );
   return { serial: x509.serialNumber, subject: x509.subject, notAfter };
 }
 
@@ -82,7 +85,9 @@ export class CertificateReloader {
     const dirs = new Set([dirname(this.options.certFile), dirname(this.options.keyFile)]);
     for (const dir of dirs) {
       const watcher = watch(dir, { persistent: false }, () => this.schedule());
-      watcher.on('error', (err) => this.options.logger.warn({ dir, err: err.message }, 'certificate directory watch failed; polling continues'));
+      watcher.on('error', (err) =>
+        this.options.logger.warn({ dir, err: err.message }, 'certificate directory watch failed; polling continues'),
+      );
       this.watchers.push(watcher);
     }
     const every = this.options.pollIntervalMs ?? 60_000;
@@ -131,21 +136,35 @@ export class CertificateReloader {
       return this.refuse((err as Error).message, digest, keeping);
     }
     if (info.notAfter.getTime() <= Date.now()) {
-      return this.refuse(`the new certificate (serial ${info.serial}) expired at ${info.notAfter.toISOString()}`, digest, keeping);
+      return this.refuse(
+        `the new certificate (serial ${info.serial}) expired at ${info.notAfter.toISOString()}`,
+        digest,
+        keeping,
+      );
     }
     this.target?.setSecureContext({ ...this.contextOptions, ...next });
     this.current = next;
     this.info = info;
     this.lastRefused = undefined;
-    logger.info({ certFile, serial: info.serial, notAfter: info.notAfter.toISOString(), previous: keeping }, 'serving certificate reloaded: new connections use it');
+    logger.info(
+      { certFile, serial: info.serial, notAfter: info.notAfter.toISOString(), previous: keeping },
+      'serving certificate reloaded: new connections use it',
+    );
     this.options.onResult?.('reloaded');
     return 'reloaded';
   }
 
-  private refuse(reason: string, digest: string | undefined, keeping: { serial: string; notAfter: string }): ReloadResult {
+  private refuse(
+    reason: string,
+    digest: string | undefined,
+    keeping: { serial: string; notAfter: string },
+  ): ReloadResult {
     if (digest === undefined || digest !== this.lastRefused) {
       const { certFile, keyFile } = this.options;
-      this.options.logger.error({ certFile, keyFile, reason, keeping }, `refused the new serving certificate pair (${reason}); the current pair stays in use`);
+      this.options.logger.error(
+        { certFile, keyFile, reason, keeping },
+        `refused the new serving certificate pair (${reason}); the current pair stays in use`,
+      );
       this.options.onResult?.('rejected');
     }
     if (digest !== undefined) this.lastRefused = digest;

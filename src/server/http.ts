@@ -22,7 +22,10 @@ export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 10_000, requestMs: 30_000
  * A Fastify instance with what every sctp-guard listener shares: no request log (the audit trail is the log),
  * 503 while closing, the slow-client timeouts, and JSON 404/405 answers that list the routes.
  */
-export function baseApp(timeouts: Timeouts, options: FastifyServerOptions & Record<string, unknown> = {}): FastifyInstance {
+export function baseApp(
+  timeouts: Timeouts,
+  options: FastifyServerOptions & Record<string, unknown> = {},
+): FastifyInstance {
   // The HTTP/2 server has other generic types but the same request/reply API: one instance type for all.
   const app = Fastify({
     logger: false,
@@ -42,10 +45,18 @@ export function baseApp(timeouts: Timeouts, options: FastifyServerOptions & Reco
     const allowed = routes.filter((r) => r.path === path).map((r) => r.method);
     const listing = routes.map((r) => `${r.method} ${r.path}`).join(', ');
     if (allowed.length > 0) {
-      const body: ErrorBody = { statusCode: 405, error: 'Method Not Allowed', reason: `${request.method} ${path} is not allowed; use ${allowed.join(', ')}` };
+      const body: ErrorBody = {
+        statusCode: 405,
+        error: 'Method Not Allowed',
+        reason: `${request.method} ${path} is not allowed; use ${allowed.join(', ')}`,
+      };
       return reply.code(405).header('allow', allowed.join(', ')).send(body);
     }
-    const body: ErrorBody = { statusCode: 404, error: 'Not Found', reason: `no route ${request.method} ${path}; routes: ${listing}` };
+    const body: ErrorBody = {
+      statusCode: 404,
+      error: 'Not Found',
+      reason: `no route ${request.method} ${path}; routes: ${listing}`,
+    };
     return reply.code(404).send(body);
   });
   return app;

@@ -12,7 +12,10 @@ const destinations = new WeakMap<Logger, { write(line: string): unknown }>();
  * as it is logged.
  */
 export function createLogger(level: string = 'info', destination: NodeJS.WritableStream | number = 1): Logger {
-  const stream = typeof destination === 'number' ? new BatchedLines(pino.destination({ dest: destination, sync: true })) : destination;
+  const stream =
+    typeof destination === 'number'
+      ? new BatchedLines(pino.destination({ dest: destination, sync: true }))
+      : destination;
   const logger = pino({ level, base: { app: 'sctp-guard' }, timestamp: time }, stream);
   destinations.set(logger, stream);
   return logger;
@@ -55,7 +58,8 @@ export class BatchedLines {
   write(line: string): boolean {
     this.pending += line;
     // pino writes `{"level":50` (error) and `{"level":60` (fatal) first.
-    if (this.pending.length >= this.maxBytes || line.startsWith('{"level":50') || line.startsWith('{"level":60')) this.flush();
+    if (this.pending.length >= this.maxBytes || line.startsWith('{"level":50') || line.startsWith('{"level":60'))
+      this.flush();
     else this.timer ??= setTimeout(this.flush, this.maxWaitMs).unref();
     return true;
   }

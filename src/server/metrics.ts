@@ -99,12 +99,24 @@ export class ServerMetrics implements MetricsEndpoint {
       });
     const { certificate, snapshot } = sources;
     if (certificate) {
-      scalar('sctp_guard_serving_certificate_expiry_timestamp_seconds', 'notAfter of the serving certificate in use, in seconds since the epoch.', () => certificate().notAfter.getTime() / 1000);
+      scalar(
+        'sctp_guard_serving_certificate_expiry_timestamp_seconds',
+        'notAfter of the serving certificate in use, in seconds since the epoch.',
+        () => certificate().notAfter.getTime() / 1000,
+      );
     }
     if (sources.informers) this.informerGauges(sources.informers, now);
     if (snapshot) {
-      scalar('sctp_guard_cluster_state_age_seconds', 'Seconds since the cluster state the decisions read was last known current (0 while informers are healthy).', () => snapshot().ageSeconds);
-      scalar('sctp_guard_cluster_state_stale', '1 when decisions treat node state as unknown (not synced, or older than stalenessLimitSeconds).', () => Number(snapshot().stale));
+      scalar(
+        'sctp_guard_cluster_state_age_seconds',
+        'Seconds since the cluster state the decisions read was last known current (0 while informers are healthy).',
+        () => snapshot().ageSeconds,
+      );
+      scalar(
+        'sctp_guard_cluster_state_stale',
+        '1 when decisions treat node state as unknown (not synced, or older than stalenessLimitSeconds).',
+        () => Number(snapshot().stale),
+      );
     }
     if (sources.processMetrics) collectDefaultMetrics({ register: this.registry });
   }
@@ -126,11 +138,19 @@ export class ServerMetrics implements MetricsEndpoint {
           }
         },
       });
-    gauge('sctp_guard_informer_available', '1 when the resource exists in the cluster (0: e.g. no MachineConfig CRD on plain Kubernetes).', (s) => Number(s.available));
-    gauge('sctp_guard_informer_synced', '1 once the informer has listed the resource and is watching it.', (s) => Number(s.synced));
+    gauge(
+      'sctp_guard_informer_available',
+      '1 when the resource exists in the cluster (0: e.g. no MachineConfig CRD on plain Kubernetes).',
+      (s) => Number(s.available),
+    );
+    gauge('sctp_guard_informer_synced', '1 once the informer has listed the resource and is watching it.', (s) =>
+      Number(s.synced),
+    );
     gauge('sctp_guard_informer_objects', 'Objects in the informer cache.', (s) => s.objects);
-    gauge('sctp_guard_informer_last_event_age_seconds', 'Seconds since the informer last received an event or a list; absent before the first.', (s) =>
-      s.lastEventAt === undefined ? undefined : Math.max(0, (now() - s.lastEventAt) / 1000),
+    gauge(
+      'sctp_guard_informer_last_event_age_seconds',
+      'Seconds since the informer last received an event or a list; absent before the first.',
+      (s) => (s.lastEventAt === undefined ? undefined : Math.max(0, (now() - s.lastEventAt) / 1000)),
     );
   }
 
@@ -141,7 +161,14 @@ export class ServerMetrics implements MetricsEndpoint {
     const operation = closed(OPERATION_LABELS, record.operation);
     this.requests.add(`${phase}\0${kind}\0${operation}\0${decision}`, () => ({ phase, kind, operation, decision }));
     this.latency.observe({ phase, decision }, record.latencyMs / 1000);
-    for (const r of record.rules) this.ruleResults.add(`${phase}\0${kind}\0${operation}\0${r.rule}\0${r.decision}`, () => ({ phase, kind, operation, rule: r.rule, decision: r.decision }));
+    for (const r of record.rules)
+      this.ruleResults.add(`${phase}\0${kind}\0${operation}\0${r.rule}\0${r.decision}`, () => ({
+        phase,
+        kind,
+        operation,
+        rule: r.rule,
+        decision: r.decision,
+      }));
   };
 
   /** AppOptions.onBadRequest. */

@@ -51,17 +51,30 @@ export class GracefulShutdown {
   }
 
   private async shutdown(signal: string): Promise<void> {
-    const { server, logger, drainDelayMs, timeoutMs, cleanup = [], exit = (code: number) => process.exit(code) } = this.options;
+    const {
+      server,
+      logger,
+      drainDelayMs,
+      timeoutMs,
+      cleanup = [],
+      exit = (code: number) => process.exit(code),
+    } = this.options;
     const started = Date.now();
     const deadline = setTimeout(() => {
-      logger.error({ signal, timeoutMs }, `shutdown took longer than ${timeoutMs} ms: exiting with requests still open`);
+      logger.error(
+        { signal, timeoutMs },
+        `shutdown took longer than ${timeoutMs} ms: exiting with requests still open`,
+      );
       logger.flush();
       exit(1);
     }, timeoutMs);
     deadline.unref();
 
     this.isDraining = true;
-    logger.info({ signal, drainDelayMs, timeoutMs }, 'shutting down: /readyz is now unready; still answering while endpoints converge');
+    logger.info(
+      { signal, drainDelayMs, timeoutMs },
+      'shutting down: /readyz is now unready; still answering while endpoints converge',
+    );
     await new Promise((resolve) => setTimeout(resolve, drainDelayMs));
     for (const step of [() => server.close(), ...cleanup]) {
       try {

@@ -29,7 +29,12 @@ const rulesOf = (phase: Phase) => ALL_RULES.filter((r) => r.phase === phase);
 t.test('rules: exactly the group, resources, versions and operations the rules of each phase declare', async (t) => {
   for (const phase of PHASES) {
     if (rulesOf(phase).length === 0) continue;
-    const entries = hookOf(phase).rules as Array<{ apiGroups: string[]; apiVersions: string[]; operations: string[]; resources: string[] }>;
+    const entries = hookOf(phase).rules as Array<{
+      apiGroups: string[];
+      apiVersions: string[];
+      operations: string[];
+      resources: string[];
+    }>;
     const declared = new Set<string>();
     for (const rule of rulesOf(phase)) {
       for (const m of rule.matches) {
@@ -50,32 +55,50 @@ t.test('rules: exactly the group, resources, versions and operations the rules o
 
 t.test('a phase with no rule gets no configuration', async (t) => {
   const only = (phase: Phase): Rule[] => ALL_RULES.filter((r) => r.phase === phase);
-  t.same(Object.keys(webhookConfigurations({ rules: only('validate'), policy: defaultPolicy(), target: SERVICE_TARGET })), ['validating']);
-  t.same(Object.keys(webhookConfigurations({ rules: only('mutate'), policy: defaultPolicy(), target: SERVICE_TARGET })), ['mutating']);
+  t.same(
+    Object.keys(webhookConfigurations({ rules: only('validate'), policy: defaultPolicy(), target: SERVICE_TARGET })),
+    ['validating'],
+  );
+  t.same(
+    Object.keys(webhookConfigurations({ rules: only('mutate'), policy: defaultPolicy(), target: SERVICE_TARGET })),
+    ['mutating'],
+  );
 });
 
 t.test('service mode, URL mode, and the CA bundle', async (t) => {
   const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
   const svc = hookOf('validate', { caBundlePem: pem });
-  t.same(svc.clientConfig, { service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: '/validate' }, caBundle: Buffer.from(pem).toString('base64') });
+  t.same(svc.clientConfig, {
+    service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: '/validate' },
+    caBundle: Buffer.from(pem).toString('base64'),
+  });
   const url = hookOf('mutate', { target: { url: 'https://10.0.0.1:8443/' } });
   t.same(url.clientConfig, { url: 'https://10.0.0.1:8443/mutate' }, 'path appended, no caBundle when none is given');
 });
 
-t.test('legacy: no matchConditions and the hooks fail open; with them only the validating hook fails closed', async (t) => {
-  for (const phase of PHASES) {
-    const legacy = hookOf(phase, { matchConditions: false });
-    t.notOk('matchConditions' in legacy, phase);
-    t.equal(legacy.failurePolicy, 'Ignore');
-  }
-  t.equal(hookOf('validate').failurePolicy, 'Fail', 'only SCTP objects in checked namespaces wait for sctp-guard');
-  t.equal(hookOf('mutate').failurePolicy, 'Ignore', 'a MachineConfig that misses its translation is read by the MCO itself');
-});
+t.test(
+  'legacy: no matchConditions and the hooks fail open; with them only the validating hook fails closed',
+  async (t) => {
+    for (const phase of PHASES) {
+      const legacy = hookOf(phase, { matchConditions: false });
+      t.notOk('matchConditions' in legacy, phase);
+      t.equal(legacy.failurePolicy, 'Ignore');
+    }
+    t.equal(hookOf('validate').failurePolicy, 'Fail', 'only SCTP objects in checked namespaces wait for sctp-guard');
+    t.equal(
+      hookOf('mutate').failurePolicy,
+      'Ignore',
+      'a MachineConfig that misses its translation is read by the MCO itself',
+    );
+  },
+);
 
 t.test('exclusions follow the policy: exact names by namespaceSelector, patterns by CEL', async (t) => {
   const policy: Policy = { ...defaultPolicy(), excludedNamespaces: ['kube-system', 'team-*', "it's", 'openshift-*'] };
   const hook = hookOf('validate', { policy });
-  t.same(hook.namespaceSelector, { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ["it's", 'kube-system'] }] });
+  t.same(hook.namespaceSelector, {
+    matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ["it's", 'kube-system'] }],
+  });
   const cel = hook.matchConditions.find((c: any) => c.name === 'namespace-not-excluded').expression;
   t.equal(cel, "!request.namespace.startsWith('team-') && !request.namespace.startsWith('openshift-')");
   const noPatterns = hookOf('validate', { policy: { ...defaultPolicy(), excludedNamespaces: ['kube-system'] } });
@@ -87,7 +110,11 @@ t.test('every kind a rule reads has its own match condition', async (t) => {
     if (rulesOf(phase).length === 0) continue;
     const names = (hookOf(phase).matchConditions as Array<{ name: string }>).map((c) => c.name);
     const kinds = new Set(rulesOf(phase).flatMap((r) => r.matches.flatMap((m) => m.kinds.map((k) => k.kind))));
-    for (const kind of kinds) t.ok(names.some((n) => n.startsWith(`${kind.toLowerCase()}-`)), `${phase}: ${kind} is filtered by CEL`);
+    for (const kind of kinds)
+      t.ok(
+        names.some((n) => n.startsWith(`${kind.toLowerCase()}-`)),
+        `${phase}: ${kind} is filtered by CEL`,
+      );
     t.equal(new Set(names).size, names.length, 'condition names are unique');
   }
 });
@@ -111,17 +138,27 @@ function conditionsPass(hook: any, bindings: Record<string, unknown>): boolean {
     if (!run) compiled.set(expression, (run = plan(env, parse(expression))));
     const result = (run as (ctx: Record<string, unknown>) => unknown)(input);
     // An evaluation error makes the API server apply failurePolicy: the conditions must never raise one.
-    if (isCelError(result) || typeof result !== 'boolean') throw new Error(`${name} gave ${String(result)} for ${JSON.stringify(bindings.object)}`);
+    if (isCelError(result) || typeof result !== 'boolean')
+      throw new Error(`${name} gave ${String(result)} for ${JSON.stringify(bindings.object)}`);
     return result;
   });
 }
 
 /** A policy under which every rule acts on every SCTP object it reads. */
-const STRICT: Policy = { ...defaultPolicy(), allowedServiceTypes: [], allowSctpGateways: false, akoNodePortLocal: true, unknownNodeState: 'deny', pinToSctpNodes: true };
+const STRICT: Policy = {
+  ...defaultPolicy(),
+  allowedServiceTypes: [],
+  allowSctpGateways: false,
+  akoNodePortLocal: true,
+  unknownNodeState: 'deny',
+  pinToSctpNodes: true,
+};
 
 const KIND_INFO = new Map<string, { group: string; version: string; namespaced: boolean }>();
 for (const rule of ALL_RULES) {
-  for (const m of rule.matches) for (const { kind } of m.kinds) KIND_INFO.set(kind, { group: m.group, version: m.versions[0]!, namespaced: kindInfo(m.group, kind)!.namespaced });
+  for (const m of rule.matches)
+    for (const { kind } of m.kinds)
+      KIND_INFO.set(kind, { group: m.group, version: m.versions[0]!, namespaced: kindInfo(m.group, kind)!.namespaced });
 }
 
 /**
@@ -130,12 +167,23 @@ for (const rule of ALL_RULES) {
  */
 function rulesAct(rules: readonly Rule[], object: KubeObject, namespace: string): boolean {
   const info = KIND_INFO.get(object.kind!)!;
-  const req = { object, oldObject: null, operation: 'CREATE' as const, gvk: { group: info.group, version: info.version, kind: object.kind! }, namespace, dryRun: false };
+  const req = {
+    object,
+    oldObject: null,
+    operation: 'CREATE' as const,
+    gvk: { group: info.group, version: info.version, kind: object.kind! },
+    namespace,
+    dryRun: false,
+  };
   // What the engine skips before any rule runs (platform-owned objects, excluded namespaces), no rule acts on.
   const engine = new Engine(rules, STRICT);
   if (PHASES.every((phase) => engine.evaluate(req, EMPTY_SNAPSHOT, phase).skipped !== undefined)) return false;
   return rules
-    .filter((r) => STRICT.rules[r.id]?.enforcement !== 'off' && r.matches.some((m) => m.group === info.group && m.kinds.some((k) => k.kind === object.kind)))
+    .filter(
+      (r) =>
+        STRICT.rules[r.id]?.enforcement !== 'off' &&
+        r.matches.some((m) => m.group === info.group && m.kinds.some((k) => k.kind === object.kind)),
+    )
     .some((r) => {
       const v = evaluateRule(r, { ...req, snapshot: EMPTY_SNAPSHOT, policy: STRICT });
       return v.findings.length > 0 || v.patch.length > 0;
@@ -144,11 +192,16 @@ function rulesAct(rules: readonly Rule[], object: KubeObject, namespace: string)
 
 function sentToPhases(object: KubeObject, namespace: string, rules: readonly Rule[] = ALL_RULES): Phase[] {
   const info = KIND_INFO.get(object.kind!)!;
-  const request = { kind: { group: info.group, version: info.version, kind: object.kind }, namespace, operation: 'CREATE' };
+  const request = {
+    kind: { group: info.group, version: info.version, kind: object.kind },
+    namespace,
+    operation: 'CREATE',
+  };
   return PHASES.filter((phase) => {
     const ofPhase = rules.filter((r) => r.phase === phase);
     if (!ofPhase.some((r) => r.matches.some((m) => m.kinds.some((k) => k.kind === object.kind)))) return false;
-    const hook = phase === 'validate' ? configs({ rules }).validating!.webhooks![0] : configs({ rules }).mutating!.webhooks![0];
+    const hook =
+      phase === 'validate' ? configs({ rules }).validating!.webhooks![0] : configs({ rules }).mutating!.webhooks![0];
     return conditionsPass(hook, { request, object, oldObject: null });
   });
 }
@@ -167,10 +220,17 @@ const withProtocol = <T extends Record<string, unknown>>(base: fc.Arbitrary<T>) 
 // is caught by the property below (see the drift test).
 const noise = fc.constantFrom('SCTP', 'sctp', 'TCP', 'x');
 const containerPort = withProtocol(
-  fc.record({ containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.integer({ min: 1, max: 65535 }), name: noise }, { requiredKeys: ['containerPort'] }),
+  fc.record(
+    { containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.integer({ min: 1, max: 65535 }), name: noise },
+    { requiredKeys: ['containerPort'] },
+  ),
 );
 const container = fc.record(
-  { name: fc.constantFrom('app', 'side'), ports: fc.array(containerPort, { maxLength: 3 }), env: fc.array(fc.record({ name: fc.constant('PROTOCOL'), value: noise }), { maxLength: 1 }) },
+  {
+    name: fc.constantFrom('app', 'side'),
+    ports: fc.array(containerPort, { maxLength: 3 }),
+    env: fc.array(fc.record({ name: fc.constant('PROTOCOL'), value: noise }), { maxLength: 1 }),
+  },
   { requiredKeys: ['name'] },
 );
 const podSpec = fc.record(
@@ -186,32 +246,90 @@ const labels = fc.option(fc.record({ protocol: noise }), { nil: undefined });
 const namespace = fc.constantFrom('default', 'telco', 'openshift-monitoring', 'kube-system');
 const cut = fc.integer({ min: 0, max: 8 });
 
-const workload = fc.tuple(fc.constantFrom(...POD_KINDS.map((k) => k.kind)), podSpec, cut, labels).map(([kind, spec, depth, l]) => {
-  const path = podSpecPath(kind)!;
-  return { apiVersion: 'v1', kind, metadata: { name: 'w', ...(l ? { labels: l } : {}) }, ...nest(path, spec, Math.min(depth, path.length)) } as KubeObject;
-});
+const workload = fc
+  .tuple(fc.constantFrom(...POD_KINDS.map((k) => k.kind)), podSpec, cut, labels)
+  .map(([kind, spec, depth, l]) => {
+    const path = podSpecPath(kind)!;
+    return {
+      apiVersion: 'v1',
+      kind,
+      metadata: { name: 'w', ...(l ? { labels: l } : {}) },
+      ...nest(path, spec, Math.min(depth, path.length)),
+    } as KubeObject;
+  });
 const service = fc
   .record(
     {
       type: fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'),
-      ports: fc.array(withProtocol(fc.record({ port: fc.integer({ min: 1, max: 65535 }), appProtocol: noise, name: noise }, { requiredKeys: ['port'] })), { maxLength: 3 }),
+      ports: fc.array(
+        withProtocol(
+          fc.record(
+            { port: fc.integer({ min: 1, max: 65535 }), appProtocol: noise, name: noise },
+            { requiredKeys: ['port'] },
+          ),
+        ),
+        { maxLength: 3 },
+      ),
       sessionAffinity: fc.constantFrom('None', 'ClientIP'),
     },
     { requiredKeys: [] },
   )
-  .chain((spec) => fc.record({ spec: fc.option(fc.constant(spec), { nil: undefined }), annotations: fc.option(fc.constant({ 'nodeportlocal.antrea.io/enabled': 'true' }), { nil: undefined }) }))
-  .map(({ spec, annotations }) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', ...(annotations ? { annotations } : {}) }, ...(spec ? { spec } : {}) }) as KubeObject);
-const npRule = fc.record({ ports: fc.array(withProtocol(fc.record({ port: fc.integer({ min: 1, max: 65535 }) })), { maxLength: 2 }) }, { requiredKeys: [] });
+  .chain((spec) =>
+    fc.record({
+      spec: fc.option(fc.constant(spec), { nil: undefined }),
+      annotations: fc.option(fc.constant({ 'nodeportlocal.antrea.io/enabled': 'true' }), { nil: undefined }),
+    }),
+  )
+  .map(
+    ({ spec, annotations }) =>
+      ({
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 's', ...(annotations ? { annotations } : {}) },
+        ...(spec ? { spec } : {}),
+      }) as KubeObject,
+  );
+const npRule = fc.record(
+  { ports: fc.array(withProtocol(fc.record({ port: fc.integer({ min: 1, max: 65535 }) })), { maxLength: 2 }) },
+  { requiredKeys: [] },
+);
 const networkPolicy = fc
-  .record({ ingress: fc.array(npRule, { maxLength: 2 }), egress: fc.array(npRule, { maxLength: 2 }) }, { requiredKeys: [] })
-  .map((spec) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np' }, spec }) as KubeObject);
+  .record(
+    { ingress: fc.array(npRule, { maxLength: 2 }), egress: fc.array(npRule, { maxLength: 2 }) },
+    { requiredKeys: [] },
+  )
+  .map(
+    (spec) =>
+      ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'np' }, spec }) as KubeObject,
+  );
 const gateway = fc
-  .array(fc.record({ name: noise, port: fc.integer({ min: 1, max: 65535 }), protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'ſctp', 'HTTP'), hostname: noise }), { maxLength: 3 })
-  .map((listeners) => ({ apiVersion: 'networking.x-k8s.io/v1alpha1', kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners } }) as KubeObject);
+  .array(
+    fc.record({
+      name: noise,
+      port: fc.integer({ min: 1, max: 65535 }),
+      protocol: fc.constantFrom('TCP', 'UDP', 'SCTP', 'sctp', 'Sctp', 'ſctp', 'HTTP'),
+      hostname: noise,
+    }),
+    { maxLength: 3 },
+  )
+  .map(
+    (listeners) =>
+      ({
+        apiVersion: 'networking.x-k8s.io/v1alpha1',
+        kind: 'Gateway',
+        metadata: { name: 'g' },
+        spec: { listeners },
+      }) as KubeObject,
+  );
 // Owners and annotations the MCO writes (engine/platform-owned.ts) and some it does not.
 const owner = fc.constantFrom(
   { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfigPool', name: 'worker', controller: true },
-  { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'ControllerConfig', name: 'machine-config-controller', controller: true },
+  {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'ControllerConfig',
+    name: 'machine-config-controller',
+    controller: true,
+  },
   { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'KubeletConfig', name: 'set-max-pods', controller: true },
   { apiVersion: 'config.openshift.io/v1', kind: 'Image' },
   { apiVersion: 'apps/v1', kind: 'Deployment', name: 'gitops', controller: true },
@@ -223,18 +341,25 @@ const machineConfig = fc
     generatedBy: fc.option(fc.constantFrom('', 'a1b2c3'), { nil: undefined }),
     version: fc.constantFrom('2.2.0', '3.2.0', '3.4.0', '3.5.0', '9.9.9'),
   })
-  .map(({ name, owners, generatedBy, version }) => ({
-    apiVersion: 'machineconfiguration.openshift.io/v1',
-    kind: 'MachineConfig',
-    metadata: {
-      name,
-      ...(owners ? { ownerReferences: owners } : {}),
-      ...(generatedBy !== undefined ? { annotations: { 'machineconfiguration.openshift.io/generated-by-controller-version': generatedBy } } : {}),
-    },
-    spec: { config: { ignition: { version } } },
-  }) as KubeObject);
+  .map(
+    ({ name, owners, generatedBy, version }) =>
+      ({
+        apiVersion: 'machineconfiguration.openshift.io/v1',
+        kind: 'MachineConfig',
+        metadata: {
+          name,
+          ...(owners ? { ownerReferences: owners } : {}),
+          ...(generatedBy !== undefined
+            ? { annotations: { 'machineconfiguration.openshift.io/generated-by-controller-version': generatedBy } }
+            : {}),
+        },
+        spec: { config: { ignition: { version } } },
+      }) as KubeObject,
+  );
 
-const anyObject = fc.oneof(workload, service, networkPolicy, gateway, machineConfig).filter((o) => KIND_INFO.has(o.kind!));
+const anyObject = fc
+  .oneof(workload, service, networkPolicy, gateway, machineConfig)
+  .filter((o) => KIND_INFO.has(o.kind!));
 
 /** Objects the match conditions built from `rules` filter out although a rule would act on them. */
 function filteredButActedOn(rules: readonly Rule[], numRuns: number) {
@@ -256,11 +381,17 @@ function filteredButActedOn(rules: readonly Rule[], numRuns: number) {
   return { result, filtered, sent };
 }
 
-t.test('property: an object the match conditions filter out is one no rule acts on, and CEL never errors', async (t) => {
-  const { result, filtered, sent } = filteredButActedOn(ALL_RULES, 600);
-  t.notOk(result.failed, result.failed ? `counterexample: ${JSON.stringify(result.counterexample)}` : 'no counterexample');
-  t.ok(filtered > 50 && sent > 50, `both sides exercised (filtered ${filtered}, sent ${sent})`);
-});
+t.test(
+  'property: an object the match conditions filter out is one no rule acts on, and CEL never errors',
+  async (t) => {
+    const { result, filtered, sent } = filteredButActedOn(ALL_RULES, 600);
+    t.notOk(
+      result.failed,
+      result.failed ? `counterexample: ${JSON.stringify(result.counterexample)}` : 'no counterexample',
+    );
+    t.ok(filtered > 50 && sent > 50, `both sides exercised (filtered ${filtered}, sent ${sent})`);
+  },
+);
 
 t.test('a rule whose declaration says less than it reads is caught by the property', async (t) => {
   const reads = (declared: boolean): Rule => ({
@@ -269,11 +400,19 @@ t.test('a rule whose declaration says less than it reads is caught by the proper
     phase: 'validate',
     defaultEnforcement: 'deny',
     // Drift: it declares the SCTP container ports, but its verdict depends on hostNetwork.
-    matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], declared ? { sctpFields: [['podSpec', 'containers', '*', 'ports', '*', 'protocol']] } : {}),
-    evaluate: ({ object }) => (podSpecOf(object)?.hostNetwork === true ? advisory({ text: 'host network.', summary: 'host network' }) : pass()),
+    matches: matchKinds(
+      POD_KINDS,
+      ['CREATE', 'UPDATE'],
+      declared ? { sctpFields: [['podSpec', 'containers', '*', 'ports', '*', 'protocol']] } : {},
+    ),
+    evaluate: ({ object }) =>
+      podSpecOf(object)?.hostNetwork === true ? advisory({ text: 'host network.', summary: 'host network' }) : pass(),
   });
   t.ok(filteredButActedOn([...ALL_RULES, reads(true)], 600).result.failed, 'the wrong declaration is found');
-  t.notOk(filteredButActedOn([...ALL_RULES, reads(false)], 300).result.failed, 'without sctpFields every Pod is sent, and the property holds');
+  t.notOk(
+    filteredButActedOn([...ALL_RULES, reads(false)], 300).result.failed,
+    'without sctpFields every Pod is sent, and the property holds',
+  );
 });
 
 t.test('the documentation manifests that carry SCTP are all sent; the others are filtered out', async (t) => {
@@ -284,39 +423,86 @@ t.test('the documentation manifests that carry SCTP are all sent; the others are
       const carries = /\bSCTP\b/.test(JSON.stringify(object));
       const ns = KIND_INFO.get(object.kind!)!.namespaced ? (object.metadata?.namespace ?? 'default') : '';
       const phases = sentToPhases(object, ns);
-      if (carries || object.kind === 'MachineConfig') t.ok(phases.length > 0, `${file}: ${object.kind} ${object.metadata?.name} is sent`);
+      if (carries || object.kind === 'MachineConfig')
+        t.ok(phases.length > 0, `${file}: ${object.kind} ${object.metadata?.name} is sent`);
       else t.same(phases, [], `${file}: ${object.kind} ${object.metadata?.name} without SCTP is not`);
     }
   }
 });
 
-t.test('a Gateway listener says sctp in any case, as the Gateway API admits it: sent, and denied as check denies it', async (t) => {
-  const hook = hookOf('validate');
-  const engine = new Engine(ALL_RULES, defaultPolicy());
-  for (const [group, version] of [['gateway.networking.k8s.io', 'v1'], ['networking.x-k8s.io', 'v1alpha1']] as const) {
-    for (const protocol of ['SCTP', 'sctp', 'Sctp']) {
-      const object = { apiVersion: `${group}/${version}`, kind: 'Gateway', metadata: { name: 'g', namespace: 'telco' }, spec: { gatewayClassName: 'c', listeners: [{ name: 'l', port: 38412, protocol }] } } as KubeObject;
-      const request = { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' };
-      t.ok(conditionsPass(hook, { request, object, oldObject: null }), `${group}: protocol ${protocol} reaches the webhook`);
-      const d = engine.evaluate({ object, oldObject: null, operation: 'CREATE', gvk: { group, version, kind: 'Gateway' }, namespace: 'telco', dryRun: false }, EMPTY_SNAPSHOT, 'validate');
-      t.notOk(d.allowed, `${group}: protocol ${protocol} is denied by the engine`);
+t.test(
+  'a Gateway listener says sctp in any case, as the Gateway API admits it: sent, and denied as check denies it',
+  async (t) => {
+    const hook = hookOf('validate');
+    const engine = new Engine(ALL_RULES, defaultPolicy());
+    for (const [group, version] of [
+      ['gateway.networking.k8s.io', 'v1'],
+      ['networking.x-k8s.io', 'v1alpha1'],
+    ] as const) {
+      for (const protocol of ['SCTP', 'sctp', 'Sctp']) {
+        const object = {
+          apiVersion: `${group}/${version}`,
+          kind: 'Gateway',
+          metadata: { name: 'g', namespace: 'telco' },
+          spec: { gatewayClassName: 'c', listeners: [{ name: 'l', port: 38412, protocol }] },
+        } as KubeObject;
+        const request = { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' };
+        t.ok(
+          conditionsPass(hook, { request, object, oldObject: null }),
+          `${group}: protocol ${protocol} reaches the webhook`,
+        );
+        const d = engine.evaluate(
+          {
+            object,
+            oldObject: null,
+            operation: 'CREATE',
+            gvk: { group, version, kind: 'Gateway' },
+            namespace: 'telco',
+            dryRun: false,
+          },
+          EMPTY_SNAPSHOT,
+          'validate',
+        );
+        t.notOk(d.allowed, `${group}: protocol ${protocol} is denied by the engine`);
+      }
+      const tcp = {
+        kind: 'Gateway',
+        metadata: { name: 'g' },
+        spec: { listeners: [{ name: 'l', port: 80, protocol: 'tcp' }] },
+      };
+      t.notOk(
+        conditionsPass(hook, {
+          request: { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' },
+          object: tcp,
+          oldObject: null,
+        }),
+        'tcp is not',
+      );
     }
-    const tcp = { kind: 'Gateway', metadata: { name: 'g' }, spec: { listeners: [{ name: 'l', port: 80, protocol: 'tcp' }] } };
-    t.notOk(conditionsPass(hook, { request: { kind: { group, version, kind: 'Gateway' }, namespace: 'telco', operation: 'CREATE' }, object: tcp, oldObject: null }), 'tcp is not');
-  }
-  // Built-in kinds keep the exact comparison: the API server has refused any other spelling before validation.
-  const service = hook.matchConditions.find((c: any) => c.name === 'service-carries-sctp').expression as string;
-  t.notMatch(service, /upperAscii/);
-  t.match(hook.matchConditions.find((c: any) => c.name === 'gateway-carries-sctp').expression, /x0\.protocol\.upperAscii\(\) == 'SCTP'/);
-});
+    // Built-in kinds keep the exact comparison: the API server has refused any other spelling before validation.
+    const service = hook.matchConditions.find((c: any) => c.name === 'service-carries-sctp').expression as string;
+    t.notMatch(service, /upperAscii/);
+    t.match(
+      hook.matchConditions.find((c: any) => c.name === 'gateway-carries-sctp').expression,
+      /x0\.protocol\.upperAscii\(\) == 'SCTP'/,
+    );
+  },
+);
 
 t.test('CEL on DELETE: object is null, conditions hold without error', async (t) => {
   for (const phase of PHASES) {
     const hook = hookOf(phase);
     for (const kind of KIND_INFO.keys()) {
       const info = KIND_INFO.get(kind)!;
-      const request = { kind: { group: info.group, version: info.version, kind }, namespace: 'default', operation: 'DELETE' };
-      t.doesNotThrow(() => conditionsPass(hook, { request, object: null, oldObject: { kind, metadata: { name: 'x' } } }), `${phase} ${kind}`);
+      const request = {
+        kind: { group: info.group, version: info.version, kind },
+        namespace: 'default',
+        operation: 'DELETE',
+      };
+      t.doesNotThrow(
+        () => conditionsPass(hook, { request, object: null, oldObject: { kind, metadata: { name: 'x' } } }),
+        `${phase} ${kind}`,
+      );
     }
   }
 });

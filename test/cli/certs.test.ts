@@ -1,6 +1,15 @@
 import t from 'tap';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -46,13 +55,22 @@ t.test('every output file is guarded without --force, not only ca.crt', async (t
   await certs(['--dir', d]);
   const before = Object.fromEntries(NAMES.map((n) => [n, readFileSync(join(d, n), 'utf8')]));
   rmSync(join(d, 'ca.crt'));
-  await t.rejects(certs(['--dir', d]), new RegExp(`${d}/ca\\.key, ${d}/tls\\.crt, ${d}/tls\\.key exist: .*pass --force to replace them`));
-  for (const n of ['ca.key', 'tls.crt', 'tls.key']) t.equal(readFileSync(join(d, n), 'utf8'), before[n], `${n} is kept`);
-  t.throws(() => ensureDevCerts(join(d, 'tls.crt'), join(d, 'missing.key'), d), /exist: .*--force/, 'serve\'s development pair does not overwrite either');
+  await t.rejects(
+    certs(['--dir', d]),
+    new RegExp(`${d}/ca\\.key, ${d}/tls\\.crt, ${d}/tls\\.key exist: .*pass --force to replace them`),
+  );
+  for (const n of ['ca.key', 'tls.crt', 'tls.key'])
+    t.equal(readFileSync(join(d, n), 'utf8'), before[n], `${n} is kept`);
+  t.throws(
+    () => ensureDevCerts(join(d, 'tls.crt'), join(d, 'missing.key'), d),
+    /exist: .*--force/,
+    "serve's development pair does not overwrite either",
+  );
 
   const out = await certs(['--dir', d, '--force']);
   t.match(out, /^wrote .*ca\.crt/);
-  for (const n of ['ca.key', 'tls.crt', 'tls.key']) t.not(readFileSync(join(d, n), 'utf8'), before[n], `--force replaces ${n}`);
+  for (const n of ['ca.key', 'tls.crt', 'tls.key'])
+    t.not(readFileSync(join(d, n), 'utf8'), before[n], `--force replaces ${n}`);
   for (const n of ['ca.key', 'tls.key']) t.equal(statSync(join(d, n)).mode & 0o777, 0o600, `${n} is 0600`);
   t.equal(statSync(join(d, 'tls.crt')).mode & 0o777, 0o644, 'certificates are 0644');
 });
@@ -61,7 +79,10 @@ t.test('--days stays in the X.509 range: notAfter by 9999-12-31, and at least on
   const now = Date.UTC(2026, 11, 7);
   const most = Math.floor((Date.UTC(9999, 11, 31, 23, 59, 59) - now) / 86_400_000);
   t.equal(certDays(String(most), now), most);
-  t.throws(() => certDays(String(most + 1), now), /expected whole days from 1 to \d+ \(a certificate cannot end after 9999-12-31\), got/);
+  t.throws(
+    () => certDays(String(most + 1), now),
+    /expected whole days from 1 to \d+ \(a certificate cannot end after 9999-12-31\), got/,
+  );
   for (const bad of ['0', '-5', '1.5', 'x']) t.throws(() => certDays(bad, now), /expected whole days/, bad);
   await t.rejects(certs(['--dir', dir(), '--days', '3000000']), /cannot end after 9999-12-31/);
 

@@ -5,11 +5,14 @@ import t, { type Test } from 'tap';
 import { check, type CheckOptions } from '../../src/cli/check.js';
 
 // `check` in process, on small trees written here: what it prints and the exit code a CI job sees.
-const SCTP_LB = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  namespace: telco\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 3868\n      protocol: SCTP\n';
+const SCTP_LB =
+  'apiVersion: v1\nkind: Service\nmetadata:\n  name: lb\n  namespace: telco\nspec:\n  type: LoadBalancer\n  ports:\n    - port: 3868\n      protocol: SCTP\n';
 // An ACM hub template in a quoted value: valid YAML, an object kubectl would apply as is.
-const HUB_TEMPLATE = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hub\n  namespace: telco\ndata:\n  site: \'{{hub fromConfigMap "" "sites" "name" hub}}\'\n';
+const HUB_TEMPLATE =
+  'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: hub\n  namespace: telco\ndata:\n  site: \'{{hub fromConfigMap "" "sites" "name" hub}}\'\n';
 // A Helm template YAML cannot read.
-const HELM = 'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  labels:\n    {{- include "labels" . | nindent 4 }}\n';
+const HELM =
+  'apiVersion: v1\nkind: Service\nmetadata:\n  name: x\n  labels:\n    {{- include "labels" . | nindent 4 }}\n';
 
 function tree(t: Test, files: Record<string, string | Buffer>): string {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-check-'));
@@ -26,7 +29,12 @@ async function run(paths: string[], opts: Partial<CheckOptions> = {}, stdin?: st
   let stderr = '';
   const code = await check(
     { filename: paths, output: 'text', mutate: false, ...opts },
-    { stdout: { write: (s: string) => ((stdout += s), true), isTTY: false }, stderr: { write: (s: string) => ((stderr += s), true) }, ...(stdin !== undefined ? { stdin } : {}), env: {} },
+    {
+      stdout: { write: (s: string) => ((stdout += s), true), isTTY: false },
+      stderr: { write: (s: string) => ((stderr += s), true) },
+      ...(stdin !== undefined ? { stdin } : {}),
+      env: {},
+    },
   );
   return { code, stdout, stderr };
 }
@@ -36,18 +44,29 @@ t.test('a template document next to an SCTP LoadBalancer: the denial is found, e
   const r = await run([dir]);
   t.equal(r.code, 1, r.stdout + r.stderr);
   t.match(r.stdout, /hub\.yaml:15: Service telco\/lb: sctp-service-type DENY/);
-  t.match(r.stdout, /^2 objects checked: 1 denied, 0 warned, 1 passed$/m, 'the ConfigMap with {{ in a value is checked too');
+  t.match(
+    r.stdout,
+    /^2 objects checked: 1 denied, 0 warned, 1 passed$/m,
+    'the ConfigMap with {{ in a value is checked too',
+  );
 });
 
 t.test('a template YAML cannot read is counted, and never passes silently', async (t) => {
-  const dir = tree(t, { 'chart/templates/svc.yaml': HELM, 'ok.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' });
+  const dir = tree(t, {
+    'chart/templates/svc.yaml': HELM,
+    'ok.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n',
+  });
   const strict = await run([dir], { quiet: true });
   t.equal(strict.code, 2, 'a skip that may hide objects is an input error');
   t.match(strict.stderr, /svc\.yaml:6: skipped: a template .*pass --allow-skipped/);
   const allowed = await run([dir], { quiet: true, allowSkipped: true });
   t.equal(allowed.code, 0);
   t.equal(allowed.stderr, '', '--quiet: no notice');
-  t.equal(allowed.stdout, '1 object checked: 0 denied, 0 warned, 1 passed, 1 skipped (1 template)\n', 'but the summary line counts the skip');
+  t.equal(
+    allowed.stdout,
+    '1 object checked: 0 denied, 0 warned, 1 passed, 1 skipped (1 template)\n',
+    'but the summary line counts the skip',
+  );
 });
 
 t.test('what kubectl decodes: a UTF-16 manifest with a byte order mark, a !!binary protocol', async (t) => {
@@ -65,7 +84,8 @@ t.test('what kubectl decodes: a UTF-16 manifest with a byte order mark, a !!bina
 
 t.test('a kustomize tree: patches and generator inputs it names are skipped with one line each, counted', async (t) => {
   const dir = tree(t, {
-    'overlay/kustomization.yaml': 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [svc.yaml]\npatchesStrategicMerge: [smp.yaml]\npatches:\n  - path: patch.yaml\n    target: {kind: Service}\n',
+    'overlay/kustomization.yaml':
+      'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [svc.yaml]\npatchesStrategicMerge: [smp.yaml]\npatches:\n  - path: patch.yaml\n    target: {kind: Service}\n',
     'overlay/svc.yaml': SCTP_LB.replace('LoadBalancer', 'ClusterIP'),
     'overlay/smp.yaml': 'kind: Service\nmetadata: {name: lb}\nspec: {type: NodePort}\n',
     'overlay/patch.yaml': '- op: replace\n  path: /spec/type\n  value: NodePort\n',
@@ -78,7 +98,10 @@ t.test('a kustomize tree: patches and generator inputs it names are skipped with
   t.match(r.stderr, /patch\.yaml: skipped: a kustomize input \(patches of /);
   t.match(r.stderr, /install-config\.yaml: skipped: openshift-install's install-config/);
   t.match(r.stderr, /imageset-config\.yaml: skipped: oc-mirror's ImageSetConfiguration/);
-  t.match(r.stdout, /^1 object checked: 0 denied, 1 warned, 0 passed, 5 skipped \(2 installer config, 2 kustomize patch, 1 kustomize file\)$/m);
+  t.match(
+    r.stdout,
+    /^1 object checked: 0 denied, 1 warned, 0 passed, 5 skipped \(2 installer config, 2 kustomize patch, 1 kustomize file\)$/m,
+  );
 });
 
 t.test('--exclude: ./ is relative to the folder given; a pattern that matches nothing says so', async (t) => {

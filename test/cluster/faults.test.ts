@@ -28,17 +28,30 @@ async function setup(t: Test, options: { watchIdleTimeoutMs?: number } = {}) {
   api.upsertAll([...objects.nodes, ...objects.machineConfigs, ...objects.pools, ...objects.clusterVersions] as never);
   const { logger, lines } = capturedLogger('debug');
   const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
-  const source = new LiveClusterSource(kc, { logger, backoff: { initialMs: 20, maxMs: 200 }, rebuildDelayMs: 5, stalenessLimitSeconds: 1, ...options });
+  const source = new LiveClusterSource(kc, {
+    logger,
+    backoff: { initialMs: 20, maxMs: 200 },
+    rebuildDelayMs: 5,
+    stalenessLimitSeconds: 1,
+    ...options,
+  });
   t.teardown(() => source.stop());
   const metrics = new ServerMetrics({ informers: () => source.status(), snapshot: () => source.snapshot() });
-  const app = buildApp({ engine: new Engine(ALL_RULES, { ...defaultPolicy(), stalenessLimitSeconds: 1 }), cluster: source, logger });
+  const app = buildApp({
+    engine: new Engine(ALL_RULES, { ...defaultPolicy(), stalenessLimitSeconds: 1 }),
+    cluster: source,
+    logger,
+  });
   t.teardown(() => app.close());
   const metricsApp = buildMetricsApp({ metrics });
   t.teardown(() => metricsApp.close());
   await source.start();
   await source.waitForSync(5000);
   // A Pod pinned to the masters (blacklist kept): denied while the state is known.
-  const masterPod = sctpPod({ nodeSelector: { 'node-role.kubernetes.io/master': '' }, tolerations: [{ operator: 'Exists' }] }, 'on-master');
+  const masterPod = sctpPod(
+    { nodeSelector: { 'node-role.kubernetes.io/master': '' }, tolerations: [{ operator: 'Exists' }] },
+    'on-master',
+  );
   const decide = async () => {
     const res = await app.inject({ method: 'POST', url: '/validate', payload: admissionReview(masterPod as never) });
     return res.json().response as { allowed: boolean; warnings?: string[] };
@@ -58,7 +71,10 @@ t.test('an outage: last good state first, then unknownNodeState past the limit, 
 
   api.outage = true;
   api.dropWatches();
-  t.ok(await until(() => source.snapshot().ageSeconds === 0 && source.status().some((s) => s.lastError)), 'the informers noticed');
+  t.ok(
+    await until(() => source.snapshot().ageSeconds === 0 && source.status().some((s) => s.lastError)),
+    'the informers noticed',
+  );
   t.equal((await decide()).allowed, false, 'right after the outage starts the last good state still decides');
 
   t.ok(await until(() => source.snapshot().stale), 'stale past stalenessLimitSeconds');
@@ -76,7 +92,14 @@ t.test('an outage: last good state first, then unknownNodeState past the limit, 
   t.equal(await gauge('sctp_guard_cluster_state_age_seconds'), 0);
   t.equal((await decide()).allowed, false, 'and decisions follow the cluster again');
   // A change made during the outage is picked up after it.
-  api.upsert(CORE_TYPES.nodes, node('master-9', { roles: ['master'], current: 'rendered-worker-2', taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }] }));
+  api.upsert(
+    CORE_TYPES.nodes,
+    node('master-9', {
+      roles: ['master'],
+      current: 'rendered-worker-2',
+      taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }],
+    }),
+  );
   t.ok(await until(() => source.snapshot().nodeCount === 13));
 });
 
@@ -108,6 +131,9 @@ t.test('a watch that hangs without data is dropped after the idle timeout and re
   await new Promise((r) => setTimeout(r, 200));
   t.equal(source.snapshot().nodeClass.has('during-hang'), false, 'a hung watch delivers nothing');
   api.hangWatches = false;
-  t.ok(await until(() => source.snapshot().nodeClass.has('during-hang')), 'after the idle timeout the watch is resumed and the event arrives');
+  t.ok(
+    await until(() => source.snapshot().nodeClass.has('during-hang')),
+    'after the idle timeout the watch is resumed and the event arrives',
+  );
   t.equal(source.snapshot().stale, false);
 });

@@ -24,16 +24,25 @@ async function webServer(t: Test, status: number): Promise<string> {
 
 function kubeconfigFor(dir: string, server: string, user = '{token: t}'): string {
   const file = join(dir, 'kubeconfig.yaml');
-  writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: '${server}'}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+  writeFileSync(
+    file,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: '${server}'}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+  );
   return file;
 }
 
 t.test('discovery: a server that answers but is not Kubernetes is named, with what answered', async (t) => {
   const dir = t.testdir();
-  for (const [status, what] of [[404, '404 text/html'], [200, '200 text/html, not a version.Info with gitVersion']] as const) {
+  for (const [status, what] of [
+    [404, '404 text/html'],
+    [200, '200 text/html, not a version.Info with gitVersion'],
+  ] as const) {
     const url = await webServer(t, status);
     const api = liveApi({ kubeconfig: kubeconfigFor(dir, url), env: {} })!;
-    await t.rejects(api.verifyKubernetes(), new KubeError('not-kubernetes', `${url} is not a Kubernetes API server: GET /version answered ${what}`, status));
+    await t.rejects(
+      api.verifyKubernetes(),
+      new KubeError('not-kubernetes', `${url} is not a Kubernetes API server: GET /version answered ${what}`, status),
+    );
     // serve's live source refuses to start on it (serve exits 2) instead of reading it as a cluster without nodes.
     const source = new LiveClusterSource(api, { logger: capturedLogger().logger });
     t.teardown(() => source.stop());
@@ -53,51 +62,109 @@ t.test('server-side apply: one field manager, created then configured, fields of
   t.teardown(() => fake.stop());
   const api = liveApi({ kubeconfig: fake.writeKubeconfig(t.testdir()), env: {} })!;
   const path = '/api/v1/namespaces/ns/services/s';
-  const object = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'ns', labels: { mine: 'a' } }, spec: { type: 'ClusterIP' } };
+  const object = {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 's', namespace: 'ns', labels: { mine: 'a' } },
+    spec: { type: 'ClusterIP' },
+  };
   t.equal(await api.apply(path, object), 'created');
-  fake.upsert(CORE_TYPES.services, { ...fake.get(CORE_TYPES.services, 's', 'ns')!, metadata: { ...fake.get(CORE_TYPES.services, 's', 'ns')!.metadata, labels: { mine: 'a', theirs: 'b' } } });
+  fake.upsert(CORE_TYPES.services, {
+    ...fake.get(CORE_TYPES.services, 's', 'ns')!,
+    metadata: { ...fake.get(CORE_TYPES.services, 's', 'ns')!.metadata, labels: { mine: 'a', theirs: 'b' } },
+  });
   t.equal(await api.apply(path, { ...object, metadata: { ...object.metadata, labels: { mine: 'c' } } }), 'configured');
   t.same(fake.get(CORE_TYPES.services, 's', 'ns')!.metadata.labels, { mine: 'c', theirs: 'b' });
   t.same(
     fake.requests.filter((r) => r.method === 'PATCH').map((r) => [r.contentType, r.query.get('fieldManager')]),
-    [['application/apply-patch+yaml', 'sctp-guard'], ['application/apply-patch+yaml', 'sctp-guard']],
+    [
+      ['application/apply-patch+yaml', 'sctp-guard'],
+      ['application/apply-patch+yaml', 'sctp-guard'],
+    ],
   );
   const stale = fake.get(CORE_TYPES.services, 's', 'ns')!.metadata.resourceVersion;
   fake.upsert(CORE_TYPES.services, fake.get(CORE_TYPES.services, 's', 'ns')!);
-  await t.rejects(api.apply(path, { ...object, metadata: { ...object.metadata, resourceVersion: stale } }), { name: 'KubeError', kind: 'conflict', status: 409 } as never);
+  await t.rejects(api.apply(path, { ...object, metadata: { ...object.metadata, resourceVersion: stale } }), {
+    name: 'KubeError',
+    kind: 'conflict',
+    status: 409,
+  } as never);
   t.equal(await api.delete(path), true);
   t.equal(await api.delete(path), false);
   t.equal(await api.read(path), undefined);
   fake.forbid(CORE_TYPES.services);
-  await t.rejects(api.read(path), { name: 'KubeError', kind: 'forbidden', message: /^get \/api\/v1\/namespaces\/ns\/services\/s: forbidden by RBAC \(403\)/ });
+  await t.rejects(api.read(path), {
+    name: 'KubeError',
+    kind: 'forbidden',
+    message: /^get \/api\/v1\/namespaces\/ns\/services\/s: forbidden by RBAC \(403\)/,
+  });
 });
 
 t.test('credentials as kubectl reads them: relative files, exec plugins, no auth-provider', async (t) => {
   const dir = t.testdir({ 'token.txt': 'from-file\n', 'ca.crt': 'CA PEM' });
-  const tokenFile = loadCredentials({ kubeconfig: kubeconfigFor(dir, 'https://k:6443', '{tokenFile: token.txt}'), env: {} })!;
-  t.same(await tokenFile.auth(), { headers: { authorization: 'Bearer from-file' } }, 'tokenFile relative to the kubeconfig');
-  const withCa = readFileSync(kubeconfigFor(dir, 'https://k:6443'), 'utf8').replace("cluster: {server: 'https://k:6443'}", "cluster: {server: 'https://k:6443/', certificate-authority: ca.crt, tls-server-name: api.k}");
+  const tokenFile = loadCredentials({
+    kubeconfig: kubeconfigFor(dir, 'https://k:6443', '{tokenFile: token.txt}'),
+    env: {},
+  })!;
+  t.same(
+    await tokenFile.auth(),
+    { headers: { authorization: 'Bearer from-file' } },
+    'tokenFile relative to the kubeconfig',
+  );
+  const withCa = readFileSync(kubeconfigFor(dir, 'https://k:6443'), 'utf8').replace(
+    "cluster: {server: 'https://k:6443'}",
+    "cluster: {server: 'https://k:6443/', certificate-authority: ca.crt, tls-server-name: api.k}",
+  );
   writeFileSync(join(dir, 'ca.yaml'), withCa);
   const ca = loadCredentials({ kubeconfig: join(dir, 'ca.yaml'), env: {} })!;
-  t.match(ca, { server: 'https://k:6443', tls: { ca: Buffer.from('CA PEM'), rejectUnauthorized: true, servername: 'api.k' } });
+  t.match(ca, {
+    server: 'https://k:6443',
+    tls: { ca: Buffer.from('CA PEM'), rejectUnauthorized: true, servername: 'api.k' },
+  });
 
   // An exec plugin (client.authentication.k8s.io/v1): run once, its token kept until it expires or a 401.
   const plugin = join(dir, 'plugin.sh');
-  writeFileSync(plugin, `#!/bin/sh\necho run >> ${join(dir, 'runs')}\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-'"$GREETING"'"}}'\n`);
+  writeFileSync(
+    plugin,
+    `#!/bin/sh\necho run >> ${join(dir, 'runs')}\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-'"$GREETING"'"}}'\n`,
+  );
   chmodSync(plugin, 0o755);
-  const exec = loadCredentials({ kubeconfig: kubeconfigFor(dir, 'https://k:6443', `{exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh, env: [{name: GREETING, value: hi}]}}`), env: {} })!;
+  const exec = loadCredentials({
+    kubeconfig: kubeconfigFor(
+      dir,
+      'https://k:6443',
+      `{exec: {apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh, env: [{name: GREETING, value: hi}]}}`,
+    ),
+    env: {},
+  })!;
   t.same((await exec.auth()).headers, { authorization: 'Bearer exec-hi' });
   await exec.auth();
   t.equal(readFileSync(join(dir, 'runs'), 'utf8'), 'run\n', 'cached');
   exec.rejected();
   await exec.auth();
   t.equal(readFileSync(join(dir, 'runs'), 'utf8'), 'run\nrun\n', 'a 401 runs it again');
-  const missing = loadCredentials({ kubeconfig: kubeconfigFor(dir, 'https://k:6443', `{exec: {apiVersion: client.authentication.k8s.io/v1, command: no-such-plugin, installHint: 'install it'}}`), env: {} })!;
+  const missing = loadCredentials({
+    kubeconfig: kubeconfigFor(
+      dir,
+      'https://k:6443',
+      `{exec: {apiVersion: client.authentication.k8s.io/v1, command: no-such-plugin, installHint: 'install it'}}`,
+    ),
+    env: {},
+  })!;
   await t.rejects(missing.auth(), /user "u": exec plugin no-such-plugin not found; install it$/);
-  t.throws(() => loadCredentials({ kubeconfig: kubeconfigFor(dir, 'https://k:6443', '{auth-provider: {name: gcp}}'), env: {} }), /auth-provider "gcp" is not supported .*use an exec credential plugin/);
+  t.throws(
+    () =>
+      loadCredentials({ kubeconfig: kubeconfigFor(dir, 'https://k:6443', '{auth-provider: {name: gcp}}'), env: {} }),
+    /auth-provider "gcp" is not supported .*use an exec credential plugin/,
+  );
 });
 
 t.test('an API module error for every way a request fails: unreachable names the server and the cause', async (t) => {
   const api = new KubeApi(loadCredentials({ kubeconfig: kubeconfigFor(t.testdir(), 'http://127.0.0.1:1'), env: {} })!);
-  await t.rejects(api.verifyKubernetes(), { name: 'KubeError', kind: 'unreachable', message: 'cannot reach the API server at http://127.0.0.1:1: connection refused (ECONNREFUSED): nothing listens at that address and port' });
+  await t.rejects(api.verifyKubernetes(), {
+    name: 'KubeError',
+    kind: 'unreachable',
+    message:
+      'cannot reach the API server at http://127.0.0.1:1: connection refused (ECONNREFUSED): nothing listens at that address and port',
+  });
 });

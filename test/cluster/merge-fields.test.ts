@@ -9,7 +9,12 @@ import { clusterVersion, filler, machineConfiguration, node, pool, rendered } fr
 import { snapshotOf } from '../fixtures/cluster/state.js';
 
 function userMc(name: string, labels: Record<string, string>, spec: Record<string, unknown>) {
-  return { apiVersion: 'machineconfiguration.openshift.io/v1', kind: 'MachineConfig', metadata: { name, labels }, spec };
+  return {
+    apiVersion: 'machineconfiguration.openshift.io/v1',
+    kind: 'MachineConfig',
+    metadata: { name, labels },
+    spec,
+  };
 }
 
 const role = (r: string) => ({ 'machineconfiguration.openshift.io/role': r });
@@ -24,7 +29,7 @@ function objects() {
     userMc('99-worker-fips', role('worker'), { fips: true }),
     userMc('50-rt', role('worker'), { kernelType: 'realtime', extensions: ['usbguard'] }),
     userMc('10-plain', role('worker'), { config: { ignition: { version: '3.2.0' } } }),
-    userMc('60-infra-ext', role('infra'), { extensions: ['kerberos'], kernelType: '' , fips: false }),
+    userMc('60-infra-ext', role('infra'), { extensions: ['kerberos'], kernelType: '', fips: false }),
     pool('worker', { 'node-role.kubernetes.io/worker': '' }, 'rendered-worker-1'),
     pool('infra', { 'node-role.kubernetes.io/infra': '' }, 'rendered-infra-1'),
     node('worker-0', { current: 'rendered-worker-1', labels: { 'kubernetes.io/arch': 'arm64' } }),
@@ -33,11 +38,16 @@ function objects() {
 }
 
 t.test('a MachineConfig keeps its merged fields only when set, and its labels only when not rendered', async (t) => {
-  const plain = reduceMachineConfig(userMc('50-rt', role('worker'), { kernelType: 'realtime', extensions: ['usbguard', 7], fips: false }));
+  const plain = reduceMachineConfig(
+    userMc('50-rt', role('worker'), { kernelType: 'realtime', extensions: ['usbguard', 7], fips: false }),
+  );
   t.same(plain.merge, { kernelType: 'realtime', extensions: ['usbguard'] }, 'fips false and non-strings are unset');
   t.same(plain.labels, role('worker'));
   t.equal(reduceMachineConfig(userMc('10-plain', role('worker'), { kernelType: '', extensions: [] })).merge, undefined);
-  const r = reduceMachineConfig({ ...rendered('rendered-worker-1', 'worker', []), metadata: { ...rendered('rendered-worker-1', 'worker', []).metadata, labels: { a: 'b' } } });
+  const r = reduceMachineConfig({
+    ...rendered('rendered-worker-1', 'worker', []),
+    metadata: { ...rendered('rendered-worker-1', 'worker', []).metadata, labels: { a: 'b' } },
+  });
   t.equal(r.labels, undefined, 'a rendered config is in no pool by its labels');
 });
 
@@ -58,16 +68,27 @@ t.test('pools carry their rendered fields and the fields of their own MachineCon
 });
 
 t.test('MachineConfiguration cluster: its storage overrides, from informers and from files alike', async (t) => {
-  t.same(reduce('MachineConfiguration', machineConfiguration(['Disks', 'Raid'])), { metadata: { name: 'cluster' }, storageOverrides: ['Disks', 'Raid'] });
-  t.same(reduce('MachineConfiguration', { metadata: { name: 'cluster' }, spec: {} }), { metadata: { name: 'cluster' } });
+  t.same(reduce('MachineConfiguration', machineConfiguration(['Disks', 'Raid'])), {
+    metadata: { name: 'cluster' },
+    storageOverrides: ['Disks', 'Raid'],
+  });
+  t.same(reduce('MachineConfiguration', { metadata: { name: 'cluster' }, spec: {} }), {
+    metadata: { name: 'cluster' },
+  });
   t.same(snapshotOf([...objects(), machineConfiguration(['FileSystems'])]).irreconcilableOverrides, ['FileSystems']);
   const other = { ...machineConfiguration(['Disks']), metadata: { name: 'not-cluster' } };
   t.equal(snapshotOf([...objects(), other]).irreconcilableOverrides, undefined, 'only the object named cluster counts');
 
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-mcop-'));
   writeFileSync(join(dir, 'state.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects() }));
-  writeFileSync(join(dir, 'machineconfigurations.json'), JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [machineConfiguration(['Disks'])] }));
+  writeFileSync(
+    join(dir, 'machineconfigurations.json'),
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [machineConfiguration(['Disks'])] }),
+  );
   const loaded = loadClusterState(dir);
   t.same(loaded.irreconcilableOverrides, ['Disks']);
-  t.same(loaded.pools.find((p) => p.name === 'worker')!.mergedFrom, snapshotOf(objects()).pools.find((p) => p.name === 'worker')!.mergedFrom);
+  t.same(
+    loaded.pools.find((p) => p.name === 'worker')!.mergedFrom,
+    snapshotOf(objects()).pools.find((p) => p.name === 'worker')!.mergedFrom,
+  );
 });

@@ -18,7 +18,15 @@ function statesOf(snapshot: ReturnType<typeof loadClusterState>): Record<string,
 
 t.test('the example state that npm start serves', async (t) => {
   const s = loadClusterState(join(EXAMPLES_DIR, 'cluster-state'));
-  t.match(s, { source: 'offline', stale: false, ageSeconds: 0, renderedIgnitionVersion: '3.4.0', openshiftVersion: '4.14.12', nodeCount: 8, machineConfigsAvailable: true });
+  t.match(s, {
+    source: 'offline',
+    stale: false,
+    ageSeconds: 0,
+    renderedIgnitionVersion: '3.4.0',
+    openshiftVersion: '4.14.12',
+    nodeCount: 8,
+    machineConfigsAvailable: true,
+  });
   t.same(statesOf(s), {
     'infra-0': 'ready',
     'infra-1': 'pending',
@@ -29,34 +37,56 @@ t.test('the example state that npm start serves', async (t) => {
     'worker-1': 'ready',
     'worker-2': 'ready',
   });
-  t.same(s.classes.map((c) => c.pool).sort(), ['infra', 'infra', 'master', 'worker'], 'infra nodes also carry the worker role: the custom pool wins');
-  t.same(s.pools.map((p) => p.name), ['infra', 'master', 'worker']);
-  t.match(s.pools.find((p) => p.name === 'infra'), { currentConfig: 'rendered-infra-0a1', targetConfig: 'rendered-infra-7f2', updatedMachineCount: 1 });
+  t.same(
+    s.classes.map((c) => c.pool).sort(),
+    ['infra', 'infra', 'master', 'worker'],
+    'infra nodes also carry the worker role: the custom pool wins',
+  );
+  t.same(
+    s.pools.map((p) => p.name),
+    ['infra', 'master', 'worker'],
+  );
+  t.match(
+    s.pools.find((p) => p.name === 'infra'),
+    { currentConfig: 'rendered-infra-0a1', targetConfig: 'rendered-infra-7f2', updatedMachineCount: 1 },
+  );
 });
 
-t.test('files, multi-document streams, List kinds, JSON and sub-directories give the same snapshot as the objects', async (t) => {
-  const dir = tmp();
-  const { nodes, machineConfigs, pools, clusterVersions } = scenario();
-  writeFileSync(join(dir, 'nodes.json'), JSON.stringify({ apiVersion: 'v1', kind: 'NodeList', items: nodes }));
-  writeFileSync(join(dir, 'mcs.yaml'), machineConfigs.map((m) => stringify(m)).join('---\n'));
-  mkdirSync(join(dir, 'more'));
-  writeFileSync(join(dir, 'more', 'pools.yml'), stringify({ apiVersion: 'v1', kind: 'List', items: [...pools, ...clusterVersions] }));
-  writeFileSync(join(dir, 'more', 'other.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: ignored}\n---\n');
-  writeFileSync(join(dir, 'notes.txt'), 'not: [yaml');
-  const loaded = loadClusterState(dir);
-  const built = scenarioSnapshot();
-  t.same(statesOf(loaded), statesOf(built));
-  t.equal(loaded.nodeCount, 12);
-  t.equal(loaded.openshiftVersion, '4.12.30');
-  t.equal(loaded.renderedIgnitionVersion, '3.2.0');
-});
+t.test(
+  'files, multi-document streams, List kinds, JSON and sub-directories give the same snapshot as the objects',
+  async (t) => {
+    const dir = tmp();
+    const { nodes, machineConfigs, pools, clusterVersions } = scenario();
+    writeFileSync(join(dir, 'nodes.json'), JSON.stringify({ apiVersion: 'v1', kind: 'NodeList', items: nodes }));
+    writeFileSync(join(dir, 'mcs.yaml'), machineConfigs.map((m) => stringify(m)).join('---\n'));
+    mkdirSync(join(dir, 'more'));
+    writeFileSync(
+      join(dir, 'more', 'pools.yml'),
+      stringify({ apiVersion: 'v1', kind: 'List', items: [...pools, ...clusterVersions] }),
+    );
+    writeFileSync(join(dir, 'more', 'other.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: ignored}\n---\n');
+    writeFileSync(join(dir, 'notes.txt'), 'not: [yaml');
+    const loaded = loadClusterState(dir);
+    const built = scenarioSnapshot();
+    t.same(statesOf(loaded), statesOf(built));
+    t.equal(loaded.nodeCount, 12);
+    t.equal(loaded.openshiftVersion, '4.12.30');
+    t.equal(loaded.renderedIgnitionVersion, '3.2.0');
+  },
+);
 
 t.test('bad files are errors with file and line', async (t) => {
   const dir = tmp();
   writeFileSync(join(dir, 'a.yaml'), 'apiVersion: v1\nkind: Node\nmetadata:\n  name: [unclosed\n');
-  t.throws(() => loadClusterState(dir), { name: 'ClusterStateError', message: new RegExp(`^${join(dir, 'a.yaml')}:\\d+: `) });
+  t.throws(() => loadClusterState(dir), {
+    name: 'ClusterStateError',
+    message: new RegExp(`^${join(dir, 'a.yaml')}:\\d+: `),
+  });
   const dir2 = tmp();
-  writeFileSync(join(dir2, 'b.yaml'), 'apiVersion: v1\nkind: List\nitems:\n  - kind: Node\n    metadata:\n      labels: {}\n');
+  writeFileSync(
+    join(dir2, 'b.yaml'),
+    'apiVersion: v1\nkind: List\nitems:\n  - kind: Node\n    metadata:\n      labels: {}\n',
+  );
   const err = (() => {
     try {
       loadClusterState(dir2);

@@ -8,31 +8,40 @@ import { snapshotOf } from '../fixtures/cluster/state.js';
 
 const policy = defaultPolicy();
 
-t.test('the scenario: a fix per pool whose nodes lack SCTP, none for pools that carry it or roll out to it', async (t) => {
-  const s = scenario();
-  const plan = planRemediation(snapshotOf([...s.nodes, ...s.machineConfigs, ...s.pools, ...s.clusterVersions]), policy);
-  const byPool = Object.fromEntries(plan.pools.map((p) => [p.pool, p]));
-  t.same(Object.keys(byPool).sort(), ['legacy', 'master', 'rollout']);
-  t.equal(byPool.rollout!.action, 'wait', 'mid-rollout to a config that loads sctp');
-  t.equal(byPool.master!.action, 'apply');
-  t.equal(byPool.legacy!.action, 'apply', 'loads sctp but keeps the blacklist');
-  t.match(byPool.legacy!.lacking[0]!.reason, /keeps the RHCOS \/etc\/modprobe\.d\/sctp-blacklist\.conf/);
-  t.same(plan.readyPools, ['edge', 'worker']);
-  for (const p of [byPool.master!, byPool.legacy!]) {
-    t.same(p.machineConfig!.metadata.labels, { 'machineconfiguration.openshift.io/role': p.pool });
-    t.equal(p.ignitionVersion, '3.2.0', 'the version of the pool\'s rendered config');
-  }
-});
+t.test(
+  'the scenario: a fix per pool whose nodes lack SCTP, none for pools that carry it or roll out to it',
+  async (t) => {
+    const s = scenario();
+    const plan = planRemediation(
+      snapshotOf([...s.nodes, ...s.machineConfigs, ...s.pools, ...s.clusterVersions]),
+      policy,
+    );
+    const byPool = Object.fromEntries(plan.pools.map((p) => [p.pool, p]));
+    t.same(Object.keys(byPool).sort(), ['legacy', 'master', 'rollout']);
+    t.equal(byPool.rollout!.action, 'wait', 'mid-rollout to a config that loads sctp');
+    t.equal(byPool.master!.action, 'apply');
+    t.equal(byPool.legacy!.action, 'apply', 'loads sctp but keeps the blacklist');
+    t.match(byPool.legacy!.lacking[0]!.reason, /keeps the RHCOS \/etc\/modprobe\.d\/sctp-blacklist\.conf/);
+    t.same(plan.readyPools, ['edge', 'worker']);
+    for (const p of [byPool.master!, byPool.legacy!]) {
+      t.same(p.machineConfig!.metadata.labels, { 'machineconfiguration.openshift.io/role': p.pool });
+      t.equal(p.ignitionVersion, '3.2.0', "the version of the pool's rendered config");
+    }
+  },
+);
 
-t.test('the config carries SCTP in every version the MCO renders, by the webhook\'s own reading of a config', async (t) => {
-  for (const v of SPEC_VERSIONS) {
-    const config = loadSctpConfig(v);
-    t.equal((config.ignition as { version: string }).version, v);
-    t.equal(analyzeSctp(config, [], 'fix').carries, true, v);
-  }
-});
+t.test(
+  "the config carries SCTP in every version the MCO renders, by the webhook's own reading of a config",
+  async (t) => {
+    for (const v of SPEC_VERSIONS) {
+      const config = loadSctpConfig(v);
+      t.equal((config.ignition as { version: string }).version, v);
+      t.equal(analyzeSctp(config, [], 'fix').carries, true, v);
+    }
+  },
+);
 
-t.test('the version follows each pool\'s rendered config; 2.2.0 clusters get the 2.2.0 form', async (t) => {
+t.test("the version follows each pool's rendered config; 2.2.0 clusters get the 2.2.0 form", async (t) => {
   const objects = [
     rendered('rendered-master-1', 'master', filler(1, 8), '2.2.0'),
     pool('master', { 'node-role.kubernetes.io/master': '' }, 'rendered-master-1'),
@@ -41,7 +50,10 @@ t.test('the version follows each pool\'s rendered config; 2.2.0 clusters get the
   const [fix] = planRemediation(snapshotOf(objects), policy).pools;
   t.equal(fix!.ignitionVersion, '2.2.0');
   const files = (fix!.machineConfig!.spec.config.storage as { files: Array<Record<string, unknown>> }).files;
-  t.ok(files.every((f) => f.filesystem === 'root'), '2.x files name their filesystem');
+  t.ok(
+    files.every((f) => f.filesystem === 'root'),
+    '2.x files name their filesystem',
+  );
 });
 
 t.test('names never collide with an existing MachineConfig', async (t) => {
@@ -50,26 +62,55 @@ t.test('names never collide with an existing MachineConfig', async (t) => {
   t.equal(freeName('edge', new Set(['load-sctp-module-edge', 'load-sctp-module-edge-2'])), 'load-sctp-module-edge-3');
   const objects = [
     rendered('rendered-master-1', 'master', filler(1, 8)),
-    { ...rendered('load-sctp-module-master', 'x', []), metadata: { name: 'load-sctp-module-master', labels: { 'machineconfiguration.openshift.io/role': 'other' } } },
+    {
+      ...rendered('load-sctp-module-master', 'x', []),
+      metadata: { name: 'load-sctp-module-master', labels: { 'machineconfiguration.openshift.io/role': 'other' } },
+    },
     pool('master', { 'node-role.kubernetes.io/master': '' }, 'rendered-master-1'),
     node('m0', { roles: ['master'], current: 'rendered-master-1' }),
   ];
-  t.equal(planRemediation(snapshotOf(objects), policy).pools[0]!.machineConfig!.metadata.name, 'load-sctp-module-master-2');
+  t.equal(
+    planRemediation(snapshotOf(objects), policy).pools[0]!.machineConfig!.metadata.name,
+    'load-sctp-module-master-2',
+  );
 });
 
 t.test('labels from the machineConfigSelector', async (t) => {
   const role = 'machineconfiguration.openshift.io/role';
-  t.same(labelsFor({ matchExpressions: [{ key: role, operator: 'In', values: ['worker', 'infra'] }] }, 'infra'), { labels: { [role]: 'infra' } }, 'the pool\'s own role, not worker');
-  t.same(labelsFor({ matchExpressions: [{ key: role, operator: 'In', values: ['worker', 'edge-x'] }] }, 'edge'), { labels: { [role]: 'edge-x' } });
-  t.same(labelsFor({ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'c', operator: 'Exists' }, { key: 'd', operator: 'NotIn', values: ['e'] }] }, 'p'), { labels: { a: 'b', c: 'p' } });
+  t.same(
+    labelsFor({ matchExpressions: [{ key: role, operator: 'In', values: ['worker', 'infra'] }] }, 'infra'),
+    { labels: { [role]: 'infra' } },
+    "the pool's own role, not worker",
+  );
+  t.same(labelsFor({ matchExpressions: [{ key: role, operator: 'In', values: ['worker', 'edge-x'] }] }, 'edge'), {
+    labels: { [role]: 'edge-x' },
+  });
+  t.same(
+    labelsFor(
+      {
+        matchLabels: { a: 'b' },
+        matchExpressions: [
+          { key: 'c', operator: 'Exists' },
+          { key: 'd', operator: 'NotIn', values: ['e'] },
+        ],
+      },
+      'p',
+    ),
+    { labels: { a: 'b', c: 'p' } },
+  );
   t.match(labelsFor({}, 'p'), { problem: /every MachineConfig/ });
   t.match(labelsFor(undefined, 'p'), { problem: /no spec\.machineConfigSelector/ });
-  t.match(labelsFor({ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['b'] }] }, 'p'), { problem: /no set of labels/ });
+  t.match(
+    labelsFor({ matchLabels: { a: 'b' }, matchExpressions: [{ key: 'a', operator: 'NotIn', values: ['b'] }] }, 'p'),
+    { problem: /no set of labels/ },
+  );
 });
 
 t.test('a worker fix says which custom pools roll out with it', async (t) => {
   const infra = pool('infra', { 'node-role.kubernetes.io/infra': '' }, 'rendered-infra-1');
-  (infra.spec as any).machineConfigSelector = { matchExpressions: [{ key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', 'infra'] }] };
+  (infra.spec as any).machineConfigSelector = {
+    matchExpressions: [{ key: 'machineconfiguration.openshift.io/role', operator: 'In', values: ['worker', 'infra'] }],
+  };
   const objects = [
     rendered('rendered-worker-1', 'worker', filler(1, 8)),
     rendered('rendered-infra-1', 'infra', filler(1, 8)),
@@ -81,7 +122,12 @@ t.test('a worker fix says which custom pools roll out with it', async (t) => {
   const plan = planRemediation(snapshotOf(objects), policy);
   const worker = plan.pools.find((p) => p.pool === 'worker')!;
   t.same(worker.alsoSelects, ['infra']);
-  t.equal(plan.pools.find((p) => p.pool === 'infra')!.machineConfig!.metadata.labels['machineconfiguration.openshift.io/role'], 'infra');
+  t.equal(
+    plan.pools.find((p) => p.pool === 'infra')!.machineConfig!.metadata.labels[
+      'machineconfiguration.openshift.io/role'
+    ],
+    'infra',
+  );
 });
 
 t.test('maxUnavailable as the MCO computes it', async (t) => {

@@ -14,13 +14,28 @@ t.test('the corpus covers what the issue asks for', async (t) => {
   const sources = new Set(corpus.map((i) => i.source.repo));
   t.ok(corpus.length >= 60, `${corpus.length} items`);
   t.ok(sources.size >= 5, `${sources.size} upstream projects: ${[...sources].join(', ')}`);
-  t.ok(corpus.some((i) => i.operation === 'UPDATE' && i.oldObject), 'UPDATE cases');
-  t.ok(corpus.some((i) => i.clusterState), 'cluster-state cases');
-  for (const item of corpus) t.ok(item.source.path && item.decidedBy && item.expect.verdict, `${item.file} names its source and the deciding upstream function`);
+  t.ok(
+    corpus.some((i) => i.operation === 'UPDATE' && i.oldObject),
+    'UPDATE cases',
+  );
+  t.ok(
+    corpus.some((i) => i.clusterState),
+    'cluster-state cases',
+  );
+  for (const item of corpus)
+    t.ok(
+      item.source.path && item.decidedBy && item.expect.verdict,
+      `${item.file} names its source and the deciding upstream function`,
+    );
 });
 
 t.test('every corpus item comes out as upstream decides (engine: mutate, then validate)', async (t) => {
-  const wrong: Record<'falseDenials' | 'falseWarnings' | 'missedDenials' | 'other', string[]> = { falseDenials: [], falseWarnings: [], missedDenials: [], other: [] };
+  const wrong: Record<'falseDenials' | 'falseWarnings' | 'missedDenials' | 'other', string[]> = {
+    falseDenials: [],
+    falseWarnings: [],
+    missedDenials: [],
+    other: [],
+  };
   for (const item of corpus) {
     const got = run(item);
     const actual = `${got.verdict} ${got.rules.join(',')}`;
@@ -55,15 +70,28 @@ t.test('check gives every CREATE item the same verdict', async (t) => {
     process.stdout.write = ((chunk: string | Uint8Array) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
     let code: number;
     try {
-      code = await check({ filename: [inputs], ...(state ? { clusterState: join(CORPUS_DIR, state) } : {}), output: 'json', mutate: false });
+      code = await check({
+        filename: [inputs],
+        ...(state ? { clusterState: join(CORPUS_DIR, state) } : {}),
+        output: 'json',
+        mutate: false,
+      });
     } finally {
       process.stdout.write = write;
     }
     t.not(code, 2, `check read ${inputs}`);
-    const report = JSON.parse(out.join('')) as { objects: Array<{ file: string; result: string; patch: unknown[]; findings: Array<{ rule: string; decision: string }> }> };
+    const report = JSON.parse(out.join('')) as {
+      objects: Array<{
+        file: string;
+        result: string;
+        patch: unknown[];
+        findings: Array<{ rule: string; decision: string }>;
+      }>;
+    };
     for (const item of items) {
       const o = report.objects.find((x) => x.file === join(inputs, item.file));
-      const verdict: Verdict = o?.result === 'deny' ? 'deny' : (o?.patch.length ?? 0) > 0 ? 'patch' : o?.result === 'warn' ? 'warn' : 'allow';
+      const verdict: Verdict =
+        o?.result === 'deny' ? 'deny' : (o?.patch.length ?? 0) > 0 ? 'patch' : o?.result === 'warn' ? 'warn' : 'allow';
       t.equal(verdict, item.expect.verdict, `${state || 'no state'}: ${item.file}`);
     }
   }

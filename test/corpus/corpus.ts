@@ -31,7 +31,10 @@ export function loadCorpus(): CorpusItem[] {
   return readdirSync(root, { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.yaml'))
     .sort()
-    .map((f) => ({ file: f, ...(parse(readFileSync(join(root, f), 'utf8'), { version: '1.1' }) as Omit<CorpusItem, 'file'>) }));
+    .map((f) => ({
+      file: f,
+      ...(parse(readFileSync(join(root, f), 'utf8'), { version: '1.1' }) as Omit<CorpusItem, 'file'>),
+    }));
 }
 
 const snapshots = new Map<string, ClusterSnapshot>();
@@ -55,7 +58,8 @@ export interface Outcome {
 
 /** Deny beats patch beats warn: what the user would see first. */
 export function outcomeOf(review: ObjectReview): Outcome {
-  const ruled = (decisions: string[]) => [...new Set(review.findings.filter((f) => decisions.includes(f.decision)).map((f) => f.rule))].sort();
+  const ruled = (decisions: string[]) =>
+    [...new Set(review.findings.filter((f) => decisions.includes(f.decision)).map((f) => f.rule))].sort();
   if (!review.allowed) return { verdict: 'deny', rules: ruled(['deny', 'error']), review };
   if (review.patch.length > 0) return { verdict: 'patch', rules: [...review.patchedBy].sort(), review };
   if (review.warnings.length > 0) return { verdict: 'warn', rules: ruled(['warn']), review };

@@ -22,36 +22,87 @@ const deployment = (portName?: string) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'sctp', namespace: 'telco' },
-  spec: { template: { spec: { containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 9999, protocol: 'SCTP', ...(portName ? { name: portName } : {}) }] }] } } },
+  spec: {
+    template: {
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            image: 'i',
+            ports: [{ containerPort: 9999, protocol: 'SCTP', ...(portName ? { name: portName } : {}) }],
+          },
+        ],
+      },
+    },
+  },
 });
 
 t.test('the doc walks through the rule it is tested with', async (t) => {
   t.match(doc, 'test/fixtures/rules/example-sctp-port-name.ts');
-  for (const name of ['matchKinds(POD_KINDS', 'celOverPodSpec', 'ratchetedChecks', 'edited(', 'npm run generate:vap', 'sctp-guard register --dry-run', 'one rule per line']) t.match(doc, name);
+  for (const name of [
+    'matchKinds(POD_KINDS',
+    'celOverPodSpec',
+    'ratchetedChecks',
+    'edited(',
+    'npm run generate:vap',
+    'sctp-guard register --dry-run',
+    'one rule per line',
+  ])
+    t.match(doc, name);
   t.notOk(ALL_RULES.includes(rule), 'not shipped');
 });
 
 t.test('1. the file: the engine writes the prefix; the verdict is pure; updates are ratcheted', async (t) => {
   const finding = evaluateRule(rule, ruleInput(deployment())).findings[0];
-  t.match(finding, { severity: 'violation', message: '[example-sctp-port-name] Deployment telco/sctp: an SCTP container port has no name, so Services cannot target it by name. Fix: name every SCTP container port.' });
+  t.match(finding, {
+    severity: 'violation',
+    message:
+      '[example-sctp-port-name] Deployment telco/sctp: an SCTP container port has no name, so Services cannot target it by name. Fix: name every SCTP container port.',
+  });
   t.same(evaluateRule(rule, ruleInput(deployment('diameter'))).findings, []);
   const kept = evaluateRule(rule, ruleInput(deployment(), { oldObject: deployment(), operation: 'UPDATE' }));
   t.match(kept.findings, [{ severity: 'advisory' }], 'a problem the old object had is a warning');
 });
 
-t.test('2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration', async (t) => {
-  const policy = parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { ruleIds: [...RULE_IDS, rule.id] });
-  t.equal(policy.rules[rule.id]?.enforcement, 'warn', 'its ID is valid in the policy');
-  t.throws(() => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { ruleIds: RULE_IDS }), /unknown rule/);
-  const engine = new Engine(RULES, defaultPolicy());
-  const review = reviewObject(engine, EMPTY_SNAPSHOT, deployment());
-  t.equal(review.allowed, false, 'check and audit run it');
-  t.ok(review.findings.some((f) => f.rule === rule.id && f.decision === 'deny'), 'its denial is in the review');
-  const audited = auditedResources(engine).map((r) => r.plural);
-  for (const k of POD_KINDS) t.ok(audited.includes(k.resource), `audit lists ${k.resource}`);
-  const webhook = webhookConfigurations({ rules: RULES, policy: defaultPolicy(), target: { url: 'https://127.0.0.1:8443' } }).validating!.webhooks![0]!;
-  for (const k of POD_KINDS) t.ok(webhook.rules!.some((r) => r.resources!.includes(k.resource)), `the webhook sends ${k.resource}`);
-  const vaps = validatingAdmissionPolicies(RULES, defaultPolicy()).filter((p) => p.rule === rule.id);
-  t.same(vaps.map((p) => p.action), ['Deny', 'Warn'], 'export vap: the check and its ratcheted twin');
-  t.ok(POD_KINDS.every((k) => vaps[0]!.policy.spec!.validations![0]!.expression.includes(`'${k.kind}'`)), 'the CEL covers every pod kind');
-});
+t.test(
+  '2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration',
+  async (t) => {
+    const policy = parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', {
+      ruleIds: [...RULE_IDS, rule.id],
+    });
+    t.equal(policy.rules[rule.id]?.enforcement, 'warn', 'its ID is valid in the policy');
+    t.throws(
+      () => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { ruleIds: RULE_IDS }),
+      /unknown rule/,
+    );
+    const engine = new Engine(RULES, defaultPolicy());
+    const review = reviewObject(engine, EMPTY_SNAPSHOT, deployment());
+    t.equal(review.allowed, false, 'check and audit run it');
+    t.ok(
+      review.findings.some((f) => f.rule === rule.id && f.decision === 'deny'),
+      'its denial is in the review',
+    );
+    const audited = auditedResources(engine).map((r) => r.plural);
+    for (const k of POD_KINDS) t.ok(audited.includes(k.resource), `audit lists ${k.resource}`);
+    const webhook = webhookConfigurations({
+      rules: RULES,
+      policy: defaultPolicy(),
+      target: { url: 'https://127.0.0.1:8443' },
+    }).validating!.webhooks![0]!;
+    for (const k of POD_KINDS)
+      t.ok(
+        webhook.rules!.some((r) => r.resources!.includes(k.resource)),
+        `the webhook sends ${k.resource}`,
+      );
+    const vaps = validatingAdmissionPolicies(RULES, defaultPolicy()).filter((p) => p.rule === rule.id);
+    t.same(
+      vaps.map((p) => p.action),
+      ['Deny', 'Warn'],
+      'export vap: the check and its ratcheted twin',
+    );
+    t.ok(
+      POD_KINDS.every((k) => vaps[0]!.policy.spec!.validations![0]!.expression.includes(`'${k.kind}'`)),
+      'the CEL covers every pod kind',
+    );
+  },
+);

@@ -9,7 +9,11 @@ t.test('the docs quote the MachineConfig remediate writes and the denial names',
   const quoted = describeLoadSctpModule('3.x');
   for (const source of ['data:,', 'data:,sctp%0A']) t.match(quoted, `source "${source}"`);
   const files = (docsLoadSctpConfig() as { storage: { files: Array<{ contents: { source: string } }> } }).storage.files;
-  t.same(files.map((f) => f.contents.source), ['data:,', 'data:,sctp%0A'], 'the config carries the sources it is described with');
+  t.same(
+    files.map((f) => f.contents.source),
+    ['data:,', 'data:,sctp%0A'],
+    'the config carries the sources it is described with',
+  );
   for (const doc of ['docs/rules.md', 'docs/fixing-a-denial.md']) {
     t.ok(readFileSync(join(REPO_ROOT, doc), 'utf8').includes(quoted), `${doc} quotes: ${quoted}`);
   }

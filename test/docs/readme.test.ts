@@ -25,7 +25,9 @@ t.test('every relative link in README and docs points at a file that exists', as
 });
 
 t.test("the README's layout line is the layer order that npm test enforces", async (t) => {
-  const config = createRequire(import.meta.url)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as { forbidden: Array<{ name: string }> };
+  const config = createRequire(import.meta.url)(join(REPO_ROOT, '.dependency-cruiser.cjs')) as {
+    forbidden: Array<{ name: string }>;
+  };
   const bottomFirst = config.forbidden.flatMap((r) => /^no-upward-from-(.+)$/.exec(r.name)?.[1] ?? []);
   const line = /^src\/cli → .*$/m.exec(readme)?.[0];
   t.ok(line, 'README.md shows the layers on one line');

@@ -16,23 +16,55 @@ function rule(id: string, evaluate: Rule['evaluate'], extra: Partial<Rule> = {})
     description: id,
     phase: 'validate',
     defaultEnforcement: 'deny',
-    matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE'] }],
+    matches: [
+      {
+        group: '',
+        versions: ['v1'],
+        kinds: [{ kind: 'Service', resource: 'services' }],
+        operations: ['CREATE', 'UPDATE'],
+      },
+    ],
     evaluate,
     ...extra,
   };
 }
 
-const policyWith = (rules: Policy['rules'], extra: Partial<Policy> = {}): Policy => ({ ...defaultPolicy(), rules, ...extra });
+const policyWith = (rules: Policy['rules'], extra: Partial<Policy> = {}): Policy => ({
+  ...defaultPolicy(),
+  rules,
+  ...extra,
+});
 
 t.test('a deny wins and its message lists every failing rule', async (t) => {
   const bad = (what: string) => violation({ text: `bad ${what}.`, fix: `fix ${what}`, summary: what });
-  const engine = new Engine([rule('a', () => bad('A')), rule('b', () => bad('B')), rule('c', () => pass())], defaultPolicy());
+  const engine = new Engine(
+    [rule('a', () => bad('A')), rule('b', () => bad('B')), rule('c', () => pass())],
+    defaultPolicy(),
+  );
   const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.allowed, false);
-  t.equal(d.message, '[a] Service app/s: bad A. Fix: fix A.\n[b] Service app/s: bad B. Fix: fix B.', 'the engine names the rule and the object once');
+  t.equal(
+    d.message,
+    '[a] Service app/s: bad A. Fix: fix A.\n[b] Service app/s: bad B. Fix: fix B.',
+    'the engine names the rule and the object once',
+  );
   t.same(d.warnings, []);
-  t.same(d.results[0]!.findings, [{ message: '[a] Service app/s: bad A. Fix: fix A.', detail: 'bad A. Fix: fix A.', summary: '[a] Service app/s: A', fix: 'fix A' }]);
-  t.same(d.results.map((r) => [r.rule, r.decision]), [['a', 'deny'], ['b', 'deny'], ['c', 'allow']]);
+  t.same(d.results[0]!.findings, [
+    {
+      message: '[a] Service app/s: bad A. Fix: fix A.',
+      detail: 'bad A. Fix: fix A.',
+      summary: '[a] Service app/s: A',
+      fix: 'fix A',
+    },
+  ]);
+  t.same(
+    d.results.map((r) => [r.rule, r.decision]),
+    [
+      ['a', 'deny'],
+      ['b', 'deny'],
+      ['c', 'allow'],
+    ],
+  );
   t.same(Object.keys(d.auditAnnotations), ['a', 'b']);
 });
 
@@ -43,11 +75,20 @@ t.test('enforcement: warn lets through with a warning, audit only logs, off neve
     rule('au', () => violation({ text: 'logged.', summary: 'logged' })),
     rule('off', () => ((offRan = true), violation({ text: 'x.', summary: 'x' }))),
   ];
-  const engine = new Engine(rules, policyWith({ w: { enforcement: 'warn' }, au: { enforcement: 'audit' }, off: { enforcement: 'off' } }));
+  const engine = new Engine(
+    rules,
+    policyWith({ w: { enforcement: 'warn' }, au: { enforcement: 'audit' }, off: { enforcement: 'off' } }),
+  );
   const d = engine.evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.allowed, true);
   t.same(d.warnings, ['[w] Service app/s: short']);
-  t.same(d.results.map((r) => [r.rule, r.decision]), [['w', 'warn'], ['au', 'audit']]);
+  t.same(
+    d.results.map((r) => [r.rule, r.decision]),
+    [
+      ['w', 'warn'],
+      ['au', 'audit'],
+    ],
+  );
   t.equal(offRan, false, 'a rule switched off never runs');
   t.match(d.auditAnnotations, { au: /^audit: \[au\] Service app\/s: logged/ });
 });
@@ -62,7 +103,10 @@ t.test('advisories warn even under deny enforcement, and never deny', async (t) 
 t.test('rules only see their kinds, operations and phase; excluded namespaces are skipped', async (t) => {
   let calls = 0;
   const engine = new Engine([rule('a', () => (calls++, pass()))], defaultPolicy());
-  t.match(engine.evaluate(request({ gvk: { group: '', version: 'v1', kind: 'Pod' } }), EMPTY_SNAPSHOT, 'validate'), { allowed: true, skipped: /no validate rule reads Pod/ });
+  t.match(engine.evaluate(request({ gvk: { group: '', version: 'v1', kind: 'Pod' } }), EMPTY_SNAPSHOT, 'validate'), {
+    allowed: true,
+    skipped: /no validate rule reads Pod/,
+  });
   t.match(engine.evaluate(request({ operation: 'DELETE' }), EMPTY_SNAPSHOT, 'validate'), { skipped: /DELETE/ });
   t.match(engine.evaluate(request(), EMPTY_SNAPSHOT, 'mutate'), { skipped: /no mutate rule/ });
   for (const ns of ['kube-system', 'openshift-monitoring', 'sctp-guard']) {
@@ -81,24 +125,41 @@ t.test('a rule that throws follows failureMode and never escapes', async (t) => 
   t.equal(closed.allowed, false);
   t.match(closed.message, /\[boom\] Service app\/s: the rule failed \(cannot read x\); failureMode closed denies/);
   t.equal(closed.results[0]!.decision, 'error');
-  const open = new Engine([boom], policyWith({}, { failureMode: 'open' })).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  const open = new Engine([boom], policyWith({}, { failureMode: 'open' })).evaluate(
+    request(),
+    EMPTY_SNAPSHOT,
+    'validate',
+  );
   t.equal(open.allowed, true);
   t.match(open.warnings[0], /\[boom\].*the rule failed/);
 });
 
-t.test('mutating rules edit the object and the engine computes the patch: only from the mutate phase, dropped on denial and in audit mode', async (t) => {
-  const op = { op: 'add' as const, path: '/metadata/labels', value: { a: 'b' } };
-  const m = rule('m', () => edited((o) => void (o.metadata!.labels = { a: 'b' })), { phase: 'mutate' });
-  t.same(new Engine([m], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, [op]);
-  t.same(new Engine([m], policyWith({ m: { enforcement: 'audit' } })).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, []);
-  const deny = rule('d', () => violation({ text: 'no.', summary: 'no' }), { phase: 'mutate' });
-  const d = new Engine([m, deny], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
-  t.equal(d.allowed, false);
-  t.same(d.patch, []);
-});
+t.test(
+  'mutating rules edit the object and the engine computes the patch: only from the mutate phase, dropped on denial and in audit mode',
+  async (t) => {
+    const op = { op: 'add' as const, path: '/metadata/labels', value: { a: 'b' } };
+    const m = rule('m', () => edited((o) => void (o.metadata!.labels = { a: 'b' })), { phase: 'mutate' });
+    t.same(new Engine([m], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch, [op]);
+    t.same(
+      new Engine([m], policyWith({ m: { enforcement: 'audit' } })).evaluate(request(), EMPTY_SNAPSHOT, 'mutate').patch,
+      [],
+    );
+    const deny = rule('d', () => violation({ text: 'no.', summary: 'no' }), { phase: 'mutate' });
+    const d = new Engine([m, deny], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
+    t.equal(d.allowed, false);
+    t.same(d.patch, []);
+  },
+);
 
 t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
-  const many = rule('many', () => ({ findings: Array.from({ length: 100 }, (_, i) => ({ severity: 'advisory' as const, text: `m${i}.`, summary: `warning number ${i} `.padEnd(90, 'x') })), annotations: {} }));
+  const many = rule('many', () => ({
+    findings: Array.from({ length: 100 }, (_, i) => ({
+      severity: 'advisory' as const,
+      text: `m${i}.`,
+      summary: `warning number ${i} `.padEnd(90, 'x'),
+    })),
+    annotations: {},
+  }));
   const twice = rule('twice', () => advisory({ text: 'a\nb', summary: 'line one\nline two' }));
   const d = new Engine([twice, twice, many], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
   t.equal(d.warnings[0], '[twice] Service app/s: line one line two');
@@ -111,16 +172,40 @@ t.test('a rule whose declared SCTP fields hold no SCTP is not run, and is report
   let runs = 0;
   const sctpFields = [['spec', 'ports', '*', 'protocol']] as const;
   const counted = rule('counted', () => (runs++, violation({ text: 'bad.', summary: 'bad' })), {
-    matches: [{ group: '', versions: ['v1'], kinds: [{ kind: 'Service', resource: 'services' }], operations: ['CREATE', 'UPDATE', 'DELETE'], sctpFields }],
+    matches: [
+      {
+        group: '',
+        versions: ['v1'],
+        kinds: [{ kind: 'Service', resource: 'services' }],
+        operations: ['CREATE', 'UPDATE', 'DELETE'],
+        sctpFields,
+      },
+    ],
   });
   const engine = new Engine([counted], defaultPolicy());
-  const withPorts = (protocol: string): KubeObject => ({ ...svc, spec: { ports: [{ port: 80, protocol: 'TCP' }, { port: 9, protocol }] } });
+  const withPorts = (protocol: string): KubeObject => ({
+    ...svc,
+    spec: {
+      ports: [
+        { port: 80, protocol: 'TCP' },
+        { port: 9, protocol },
+      ],
+    },
+  });
   const tcp = engine.evaluate(request({ object: withPorts('UDP') }), EMPTY_SNAPSHOT, 'validate');
   t.equal(runs, 0, 'no SCTP: not run');
   t.same(tcp.results, [{ rule: 'counted', decision: 'allow', enforcement: 'deny', findings: [], patched: false }]);
   t.equal(tcp.allowed, true);
-  t.equal(engine.evaluate(request({ object: withPorts('sctp') }), EMPTY_SNAPSHOT, 'validate').allowed, false, 'SCTP in any case: run');
+  t.equal(
+    engine.evaluate(request({ object: withPorts('sctp') }), EMPTY_SNAPSHOT, 'validate').allowed,
+    false,
+    'SCTP in any case: run',
+  );
   t.equal(runs, 1);
-  engine.evaluate(request({ operation: 'DELETE', object: null, oldObject: withPorts('SCTP') }), EMPTY_SNAPSHOT, 'validate');
+  engine.evaluate(
+    request({ operation: 'DELETE', object: null, oldObject: withPorts('SCTP') }),
+    EMPTY_SNAPSHOT,
+    'validate',
+  );
   t.equal(runs, 2, 'DELETE: the old object is what is looked at');
 });

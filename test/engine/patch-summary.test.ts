@@ -14,19 +14,43 @@ import { repoPath } from '../helpers/repo.js';
 const snapshot = loadClusterState(repoPath('examples/cluster-state'));
 const engine = new Engine(ALL_RULES, defaultPolicy());
 
-t.test('a MachineConfig rewritten to the cluster\'s Ignition version: the versions and the sections rewritten', async (t) => {
-  const mc = exampleObject('openshift-machineconfig-load-sctp-2.2.0.yaml', 'MachineConfig');
-  const review = reviewObject(engine, snapshot, mc);
-  t.ok(review.patch.length > 0, 'the example is mutated');
-  t.equal(review.change, 'spec.config: Ignition 2.2.0 → 3.4.0 (rewritten: storage.files); metadata.annotations added (sctp-guard.io/ignition-translated-from: 2.2.0)');
+t.test(
+  "a MachineConfig rewritten to the cluster's Ignition version: the versions and the sections rewritten",
+  async (t) => {
+    const mc = exampleObject('openshift-machineconfig-load-sctp-2.2.0.yaml', 'MachineConfig');
+    const review = reviewObject(engine, snapshot, mc);
+    t.ok(review.patch.length > 0, 'the example is mutated');
+    t.equal(
+      review.change,
+      'spec.config: Ignition 2.2.0 → 3.4.0 (rewritten: storage.files); metadata.annotations added (sctp-guard.io/ignition-translated-from: 2.2.0)',
+    );
 
-  // The admission audit line says the same.
-  const request: EngineRequest = { object: mc, oldObject: null, operation: 'CREATE', gvk: gvkOf(mc), namespace: namespaceOf(mc), dryRun: false };
-  const decision = engine.evaluate(request, snapshot, 'mutate');
-  const record = auditRecord({ uid: 'u', phase: 'mutate', request, decision, user: 'alice', latencyMs: 1 });
-  t.equal(record.change, review.change);
-  t.equal(auditRecord({ uid: 'u', phase: 'validate', request, decision: engine.evaluate(request, snapshot, 'validate'), user: 'alice', latencyMs: 1 }).change, undefined, 'no patch, no change');
-});
+    // The admission audit line says the same.
+    const request: EngineRequest = {
+      object: mc,
+      oldObject: null,
+      operation: 'CREATE',
+      gvk: gvkOf(mc),
+      namespace: namespaceOf(mc),
+      dryRun: false,
+    };
+    const decision = engine.evaluate(request, snapshot, 'mutate');
+    const record = auditRecord({ uid: 'u', phase: 'mutate', request, decision, user: 'alice', latencyMs: 1 });
+    t.equal(record.change, review.change);
+    t.equal(
+      auditRecord({
+        uid: 'u',
+        phase: 'validate',
+        request,
+        decision: engine.evaluate(request, snapshot, 'validate'),
+        user: 'alice',
+        latencyMs: 1,
+      }).change,
+      undefined,
+      'no patch, no change',
+    );
+  },
+);
 
 t.test('every JSON Patch operation has words', async (t) => {
   const obj = { metadata: { labels: { a: '1' } }, spec: { x: 1 } };
@@ -39,5 +63,9 @@ t.test('every JSON Patch operation has words', async (t) => {
     ]),
     'metadata.labels.a removed; spec.x replaced (2); metadata.annotations.example.com/k added (v); spec.y moved from spec.x',
   );
-  t.equal(describePatch(obj, [{ op: 'replace', path: '/spec', value: { text: 'x'.repeat(200) } }]), `spec replaced (text: ${'x'.repeat(77)}...)`, 'long values are cut');
+  t.equal(
+    describePatch(obj, [{ op: 'replace', path: '/spec', value: { text: 'x'.repeat(200) } }]),
+    `spec replaced (text: ${'x'.repeat(77)}...)`,
+    'long values are cut',
+  );
 });

@@ -78,7 +78,8 @@ export function capturedLogger(level = 'info') {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {
-      for (const line of String(chunk).split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of String(chunk).split('\n').filter(Boolean))
+        lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -103,9 +104,22 @@ export function testApp(options: TestAppOptions = {}) {
 }
 
 /** The probe listener (GET /healthz, /readyz, and /debug/nodes with `debug`) over the same snapshot, for `inject`. */
-export function testProbeApp(options: { policy?: Policy; snapshot?: ClusterSnapshot; ready?: boolean; draining?: () => boolean; debug?: boolean } = {}) {
+export function testProbeApp(
+  options: {
+    policy?: Policy;
+    snapshot?: ClusterSnapshot;
+    ready?: boolean;
+    draining?: () => boolean;
+    debug?: boolean;
+  } = {},
+) {
   const { policy = defaultPolicy(), snapshot = EMPTY_SNAPSHOT, ready = true, draining, debug } = options;
-  return buildProbeApp({ cluster: { snapshot: () => snapshot, readiness: () => ({ ready, reason: 'test' }) }, policy, draining, debug });
+  return buildProbeApp({
+    cluster: { snapshot: () => snapshot, readiness: () => ({ ready, reason: 'test' }) },
+    policy,
+    draining,
+    debug,
+  });
 }
 
 /** The metrics listener (GET /metrics), for `inject`. */
@@ -129,8 +143,11 @@ export async function startHttpsApp(options: TestAppOptions = {}) {
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   const ca = readFileSync(files.caCert);
-  const post = (path: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
-    httpsPost(port, ca, path, body, headers);
+  const post = (
+    path: string,
+    body: string | Buffer,
+    headers: Record<string, string> = { 'content-type': 'application/json' },
+  ) => httpsPost(port, ca, path, body, headers);
   return { app, port, ca, auditLines, post, close: () => app.close() };
 }
 
@@ -140,16 +157,34 @@ export interface HttpResult {
   json(): any;
 }
 
-export function httpsPost(port: number, ca: Buffer, path: string, body: string | Buffer, headers: Record<string, string>, method = 'POST'): Promise<HttpResult> {
+export function httpsPost(
+  port: number,
+  ca: Buffer,
+  path: string,
+  body: string | Buffer,
+  headers: Record<string, string>,
+  method = 'POST',
+): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path, method, ca, servername: 'localhost', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ statusCode: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
-      });
-    });
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        ca,
+        servername: 'localhost',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ statusCode: res.statusCode ?? 0, body: text, json: () => JSON.parse(text) });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -163,14 +198,22 @@ export function httpGet(port: number, path: string): Promise<HttpResult & { cont
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        resolve({ statusCode: res.statusCode ?? 0, body: text, json: () => JSON.parse(text), contentType: String(res.headers['content-type'] ?? '') });
+        resolve({
+          statusCode: res.statusCode ?? 0,
+          body: text,
+          json: () => JSON.parse(text),
+          contentType: String(res.headers['content-type'] ?? ''),
+        });
       });
     }).on('error', reject);
   });
 }
 
 /** A RuleInput for calling a rule's evaluate directly. */
-export function ruleInput(object: KubeObject | null, overrides: Partial<import('../../src/engine/types.js').RuleInput> = {}): import('../../src/engine/types.js').RuleInput {
+export function ruleInput(
+  object: KubeObject | null,
+  overrides: Partial<import('../../src/engine/types.js').RuleInput> = {},
+): import('../../src/engine/types.js').RuleInput {
   const { snapshot = EMPTY_SNAPSHOT, policy = defaultPolicy(), ...request } = overrides;
   return { ...engineRequest({ object, ...request }), snapshot, policy };
 }

@@ -21,7 +21,10 @@ export interface DocBlock {
 
 export function docFiles(root = REPO_ROOT): string[] {
   const docs = join(root, 'docs');
-  const pages = readdirSync(docs).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`);
+  const pages = readdirSync(docs)
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`);
   return ['README.md', ...pages];
 }
 
@@ -64,13 +67,26 @@ function sandbox(): { cwd: string; bin: string; cleanup: () => void } {
  * `examples/` and `deploy/` (plus what `prepare` writes there), the built CLI as `sctp-guard` on PATH, kubectl
  * available, no cluster.
  */
-export function runInSandbox(script: string, prepare?: (cwd: string) => void): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runInSandbox(
+  script: string,
+  prepare?: (cwd: string) => void,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const box = sandbox();
   prepare?.(box.cwd);
   // No cluster: an empty KUBECONFIG and no in-cluster service account.
-  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${box.bin}:${process.env.PATH ?? ''}`, KUBECONFIG: join(box.cwd, 'no-kubeconfig'), NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PATH: `${box.bin}:${process.env.PATH ?? ''}`,
+    KUBECONFIG: join(box.cwd, 'no-kubeconfig'),
+    NO_COLOR: '1',
+  };
   delete env.KUBERNETES_SERVICE_HOST;
-  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], { cwd: box.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  const child = spawn('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: box.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

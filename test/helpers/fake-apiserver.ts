@@ -22,7 +22,12 @@ export interface ResourceType {
   namespaced: boolean;
 }
 
-type Obj = { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown }; [k: string]: unknown };
+type Obj = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; [k: string]: unknown };
+  [k: string]: unknown;
+};
 
 interface WatchEvent {
   rv: number;
@@ -71,8 +76,20 @@ export const CORE_TYPES = {
   cronjobs: served(KINDS.CronJob),
   networkpolicies: served(KINDS.NetworkPolicy),
   // What `register` writes; sctp-guard reads neither.
-  validatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'validatingwebhookconfigurations', kind: 'ValidatingWebhookConfiguration', namespaced: false },
-  mutatingwebhookconfigurations: { group: 'admissionregistration.k8s.io', version: 'v1', plural: 'mutatingwebhookconfigurations', kind: 'MutatingWebhookConfiguration', namespaced: false },
+  validatingwebhookconfigurations: {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    plural: 'validatingwebhookconfigurations',
+    kind: 'ValidatingWebhookConfiguration',
+    namespaced: false,
+  },
+  mutatingwebhookconfigurations: {
+    group: 'admissionregistration.k8s.io',
+    version: 'v1',
+    plural: 'mutatingwebhookconfigurations',
+    kind: 'MutatingWebhookConfiguration',
+    namespaced: false,
+  },
 } satisfies Record<string, ResourceType>;
 
 export const OPENSHIFT_TYPES = {
@@ -179,7 +196,10 @@ export class FakeApiServer {
   }
 
   /** Create or replace an object, emitting ADDED or MODIFIED to watchers. */
-  upsert(t: ResourceType, object: Omit<Obj, 'metadata'> & { metadata: { name: string; namespace?: string; [k: string]: unknown } }): Obj {
+  upsert(
+    t: ResourceType,
+    object: Omit<Obj, 'metadata'> & { metadata: { name: string; namespace?: string; [k: string]: unknown } },
+  ): Obj {
     const s = this.store(t);
     const key = `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
     const existed = s.objects.get(key);
@@ -187,7 +207,11 @@ export class FakeApiServer {
       ...object,
       apiVersion: apiVersionOf(t),
       kind: t.kind,
-      metadata: { ...object.metadata, uid: existed?.metadata.uid ?? `uid-${key}-${this.rv}`, resourceVersion: String(++this.rv) },
+      metadata: {
+        ...object.metadata,
+        uid: existed?.metadata.uid ?? `uid-${key}-${this.rv}`,
+        resourceVersion: String(++this.rv),
+      },
     }) as Obj;
     s.objects.set(key, stored);
     this.emit(s, { rv: this.rv, type: existed ? 'MODIFIED' : 'ADDED', object: stored });
@@ -195,7 +219,13 @@ export class FakeApiServer {
   }
 
   /** Stores each object under the served type of its kind; kinds this server does not serve are left out. */
-  upsertAll(objects: Array<{ kind?: string; metadata: { name: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown }>): void {
+  upsertAll(
+    objects: Array<{
+      kind?: string;
+      metadata: { name: string; namespace?: string; [k: string]: unknown };
+      [k: string]: unknown;
+    }>,
+  ): void {
     for (const o of objects) {
       const store = [...this.stores.values()].find((s) => s.type.kind === o.kind);
       if (store) this.upsert(store.type, o);
@@ -241,7 +271,15 @@ export class FakeApiServer {
   bookmark(): void {
     for (const s of this.stores.values()) {
       for (const w of s.watchers) {
-        if (w.bookmarks && !w.hung) this.write(w, { type: 'BOOKMARK', object: { kind: s.type.kind, apiVersion: apiVersionOf(s.type), metadata: { resourceVersion: String(this.rv) } } });
+        if (w.bookmarks && !w.hung)
+          this.write(w, {
+            type: 'BOOKMARK',
+            object: {
+              kind: s.type.kind,
+              apiVersion: apiVersionOf(s.type),
+              metadata: { resourceVersion: String(this.rv) },
+            },
+          });
       }
     }
   }
@@ -283,18 +321,38 @@ export class FakeApiServer {
     const query = url.searchParams;
     const watch = query.get('watch') === 'true' || query.get('watch') === '1';
     const contentType = req.headers['content-type'];
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname, query, watch, ...(contentType ? { contentType } : {}) });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query,
+      watch,
+      ...(contentType ? { contentType } : {}),
+    });
     const body = await readBody(req);
     if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
-    if (this.outage) return send(res, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+    if (this.outage)
+      return send(res, 503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
     const discovery = this.discovery(url.pathname);
     if (discovery && req.method === 'GET') return send(res, 200, discovery);
 
     const route = this.route(url.pathname);
-    if (!route) return send(res, 404, status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`));
+    if (!route)
+      return send(
+        res,
+        404,
+        status(404, 'NotFound', `the server could not find the requested resource (${url.pathname})`),
+      );
     const { store, namespace, name } = route;
     if (this.forbidden.has(`${store.type.group}/${store.type.plural}`)) {
-      return send(res, 403, status(403, 'Forbidden', `${store.type.plural}.${store.type.group} is forbidden: User "system:serviceaccount:sctp-guard:sctp-guard" cannot list resource "${store.type.plural}"`));
+      return send(
+        res,
+        403,
+        status(
+          403,
+          'Forbidden',
+          `${store.type.plural}.${store.type.group} is forbidden: User "system:serviceaccount:sctp-guard:sctp-guard" cannot list resource "${store.type.plural}"`,
+        ),
+      );
     }
     try {
       switch (req.method) {
@@ -306,11 +364,22 @@ export class FakeApiServer {
         case 'PUT':
           return this.replace(res, store, namespace, name!, JSON.parse(body) as Obj);
         case 'PATCH':
-          if (contentType === 'application/apply-patch+yaml') return this.apply(res, store, namespace, name!, JSON.parse(body) as Obj, query);
-          if (contentType !== 'application/merge-patch+json') return send(res, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format: ${contentType ?? 'none'}`));
+          if (contentType === 'application/apply-patch+yaml')
+            return this.apply(res, store, namespace, name!, JSON.parse(body) as Obj, query);
+          if (contentType !== 'application/merge-patch+json')
+            return send(
+              res,
+              415,
+              status(
+                415,
+                'UnsupportedMediaType',
+                `the body of the request was in an unknown format: ${contentType ?? 'none'}`,
+              ),
+            );
           return this.patch(res, store, namespace, name!, JSON.parse(body) as Record<string, unknown>);
         case 'DELETE':
-          if (!this.remove(store.type, name!, namespace)) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
+          if (!this.remove(store.type, name!, namespace))
+            return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
           return send(res, 200, status(200, 'Success', 'deleted'));
         default:
           return send(res, 405, status(405, 'MethodNotAllowed', `${req.method} is not allowed`));
@@ -322,7 +391,8 @@ export class FakeApiServer {
 
   /** The discovery documents (version.Info, APIVersions, APIGroupList) the API module checks before anything else. */
   private discovery(pathname: string): unknown {
-    if (pathname === '/version') return { major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' };
+    if (pathname === '/version')
+      return { major: '1', minor: '31', gitVersion: 'v1.31.0-fake', platform: 'linux/amd64' };
     if (pathname === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
     if (pathname !== '/apis') return undefined;
     const groups = new Map<string, string[]>();
@@ -335,7 +405,11 @@ export class FakeApiServer {
     return {
       kind: 'APIGroupList',
       apiVersion: 'v1',
-      groups: [...groups].map(([name, versions]) => ({ name, versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })), preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] } })),
+      groups: [...groups].map(([name, versions]) => ({
+        name,
+        versions: versions.map((version) => ({ groupVersion: `${name}/${version}`, version })),
+        preferredVersion: { groupVersion: `${name}/${versions[0]}`, version: versions[0] },
+      })),
     };
   }
 
@@ -367,7 +441,11 @@ export class FakeApiServer {
     return [...store.objects.values()]
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .filter((o) => matchesLabels(o, labelSelector ?? undefined))
-      .sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
+      .sort((a, b) =>
+        `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
+          `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
+        ),
+      );
   }
 
   private listPage(res: ServerResponse, store: Store, namespace: string | undefined, query: URLSearchParams): void {
@@ -375,7 +453,8 @@ export class FakeApiServer {
     const limit = Number(query.get('limit') ?? 0);
     const start = Number(query.get('continue') ? Buffer.from(query.get('continue')!, 'base64').toString() : 0);
     const items = limit > 0 ? all.slice(start, start + limit) : all.slice(start);
-    const next = limit > 0 && start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64') : undefined;
+    const next =
+      limit > 0 && start + limit < all.length ? Buffer.from(String(start + limit)).toString('base64') : undefined;
     send(res, 200, {
       apiVersion: apiVersionOf(store.type),
       kind: `${store.type.kind}List`,
@@ -389,12 +468,20 @@ export class FakeApiServer {
     if (from > 0 && from < this.compactedBelow) {
       // The API server answers an expired resourceVersion with 200 and a single ERROR event carrying 410.
       res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-      res.end(`${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`) })}\n`);
+      res.end(
+        `${JSON.stringify({ type: 'ERROR', object: status(410, 'Expired', `too old resource version: ${from} (${this.compactedBelow})`) })}\n`,
+      );
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
-    const w: Watcher = { res, namespace, labelSelector: query.get('labelSelector') ?? undefined, bookmarks: query.get('allowWatchBookmarks') === 'true', hung: this.hangWatches };
+    const w: Watcher = {
+      res,
+      namespace,
+      labelSelector: query.get('labelSelector') ?? undefined,
+      bookmarks: query.get('allowWatchBookmarks') === 'true',
+      hung: this.hangWatches,
+    };
     store.watchers.add(w);
     res.on('close', () => store.watchers.delete(w));
     if (w.hung) return;
@@ -412,27 +499,67 @@ export class FakeApiServer {
   private create(res: ServerResponse, store: Store, namespace: string | undefined, obj: Obj): void {
     const ns = namespace ?? obj.metadata?.namespace;
     if (!obj.metadata?.name) return send(res, 422, status(422, 'Invalid', 'metadata.name: Required value'));
-    if (store.objects.has(`${ns ?? ''}/${obj.metadata.name}`)) return send(res, 409, status(409, 'AlreadyExists', `${store.type.plural} "${obj.metadata.name}" already exists`));
-    send(res, 201, this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } }));
+    if (store.objects.has(`${ns ?? ''}/${obj.metadata.name}`))
+      return send(res, 409, status(409, 'AlreadyExists', `${store.type.plural} "${obj.metadata.name}" already exists`));
+    send(
+      res,
+      201,
+      this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, ...(ns ? { namespace: ns } : {}) } }),
+    );
   }
 
   private replace(res: ServerResponse, store: Store, namespace: string | undefined, name: string, obj: Obj): void {
     const existing = store.objects.get(`${namespace ?? ''}/${name}`);
     if (!existing) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
     const rv = obj.metadata?.resourceVersion;
-    if (rv && rv !== existing.metadata.resourceVersion) return send(res, 409, status(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again'));
-    send(res, 200, this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, name, ...(namespace ? { namespace } : {}) } }));
+    if (rv && rv !== existing.metadata.resourceVersion)
+      return send(
+        res,
+        409,
+        status(
+          409,
+          'Conflict',
+          'the object has been modified; please apply your changes to the latest version and try again',
+        ),
+      );
+    send(
+      res,
+      200,
+      this.upsert(store.type, { ...obj, metadata: { ...obj.metadata, name, ...(namespace ? { namespace } : {}) } }),
+    );
   }
 
   /** Server-side apply, as far as the cluster code relies on it (see the class comment); 201 when it created the object. */
-  private apply(res: ServerResponse, store: Store, namespace: string | undefined, name: string, obj: Obj, query: URLSearchParams): void {
+  private apply(
+    res: ServerResponse,
+    store: Store,
+    namespace: string | undefined,
+    name: string,
+    obj: Obj,
+    query: URLSearchParams,
+  ): void {
     const manager = query.get('fieldManager');
-    if (!manager) return send(res, 400, status(400, 'BadRequest', 'PATCH requests with apply content type must specify fieldManager'));
-    if (obj.metadata?.name !== name) return send(res, 400, status(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
+    if (!manager)
+      return send(
+        res,
+        400,
+        status(400, 'BadRequest', 'PATCH requests with apply content type must specify fieldManager'),
+      );
+    if (obj.metadata?.name !== name)
+      return send(res, 400, status(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
     const key = `${store.type.group}/${store.type.plural}/${namespace ?? ''}/${name}/${manager}`;
     const existing = store.objects.get(`${namespace ?? ''}/${name}`);
     const rv = obj.metadata.resourceVersion;
-    if (rv && rv !== existing?.metadata.resourceVersion) return send(res, 409, status(409, 'Conflict', 'the object has been modified; please apply your changes to the latest version and try again'));
+    if (rv && rv !== existing?.metadata.resourceVersion)
+      return send(
+        res,
+        409,
+        status(
+          409,
+          'Conflict',
+          'the object has been modified; please apply your changes to the latest version and try again',
+        ),
+      );
     const { resourceVersion: _rv, ...metadata } = obj.metadata;
     const intent = { ...obj, metadata: { ...metadata, ...(namespace ? { namespace } : {}) } } as Obj;
     const base = existing ? (withoutApplied(existing, this.applied.get(key)) as Obj) : undefined;
@@ -440,7 +567,13 @@ export class FakeApiServer {
     send(res, existing ? 200 : 201, this.upsert(store.type, (base ? applyMerge(base, intent) : intent) as Obj));
   }
 
-  private patch(res: ServerResponse, store: Store, namespace: string | undefined, name: string, patch: Record<string, unknown>): void {
+  private patch(
+    res: ServerResponse,
+    store: Store,
+    namespace: string | undefined,
+    name: string,
+    patch: Record<string, unknown>,
+  ): void {
     const existing = store.objects.get(`${namespace ?? ''}/${name}`);
     if (!existing) return send(res, 404, status(404, 'NotFound', `${store.type.plural} "${name}" not found`));
     send(res, 200, this.upsert(store.type, mergePatch(existing, patch) as Obj));
@@ -448,7 +581,15 @@ export class FakeApiServer {
 }
 
 function status(code: number, reason: string, message: string): Record<string, unknown> {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: code < 400 ? 'Success' : 'Failure', message, reason, code };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: code < 400 ? 'Success' : 'Failure',
+    message,
+    reason,
+    code,
+  };
 }
 
 function send(res: ServerResponse, code: number, body: unknown): void {
@@ -504,7 +645,10 @@ function isMap(v: unknown): v is Record<string, unknown> {
 /** RFC 7386 JSON merge patch. */
 function mergePatch(target: unknown, patch: unknown): unknown {
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: Record<string, unknown> = typeof target === 'object' && target !== null && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  const out: Record<string, unknown> =
+    typeof target === 'object' && target !== null && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else out[k] = mergePatch(out[k], v);

@@ -38,7 +38,8 @@ async function modelClass(apiVersion: string, kind: string): Promise<ModelClass 
 /** Paths where `actual` has something `known` (the client's typed round trip) dropped. */
 function unknownFields(actual: unknown, known: unknown, path = ''): string[] {
   if (isDeepStrictEqual(actual, known)) return [];
-  if (Array.isArray(actual) && Array.isArray(known)) return actual.flatMap((a, i) => unknownFields(a, known[i], `${path}[${i}]`));
+  if (Array.isArray(actual) && Array.isArray(known))
+    return actual.flatMap((a, i) => unknownFields(a, known[i], `${path}[${i}]`));
   if (actual && typeof actual === 'object' && known && typeof known === 'object') {
     const k = known as Record<string, unknown>;
     return Object.entries(actual as Record<string, unknown>).flatMap(([key, value]) =>
@@ -83,33 +84,64 @@ const OBJECT_META = {
 function strictSchema(s: unknown): unknown {
   if (Array.isArray(s)) return s.map(strictSchema);
   if (!s || typeof s !== 'object') return s;
-  const out = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, k === 'properties' ? Object.fromEntries(Object.entries(v as object).map(([p, ps]) => [p, strictSchema(ps)])) : strictSchema(v)]));
-  if ('properties' in out && !('additionalProperties' in out) && !out['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  const out = Object.fromEntries(
+    Object.entries(s).map(([k, v]) => [
+      k,
+      k === 'properties'
+        ? Object.fromEntries(Object.entries(v as object).map(([p, ps]) => [p, strictSchema(ps)]))
+        : strictSchema(v),
+    ]),
+  );
+  if ('properties' in out && !('additionalProperties' in out) && !out['x-kubernetes-preserve-unknown-fields'])
+    out.additionalProperties = false;
   return out;
 }
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat('int32', {
+  type: 'number',
+  validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31,
+});
 ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
 const crdValidators = new Map<string, { crd: CrdFixture; validate: ValidateFunction }>(
   REPORT_CRDS.map((crd) => {
     const schema = strictSchema(crd.schema) as { properties: Record<string, unknown> };
-    const validate = ajv.compile({ ...schema, required: ['apiVersion', 'kind', 'metadata'], properties: { ...schema.properties, metadata: OBJECT_META } });
+    const validate = ajv.compile({
+      ...schema,
+      required: ['apiVersion', 'kind', 'metadata'],
+      properties: { ...schema.properties, metadata: OBJECT_META },
+    });
     return [`${crd.group}/${crd.version}/${crd.kind}`, { crd, validate }];
   }),
 );
 
-function crdErrors(obj: { apiVersion?: string; kind?: string; metadata?: { namespace?: string } }): string[] | undefined {
+function crdErrors(obj: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { namespace?: string };
+}): string[] | undefined {
   const entry = crdValidators.get(`${obj.apiVersion}/${obj.kind}`);
   if (!entry) return undefined;
-  const errors = entry.validate(obj) ? [] : (entry.validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`);
+  const errors = entry.validate(obj)
+    ? []
+    : (entry.validate.errors ?? []).map(
+        (e) =>
+          `${e.instancePath || '(root)'} ${e.message}${e.params && 'additionalProperty' in e.params ? `: ${String(e.params.additionalProperty)}` : ''}`,
+      );
   const namespaced = entry.crd.scope === 'Namespaced';
-  if (namespaced !== (obj.metadata?.namespace !== undefined)) errors.push(`${obj.kind} is ${namespaced ? 'namespaced: metadata.namespace is required' : 'cluster-scoped: metadata.namespace must be absent'}`);
+  if (namespaced !== (obj.metadata?.namespace !== undefined))
+    errors.push(
+      `${obj.kind} is ${namespaced ? 'namespaced: metadata.namespace is required' : 'cluster-scoped: metadata.namespace must be absent'}`,
+    );
   return errors;
 }
 
 /** Every problem with one object; empty when it is valid. */
-export async function schemaErrors(obj: { apiVersion?: string; kind?: string; metadata?: { namespace?: string } }): Promise<string[]> {
+export async function schemaErrors(obj: {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { namespace?: string };
+}): Promise<string[]> {
   const { apiVersion, kind } = obj;
   if (!apiVersion || !kind) return ['apiVersion and kind are required'];
   const crd = crdErrors(obj);

@@ -36,10 +36,15 @@ export function kustomizeBuild(dir: string, options: { cache?: boolean } = {}): 
   let out: string;
   try {
     // GOGC=off: a render lives a fraction of a second, and Go's collector was a third of its CPU.
-    out = execFileSync('kubectl', ['kustomize', path], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GOGC: 'off' } });
+    out = execFileSync('kubectl', ['kustomize', path], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, GOGC: 'off' },
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('kubectl is not installed: .ci/run installs it (Debian kubernetes-client)');
+    if (e.code === 'ENOENT')
+      throw new Error('kubectl is not installed: .ci/run installs it (Debian kubernetes-client)');
     throw new Error(`kubectl kustomize ${dir}: ${e.stderr?.trim() || e.message}`);
   }
   const objects = parseYamlText(out, `kubectl kustomize ${dir}`) as K8sObject[];
@@ -50,4 +55,11 @@ export function kustomizeBuild(dir: string, options: { cache?: boolean } = {}): 
 export const DEPLOY_DIR = repoPath('deploy');
 
 /** Every kustomization a user applies (and the shared webhooks folder). */
-export const DEPLOY_KUSTOMIZATIONS = ['base', 'webhooks', 'overlays/openshift', 'overlays/openshift-legacy', 'overlays/cert-manager', 'overlays/dev'];
+export const DEPLOY_KUSTOMIZATIONS = [
+  'base',
+  'webhooks',
+  'overlays/openshift',
+  'overlays/openshift-legacy',
+  'overlays/cert-manager',
+  'overlays/dev',
+];

@@ -19,12 +19,14 @@ type Obj = KubeObject & { metadata: NonNullable<KubeObject['metadata']> & { name
 const MCO = 'machineconfiguration.openshift.io';
 
 export function readStateDir(dir: string): Obj[] {
-  return readdirSync(dir)
-    .filter((f) => /\.(ya?ml|json)$/.test(f))
-    .sort()
-    .flatMap((f) => parseYamlDocuments(readFileSync(join(dir, f), 'utf8'), f).map((d) => d.value as Obj))
-    // `oc get -o yaml` of several objects is a List.
-    .flatMap((o) => (String(o.kind).endsWith('List') && Array.isArray(o.items) ? (o.items as Obj[]) : [o]));
+  return (
+    readdirSync(dir)
+      .filter((f) => /\.(ya?ml|json)$/.test(f))
+      .sort()
+      .flatMap((f) => parseYamlDocuments(readFileSync(join(dir, f), 'utf8'), f).map((d) => d.value as Obj))
+      // `oc get -o yaml` of several objects is a List.
+      .flatMap((o) => (String(o.kind).endsWith('List') && Array.isArray(o.items) ? (o.items as Obj[]) : [o]))
+  );
 }
 
 /**
@@ -47,7 +49,10 @@ function mergeFiles(rendered: Record<string, any>, child: Record<string, any>): 
 
 /** The cluster state after the MCO rolled out `added` (MachineConfigs), written to `outDir`. */
 export function simulateRollout(stateDir: string, added: KubeObject[], outDir: string): Obj[] {
-  const objects = [...readStateDir(stateDir).map((o) => structuredClone(o)), ...(added.map((o) => structuredClone(o)) as Obj[])];
+  const objects = [
+    ...readStateDir(stateDir).map((o) => structuredClone(o)),
+    ...(added.map((o) => structuredClone(o)) as Obj[]),
+  ];
   const byName = new Map(objects.filter((o) => o.kind === 'MachineConfig').map((o) => [o.metadata.name, o]));
   const newRendered = new Map<string, string>();
   for (const pool of objects.filter((o) => o.kind === 'MachineConfigPool')) {
@@ -56,7 +61,12 @@ export function simulateRollout(stateDir: string, added: KubeObject[], outDir: s
     const target: string = spec.configuration?.name;
     const base = byName.get(target);
     if (!base) continue;
-    const takes = added.filter((mc) => selector && Object.keys(selector).length > 0 && matchesLabelSelector((mc.metadata?.labels ?? {}) as Record<string, string>, selector));
+    const takes = added.filter(
+      (mc) =>
+        selector &&
+        Object.keys(selector).length > 0 &&
+        matchesLabelSelector((mc.metadata?.labels ?? {}) as Record<string, string>, selector),
+    );
     let renderedName = target;
     if (takes.length > 0) {
       let config = (base.spec as any).config as Record<string, any>;
@@ -64,7 +74,8 @@ export function simulateRollout(stateDir: string, added: KubeObject[], outDir: s
       for (const mc of takes) {
         // The MCO parses each MachineConfig and converts it to the version it renders.
         const conversion = convertConfig((mc.spec as any).config, isSpecVersion(version) ? version : '3.2.0');
-        if (conversion.problems.some((p) => p.severity === 'error')) throw new Error(`the MCO would refuse ${mc.metadata?.name}: ${conversion.problems[0]!.message}`);
+        if (conversion.problems.some((p) => p.severity === 'error'))
+          throw new Error(`the MCO would refuse ${mc.metadata?.name}: ${conversion.problems[0]!.message}`);
         config = mergeFiles(config, conversion.config ?? (mc.spec as any).config);
       }
       renderedName = `rendered-${pool.metadata.name}-rolled`;

@@ -16,7 +16,10 @@ export interface CliResult {
  * Async on purpose: tests that serve a fake API server in this process must keep their event loop running while
  * the CLI talks to it. Runs from the repository root (or `cwd`) so that relative paths read as a user types them.
  */
-export async function runCli(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  options: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first with npx tsc -p .`);
   const child = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,

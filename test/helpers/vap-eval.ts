@@ -24,12 +24,18 @@ export function evalCel(expression: string, bindings: Record<string, unknown>): 
   let run = compiled.get(expression);
   if (!run) compiled.set(expression, (run = plan(env, parse(expression)) as (ctx: Record<string, unknown>) => unknown));
   const result = run(bindings);
-  if (isCelError(result)) throw new Error(`CEL error in ${expression}: ${String((result as { message?: string }).message ?? result)}`);
+  if (isCelError(result))
+    throw new Error(`CEL error in ${expression}: ${String((result as { message?: string }).message ?? result)}`);
   return result;
 }
 
 export interface AdmissionInput {
-  request: { kind: { group: string; version: string; kind: string }; resource: string; namespace: string; operation: string };
+  request: {
+    kind: { group: string; version: string; kind: string };
+    resource: string;
+    namespace: string;
+    operation: string;
+  };
   object: unknown;
   oldObject: unknown;
 }
@@ -44,13 +50,26 @@ export function evaluatePair(pair: VapPair, input: AdmissionInput): VapOutcome |
   const spec = pair.policy.spec!;
   const { request } = input;
   const matched = spec.matchConstraints!.resourceRules!.some(
-    (r) => r.apiGroups!.includes(request.kind.group) && r.apiVersions!.includes(request.kind.version) && r.resources!.includes(request.resource) && r.operations!.includes(request.operation as never),
+    (r) =>
+      r.apiGroups!.includes(request.kind.group) &&
+      r.apiVersions!.includes(request.kind.version) &&
+      r.resources!.includes(request.resource) &&
+      r.operations!.includes(request.operation as never),
   );
   if (!matched) return undefined;
   const selector = pair.binding.spec!.matchResources?.namespaceSelector;
   // Namespaces carry kubernetes.io/metadata.name (GA since 1.22), the label the selector reads.
-  if (selector && request.namespace !== '' && !matchesLabelSelector({ 'kubernetes.io/metadata.name': request.namespace }, selector as never)) return undefined;
-  const bindings: Record<string, unknown> = { request: toCel(request), object: toCel(input.object), oldObject: toCel(input.oldObject) };
+  if (
+    selector &&
+    request.namespace !== '' &&
+    !matchesLabelSelector({ 'kubernetes.io/metadata.name': request.namespace }, selector as never)
+  )
+    return undefined;
+  const bindings: Record<string, unknown> = {
+    request: toCel(request),
+    object: toCel(input.object),
+    oldObject: toCel(input.oldObject),
+  };
   for (const c of spec.matchConditions ?? []) {
     const r = evalCel(c.expression, bindings);
     if (typeof r !== 'boolean') throw new Error(`matchCondition ${c.name} gave ${String(r)}`);

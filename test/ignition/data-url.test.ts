@@ -1,6 +1,12 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { decodeDataUrl, parseDataUrl, DataUrlError, DataUrlTooLarge, MAX_INFLATED_BYTES } from '../../src/ignition/data-url.js';
+import {
+  decodeDataUrl,
+  parseDataUrl,
+  DataUrlError,
+  DataUrlTooLarge,
+  MAX_INFLATED_BYTES,
+} from '../../src/ignition/data-url.js';
 
 t.test('plain forms used by the SCTP MachineConfigs', async (t) => {
   t.equal(decodeDataUrl('data:,sctp').toString(), 'sctp');
@@ -15,8 +21,10 @@ t.test('plain forms used by the SCTP MachineConfigs', async (t) => {
 
 t.test('percent-encoding', async (t) => {
   t.equal(decodeDataUrl('data:,sctp%0A').toString(), 'sctp\n');
-  t.equal(decodeDataUrl('data:,blacklist%20sctp%0Ainstall%20sctp%20%2Fbin%2Ffalse').toString(),
-    'blacklist sctp\ninstall sctp /bin/false');
+  t.equal(
+    decodeDataUrl('data:,blacklist%20sctp%0Ainstall%20sctp%20%2Fbin%2Ffalse').toString(),
+    'blacklist sctp\ninstall sctp /bin/false',
+  );
   t.equal(decodeDataUrl('data:,a+b').toString(), 'a+b', "'+' is not a space in RFC 2396 unescaping");
   t.same([...decodeDataUrl('data:,%ff%00')], [0xff, 0x00], 'bytes, not characters');
 });
@@ -45,8 +53,16 @@ t.test('gzip is inflated only up to the limit: a bomb is "too large", never a gi
   t.throws(() => decodeDataUrl(bomb, 'gzip'), DataUrlTooLarge);
   t.throws(() => decodeDataUrl(bomb, 'gzip'), /inflates to more than 4 MiB/);
   t.ok(performance.now() - started < 1000, 'stops at the limit instead of inflating it all');
-  t.equal(decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES)).toString('base64')}`, 'gzip').length, MAX_INFLATED_BYTES, 'the limit itself is read');
-  t.throws(() => decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)).toString('base64')}`, 'gzip'), DataUrlTooLarge, 'one byte more is not');
+  t.equal(
+    decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES)).toString('base64')}`, 'gzip').length,
+    MAX_INFLATED_BYTES,
+    'the limit itself is read',
+  );
+  t.throws(
+    () => decodeDataUrl(`data:;base64,${gzipSync(Buffer.alloc(MAX_INFLATED_BYTES + 1)).toString('base64')}`, 'gzip'),
+    DataUrlTooLarge,
+    'one byte more is not',
+  );
 });
 
 t.test('malformed URLs are refused with a reason', async (t) => {

@@ -19,14 +19,31 @@ t.test('per-release facts, as each release branch has them', async (t) => {
   t.ok(mcoRelease('4.19').extensions.includes('two-node-ha'));
   t.ok(mcoRelease('4.21').extensions.includes('wasm'));
   t.notOk(mcoRelease('4.22').extensions.includes('wasm'), 'wasm dropped in 4.22');
-  t.same(KNOWN_RELEASES.map((r) => mcoRelease(r).extensionsCheckedBy), ['daemon', 'daemon', 'controller', 'controller', ...Array(7).fill('controller-with-config')]);
-  t.same(KNOWN_RELEASES.filter((r) => mcoRelease(r).irreconcilableOverrides), ['4.20', '4.21', '4.22', '4.23', '5.0']);
-  t.same(KNOWN_RELEASES.filter((r) => mcoRelease(r).fipsCheckedBy === 'daemon'), ['4.14', '4.15']);
-  for (const r of KNOWN_RELEASES) t.match(mcoRelease(r).source, new RegExp(`^release-${r.replace('.', '\\.')}@[0-9a-f]{12}$`), `${r} names its branch`);
+  t.same(
+    KNOWN_RELEASES.map((r) => mcoRelease(r).extensionsCheckedBy),
+    ['daemon', 'daemon', 'controller', 'controller', ...Array(7).fill('controller-with-config')],
+  );
+  t.same(
+    KNOWN_RELEASES.filter((r) => mcoRelease(r).irreconcilableOverrides),
+    ['4.20', '4.21', '4.22', '4.23', '5.0'],
+  );
+  t.same(
+    KNOWN_RELEASES.filter((r) => mcoRelease(r).fipsCheckedBy === 'daemon'),
+    ['4.14', '4.15'],
+  );
+  for (const r of KNOWN_RELEASES)
+    t.match(
+      mcoRelease(r).source,
+      new RegExp(`^release-${r.replace('.', '\\.')}@[0-9a-f]{12}$`),
+      `${r} names its branch`,
+    );
 });
 
 t.test('an unknown release is an error naming the known ones; the rules read it as unknown', async (t) => {
-  t.throws(() => mcoRelease('4.13'), { message: 'unknown OpenShift release "4.13": the MCO\'s checks of kernelType, extensions and fips are known for 4.14, 4.15, 4.16, 4.17, 4.18, 4.19, 4.20, 4.21, 4.22, 4.23, 5.0' });
+  t.throws(() => mcoRelease('4.13'), {
+    message:
+      'unknown OpenShift release "4.13": the MCO\'s checks of kernelType, extensions and fips are known for 4.14, 4.15, 4.16, 4.17, 4.18, 4.19, 4.20, 4.21, 4.22, 4.23, 5.0',
+  });
   t.throws(() => mcoRelease('next'), RangeError);
   t.equal(mcoReleaseOf('4.13.9'), undefined);
   t.equal(mcoReleaseOf(undefined), undefined);

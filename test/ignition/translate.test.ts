@@ -47,7 +47,8 @@ for (const [direction, run] of directions) {
       const out = run(g);
       t.same(out.config ?? null, g.expected, `${file}: ${g.about}`);
       t.same(out.problems.map((p) => p.short).sort(), [...g.problems].sort(), `${file}: problems`);
-      if (g.expected) t.same(validateConfig(out.config, g.target), [], `${file}: the result is valid Ignition ${g.target}`);
+      if (g.expected)
+        t.same(validateConfig(out.config, g.target), [], `${file}: the result is valid Ignition ${g.target}`);
     }
   });
 }
@@ -56,7 +57,9 @@ t.test('translation never changes its input', async (t) => {
   for (const direction of ['v22-to-v3', 'v3-down']) {
     for (const [file, g] of goldens(direction)) {
       const before = structuredClone(g.input);
-      (direction === 'v22-to-v3' ? v22ToTarget : (i: Record<string, unknown>, target: SpecVersion) => translateV3(i, g.from!, target))(g.input, g.target);
+      (direction === 'v22-to-v3'
+        ? v22ToTarget
+        : (i: Record<string, unknown>, target: SpecVersion) => translateV3(i, g.from!, target))(g.input, g.target);
       t.same(g.input, before, file);
     }
   }
@@ -77,12 +80,36 @@ t.test('round trips: every 2.2 golden input translates to a schema-valid config 
 t.test('2.2 fields with no 3.x form are refused, naming the field', async (t) => {
   const base = { ignition: { version: '2.2.0' } };
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['networkd', { networkd: { units: [{ name: '10-eth0.network', contents: '[Match]\nName=eth0\n' }] } }, /spec\.config\.networkd has no Ignition 3 form/],
-    ['non-root filesystem', { storage: { filesystems: [{ name: 'var', mount: { device: '/dev/sdb', format: 'xfs' } }] } }, /spec\.config\.storage\.filesystems\[0\] \("var"\) has no Ignition 3 form/],
-    ['file on another filesystem', { storage: { files: [{ filesystem: 'var', path: '/x', contents: { source: 'data:,' } }] } }, /\/x in spec\.config\.storage\.files is on filesystem "var"/],
-    ['partition size in sectors', { storage: { disks: [{ device: '/dev/sdb', partitions: [{ number: 1, size: 2048 }] }] } }, /spec\.config\.storage\.disks\[0\]\.partitions\[0\]\.size \(in sectors\)/],
-    ['user create', { passwd: { users: [{ name: 'core', create: { shell: '/bin/bash' } }] } }, /spec\.config\.passwd\.users\[0\]\.create is deprecated/],
-    ['user other than core', { passwd: { users: [{ name: 'core' }, { name: 'alice' }] } }, /unexpected user with name: alice\. Only core user is supported/],
+    [
+      'networkd',
+      { networkd: { units: [{ name: '10-eth0.network', contents: '[Match]\nName=eth0\n' }] } },
+      /spec\.config\.networkd has no Ignition 3 form/,
+    ],
+    [
+      'non-root filesystem',
+      { storage: { filesystems: [{ name: 'var', mount: { device: '/dev/sdb', format: 'xfs' } }] } },
+      /spec\.config\.storage\.filesystems\[0\] \("var"\) has no Ignition 3 form/,
+    ],
+    [
+      'file on another filesystem',
+      { storage: { files: [{ filesystem: 'var', path: '/x', contents: { source: 'data:,' } }] } },
+      /\/x in spec\.config\.storage\.files is on filesystem "var"/,
+    ],
+    [
+      'partition size in sectors',
+      { storage: { disks: [{ device: '/dev/sdb', partitions: [{ number: 1, size: 2048 }] }] } },
+      /spec\.config\.storage\.disks\[0\]\.partitions\[0\]\.size \(in sectors\)/,
+    ],
+    [
+      'user create',
+      { passwd: { users: [{ name: 'core', create: { shell: '/bin/bash' } }] } },
+      /spec\.config\.passwd\.users\[0\]\.create is deprecated/,
+    ],
+    [
+      'user other than core',
+      { passwd: { users: [{ name: 'core' }, { name: 'alice' }] } },
+      /unexpected user with name: alice\. Only core user is supported/,
+    ],
   ];
   for (const [name, extra, expected] of cases) {
     const input = { ...base, ...extra };
@@ -96,21 +123,38 @@ t.test('2.2 fields with no 3.x form are refused, naming the field', async (t) =>
 });
 
 t.test('3.x upward keeps every field, and 3.x downward to the same version is the identity', async (t) => {
-  const cfg = { ignition: { version: '3.2.0' }, storage: { luks: [{ name: 'l', device: '/dev/sdb', clevis: { tpm2: true } }] } };
+  const cfg = {
+    ignition: { version: '3.2.0' },
+    storage: { luks: [{ name: 'l', device: '/dev/sdb', clevis: { tpm2: true } }] },
+  };
   t.same(translateV3(cfg, '3.2.0', '3.5.0').config, { ...cfg, ignition: { version: '3.5.0' } });
   t.same(translateV3(cfg, '3.2.0', '3.2.0').config, cfg);
   const back = translateV3({ ...cfg, ignition: { version: '3.5.0' } }, '3.5.0', '3.2.0');
   t.same(back.config, cfg, 'luks is a 3.2 field: it survives 3.5 → 3.2');
-  t.match(translateV3(cfg, '3.2.0', '3.1.0').problems[0]?.message, /storage\.luks exists only from Ignition 3\.2\.0, and the target version is 3\.1\.0/);
+  t.match(
+    translateV3(cfg, '3.2.0', '3.1.0').problems[0]?.message,
+    /storage\.luks exists only from Ignition 3\.2\.0, and the target version is 3\.1\.0/,
+  );
 });
 
 t.test('kernelArguments newer than the target say where they belong', async (t) => {
-  const out = translateV3({ ignition: { version: '3.4.0' }, kernelArguments: { shouldExist: ['a=b'] } }, '3.4.0', '3.2.0');
+  const out = translateV3(
+    { ignition: { version: '3.4.0' }, kernelArguments: { shouldExist: ['a=b'] } },
+    '3.4.0',
+    '3.2.0',
+  );
   t.match(out.problems[0]?.fix, /spec\.kernelArguments of the MachineConfig/);
 });
 
 t.test('what 3.4 relaxed is refused below it, with the rule that applies there', async (t) => {
-  const out = translateV3({ ignition: { version: '3.4.0' }, storage: { files: [{ path: '/x', contents: { source: 'gs://b/o' } }], raid: [{ name: 'md0' }] } }, '3.4.0', '3.1.0');
+  const out = translateV3(
+    {
+      ignition: { version: '3.4.0' },
+      storage: { files: [{ path: '/x', contents: { source: 'gs://b/o' } }], raid: [{ name: 'md0' }] },
+    },
+    '3.4.0',
+    '3.1.0',
+  );
   t.same(out.config, undefined);
   const messages = out.problems.map((p) => p.message);
   t.equal(messages.length, 3, messages.join(' | '));
@@ -119,7 +163,10 @@ t.test('what 3.4 relaxed is refused below it, with the rule that applies there',
     /spec\.config\.storage\.raid\[0\]\.devices is required before Ignition 3\.4\.0/,
     /spec\.config\.storage\.files\[0\]\.contents\.source must be a URL with scheme data, http\(s\), tftp, s3 \(got "gs:\/\/b\/o"\) before Ignition 3\.2\.0, and the target version is 3\.1\.0/,
   ]) {
-    t.ok(messages.some((m) => expected.test(m)), String(expected));
+    t.ok(
+      messages.some((m) => expected.test(m)),
+      String(expected),
+    );
   }
 });
 

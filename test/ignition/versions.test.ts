@@ -1,6 +1,11 @@
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
-import { firstReleaseRendering, renderedVersionOfRelease, resolveTarget, describeTarget } from '../../src/ignition/versions.js';
+import {
+  firstReleaseRendering,
+  renderedVersionOfRelease,
+  resolveTarget,
+  describeTarget,
+} from '../../src/ignition/versions.js';
 
 t.test('OpenShift release → rendered Ignition version', async (t) => {
   const table: Array<[string, string | undefined]> = [
@@ -34,9 +39,19 @@ t.test('target: policy, then rendered configs, then the release, then 3.2.0', as
   const snap = { ...EMPTY_SNAPSHOT, renderedIgnitionVersion: '3.4.0', openshiftVersion: '4.12.3' };
   t.same(resolveTarget('3.1.0', snap), { version: '3.1.0', source: 'policy' });
   t.same(resolveTarget('auto', snap), { version: '3.4.0', source: 'rendered' });
-  t.same(resolveTarget('auto', { ...snap, renderedIgnitionVersion: undefined }), { version: '3.2.0', source: 'release' });
-  t.same(resolveTarget('auto', { ...snap, renderedIgnitionVersion: '9.9.9', openshiftVersion: '4.19.2' }), { version: '3.5.0', source: 'release' }, 'an unknown rendered version is ignored');
+  t.same(resolveTarget('auto', { ...snap, renderedIgnitionVersion: undefined }), {
+    version: '3.2.0',
+    source: 'release',
+  });
+  t.same(
+    resolveTarget('auto', { ...snap, renderedIgnitionVersion: '9.9.9', openshiftVersion: '4.19.2' }),
+    { version: '3.5.0', source: 'release' },
+    'an unknown rendered version is ignored',
+  );
   t.same(resolveTarget('auto', EMPTY_SNAPSHOT), { version: '3.2.0', source: 'default' });
-  t.match(describeTarget(resolveTarget('auto', { ...snap, renderedIgnitionVersion: undefined }), snap), /3\.2\.0 \(what OpenShift 4\.12\.3 renders\)/);
+  t.match(
+    describeTarget(resolveTarget('auto', { ...snap, renderedIgnitionVersion: undefined }), snap),
+    /3\.2\.0 \(what OpenShift 4\.12\.3 renders\)/,
+  );
   t.match(describeTarget(resolveTarget('auto', EMPTY_SNAPSHOT), EMPTY_SNAPSHOT), /documentation's version/);
 });

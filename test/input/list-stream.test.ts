@@ -1,15 +1,29 @@
 import t from 'tap';
 import { stringify } from 'yaml';
-import { JsonListSplitter, MAX_OBJECT_BYTES, ObjectTooLargeError, YamlListSplitter } from '../../src/input/list-stream.js';
+import {
+  JsonListSplitter,
+  MAX_OBJECT_BYTES,
+  ObjectTooLargeError,
+  YamlListSplitter,
+} from '../../src/input/list-stream.js';
 import { FIELDS_READ, isWatchedKind } from '../../src/cluster/records.js';
 import { parseYamlDocuments } from '../../src/input/yaml.js';
 import { scenario } from '../fixtures/cluster/builders.js';
 
 type Piece = { item?: string; key?: string; text: string; line: number };
 
-function collect(): { pieces: Piece[]; sink: { item(text: string, line: number): void; field(key: string | undefined, text: string, line: number): void } } {
+function collect(): {
+  pieces: Piece[];
+  sink: { item(text: string, line: number): void; field(key: string | undefined, text: string, line: number): void };
+} {
   const pieces: Piece[] = [];
-  return { pieces, sink: { item: (text, line) => pieces.push({ item: 'item', text, line }), field: (key, text, line) => pieces.push({ key, text, line }) } };
+  return {
+    pieces,
+    sink: {
+      item: (text, line) => pieces.push({ item: 'item', text, line }),
+      field: (key, text, line) => pieces.push({ key, text, line }),
+    },
+  };
 }
 
 /** Feeds `text` in chunks of `size` characters: every boundary a stream can cut at. */
@@ -29,7 +43,12 @@ const objects = () => {
 
 t.test('JSON: each item of a List whole, other fields apart, whatever the chunk boundaries', async (t) => {
   const items = objects();
-  const list = { apiVersion: 'v1', kind: 'List', metadata: { resourceVersion: '42', continue: 'abc' }, items: [...items, { tricky: 'a "quoted" \\ } ] { [ string', n: [1, 2.5e3, -0, true, null] }] };
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    metadata: { resourceVersion: '42', continue: 'abc' },
+    items: [...items, { tricky: 'a "quoted" \\ } ] { [ string', n: [1, 2.5e3, -0, true, null] }],
+  };
   for (const text of [JSON.stringify(list), JSON.stringify(list, null, 4)]) {
     for (const size of [1, 7, 4096, text.length]) {
       const pieces = splitJson(text, size);
@@ -45,10 +64,29 @@ t.test('JSON: each item of a List whole, other fields apart, whatever the chunk 
 });
 
 t.test('JSON: not a List, scalars, empty lists; cut-short input is an error', async (t) => {
-  t.same(splitJson('{"kind":"Node","metadata":{"name":"a"},"items":[]}', 3).map((p) => [p.key, p.text]), [['kind', '"Node"'], ['metadata', '{"name":"a"}']]);
-  t.same(splitJson(' [1, 2] ', 2).map((p) => [p.key, p.text]), [[undefined, '[1, 2]']]);
-  t.same(splitJson('42', 1).map((p) => p.text), ['42']);
-  t.same(splitJson('{"a": 1, "b": "x", "c": true}', 2).map((p) => [p.key, p.text]), [['a', '1'], ['b', '"x"'], ['c', 'true']]);
+  t.same(
+    splitJson('{"kind":"Node","metadata":{"name":"a"},"items":[]}', 3).map((p) => [p.key, p.text]),
+    [
+      ['kind', '"Node"'],
+      ['metadata', '{"name":"a"}'],
+    ],
+  );
+  t.same(
+    splitJson(' [1, 2] ', 2).map((p) => [p.key, p.text]),
+    [[undefined, '[1, 2]']],
+  );
+  t.same(
+    splitJson('42', 1).map((p) => p.text),
+    ['42'],
+  );
+  t.same(
+    splitJson('{"a": 1, "b": "x", "c": true}', 2).map((p) => [p.key, p.text]),
+    [
+      ['a', '1'],
+      ['b', '"x"'],
+      ['c', 'true'],
+    ],
+  );
   t.throws(() => splitJson('{"items": [{"a": 1}, {"b": ', 5), /unexpected end of JSON input/);
 });
 
@@ -70,22 +108,37 @@ function splitYaml(text: string): Piece[] {
   return pieces;
 }
 
-t.test('YAML: a List as kubectl prints it (items at column 0 or indented) gives each item; a Node without its status', async (t) => {
-  const items = objects();
-  const expected = items.map((o) => (o.kind === 'Node' ? { ...o, status: undefined } : o)).map((o) => JSON.parse(JSON.stringify(o)));
-  const flat = `apiVersion: v1\nitems:\n${items.map((o) => stringify(o).replace(/^(?=.)/gm, '  ').replace(/^ {2}/, '- ')).join('')}kind: List\nmetadata:\n  resourceVersion: ""\n`;
-  const indented = stringify({ apiVersion: 'v1', kind: 'List', items });
-  for (const [name, text] of [['kubectl style', flat], ['indented', indented]] as const) {
-    const pieces = splitYaml(text);
-    const got = pieces.filter((p) => p.item).map((p) => parseYamlDocuments(p.text, 'x')[0]!.value);
-    t.same(got, expected, `${name}: items`);
-    const header = pieces.filter((p) => !p.item).map((p) => parseYamlDocuments(p.text, 'x')[0]!.value);
-    t.match(header, [{ apiVersion: 'v1', kind: 'List' }], `${name}: the document around them`);
-    t.notOk(header[0] && 'items' in (header[0] as object), `${name}: without the items`);
-    const lines = text.split('\n');
-    for (const p of pieces.filter((x) => x.item)) t.match(lines[p.line - 1], /^ *- /, `${name}: an item starts on its own line (${p.line})`);
-  }
-});
+t.test(
+  'YAML: a List as kubectl prints it (items at column 0 or indented) gives each item; a Node without its status',
+  async (t) => {
+    const items = objects();
+    const expected = items
+      .map((o) => (o.kind === 'Node' ? { ...o, status: undefined } : o))
+      .map((o) => JSON.parse(JSON.stringify(o)));
+    const flat = `apiVersion: v1\nitems:\n${items
+      .map((o) =>
+        stringify(o)
+          .replace(/^(?=.)/gm, '  ')
+          .replace(/^ {2}/, '- '),
+      )
+      .join('')}kind: List\nmetadata:\n  resourceVersion: ""\n`;
+    const indented = stringify({ apiVersion: 'v1', kind: 'List', items });
+    for (const [name, text] of [
+      ['kubectl style', flat],
+      ['indented', indented],
+    ] as const) {
+      const pieces = splitYaml(text);
+      const got = pieces.filter((p) => p.item).map((p) => parseYamlDocuments(p.text, 'x')[0]!.value);
+      t.same(got, expected, `${name}: items`);
+      const header = pieces.filter((p) => !p.item).map((p) => parseYamlDocuments(p.text, 'x')[0]!.value);
+      t.match(header, [{ apiVersion: 'v1', kind: 'List' }], `${name}: the document around them`);
+      t.notOk(header[0] && 'items' in (header[0] as object), `${name}: without the items`);
+      const lines = text.split('\n');
+      for (const p of pieces.filter((x) => x.item))
+        t.match(lines[p.line - 1], /^ *- /, `${name}: an item starts on its own line (${p.line})`);
+    }
+  },
+);
 
 t.test('YAML: multi-document streams, plain objects, other kinds dropped, comments and blank lines', async (t) => {
   const text = [

@@ -24,6 +24,18 @@ t.test('tags and scalars as kubectl decodes them (sigs.k8s.io/yaml through go-ya
     'protocol: !!binary U0NUUA==\nblock: !!binary |\n  U0NU\n  UA==\ndate: 2024-01-01\ntime: 12:30\nlocal: !foo bar\nmode: 0644\nset: !!set {a, b}\n',
     'tags.yaml',
   );
-  t.same(doc!.value, { protocol: 'SCTP', block: 'SCTP', date: '2024-01-01', time: '12:30', local: 'bar', mode: 420, set: { a: null, b: null } });
-  t.throws(() => parseYamlDocuments('protocol: !!binary S*TP\n', 'bad.yaml'), { name: 'YamlSyntaxError', line: 1, reason: /invalid base64/ });
+  t.same(doc!.value, {
+    protocol: 'SCTP',
+    block: 'SCTP',
+    date: '2024-01-01',
+    time: '12:30',
+    local: 'bar',
+    mode: 420,
+    set: { a: null, b: null },
+  });
+  t.throws(() => parseYamlDocuments('protocol: !!binary S*TP\n', 'bad.yaml'), {
+    name: 'YamlSyntaxError',
+    line: 1,
+    reason: /invalid base64/,
+  });
 });

@@ -13,22 +13,35 @@ t.test('no file: the openshift-baremetal defaults', async (t) => {
 });
 
 t.test('the preset fills what the file leaves out; the file wins', async (t) => {
-  const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml', { ruleIds: RULE_IDS });
+  const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml', {
+    ruleIds: RULE_IDS,
+  });
   t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort', 'LoadBalancer']);
   t.equal(p.allowSctpGateways, true);
   t.same(p.rules, { 'nodeportlocal-sctp': { enforcement: 'deny' } });
-  const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml', { ruleIds: RULE_IDS });
+  const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml', {
+    ruleIds: RULE_IDS,
+  });
   t.same(q.allowedServiceTypes, ['NodePort']);
   t.equal(q.ignition.targetVersion, '3.4.0');
 });
 
 t.test('enforcement: "off" quoted turns a rule off', async (t) => {
-  t.same(parsePolicy('rules:\n  sctp-service-type: {enforcement: "off"}\n', 'p.yaml', { ruleIds: RULE_IDS }).rules['sctp-service-type'], { enforcement: 'off' });
+  t.same(
+    parsePolicy('rules:\n  sctp-service-type: {enforcement: "off"}\n', 'p.yaml', { ruleIds: RULE_IDS }).rules[
+      'sctp-service-type'
+    ],
+    { enforcement: 'off' },
+  );
 });
 
 t.test('errors name the file and the line of the offending field', async (t) => {
   const cases: Array<[string, number, RegExp]> = [
-    ['preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n', 4, /\/allowedServiceTypes\/1: must be one of: ClusterIP, NodePort, LoadBalancer, ExternalName$/],
+    [
+      'preset: ako\nallowedServiceTypes:\n  - ClusterIP\n  - Loadbalancer\n',
+      4,
+      /\/allowedServiceTypes\/1: must be one of: ClusterIP, NodePort, LoadBalancer, ExternalName$/,
+    ],
     // Every message names the expected value: never ajv's bare "must be equal to constant" or "must be null".
     ['apiVersion: sctp-guard.io/v1\n', 1, /\/apiVersion: must be "sctp-guard.io\/v1alpha1"$/],
     ['sctpNodeLabel: 5\n', 1, /\/sctpNodeLabel: must be null or a mapping$/],
@@ -38,7 +51,11 @@ t.test('errors name the file and the line of the offending field', async (t) => 
     ['failureMode: closed\nunknwonNodeState: deny\n', 2, /unknown field "unknwonNodeState"/],
     ['rules:\n  sctp-service-type:\n    enforcement: block\n', 3, /\/rules\/sctp-service-type\/enforcement/],
     // YAML 1.1 reads an unquoted off as false: the message says to quote it.
-    ['rules:\n  sctp-service-type:\n    enforcement: off\n', 3, /\/rules\/sctp-service-type\/enforcement: must be one of: deny, warn, audit, off; YAML 1.1 reads an unquoted off, no, on or yes as false: quote the word, e\.g\. enforcement: "off"$/],
+    [
+      'rules:\n  sctp-service-type:\n    enforcement: off\n',
+      3,
+      /\/rules\/sctp-service-type\/enforcement: must be one of: deny, warn, audit, off; YAML 1.1 reads an unquoted off, no, on or yes as false: quote the word, e\.g\. enforcement: "off"$/,
+    ],
     ['rules:\n  sctp-service-type: {enforcement: on}\n', 2, /as true: quote the word/],
     ['rules:\n  no-such-rule: {enforcement: deny}\n', 2, /unknown rule "no-such-rule"; known rules: sctp-service-type/],
     ['preset: [unclosed\n', 2, /Flow sequence/],
@@ -60,5 +77,9 @@ t.test('errors name the file and the line of the offending field', async (t) => 
 });
 
 t.test('a missing file is a PolicyError', async (t) => {
-  t.throws(() => loadPolicy('/nonexistent/policy.yaml', { ruleIds: RULE_IDS }), { name: 'PolicyError', line: 0, message: /^\/nonexistent\/policy.yaml: cannot read the policy file/ });
+  t.throws(() => loadPolicy('/nonexistent/policy.yaml', { ruleIds: RULE_IDS }), {
+    name: 'PolicyError',
+    line: 0,
+    message: /^\/nonexistent\/policy.yaml: cannot read the policy file/,
+  });
 });

@@ -10,13 +10,24 @@ t.test('an empty file is the default policy', async (t) => {
 });
 
 t.test('the preset fills what the file leaves out; each field the file sets wins', async (t) => {
-  const p = mergePolicy({ apiVersion: 'sctp-guard.io/v1alpha1', kind: 'SctpGuardPolicy', metadata: { name: 'x' }, preset: 'ako', unknownNodeState: 'deny', rules: { 'sctp-module-loaded': { enforcement: 'warn' } } });
+  const p = mergePolicy({
+    apiVersion: 'sctp-guard.io/v1alpha1',
+    kind: 'SctpGuardPolicy',
+    metadata: { name: 'x' },
+    preset: 'ako',
+    unknownNodeState: 'deny',
+    rules: { 'sctp-module-loaded': { enforcement: 'warn' } },
+  });
   t.same(p.allowedServiceTypes, PRESETS.ako.allowedServiceTypes);
   t.equal(p.allowSctpGateways, true);
   t.equal(p.unknownNodeState, 'deny');
   t.same(p.rules, { 'sctp-module-loaded': { enforcement: 'warn' } });
   t.notOk('apiVersion' in p || 'kind' in p || 'metadata' in p, 'the envelope is not policy');
-  t.same(mergePolicy({ preset: 'ako', allowedServiceTypes: ['NodePort'] }).allowedServiceTypes, ['NodePort'], 'a list replaces the preset list');
+  t.same(
+    mergePolicy({ preset: 'ako', allowedServiceTypes: ['NodePort'] }).allowedServiceTypes,
+    ['NodePort'],
+    'a list replaces the preset list',
+  );
   t.same(mergePolicy({ sctpNodeLabel: null }).sctpNodeLabel, null);
   t.same(mergePolicy({ sctpNodeLabel: { key: 'sctp' } }).sctpNodeLabel, { key: 'sctp' });
 });
@@ -29,8 +40,16 @@ t.test('ignition is merged field by field', async (t) => {
 t.test('the own namespace is always excluded, once', async (t) => {
   t.same(mergePolicy({ excludedNamespaces: ['kube-system'] }).excludedNamespaces, ['kube-system', 'sctp-guard']);
   t.same(mergePolicy({ excludedNamespaces: [] }, 'guard').excludedNamespaces, ['guard']);
-  t.same(mergePolicy({ excludedNamespaces: ['kube-system', 'guard-*'] }, 'guard-prod').excludedNamespaces, ['kube-system', 'guard-*'], 'covered by guard-*');
-  t.same(mergePolicy({}, 'guard').excludedNamespaces, ['kube-system', 'kube-public', 'guard', 'openshift-*'], 'the defaults name it already');
+  t.same(
+    mergePolicy({ excludedNamespaces: ['kube-system', 'guard-*'] }, 'guard-prod').excludedNamespaces,
+    ['kube-system', 'guard-*'],
+    'covered by guard-*',
+  );
+  t.same(
+    mergePolicy({}, 'guard').excludedNamespaces,
+    ['kube-system', 'kube-public', 'guard', 'openshift-*'],
+    'the defaults name it already',
+  );
 });
 
 t.test('a merged policy shares no list with the presets', async (t) => {

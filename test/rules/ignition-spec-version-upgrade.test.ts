@@ -21,7 +21,12 @@ import { Engine } from '../../src/engine/engine.js';
 import { MCO_SERVICE_ACCOUNTS } from '../../src/engine/platform-owned.js';
 import { reviewObject } from '../../src/engine/review-object.js';
 import type { KubeObject } from '../../src/engine/types.js';
-import { compareVersions, isSpecVersion, newestReadByRelease, renderedVersionOfRelease } from '../../src/ignition/versions.js';
+import {
+  compareVersions,
+  isSpecVersion,
+  newestReadByRelease,
+  renderedVersionOfRelease,
+} from '../../src/ignition/versions.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { admissionReview } from '../helpers/admission.js';
@@ -37,16 +42,26 @@ function reads(release: Release, version: string): boolean {
   return isSpecVersion(version) && compareVersions(version, newest) <= 0;
 }
 
-const ign = (version: string, path: string) => ({ ignition: { version }, storage: { files: [{ path, contents: { source: 'data:,x' }, mode: 420, overwrite: true }] } });
+const ign = (version: string, path: string) => ({
+  ignition: { version },
+  storage: { files: [{ path, contents: { source: 'data:,x' }, mode: 420, overwrite: true }] },
+});
 
 /** The generated configs of the worker pool, as the controller of `release` writes them. */
 function generated(release: Release): KubeObject[] {
   const version = renderedVersionOfRelease(release)!;
-  const owner = (kind: string, name: string) => [{ apiVersion: `${MCO}/v1`, kind, name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true }];
+  const owner = (kind: string, name: string) => [
+    { apiVersion: `${MCO}/v1`, kind, name, uid: `uid-${name}`, controller: true, blockOwnerDeletion: true },
+  ];
   const mc = (name: string, ownerReferences?: NonNullable<KubeObject['metadata']>['ownerReferences']): KubeObject => ({
     apiVersion: `${MCO}/v1`,
     kind: 'MachineConfig',
-    metadata: { name, labels: { [`${MCO}/role`]: 'worker' }, annotations: { [GENERATED_BY_ANNOTATION]: HASH[release] }, ...(ownerReferences ? { ownerReferences } : {}) },
+    metadata: {
+      name,
+      labels: { [`${MCO}/role`]: 'worker' },
+      annotations: { [GENERATED_BY_ANNOTATION]: HASH[release] },
+      ...(ownerReferences ? { ownerReferences } : {}),
+    },
     spec: { config: ign(version, `/etc/${name}`) },
   });
   return [
@@ -57,7 +72,9 @@ function generated(release: Release): KubeObject[] {
     mc('98-worker-generated-kubelet'),
     mc('99-worker-generated-kubelet', owner('KubeletConfig', 'set-max-pods')),
     mc('99-worker-generated-containerruntime', owner('ContainerRuntimeConfig', 'pids-limit')),
-    mc('99-worker-generated-registries', [{ apiVersion: 'config.openshift.io/v1', kind: 'Image', name: 'cluster', uid: 'uid-image' }]),
+    mc('99-worker-generated-registries', [
+      { apiVersion: 'config.openshift.io/v1', kind: 'Image', name: 'cluster', uid: 'uid-image' },
+    ]),
   ];
 }
 
@@ -69,7 +86,16 @@ function rendered(release: Release): KubeObject {
     metadata: {
       name: `rendered-worker-${HASH[release]}`,
       annotations: { [GENERATED_BY_ANNOTATION]: HASH[release], [`${MCO}/release-image-version`]: `${release}.0` },
-      ownerReferences: [{ apiVersion: `${MCO}/v1`, kind: 'MachineConfigPool', name: 'worker', uid: 'uid-worker', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: `${MCO}/v1`,
+          kind: 'MachineConfigPool',
+          name: 'worker',
+          uid: 'uid-worker',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: { config: ign(version, '/etc/rendered') },
   };
@@ -80,8 +106,16 @@ function pool(target: Release, current: Release): KubeObject {
     apiVersion: `${MCO}/v1`,
     kind: 'MachineConfigPool',
     metadata: { name: 'worker' },
-    spec: { configuration: { name: `rendered-worker-${HASH[target]}` }, machineConfigSelector: { matchLabels: { [`${MCO}/role`]: 'worker' } }, nodeSelector: { matchLabels: { 'node-role.kubernetes.io/worker': '' } } },
-    status: { configuration: { name: `rendered-worker-${HASH[current]}` }, machineCount: 3, updatedMachineCount: target === current ? 3 : 1 },
+    spec: {
+      configuration: { name: `rendered-worker-${HASH[target]}` },
+      machineConfigSelector: { matchLabels: { [`${MCO}/role`]: 'worker' } },
+      nodeSelector: { matchLabels: { 'node-role.kubernetes.io/worker': '' } },
+    },
+    status: {
+      configuration: { name: `rendered-worker-${HASH[current]}` },
+      machineCount: 3,
+      updatedMachineCount: target === current ? 3 : 1,
+    },
   };
 }
 
@@ -95,19 +129,55 @@ interface Step {
   objects: KubeObject[];
 }
 
-const cv = (version: string): KubeObject => ({ apiVersion: 'config.openshift.io/v1', kind: 'ClusterVersion', metadata: { name: 'version' }, status: { desired: { version } } });
+const cv = (version: string): KubeObject => ({
+  apiVersion: 'config.openshift.io/v1',
+  kind: 'ClusterVersion',
+  metadata: { name: 'version' },
+  status: { desired: { version } },
+});
 
 const STEPS: Step[] = [
-  { name: '4.18, settled', desired: '4.18.10', running: '4.18', readers: ['4.18', '4.19'], objects: [cv('4.18.10'), ...generated('4.18'), rendered('4.18'), pool('4.18', '4.18')] },
-  { name: 'ClusterVersion desired moves to 4.19; the old controller still runs', desired: '4.19.0', running: '4.18', readers: ['4.18', '4.19'], objects: [cv('4.19.0'), ...generated('4.18'), rendered('4.18'), pool('4.18', '4.18')] },
-  { name: 'the new controller writes its configs at 3.5.0; pools not re-rendered', desired: '4.19.0', running: '4.19', readers: ['4.19'], objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.18'), pool('4.18', '4.18')] },
-  { name: 'pools re-render at 3.5.0 and roll', desired: '4.19.0', running: '4.19', readers: ['4.19'], objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.18'), rendered('4.19'), pool('4.19', '4.18')] },
-  { name: '4.19, settled', desired: '4.19.0', running: '4.19', readers: ['4.19'], objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.19'), pool('4.19', '4.19')] },
+  {
+    name: '4.18, settled',
+    desired: '4.18.10',
+    running: '4.18',
+    readers: ['4.18', '4.19'],
+    objects: [cv('4.18.10'), ...generated('4.18'), rendered('4.18'), pool('4.18', '4.18')],
+  },
+  {
+    name: 'ClusterVersion desired moves to 4.19; the old controller still runs',
+    desired: '4.19.0',
+    running: '4.18',
+    readers: ['4.18', '4.19'],
+    objects: [cv('4.19.0'), ...generated('4.18'), rendered('4.18'), pool('4.18', '4.18')],
+  },
+  {
+    name: 'the new controller writes its configs at 3.5.0; pools not re-rendered',
+    desired: '4.19.0',
+    running: '4.19',
+    readers: ['4.19'],
+    objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.18'), pool('4.18', '4.18')],
+  },
+  {
+    name: 'pools re-render at 3.5.0 and roll',
+    desired: '4.19.0',
+    running: '4.19',
+    readers: ['4.19'],
+    objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.18'), rendered('4.19'), pool('4.19', '4.18')],
+  },
+  {
+    name: '4.19, settled',
+    desired: '4.19.0',
+    running: '4.19',
+    readers: ['4.19'],
+    objects: [cv('4.19.0'), ...generated('4.19'), rendered('4.19'), pool('4.19', '4.19')],
+  },
 ];
 
 function snapshotOf(step: Step): ClusterSnapshot {
   const state = new ClusterState();
-  for (const o of step.objects) state.upsert(o.kind as 'MachineConfig', reduce(o.kind as 'MachineConfig', o as Record<string, unknown>));
+  for (const o of step.objects)
+    state.upsert(o.kind as 'MachineConfig', reduce(o.kind as 'MachineConfig', o as Record<string, unknown>));
   return { ...state.build('offline', true), ageSeconds: 0, stale: false };
 }
 
@@ -117,63 +187,116 @@ const versionOf = (o: KubeObject) => String((o.spec as any).config.ignition.vers
 function user(version: string): KubeObject {
   const config =
     version === '2.2.0'
-      ? { ignition: { version }, storage: { files: [{ filesystem: 'root', path: '/etc/modules-load.d/sctp-load.conf', contents: { source: 'data:,sctp' }, mode: 420 }] } }
+      ? {
+          ignition: { version },
+          storage: {
+            files: [
+              {
+                filesystem: 'root',
+                path: '/etc/modules-load.d/sctp-load.conf',
+                contents: { source: 'data:,sctp' },
+                mode: 420,
+              },
+            ],
+          },
+        }
       : ign(version, '/etc/modules-load.d/sctp-load.conf');
-  return { apiVersion: `${MCO}/v1`, kind: 'MachineConfig', metadata: { name: '99-worker-load-sctp', labels: { [`${MCO}/role`]: 'worker' } }, spec: { config } };
+  return {
+    apiVersion: `${MCO}/v1`,
+    kind: 'MachineConfig',
+    metadata: { name: '99-worker-load-sctp', labels: { [`${MCO}/role`]: 'worker' } },
+    spec: { config },
+  };
 }
 
-t.test('4.18 → 4.19, step by step: the MCO is never patched, the user is never refused, nothing goes back and forth', async (t) => {
-  // The user's config as the cluster stores it, re-applied at every step (a GitOps sync): versions only move forward.
-  const stored = new Map<string, KubeObject>();
-  for (const step of STEPS) {
-    const snapshot = snapshotOf(step);
-    t.equal(snapshot.controllerIgnitionVersion, renderedVersionOfRelease(step.running), `${step.name}: the running controller's version is known`);
-    for (const own of [...generated(step.running), ...step.objects.filter((o) => o.metadata?.name?.startsWith('rendered-'))]) {
-      const name = `${step.name}: ${own.metadata!.name} at ${versionOf(own)}`;
-      const offline = reviewObject(engine, snapshot, own);
-      t.same([offline.patch, offline.allowed], [[], true], `${name} (check/audit)`);
-      t.match(offline.skipped, /Machine Config Operator's own/);
-      const served = review(admissionReview(own, { operation: 'UPDATE', oldObject: own }) as never, engine, snapshot, 'mutate');
-      t.same([served.review.response.allowed, served.review.response.patch], [true, undefined], `${name} (serve)`);
-      const body = admissionReview(own) as any;
-      body.request.userInfo.username = MCO_SERVICE_ACCOUNTS[0];
-      t.match(review(body, engine, snapshot, 'mutate').decision.skipped, /written by system:serviceaccount:openshift-machine-config-operator:machine-config-controller/);
-    }
-    for (const version of ['2.2.0', '3.2.0', '3.4.0', '3.5.0']) {
-      const name = `${step.name}: user config written at ${version}`;
-      const created = reviewObject(engine, snapshot, user(version));
-      t.ok(created.allowed, `${name}: admitted`);
-      const out = versionOf(created.object);
-      for (const r of step.readers) t.ok(reads(r, out), `${name}: stored at ${out}, which the ${r} controller reads`);
-      if (created.patch.length > 0 && compareVersions(out as never, version as never) < 0) {
-        t.notOk(reads(step.running, version), `${name}: translated down only because the running controller would refuse ${version}`);
+t.test(
+  '4.18 → 4.19, step by step: the MCO is never patched, the user is never refused, nothing goes back and forth',
+  async (t) => {
+    // The user's config as the cluster stores it, re-applied at every step (a GitOps sync): versions only move forward.
+    const stored = new Map<string, KubeObject>();
+    for (const step of STEPS) {
+      const snapshot = snapshotOf(step);
+      t.equal(
+        snapshot.controllerIgnitionVersion,
+        renderedVersionOfRelease(step.running),
+        `${step.name}: the running controller's version is known`,
+      );
+      for (const own of [
+        ...generated(step.running),
+        ...step.objects.filter((o) => o.metadata?.name?.startsWith('rendered-')),
+      ]) {
+        const name = `${step.name}: ${own.metadata!.name} at ${versionOf(own)}`;
+        const offline = reviewObject(engine, snapshot, own);
+        t.same([offline.patch, offline.allowed], [[], true], `${name} (check/audit)`);
+        t.match(offline.skipped, /Machine Config Operator's own/);
+        const served = review(
+          admissionReview(own, { operation: 'UPDATE', oldObject: own }) as never,
+          engine,
+          snapshot,
+          'mutate',
+        );
+        t.same([served.review.response.allowed, served.review.response.patch], [true, undefined], `${name} (serve)`);
+        const body = admissionReview(own) as any;
+        body.request.userInfo.username = MCO_SERVICE_ACCOUNTS[0];
+        t.match(
+          review(body, engine, snapshot, 'mutate').decision.skipped,
+          /written by system:serviceaccount:openshift-machine-config-operator:machine-config-controller/,
+        );
       }
-      // Re-applied to what the cluster stored at the previous step: never rewritten to an older version.
-      const before = stored.get(version);
-      if (before) {
-        const again = reviewObject(engine, snapshot, before, before);
-        t.ok(again.allowed, `${name}: the stored object re-applied is admitted`);
-        t.ok(compareVersions(versionOf(again.object) as never, versionOf(before) as never) >= 0, `${name}: ${versionOf(before)} → ${versionOf(again.object)}, never down`);
-        stored.set(version, again.object);
-      } else stored.set(version, created.object);
-      // Idempotent: what sctp-guard wrote is what it writes again.
-      t.same(reviewObject(engine, snapshot, created.object, created.object).patch, [], `${name}: its own output is left as it is`);
+      for (const version of ['2.2.0', '3.2.0', '3.4.0', '3.5.0']) {
+        const name = `${step.name}: user config written at ${version}`;
+        const created = reviewObject(engine, snapshot, user(version));
+        t.ok(created.allowed, `${name}: admitted`);
+        const out = versionOf(created.object);
+        for (const r of step.readers) t.ok(reads(r, out), `${name}: stored at ${out}, which the ${r} controller reads`);
+        if (created.patch.length > 0 && compareVersions(out as never, version as never) < 0) {
+          t.notOk(
+            reads(step.running, version),
+            `${name}: translated down only because the running controller would refuse ${version}`,
+          );
+        }
+        // Re-applied to what the cluster stored at the previous step: never rewritten to an older version.
+        const before = stored.get(version);
+        if (before) {
+          const again = reviewObject(engine, snapshot, before, before);
+          t.ok(again.allowed, `${name}: the stored object re-applied is admitted`);
+          t.ok(
+            compareVersions(versionOf(again.object) as never, versionOf(before) as never) >= 0,
+            `${name}: ${versionOf(before)} → ${versionOf(again.object)}, never down`,
+          );
+          stored.set(version, again.object);
+        } else stored.set(version, created.object);
+        // Idempotent: what sctp-guard wrote is what it writes again.
+        t.same(
+          reviewObject(engine, snapshot, created.object, created.object).patch,
+          [],
+          `${name}: its own output is left as it is`,
+        );
+      }
     }
-  }
-  t.equal(versionOf(stored.get('3.5.0')!), '3.5.0', 'the user 3.5.0 config ends at 3.5.0');
-});
+    t.equal(versionOf(stored.get('3.5.0')!), '3.5.0', 'the user 3.5.0 config ends at 3.5.0');
+  },
+);
 
-t.test('mid-upgrade, a 3.5.0 config is kept once the new controller runs, and translated down while the old one does', async (t) => {
-  const [, oldRuns, newRuns] = STEPS.map(snapshotOf);
-  const kept = reviewObject(engine, newRuns!, user('3.5.0'));
-  t.same(kept.patch, [], 'the 4.19 controller reads 3.5.0 as is: not translated down to the rendered 3.4.0');
-  const down = reviewObject(engine, oldRuns!, user('3.5.0'));
-  t.equal(versionOf(down.object), '3.4.0', 'the 4.18 controller would refuse 3.5.0');
-  const patched = fastJsonPatch.applyPatch(structuredClone(user('3.5.0')), structuredClone(down.patch) as never, true, false).newDocument;
-  t.equal(versionOf(patched), '3.4.0');
-  // A 3.5-only field cannot go down: refused while the old controller runs, accepted once the new one does.
-  const cex = user('3.5.0');
-  (cex.spec as any).config.storage.luks = [{ name: 'data', device: '/dev/sdb', cex: { enabled: true } }];
-  t.notOk(reviewObject(engine, oldRuns!, cex).allowed, 'luks cex while 4.18 runs');
-  t.ok(reviewObject(engine, newRuns!, cex).allowed, 'luks cex once 4.19 runs');
-});
+t.test(
+  'mid-upgrade, a 3.5.0 config is kept once the new controller runs, and translated down while the old one does',
+  async (t) => {
+    const [, oldRuns, newRuns] = STEPS.map(snapshotOf);
+    const kept = reviewObject(engine, newRuns!, user('3.5.0'));
+    t.same(kept.patch, [], 'the 4.19 controller reads 3.5.0 as is: not translated down to the rendered 3.4.0');
+    const down = reviewObject(engine, oldRuns!, user('3.5.0'));
+    t.equal(versionOf(down.object), '3.4.0', 'the 4.18 controller would refuse 3.5.0');
+    const patched = fastJsonPatch.applyPatch(
+      structuredClone(user('3.5.0')),
+      structuredClone(down.patch) as never,
+      true,
+      false,
+    ).newDocument;
+    t.equal(versionOf(patched), '3.4.0');
+    // A 3.5-only field cannot go down: refused while the old controller runs, accepted once the new one does.
+    const cex = user('3.5.0');
+    (cex.spec as any).config.storage.luks = [{ name: 'data', device: '/dev/sdb', cex: { enabled: true } }];
+    t.notOk(reviewObject(engine, oldRuns!, cex).allowed, 'luks cex while 4.18 runs');
+    t.ok(reviewObject(engine, newRuns!, cex).allowed, 'luks cex once 4.19 runs');
+  },
+);

@@ -8,8 +8,16 @@ import { snapshotOf } from '../fixtures/cluster/state.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../../src/cluster/snapshot.js';
 
 // The OpenShift docs' 98-var-partition (a separate /var), as Butane writes it.
-const DISK = { device: '/dev/disk/by-id/wwn-0x5000c500a0b1c2d3', partitions: [{ label: 'var', number: 5, sizeMiB: 0, startMiB: 25000 }] };
-const FS = { device: '/dev/disk/by-partlabel/var', format: 'xfs', mountOptions: ['defaults', 'prjquota'], path: '/var' };
+const DISK = {
+  device: '/dev/disk/by-id/wwn-0x5000c500a0b1c2d3',
+  partitions: [{ label: 'var', number: 5, sizeMiB: 0, startMiB: 25000 }],
+};
+const FS = {
+  device: '/dev/disk/by-partlabel/var',
+  format: 'xfs',
+  mountOptions: ['defaults', 'prjquota'],
+  path: '/var',
+};
 
 function varPartition(labels: Record<string, string>, disk = DISK): KubeObject {
   return {
@@ -25,7 +33,9 @@ const role = (r: string) => ({ 'machineconfiguration.openshift.io/role': r });
 /** worker renders the /var partition; infra does not. */
 function cluster(version = '4.16.3', extra: Array<ReturnType<typeof machineConfiguration>> = []): ClusterSnapshot {
   const w = rendered('rendered-worker-1', 'worker', filler(1, 8), '3.4.0');
-  Object.assign((w.spec as { config: object }).config, { storage: { files: filler(1, 8), disks: [DISK], filesystems: [FS] } });
+  Object.assign((w.spec as { config: object }).config, {
+    storage: { files: filler(1, 8), disks: [DISK], filesystems: [FS] },
+  });
   return snapshotOf([
     w,
     rendered('rendered-infra-1', 'infra', filler(1, 8), '3.4.0'),
@@ -42,24 +52,37 @@ const engine = new Engine(ALL_RULES, defaultPolicy());
 const MC = { group: 'machineconfiguration.openshift.io', version: 'v1', kind: 'MachineConfig' };
 
 function decide(object: KubeObject, oldObject: KubeObject | null, snapshot: ClusterSnapshot) {
-  return engine.evaluate({ object, oldObject, operation: oldObject ? 'UPDATE' : 'CREATE', gvk: MC, namespace: '', dryRun: false }, snapshot, 'mutate');
+  return engine.evaluate(
+    { object, oldObject, operation: oldObject ? 'UPDATE' : 'CREATE', gvk: MC, namespace: '', dryRun: false },
+    snapshot,
+    'mutate',
+  );
 }
 
 t.test('an UPDATE is judged against the pools the config lands in after it', async (t) => {
   const inWorker = varPartition(role('worker'));
   const inInfra = varPartition(role('infra'));
   t.equal(decide(inWorker, inWorker, cluster()).allowed, true, 'unchanged in worker, which renders it');
-  t.equal(decide({ ...inWorker, metadata: { ...inWorker.metadata, annotations: { a: 'b' } } }, inWorker, cluster()).allowed, true);
+  t.equal(
+    decide({ ...inWorker, metadata: { ...inWorker.metadata, annotations: { a: 'b' } } }, inWorker, cluster()).allowed,
+    true,
+  );
   const moved = decide(inInfra, inWorker, cluster());
   t.equal(moved.allowed, false, 'moved into infra by a label edit: new there, as a new entry would be');
-  t.match(moved.message, /spec\.config\.storage\.disks changes what the nodes run \(not in pool infra's rendered config \(rendered-infra-1\)\).*"ignition disks section contains changes"/);
+  t.match(
+    moved.message,
+    /spec\.config\.storage\.disks changes what the nodes run \(not in pool infra's rendered config \(rendered-infra-1\)\).*"ignition disks section contains changes"/,
+  );
   t.equal(decide(inWorker, inInfra, cluster()).allowed, true, 'moved from infra into worker, which renders it already');
   t.equal(decide(inInfra, inInfra, cluster()).allowed, true, 'kept in infra: its own past counts there');
 });
 
 t.test('a CREATE in several pools keeps only what every one of them renders', async (t) => {
   const both = cluster('4.16.3');
-  const custom = { ...both, pools: both.pools.map((p) => ({ ...p, machineConfigSelector: { matchLabels: { shared: 'yes' } } })) };
+  const custom = {
+    ...both,
+    pools: both.pools.map((p) => ({ ...p, machineConfigSelector: { matchLabels: { shared: 'yes' } } })),
+  };
   t.equal(decide(varPartition({ shared: 'yes' }), null, custom).allowed, false, 'infra does not render the disk');
   t.equal(decide(varPartition(role('worker')), null, cluster()).allowed, true, 'worker alone does');
 });
@@ -70,8 +93,16 @@ t.test("MachineConfiguration cluster's irreconcilableValidationOverrides open th
   const open = cluster('4.20.1', [machineConfiguration(['Disks', 'FileSystems'])]);
   t.equal(decide(other, null, open).allowed, true, 'Disks overridden: the MCO applies it to new nodes only');
   t.equal(decide(varPartition(role('infra')), null, open).allowed, true, 'disks and filesystems both overridden');
-  t.equal(decide(varPartition(role('infra')), null, cluster('4.20.1', [machineConfiguration(['Disks'])])).allowed, false, 'filesystems still compared');
-  t.equal(decide(other, null, cluster('4.19.2', [machineConfiguration(['Disks'])])).allowed, false, '4.19 has no such field: no override');
+  t.equal(
+    decide(varPartition(role('infra')), null, cluster('4.20.1', [machineConfiguration(['Disks'])])).allowed,
+    false,
+    'filesystems still compared',
+  );
+  t.equal(
+    decide(other, null, cluster('4.19.2', [machineConfiguration(['Disks'])])).allowed,
+    false,
+    '4.19 has no such field: no override',
+  );
 });
 
 t.test('without cluster state an UPDATE may keep what it carried', async (t) => {

@@ -27,7 +27,11 @@ t.test('every example manifest gets a well-formed AdmissionReview over HTTPS, in
   }
 });
 
-async function decide(server: Awaited<ReturnType<typeof startHttpsApp>>, obj: KubeObject, apiVersion: (typeof VERSIONS)[number] = 'admission.k8s.io/v1') {
+async function decide(
+  server: Awaited<ReturnType<typeof startHttpsApp>>,
+  obj: KubeObject,
+  apiVersion: (typeof VERSIONS)[number] = 'admission.k8s.io/v1',
+) {
   const res = await server.post('/validate', JSON.stringify(admissionReview(obj, { apiVersion })));
   return res.json().response;
 }
@@ -36,14 +40,29 @@ t.test('the documentation SCTP Services are allowed; the AKO LoadBalancer one is
   const server = await startHttpsApp();
   t.teardown(server.close);
   for (const apiVersion of VERSIONS) {
-    t.equal((await decide(server, exampleObject('openshift-sctp-service-clusterip.yaml', 'Service'), apiVersion)).allowed, true, 'ClusterIP');
-    t.equal((await decide(server, exampleObject('openshift-sctp-verify.yaml', 'Service'), apiVersion)).allowed, true, 'NodePort');
-    t.equal((await decide(server, exampleObject('openshift-sctp-service-default-type.yaml', 'Service'), apiVersion)).allowed, true, 'no type');
+    t.equal(
+      (await decide(server, exampleObject('openshift-sctp-service-clusterip.yaml', 'Service'), apiVersion)).allowed,
+      true,
+      'ClusterIP',
+    );
+    t.equal(
+      (await decide(server, exampleObject('openshift-sctp-verify.yaml', 'Service'), apiVersion)).allowed,
+      true,
+      'NodePort',
+    );
+    t.equal(
+      (await decide(server, exampleObject('openshift-sctp-service-default-type.yaml', 'Service'), apiVersion)).allowed,
+      true,
+      'no type',
+    );
     const lb = await decide(server, exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), apiVersion);
     t.equal(lb.allowed, false, 'LoadBalancer denied');
     t.equal(lb.status.code, 403);
     t.equal(lb.status.reason, 'Forbidden');
-    t.match(lb.status.message, /\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer are outside/);
+    t.match(
+      lb.status.message,
+      /\[sctp-service-type\] Service default\/server: SCTP ports 80\/SCTP of type LoadBalancer are outside/,
+    );
     t.match(lb.status.message, /which preset openshift-baremetal enforces .*; allowed types: ClusterIP, NodePort\./);
     t.match(lb.status.message, /allowedServiceTypes/, 'says how to change the policy');
     t.match(lb.auditAnnotations, { 'sctp-service-type': /^deny: / });
@@ -82,7 +101,9 @@ t.test('an NPL-annotated SCTP Service is allowed with the NodePortLocal warning'
 t.test('a TCP LoadBalancer Service is untouched', async (t) => {
   const server = await startHttpsApp();
   t.teardown(server.close);
-  const svc = structuredClone(exampleObject('ako-sctp-loadbalancer.yaml', 'Service')) as KubeObject & { spec: { ports: Array<{ protocol: string }> } };
+  const svc = structuredClone(exampleObject('ako-sctp-loadbalancer.yaml', 'Service')) as KubeObject & {
+    spec: { ports: Array<{ protocol: string }> };
+  };
   svc.spec.ports[0]!.protocol = 'TCP';
   const res = await decide(server, svc);
   t.same(res, { uid: res.uid, allowed: true }, 'no warnings, no annotations, no status');
@@ -94,19 +115,36 @@ t.test('bad requests get documented status codes, and the next good request stil
   const server = await startHttpsApp();
   t.teardown(server.close);
   const good = JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')));
-  const missingUid = admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')) as { request: Record<string, unknown> };
+  const missingUid = admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')) as {
+    request: Record<string, unknown>;
+  };
   delete missingUid.request.uid;
   const cases: Array<[string, string | Buffer, number, RegExp, Record<string, string>?]> = [
     ['garbage body', 'this is not json {', 400, /malformed JSON/],
     ['empty body', '', 400, /empty body/],
-    ['wrong apiVersion', JSON.stringify({ ...JSON.parse(good), apiVersion: 'admission.k8s.io/v2' }), 400, /unknown apiVersion: expected one of admission.k8s.io\/v1, admission.k8s.io\/v1beta1/],
+    [
+      'wrong apiVersion',
+      JSON.stringify({ ...JSON.parse(good), apiVersion: 'admission.k8s.io/v2' }),
+      400,
+      /unknown apiVersion: expected one of admission.k8s.io\/v1, admission.k8s.io\/v1beta1/,
+    ],
     ['wrong kind', JSON.stringify({ ...JSON.parse(good), kind: 'Pod' }), 400, /kind must be "AdmissionReview"/],
     ['missing uid', JSON.stringify(missingUid), 400, /request\.uid is required/],
-    ['missing request', JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }), 400, /request is required/],
+    [
+      'missing request',
+      JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' }),
+      400,
+      /request is required/,
+    ],
     ['a JSON array', '[]', 400, /must be object/],
     ['wrong content type', good, 400, /content type/, { 'content-type': 'text/plain' }],
     ['5 MB body', Buffer.alloc(5 * 1024 * 1024, 'a'), 413, /too large/],
-    ['a million empty objects', good.replace('"spec":{', `"x":[${Array(1_000_000).fill('{}').join(',')}],"spec":{`), 413, /body too large: more than 100000 JSON objects and arrays/],
+    [
+      'a million empty objects',
+      good.replace('"spec":{', `"x":[${Array(1_000_000).fill('{}').join(',')}],"spec":{`),
+      413,
+      /body too large: more than 100000 JSON objects and arrays/,
+    ],
   ];
   for (const [name, body, code, reason, headers] of cases) {
     const res = await server.post('/validate', body, headers);
@@ -120,31 +158,61 @@ t.test('bad requests get documented status codes, and the next good request stil
   }
 });
 
-t.test('JSON as data: __proto__, constructor and prototype keys get a verdict, are read, and pollute nothing', async (t) => {
-  const server = await startHttpsApp();
-  t.teardown(server.close);
-  const mc = {
-    apiVersion: 'machineconfiguration.openshift.io/v1',
-    kind: 'MachineConfig',
-    metadata: { name: '99-worker-proto', labels: { 'machineconfiguration.openshift.io/role': 'worker', constructor: 'a', prototype: 'b' } },
-    spec: { config: { ignition: { version: '3.2.0' }, PROTO: { polluted: true }, storage: { files: [{ path: '/etc/x', contents: { source: 'data:,x' }, constructor: { prototype: { polluted: true } } }] } } },
-  };
-  // A JS object literal cannot spell a "__proto__" key: it would set the prototype instead.
-  const body = JSON.stringify(admissionReview(mc)).replaceAll('"PROTO"', '"__proto__"');
-  for (const path of ['/validate', '/mutate']) {
-    const res = await server.post(path, body);
-    t.equal(res.statusCode, 200, `${path}: a verdict, not 400`);
-    t.type(res.json().response.allowed, 'boolean');
-  }
-  // The same decision as with any other key name: the object is read whole, the key neither refused nor lost.
-  const lb = exampleObject('ako-sctp-loadbalancer.yaml', 'Service');
-  const withKey = (name: string) => JSON.stringify(admissionReview({ ...lb, metadata: { ...lb.metadata, PROTO: { a: 1 } }, spec: { ...(lb.spec as object), PROTO: {}, constructor: 1 } })).replaceAll('"PROTO"', name);
-  const [proto, plain] = [await server.post('/validate', withKey('"__proto__"')), await server.post('/validate', withKey('"other"'))];
-  t.equal(proto.statusCode, 200);
-  t.same(proto.json().response.status, plain.json().response.status, 'the SCTP LoadBalancer is denied as without the key');
-  t.equal(proto.json().response.allowed, false);
-  t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
-});
+t.test(
+  'JSON as data: __proto__, constructor and prototype keys get a verdict, are read, and pollute nothing',
+  async (t) => {
+    const server = await startHttpsApp();
+    t.teardown(server.close);
+    const mc = {
+      apiVersion: 'machineconfiguration.openshift.io/v1',
+      kind: 'MachineConfig',
+      metadata: {
+        name: '99-worker-proto',
+        labels: { 'machineconfiguration.openshift.io/role': 'worker', constructor: 'a', prototype: 'b' },
+      },
+      spec: {
+        config: {
+          ignition: { version: '3.2.0' },
+          PROTO: { polluted: true },
+          storage: {
+            files: [
+              { path: '/etc/x', contents: { source: 'data:,x' }, constructor: { prototype: { polluted: true } } },
+            ],
+          },
+        },
+      },
+    };
+    // A JS object literal cannot spell a "__proto__" key: it would set the prototype instead.
+    const body = JSON.stringify(admissionReview(mc)).replaceAll('"PROTO"', '"__proto__"');
+    for (const path of ['/validate', '/mutate']) {
+      const res = await server.post(path, body);
+      t.equal(res.statusCode, 200, `${path}: a verdict, not 400`);
+      t.type(res.json().response.allowed, 'boolean');
+    }
+    // The same decision as with any other key name: the object is read whole, the key neither refused nor lost.
+    const lb = exampleObject('ako-sctp-loadbalancer.yaml', 'Service');
+    const withKey = (name: string) =>
+      JSON.stringify(
+        admissionReview({
+          ...lb,
+          metadata: { ...lb.metadata, PROTO: { a: 1 } },
+          spec: { ...(lb.spec as object), PROTO: {}, constructor: 1 },
+        }),
+      ).replaceAll('"PROTO"', name);
+    const [proto, plain] = [
+      await server.post('/validate', withKey('"__proto__"')),
+      await server.post('/validate', withKey('"other"')),
+    ];
+    t.equal(proto.statusCode, 200);
+    t.same(
+      proto.json().response.status,
+      plain.json().response.status,
+      'the SCTP LoadBalancer is denied as without the key',
+    );
+    t.equal(proto.json().response.allowed, false);
+    t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
+  },
+);
 
 t.test('/mutate answers with no patch while no mutating rule applies', async (t) => {
   const server = await startHttpsApp();

@@ -83,16 +83,27 @@ t.test('new connections get the new pair when the files change; open connections
   // As `cp` does it: the key first, then the certificate (in between, the pair does not match).
   copyFileSync(second.key, key);
   copyFileSync(second.cert, cert);
-  await eventually('a new connection sees the new serial', async () => (await servedSerial(port)) === serialOf(second.cert));
+  await eventually(
+    'a new connection sees the new serial',
+    async () => (await servedSerial(port)) === serialOf(second.cert),
+  );
   t.equal(reloader.certificate.serial, serialOf(second.cert));
-  t.match(lines.find((l) => l.msg === 'serving certificate reloaded: new connections use it'), { serial: serialOf(second.cert), previous: { serial: serialOf(first.cert) } });
-  t.same(await get(), { status: 405, serial: serialOf(first.cert) }, 'the connection opened before still answers, on its own session');
+  t.match(
+    lines.find((l) => l.msg === 'serving certificate reloaded: new connections use it'),
+    { serial: serialOf(second.cert), previous: { serial: serialOf(first.cert) } },
+  );
+  t.same(
+    await get(),
+    { status: 405, serial: serialOf(first.cert) },
+    'the connection opened before still answers, on its own session',
+  );
 });
 
 t.test('a broken new pair is refused with a log line, and the pair in use stays', async (t) => {
   const { cert, key } = servingFiles();
   const { port, reloader, lines } = await serve(t, cert, key);
-  const refusals = () => lines.filter((l) => l.level === 50 && /refused the new serving certificate pair/.test(String(l.msg)));
+  const refusals = () =>
+    lines.filter((l) => l.level === 50 && /refused the new serving certificate pair/.test(String(l.msg)));
 
   copyFileSync(second.cert, cert); // the key stays the old one: a mismatched pair
   await eventually('the mismatch is refused', () => refusals().length === 1);
@@ -110,14 +121,18 @@ t.test('a broken new pair is refused with a log line, and the pair in use stays'
   const expired = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-expired-')), days: -1 });
   copyFileSync(expired.key, key);
   copyFileSync(expired.cert, cert);
-  await eventually('the expired certificate is refused', () => refusals().some((l) => /expired at/.test(String(l.reason))));
+  await eventually('the expired certificate is refused', () =>
+    refusals().some((l) => /expired at/.test(String(l.reason))),
+  );
   t.equal(await servedSerial(port), serialOf(first.cert));
 
   // Past 9999-12-31 OpenSSL cannot print notAfter ("Bad time value"): refused, not an "Invalid time value" throw.
   const unreadable = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-far-')), days: 3_000_000 });
   copyFileSync(unreadable.key, key);
   copyFileSync(unreadable.cert, cert);
-  await eventually('the certificate with an unreadable notAfter is refused', () => refusals().some((l) => /notAfter cannot be read/.test(String(l.reason))));
+  await eventually('the certificate with an unreadable notAfter is refused', () =>
+    refusals().some((l) => /notAfter cannot be read/.test(String(l.reason))),
+  );
   t.equal(await servedSerial(port), serialOf(first.cert));
   t.throws(() => describeCertificate(readFileSync(unreadable.cert)), /X\.509 dates end at 9999-12-31/);
 
@@ -169,5 +184,8 @@ t.test('polling catches changes the watcher missed', async (t) => {
 t.test('at start-up a broken pair is an error, not a server without a certificate', async (t) => {
   const { logger } = capturedLogger();
   t.throws(() => new CertificateReloader({ certFile: first.cert, keyFile: second.key, logger }), /key values mismatch/);
-  t.throws(() => new CertificateReloader({ certFile: join(tmpdir(), 'no-such.crt'), keyFile: first.key, logger }), /ENOENT/);
+  t.throws(
+    () => new CertificateReloader({ certFile: join(tmpdir(), 'no-such.crt'), keyFile: first.key, logger }),
+    /ENOENT/,
+  );
 });

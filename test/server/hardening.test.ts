@@ -7,9 +7,18 @@ import { writeDevCerts } from '../../src/cli/certs.js';
 import { readKeyPair } from '../../src/server/tls.js';
 import { admissionReview, exampleObject, httpsPost, startHttpsApp, testDevCerts } from '../helpers/admission.js';
 
-function handshake(port: number, options: ConnectionOptions): Promise<{ ok: boolean; socket?: TLSSocket; error?: Error }> {
+function handshake(
+  port: number,
+  options: ConnectionOptions,
+): Promise<{ ok: boolean; socket?: TLSSocket; error?: Error }> {
   return new Promise((resolve) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false, ...options });
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      rejectUnauthorized: false,
+      ...options,
+    });
     socket.once('secureConnect', () => resolve({ ok: true, socket }));
     socket.once('error', (error) => resolve({ ok: false, error }));
   });
@@ -25,7 +34,11 @@ t.test('TLS: 1.2 and 1.3 accepted, 1.1 refused, no non-forward-secret or CBC sui
   t.equal(v12.socket?.getProtocol(), 'TLSv1.2');
   t.match(v12.socket?.getCipher().name, /^ECDHE-.*GCM|CHACHA20/, 'a forward-secret AEAD suite');
   v12.socket?.destroy();
-  const v11 = await handshake(server.port, { minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT:@SECLEVEL=0' });
+  const v11 = await handshake(server.port, {
+    minVersion: 'TLSv1',
+    maxVersion: 'TLSv1.1',
+    ciphers: 'DEFAULT:@SECLEVEL=0',
+  });
   t.equal(v11.ok, false, 'TLS 1.1 refused');
   for (const weak of ['AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'AES256-GCM-SHA384']) {
     const r = await handshake(server.port, { maxVersion: 'TLSv1.2', ciphers: weak });
@@ -53,9 +66,14 @@ t.test('--client-ca: only clients with a certificate from that CA are served', a
   } else t.pass('a certificate from another CA is refused');
   const pair = readKeyPair(clientCa.cert, clientCa.key);
   const ok = await new Promise<number>((resolve, reject) => {
-    const socket = tlsConnect({ host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.ca, cert: pair.cert, key: pair.key }, () => {
-      socket.write(`POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    });
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port: server.port, servername: 'localhost', ca: server.ca, cert: pair.cert, key: pair.key },
+      () => {
+        socket.write(
+          `POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      },
+    );
     let text = '';
     socket.on('data', (d) => (text += d));
     socket.on('end', () => resolve(Number(text.split(' ')[1])));
@@ -82,9 +100,14 @@ t.test('slow clients are cut off: headers that never finish, a body that never a
   const headers = await slow('POST /validate HTTP/1.1\r\nhost: localhost\r\n');
   t.notMatch(headers.answer, /^still open/, 'unfinished headers: connection closed');
   t.match(headers.answer, /^$|408/, 'closed, or told 408');
-  const body = await slow('POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":');
+  const body = await slow(
+    'POST /validate HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"a":',
+  );
   t.notMatch(body.answer, /^still open/, 'a body that never arrives: connection closed');
-  const next = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service'))));
+  const next = await server.post(
+    '/validate',
+    JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service'))),
+  );
   t.equal(next.statusCode, 200, 'the server still serves');
 });
 
@@ -99,7 +122,8 @@ t.test('only the documented routes and methods', async (t) => {
   t.equal((await req('GET', '/admin')).statusCode, 404);
   t.equal((await req('GET', '/validate/../etc/passwd')).statusCode, 404);
   // Probes, metrics and debug live on their own plain-HTTP listeners, never behind --client-ca.
-  for (const path of ['/healthz', '/readyz', '/metrics', '/debug/nodes']) t.equal((await req('GET', path)).statusCode, 404, `no ${path} on the webhook port`);
+  for (const path of ['/healthz', '/readyz', '/metrics', '/debug/nodes'])
+    t.equal((await req('GET', path)).statusCode, 404, `no ${path} on the webhook port`);
   t.match((await req('GET', '/nope')).json().reason, /routes: POST \/validate, POST \/mutate$/);
 });
 
@@ -107,7 +131,9 @@ t.test('--http2: HTTP/2 offered through ALPN, HTTP/1.1 still served', async (t) 
   const { connect } = await import('node:http2');
   const server = await startHttpsApp({ http2: true });
   t.teardown(server.close);
-  const body = JSON.stringify(admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'h2-uid' }));
+  const body = JSON.stringify(
+    admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'h2-uid' }),
+  );
   const session = connect(`https://localhost:${server.port}`, { ca: server.ca });
   t.teardown(() => session.close());
   const out = await new Promise<{ status: number; text: string }>((resolve, reject) => {
@@ -131,7 +157,11 @@ t.test('a TLS handshake that never finishes is cut at the header timeout; connec
   const { TRANSPORT_LIMITS } = await import('../../src/server/app.js');
   const server = await startHttpsApp({ timeouts: { headersMs: 300, requestMs: 600 } });
   t.teardown(server.close);
-  t.equal(server.app.server.maxConnections, TRANSPORT_LIMITS.maxConnections, 'the webhook listener has a connection cap');
+  t.equal(
+    server.app.server.maxConnections,
+    TRANSPORT_LIMITS.maxConnections,
+    'the webhook listener has a connection cap',
+  );
   const started = Date.now();
   const socket = netConnect({ host: '127.0.0.1', port: server.port });
   socket.on('connect', () => socket.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01])));
@@ -144,24 +174,27 @@ t.test('a TLS handshake that never finishes is cut at the header timeout; connec
   t.ok(closed, `half a ClientHello is closed after ${Date.now() - started} ms`);
 });
 
-t.test('--http2: few concurrent streams, and a stream whose body dribbles is reset at the request timeout', async (t) => {
-  const { connect, constants } = await import('node:http2');
-  const { TRANSPORT_LIMITS } = await import('../../src/server/app.js');
-  const server = await startHttpsApp({ http2: true, timeouts: { headersMs: 300, requestMs: 600 } });
-  t.teardown(server.close);
-  const session = connect(`https://localhost:${server.port}`, { ca: server.ca });
-  t.teardown(() => session.destroy());
-  await new Promise((resolve) => session.once('remoteSettings', resolve));
-  t.equal(session.remoteSettings.maxConcurrentStreams, TRANSPORT_LIMITS.http2MaxConcurrentStreams);
-  const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
-  stream.on('error', () => {});
-  stream.write('{"apiVersion":');
-  const timer = setInterval(() => stream.write(' '), 100);
-  const started = Date.now();
-  const code = await new Promise<number | undefined>((resolve) => {
-    stream.on('close', () => resolve(stream.rstCode));
-    setTimeout(() => resolve(undefined), 5000).unref();
-  });
-  clearInterval(timer);
-  t.equal(code, constants.NGHTTP2_CANCEL, `reset with CANCEL after ${Date.now() - started} ms`);
-});
+t.test(
+  '--http2: few concurrent streams, and a stream whose body dribbles is reset at the request timeout',
+  async (t) => {
+    const { connect, constants } = await import('node:http2');
+    const { TRANSPORT_LIMITS } = await import('../../src/server/app.js');
+    const server = await startHttpsApp({ http2: true, timeouts: { headersMs: 300, requestMs: 600 } });
+    t.teardown(server.close);
+    const session = connect(`https://localhost:${server.port}`, { ca: server.ca });
+    t.teardown(() => session.destroy());
+    await new Promise((resolve) => session.once('remoteSettings', resolve));
+    t.equal(session.remoteSettings.maxConcurrentStreams, TRANSPORT_LIMITS.http2MaxConcurrentStreams);
+    const stream = session.request({ ':method': 'POST', ':path': '/validate', 'content-type': 'application/json' });
+    stream.on('error', () => {});
+    stream.write('{"apiVersion":');
+    const timer = setInterval(() => stream.write(' '), 100);
+    const started = Date.now();
+    const code = await new Promise<number | undefined>((resolve) => {
+      stream.on('close', () => resolve(stream.rstCode));
+      setTimeout(() => resolve(undefined), 5000).unref();
+    });
+    clearInterval(timer);
+    t.equal(code, constants.NGHTTP2_CANCEL, `reset with CANCEL after ${Date.now() - started} ms`);
+  },
+);

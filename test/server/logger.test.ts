@@ -15,7 +15,9 @@ function capture() {
 const record = {
   audit: 'admission',
   uid: 'a"b\\c\n\u2028é',
-  rules: [{ rule: 'sctp-service-type', decision: 'deny', message: '[sctp-service-type] Service default/x: <tab>\there' }],
+  rules: [
+    { rule: 'sctp-service-type', decision: 'deny', message: '[sctp-service-type] Service default/x: <tab>\there' },
+  ],
   dryRun: false,
   skipped: undefined,
   latencyMs: 0.125,
@@ -24,14 +26,23 @@ const record = {
 t.test('the audit line writer writes the bytes pino writes for logger.info(record, msg)', async (t) => {
   const out = capture();
   // A fixed clock: the two lines must be equal to the byte.
-  const logger = pino({ base: { app: 'sctp-guard' }, timestamp: () => ',"time":"2026-11-30T00:00:00.000Z"' }, out.stream);
+  const logger = pino(
+    { base: { app: 'sctp-guard' }, timestamp: () => ',"time":"2026-11-30T00:00:00.000Z"' },
+    out.stream,
+  );
   logger.info(record, 'admission decision');
   infoLineWriter(logger, 'admission decision')(record);
   infoLineWriter(logger.child({ pod: 'p-1' }), 'admission decision')({});
   await new Promise((r) => setImmediate(r));
   t.equal(out.lines.length, 3);
   t.equal(out.lines[1], out.lines[0]);
-  t.same(JSON.parse(out.lines[2]!), { level: 30, time: '2026-11-30T00:00:00.000Z', app: 'sctp-guard', pod: 'p-1', msg: 'admission decision' });
+  t.same(JSON.parse(out.lines[2]!), {
+    level: 30,
+    time: '2026-11-30T00:00:00.000Z',
+    app: 'sctp-guard',
+    pod: 'p-1',
+    msg: 'admission decision',
+  });
 });
 
 t.test('the audit line writer follows the logger level, also when it changes', async (t) => {
@@ -43,7 +54,13 @@ t.test('the audit line writer follows the logger level, also when it changes', a
   write(record);
   await new Promise((r) => setImmediate(r));
   t.equal(out.lines.length, 1);
-  t.match(JSON.parse(out.lines[0]!), { level: 30, app: 'sctp-guard', audit: 'admission', uid: record.uid, msg: 'admission decision' });
+  t.match(JSON.parse(out.lines[0]!), {
+    level: 30,
+    app: 'sctp-guard',
+    audit: 'admission',
+    uid: record.uid,
+    msg: 'admission decision',
+  });
   t.match(JSON.parse(out.lines[0]!).time, /^\d{4}-\d\d-\d\dT/);
 });
 

@@ -24,7 +24,13 @@ function setup(informers: InformerStatus[] = []) {
   const metrics = new ServerMetrics({ informers: () => informers, certificate: () => certificate, now: () => NOW });
   const { app } = testApp({ onDecision: metrics.observeDecision, onBadRequest: metrics.observeBadRequest });
   const metricsApp = testMetricsApp(metrics);
-  const post = (path: string, body: unknown) => app.inject({ method: 'POST', url: path, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const post = (path: string, body: unknown) =>
+    app.inject({
+      method: 'POST',
+      url: path,
+      payload: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
   const scrape = async () => {
     const res = await metricsApp.inject({ method: 'GET', url: '/metrics' });
     return { res, values: samples(res.body) };
@@ -39,19 +45,47 @@ t.test('admission requests by kind, operation and decision; rule results by rule
   t.equal((await post('/validate', admissionReview(lb))).json().response.allowed, false);
   t.equal((await post('/validate', admissionReview(lb))).json().response.allowed, false);
   t.equal((await post('/validate', admissionReview(npl, { operation: 'UPDATE', oldObject: npl }))).statusCode, 200);
-  t.equal((await post('/validate', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} })).statusCode, 400);
+  t.equal(
+    (await post('/validate', { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: {} })).statusCode,
+    400,
+  );
   t.equal((await post('/mutate', 'not json at all')).statusCode, 400);
 
   const { res, values } = await scrape();
   t.equal(res.statusCode, 200);
   t.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
-  t.equal(values.get('sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="CREATE",decision="deny"}'), 2);
-  t.equal(values.get('sctp_guard_rule_results_total{phase="validate",kind="Service",operation="CREATE",rule="sctp-service-type",decision="deny"}'), 2);
-  const nplRequests = [...values].filter(([k]) => k.startsWith('sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="UPDATE"'));
-  t.equal(nplRequests.reduce((n, [, v]) => n + v, 0), 1, 'the UPDATE is counted once, whatever its decision');
-  t.equal(values.get('sctp_guard_rule_results_total{phase="validate",kind="Service",operation="UPDATE",rule="nodeportlocal-sctp",decision="warn"}'), 1);
+  t.equal(
+    values.get(
+      'sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="CREATE",decision="deny"}',
+    ),
+    2,
+  );
+  t.equal(
+    values.get(
+      'sctp_guard_rule_results_total{phase="validate",kind="Service",operation="CREATE",rule="sctp-service-type",decision="deny"}',
+    ),
+    2,
+  );
+  const nplRequests = [...values].filter(([k]) =>
+    k.startsWith('sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="UPDATE"'),
+  );
+  t.equal(
+    nplRequests.reduce((n, [, v]) => n + v, 0),
+    1,
+    'the UPDATE is counted once, whatever its decision',
+  );
+  t.equal(
+    values.get(
+      'sctp_guard_rule_results_total{phase="validate",kind="Service",operation="UPDATE",rule="nodeportlocal-sctp",decision="warn"}',
+    ),
+    1,
+  );
   t.equal(values.get('sctp_guard_admission_duration_seconds_count{phase="validate",decision="deny"}'), 2);
-  t.equal(values.get('sctp_guard_admission_duration_seconds_bucket{le="+Inf",phase="validate",decision="deny"}'), 2, 'latency histogram');
+  t.equal(
+    values.get('sctp_guard_admission_duration_seconds_bucket{le="+Inf",phase="validate",decision="deny"}'),
+    2,
+    'latency histogram',
+  );
   t.equal(values.get('sctp_guard_bad_requests_total{route="/validate",code="400"}'), 1);
   t.equal(values.get('sctp_guard_bad_requests_total{route="/mutate",code="400"}'), 1);
 });
@@ -67,15 +101,33 @@ t.test('a route label never comes from the raw URL: unknown routes count as othe
 t.test('a kind the client chose is never a label: kinds outside the registry count as other', async (t) => {
   const { post, scrape } = setup();
   for (let i = 0; i < 3; i++) {
-    const review = admissionReview({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } });
+    const review = admissionReview({
+      apiVersion: 'example.com/v1',
+      kind: 'Widget',
+      metadata: { name: 'w', namespace: 'default' },
+    });
     review.request.kind.kind = `Widget${i}`.padEnd(10_000, 'x');
     t.equal((await post('/validate', review)).statusCode, 200);
   }
-  t.equal((await post('/validate', admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service')))).statusCode, 200);
+  t.equal(
+    (await post('/validate', admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service')))).statusCode,
+    200,
+  );
   const { res, values } = await scrape();
   t.notMatch(res.body, /Widget/, 'no client-chosen kind in any label');
-  t.equal(values.get('sctp_guard_admission_requests_total{phase="validate",kind="other",operation="CREATE",decision="allow"}'), 3);
-  t.equal(values.get('sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="CREATE",decision="deny"}'), 1, 'registry kinds keep their name');
+  t.equal(
+    values.get(
+      'sctp_guard_admission_requests_total{phase="validate",kind="other",operation="CREATE",decision="allow"}',
+    ),
+    3,
+  );
+  t.equal(
+    values.get(
+      'sctp_guard_admission_requests_total{phase="validate",kind="Service",operation="CREATE",decision="deny"}',
+    ),
+    1,
+    'registry kinds keep their name',
+  );
 });
 
 t.test('informer state at scrape time: sync, availability, object counts, last-event age', async (t) => {
@@ -91,13 +143,19 @@ t.test('informer state at scrape time: sync, availability, object counts, last-e
   t.equal(values.get('sctp_guard_informer_last_event_age_seconds{resource="nodes"}'), 12.5);
   t.equal(values.get('sctp_guard_informer_synced{resource="machineconfigs"}'), 0);
   t.equal(values.get('sctp_guard_informer_available{resource="machineconfigs"}'), 0);
-  t.notOk(values.has('sctp_guard_informer_last_event_age_seconds{resource="machineconfigs"}'), 'no age before the first event');
+  t.notOk(
+    values.has('sctp_guard_informer_last_event_age_seconds{resource="machineconfigs"}'),
+    'no age before the first event',
+  );
 
   informers.pop();
   informers[0] = { ...informers[0]!, objects: 4999 };
   ({ values } = await scrape());
   t.equal(values.get('sctp_guard_informer_objects{resource="nodes"}'), 4999, 'read fresh on every scrape');
-  t.notOk(values.has('sctp_guard_informer_synced{resource="machineconfigs"}'), 'a resource no longer reported disappears');
+  t.notOk(
+    values.has('sctp_guard_informer_synced{resource="machineconfigs"}'),
+    'a resource no longer reported disappears',
+  );
 });
 
 t.test('serving certificate expiry and reload outcomes', async (t) => {

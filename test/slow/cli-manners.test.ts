@@ -30,9 +30,22 @@ t.test('a port in use is one line that names the flag to change', async (t) => {
   t.teardown(() => void taken.close());
   const port = (taken.address() as { port: number }).port;
   const cases: Array<[string[], RegExp]> = [
-    [['--port', String(port), '--health-probe-bind-address', '0', '--metrics-bind-address', '0'], new RegExp(`^sctp-guard: cannot listen on 127\\.0\\.0\\.1:${port} for the webhook: the address is in use .*; choose another with --port \\(0: any free port\\) or --host\\n$`)],
-    [['--port', '0', '--health-probe-bind-address', `127.0.0.1:${port}`, '--metrics-bind-address', '0'], new RegExp(`^sctp-guard: cannot listen on 127\\.0\\.0\\.1:${port} for the probes: the address is in use .*; choose another with --health-probe-bind-address \\(host:port, or 0 to turn it off\\)\\n$`)],
-    [['--port', '0', '--health-probe-bind-address', '0', '--metrics-bind-address', `127.0.0.1:${port}`], /choose another with --metrics-bind-address/],
+    [
+      ['--port', String(port), '--health-probe-bind-address', '0', '--metrics-bind-address', '0'],
+      new RegExp(
+        `^sctp-guard: cannot listen on 127\\.0\\.0\\.1:${port} for the webhook: the address is in use .*; choose another with --port \\(0: any free port\\) or --host\\n$`,
+      ),
+    ],
+    [
+      ['--port', '0', '--health-probe-bind-address', `127.0.0.1:${port}`, '--metrics-bind-address', '0'],
+      new RegExp(
+        `^sctp-guard: cannot listen on 127\\.0\\.0\\.1:${port} for the probes: the address is in use .*; choose another with --health-probe-bind-address \\(host:port, or 0 to turn it off\\)\\n$`,
+      ),
+    ],
+    [
+      ['--port', '0', '--health-probe-bind-address', '0', '--metrics-bind-address', `127.0.0.1:${port}`],
+      /choose another with --metrics-bind-address/,
+    ],
   ];
   for (const [args, message] of cases) {
     const r = await runCli(['serve', '--host', '127.0.0.1', ...TLS, ...args]);
@@ -41,14 +54,49 @@ t.test('a port in use is one line that names the flag to change', async (t) => {
   }
 });
 
-t.test('a key that is not the certificate\'s is one line naming both flags', async (t) => {
-  const r = await runCli(['serve', '--port', '0', '--tls-cert', pair.cert, '--tls-key', other.key, '--health-probe-bind-address', '0', '--metrics-bind-address', '0']);
+t.test("a key that is not the certificate's is one line naming both flags", async (t) => {
+  const r = await runCli([
+    'serve',
+    '--port',
+    '0',
+    '--tls-cert',
+    pair.cert,
+    '--tls-key',
+    other.key,
+    '--health-probe-bind-address',
+    '0',
+    '--metrics-bind-address',
+    '0',
+  ]);
   t.equal(r.code, 2);
-  t.equal(r.stderr, `sctp-guard: --tls-key ${other.key} is not the private key of the certificate in --tls-cert ${pair.cert} (OpenSSL: key values mismatch); pass the key the certificate was issued for\n`);
+  t.equal(
+    r.stderr,
+    `sctp-guard: --tls-key ${other.key} is not the private key of the certificate in --tls-cert ${pair.cert} (OpenSSL: key values mismatch); pass the key the certificate was issued for\n`,
+  );
 });
 
 t.test('Ctrl-C starts the graceful shutdown; a second Ctrl-C exits at once', async (t) => {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...TLS, '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '0', '--shutdown-delay', '60', '--shutdown-timeout', '90'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      ...TLS,
+      '--health-probe-bind-address',
+      '127.0.0.1:0',
+      '--metrics-bind-address',
+      '0',
+      '--shutdown-delay',
+      '60',
+      '--shutdown-timeout',
+      '90',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } },
+  );
   t.teardown(() => void child.kill('SIGKILL'));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   let out = '';

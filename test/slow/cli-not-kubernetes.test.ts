@@ -26,7 +26,10 @@ t.test('every cluster command exits 2 naming the server and what answered', asyn
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kubeconfig = join(dir, 'kubeconfig.yaml');
   const ca = readFileSync(certs.caCert).toString('base64');
-  writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: web, cluster: {server: '${url}', certificate-authority-data: ${ca}}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: web, context: {cluster: web, user: u}}]\ncurrent-context: web\n`);
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\nclusters: [{name: web, cluster: {server: '${url}', certificate-authority-data: ${ca}}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: web, context: {cluster: web, user: u}}]\ncurrent-context: web\n`,
+  );
   const expected = `sctp-guard: ${url} is not a Kubernetes API server: GET /version answered 404 text/html\n`;
   const runs = await Promise.all([
     runCli(['audit', '--kubeconfig', kubeconfig]),
@@ -35,12 +38,35 @@ t.test('every cluster command exits 2 naming the server and what answered', asyn
     runCli(['unregister', '--kubeconfig', kubeconfig]),
     runCli(['remediate', '--kubeconfig', kubeconfig]),
     runCli(['check', '--kubeconfig', kubeconfig, '-f', 'examples/openshift-sctp-service-clusterip.yaml']),
-    runCli(['serve', '--kubeconfig', kubeconfig, '--port', '0', '--tls-cert', certs.cert, '--tls-key', certs.key], { timeoutMs: 60_000 }),
+    runCli(['serve', '--kubeconfig', kubeconfig, '--port', '0', '--tls-cert', certs.cert, '--tls-key', certs.key], {
+      timeoutMs: 60_000,
+    }),
     runCli(['preflight', '--kubeconfig', kubeconfig, '--to', '4.19']),
   ]);
-  for (const [i, name] of ['audit', 'audit --write-reports', 'register', 'unregister', 'remediate', 'check --kubeconfig', 'serve --kubeconfig', 'preflight --kubeconfig'].entries()) {
+  for (const [i, name] of [
+    'audit',
+    'audit --write-reports',
+    'register',
+    'unregister',
+    'remediate',
+    'check --kubeconfig',
+    'serve --kubeconfig',
+    'preflight --kubeconfig',
+  ].entries()) {
     t.equal(runs[i]!.code, 2, `${name}: exit 2`);
-    t.equal(runs[i]!.stderr.split('\n').filter((l) => !l.startsWith('{')).join('\n'), expected, `${name}: one line naming the server`);
-    t.equal(runs[i]!.stdout.split('\n').filter((l) => l && !l.startsWith('{')).join('\n'), '', `${name}: nothing printed as a result`);
+    t.equal(
+      runs[i]!.stderr.split('\n')
+        .filter((l) => !l.startsWith('{'))
+        .join('\n'),
+      expected,
+      `${name}: one line naming the server`,
+    );
+    t.equal(
+      runs[i]!.stdout.split('\n')
+        .filter((l) => l && !l.startsWith('{'))
+        .join('\n'),
+      '',
+      `${name}: nothing printed as a result`,
+    );
   }
 });

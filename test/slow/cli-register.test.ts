@@ -48,17 +48,24 @@ t.test('service mode: both configurations created with the CA bundle, then appli
   const mwc = fake.get(MWC, 'sctp-guard') as any;
   const { readFileSync } = await import('node:fs');
   const ca = Buffer.from(readFileSync(certs.caCert)).toString('base64');
-  t.same(vwc.webhooks[0].clientConfig, { service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: '/validate' }, caBundle: ca });
+  t.same(vwc.webhooks[0].clientConfig, {
+    service: { name: 'sctp-guard', namespace: 'sctp-guard', port: 443, path: '/validate' },
+    caBundle: ca,
+  });
   t.same(mwc.webhooks[0].clientConfig.service.path, '/mutate');
   t.ok(vwc.webhooks[0].matchConditions.length > 0);
   const firstVersion = vwc.metadata.resourceVersion;
 
   lines.length = 0;
   await register(options({ legacy: true, timeoutSeconds: 9 }), print);
-  t.same(lines, [
-    'validatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard configured',
-    'mutatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard configured',
-  ], 'idempotent: a second run replaces');
+  t.same(
+    lines,
+    [
+      'validatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard configured',
+      'mutatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard configured',
+    ],
+    'idempotent: a second run replaces',
+  );
   const replaced = fake.get(VWC, 'sctp-guard') as any;
   t.equal(fake.list(VWC).length, 1, 'still one object');
   t.equal(replaced.metadata.uid, vwc.metadata.uid, 'the same object, replaced');
@@ -66,7 +73,11 @@ t.test('service mode: both configurations created with the CA bundle, then appli
   t.equal(replaced.webhooks[0].timeoutSeconds, 9);
   t.notOk('matchConditions' in replaced.webhooks[0], 'legacy: no matchConditions');
   const writes = fake.requests.filter((r) => !['GET'].includes(r.method));
-  t.same(writes.map((r) => `${r.method} ${r.contentType} ${r.query.get('fieldManager')}`), Array(4).fill('PATCH application/apply-patch+yaml sctp-guard'), 'server-side apply, one field manager, nothing else');
+  t.same(
+    writes.map((r) => `${r.method} ${r.contentType} ${r.query.get('fieldManager')}`),
+    Array(4).fill('PATCH application/apply-patch+yaml sctp-guard'),
+    'server-side apply, one field manager, nothing else',
+  );
 });
 
 t.test('URL mode points both hooks at the external webhook', async (t) => {
@@ -82,14 +93,22 @@ t.test('concurrent registers: both apply, no read-modify-write race to lose', as
   await register(options(), print);
   await Promise.all([register(options({ timeoutSeconds: 7 }), print), register(options({ timeoutSeconds: 8 }), print)]);
   t.ok([7, 8].includes((fake.get(VWC, 'sctp-guard') as any).webhooks[0].timeoutSeconds));
-  t.equal(fake.countRequests((r) => r.method === 'PUT' || r.method === 'POST'), 0, 'no replace, no create: apply only');
+  t.equal(
+    fake.countRequests((r) => r.method === 'PUT' || r.method === 'POST'),
+    0,
+    'no replace, no create: apply only',
+  );
 });
 
 t.test('a phase with no rule any more: its old configuration is deleted', async (t) => {
   const { fake, lines, print, options } = await setup(t);
   await register(options(), print);
   lines.length = 0;
-  await register(options(), print, ALL_RULES.filter((r) => r.phase === 'validate'));
+  await register(
+    options(),
+    print,
+    ALL_RULES.filter((r) => r.phase === 'validate'),
+  );
   t.same(lines, [
     'validatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard configured',
     'mutatingwebhookconfiguration.admissionregistration.k8s.io/sctp-guard deleted (no rule runs in this phase)',
@@ -102,7 +121,10 @@ t.test('--dry-run prints the objects and touches nothing, with or without a CA',
   await register(options({ dryRun: true, caBundle: undefined }), print);
   t.equal(fake.requests.length, 0, 'no API request');
   const docs = parseAllDocuments(lines.join('\n')).map((d) => d.toJS());
-  t.same(docs.map((d) => d.kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+  t.same(
+    docs.map((d) => d.kind),
+    ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'],
+  );
   t.notOk('caBundle' in docs[0].webhooks[0].clientConfig);
 });
 
@@ -123,44 +145,70 @@ t.test('unregister deletes both, and says so; again it says not found', async (t
 
 t.test('errors name the problem: no CA file, not a certificate, API server refusing or unreachable', async (t) => {
   const { fake, dir, print, options } = await setup(t);
-  await t.rejects(register(options({ caBundle: join(dir, 'missing.crt') }), print), /--ca-bundle .*missing\.crt: cannot read the CA certificate \(ENOENT\)/);
+  await t.rejects(
+    register(options({ caBundle: join(dir, 'missing.crt') }), print),
+    /--ca-bundle .*missing\.crt: cannot read the CA certificate \(ENOENT\)/,
+  );
   writeFileSync(join(dir, 'junk.crt'), 'not a certificate');
-  await t.rejects(register(options({ caBundle: join(dir, 'junk.crt') }), print), /--ca-bundle .*junk\.crt: not a PEM certificate/);
+  await t.rejects(
+    register(options({ caBundle: join(dir, 'junk.crt') }), print),
+    /--ca-bundle .*junk\.crt: not a PEM certificate/,
+  );
   await t.rejects(register(options({ caBundle: undefined }), print), /--ca-bundle FILE is required/);
   // No credentials anywhere kubectl would look: no KUBECONFIG, a HOME without .kube/config, not in a pod.
-  const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST };
+  const saved = {
+    KUBECONFIG: process.env.KUBECONFIG,
+    HOME: process.env.HOME,
+    KUBERNETES_SERVICE_HOST: process.env.KUBERNETES_SERVICE_HOST,
+  };
   delete process.env.KUBECONFIG;
   delete process.env.KUBERNETES_SERVICE_HOST;
   process.env.HOME = dir;
   t.teardown(() => {
     for (const [k, v] of Object.entries(saved)) void (v === undefined ? delete process.env[k] : (process.env[k] = v));
   });
-  await t.rejects(register(options({ kubeconfig: undefined }), print), /no cluster to talk to: pass --kubeconfig, set KUBECONFIG/);
+  await t.rejects(
+    register(options({ kubeconfig: undefined }), print),
+    /no cluster to talk to: pass --kubeconfig, set KUBECONFIG/,
+  );
   fake.outage = true;
-  await t.rejects(register(options(), print), /^the API server at http:\/\/127\.0\.0\.1:\d+ is not serving \(503\): the server is currently unable/);
+  await t.rejects(
+    register(options(), print),
+    /^the API server at http:\/\/127\.0\.0\.1:\d+ is not serving \(503\): the server is currently unable/,
+  );
   fake.outage = false;
   fake.forbid(VWC);
-  await t.rejects(register(options(), print), /^apply \/apis\/admissionregistration\.k8s\.io\/v1\/validatingwebhookconfigurations\/sctp-guard: forbidden by RBAC \(403\)/);
+  await t.rejects(
+    register(options(), print),
+    /^apply \/apis\/admissionregistration\.k8s\.io\/v1\/validatingwebhookconfigurations\/sctp-guard: forbidden by RBAC \(403\)/,
+  );
   fake.allow(VWC);
   await fake.stop();
   await t.rejects(register(options(), print), /cannot reach the API server/);
 });
 
-t.test('the CLI: exit 0 on success, exit 2 with a clear message when the CA file is missing or the API server refuses', async (t) => {
-  const { fake, dir, certs, kubeconfig } = await setup(t);
-  const [ok, missing] = await Promise.all([
-    runCli(['register', '--ca-bundle', certs.caCert], { env: { KUBECONFIG: kubeconfig } }),
-    runCli(['register', '--kubeconfig', kubeconfig, '--ca-bundle', join(dir, 'nope.crt')]),
-  ]);
-  t.equal(ok.code, 0, ok.stderr);
-  t.match(ok.stdout, /validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard created/, 'KUBECONFIG is honoured');
-  t.equal(missing.code, 2);
-  t.match(missing.stderr, /^sctp-guard: --ca-bundle .*nope\.crt: cannot read the CA certificate/);
-  fake.outage = true;
-  const refused = await runCli(['unregister', '--kubeconfig', kubeconfig]);
-  t.equal(refused.code, 2);
-  t.match(refused.stderr, /^sctp-guard: the API server at http:\/\/127\.0\.0\.1:\d+ is not serving \(503\)/);
-});
+t.test(
+  'the CLI: exit 0 on success, exit 2 with a clear message when the CA file is missing or the API server refuses',
+  async (t) => {
+    const { fake, dir, certs, kubeconfig } = await setup(t);
+    const [ok, missing] = await Promise.all([
+      runCli(['register', '--ca-bundle', certs.caCert], { env: { KUBECONFIG: kubeconfig } }),
+      runCli(['register', '--kubeconfig', kubeconfig, '--ca-bundle', join(dir, 'nope.crt')]),
+    ]);
+    t.equal(ok.code, 0, ok.stderr);
+    t.match(
+      ok.stdout,
+      /validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard created/,
+      'KUBECONFIG is honoured',
+    );
+    t.equal(missing.code, 2);
+    t.match(missing.stderr, /^sctp-guard: --ca-bundle .*nope\.crt: cannot read the CA certificate/);
+    fake.outage = true;
+    const refused = await runCli(['unregister', '--kubeconfig', kubeconfig]);
+    t.equal(refused.code, 2);
+    t.match(refused.stderr, /^sctp-guard: the API server at http:\/\/127\.0\.0\.1:\d+ is not serving \(503\)/);
+  },
+);
 
 t.test('flags: https URLs only, URL mode and service mode exclude each other, timeouts 1-30 s', async (t) => {
   const parse = async (...args: string[]) => {

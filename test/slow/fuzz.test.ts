@@ -38,7 +38,22 @@ function setAt(root: unknown, path: Array<string | number>, replacement: unknown
 const weird = fc.oneof(
   fc.anything({ maxDepth: 3 }),
   fc.string({ unit: 'binary' }),
-  fc.constantFrom(null, true, 0, -1, 1e308, Number.MAX_SAFE_INTEGER + 2, '', 'SCTP', 'sctp', 'LoadBalancer', [], {}, '\u0000', '\ud83d\ude00'.repeat(50)),
+  fc.constantFrom(
+    null,
+    true,
+    0,
+    -1,
+    1e308,
+    Number.MAX_SAFE_INTEGER + 2,
+    '',
+    'SCTP',
+    'sctp',
+    'LoadBalancer',
+    [],
+    {},
+    '\u0000',
+    '\ud83d\ude00'.repeat(50),
+  ),
   fc.array(fc.record({ protocol: fc.constantFrom('SCTP', 'TCP', 7, null), port: fc.anything() }), { maxLength: 5 }),
 );
 
@@ -57,14 +72,20 @@ function checkResponse(t: Test, body: unknown, statusCode: number, payload: stri
     return err.statusCode === statusCode && typeof err.reason === 'string' && err.reason.length > 0;
   }
   if (statusCode !== 200) return t.fail(`unexpected status ${statusCode}: ${payload.slice(0, 300)}`) && false;
-  const out = JSON.parse(payload) as { apiVersion: string; kind: string; response: { uid: string; allowed: boolean; patch?: string; patchType?: string } };
+  const out = JSON.parse(payload) as {
+    apiVersion: string;
+    kind: string;
+    response: { uid: string; allowed: boolean; patch?: string; patchType?: string };
+  };
   const req = body as { apiVersion: string; request: { uid: string } };
   const ok =
     out.kind === 'AdmissionReview' &&
     out.apiVersion === req.apiVersion &&
     out.response.uid === req.request.uid &&
     typeof out.response.allowed === 'boolean' &&
-    (out.response.patch === undefined || (out.response.patchType === 'JSONPatch' && Array.isArray(JSON.parse(Buffer.from(out.response.patch, 'base64').toString()))));
+    (out.response.patch === undefined ||
+      (out.response.patchType === 'JSONPatch' &&
+        Array.isArray(JSON.parse(Buffer.from(out.response.patch, 'base64').toString()))));
   if (!ok) t.fail(`malformed AdmissionReview: ${payload.slice(0, 300)}`);
   return ok;
 }
@@ -74,7 +95,12 @@ t.test('random fields of every kind of review: a 400 or a well-formed AdmissionR
   t.teardown(() => app.close());
   await fc.assert(
     fc.asyncProperty(mutatedReview, fc.constantFrom('/validate', '/mutate'), async (body, url) => {
-      const res = await app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      const res = await app.inject({
+        method: 'POST',
+        url,
+        payload: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
       return checkResponse(t, body, res.statusCode, res.payload);
     }),
     { numRuns: 1500, seed: 20261125 },
@@ -86,7 +112,12 @@ t.test('random bytes and random JSON bodies', async (t) => {
   t.teardown(() => app.close());
   await fc.assert(
     fc.asyncProperty(fc.oneof(fc.string({ unit: 'binary' }), fc.json({ maxDepth: 4 })), async (payload) => {
-      const res = await app.inject({ method: 'POST', url: '/validate', payload, headers: { 'content-type': 'application/json' } });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/validate',
+        payload,
+        headers: { 'content-type': 'application/json' },
+      });
       return res.statusCode === 400 && typeof JSON.parse(res.payload).reason === 'string';
     }),
     { numRuns: 500, seed: 7 },
@@ -104,17 +135,45 @@ t.test('adversarial bodies: prototype keys, deep nesting, huge arrays, odd numbe
     constructor: text.replace('"metadata":{', '"metadata":{"constructor":{"prototype":{"polluted":true}},'),
     deepArray: text.replace('"spec":{', `"deep":${'['.repeat(50_000)}${']'.repeat(50_000)},"spec":{`),
     deepObject: text.replace('"spec":{', `"deep":${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)},"spec":{`),
-    hugePorts: JSON.stringify(admissionReview({ ...svc, spec: { type: 'LoadBalancer', ports: Array.from({ length: 60_000 }, (_, i) => ({ port: i, protocol: i % 2 ? 'SCTP' : 'TCP' })) } })),
-    bigNumbers: text.replace('"port":80', '"port":1e400').replace('"targetPort":9090', '"targetPort":-99999999999999999999999'),
+    hugePorts: JSON.stringify(
+      admissionReview({
+        ...svc,
+        spec: {
+          type: 'LoadBalancer',
+          ports: Array.from({ length: 60_000 }, (_, i) => ({ port: i, protocol: i % 2 ? 'SCTP' : 'TCP' })),
+        },
+      }),
+    ),
+    bigNumbers: text
+      .replace('"port":80', '"port":1e400')
+      .replace('"targetPort":9090', '"targetPort":-99999999999999999999999'),
     unicodeNames: JSON.stringify(admissionReview({ ...svc, metadata: { name: 'ſ𝔰𝔯𝔳\u202e\u0000', namespace: 'ünï' } })),
   };
   for (const [name, payload] of Object.entries(cases)) {
-    const res = await app.inject({ method: 'POST', url: '/validate', payload, headers: { 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/validate',
+      payload,
+      headers: { 'content-type': 'application/json' },
+    });
     t.ok([200, 400, 413].includes(res.statusCode), `${name}: ${res.statusCode}`);
-    t.ok(checkResponse(t, JSON.parse(payload.length < 5_000_000 && res.statusCode === 200 ? payload : '{}'), res.statusCode, res.payload) || res.statusCode !== 200, name);
+    t.ok(
+      checkResponse(
+        t,
+        JSON.parse(payload.length < 5_000_000 && res.statusCode === 200 ? payload : '{}'),
+        res.statusCode,
+        res.payload,
+      ) || res.statusCode !== 200,
+      name,
+    );
   }
   t.equal(({} as Record<string, unknown>).polluted, undefined, 'no prototype pollution');
-  const res = await app.inject({ method: 'POST', url: '/validate', payload: text, headers: { 'content-type': 'application/json' } });
+  const res = await app.inject({
+    method: 'POST',
+    url: '/validate',
+    payload: text,
+    headers: { 'content-type': 'application/json' },
+  });
   t.equal(res.statusCode, 200, 'still serving');
   t.equal(res.json().response.allowed, false, 'and still deciding correctly');
 });
@@ -125,7 +184,12 @@ t.test('memory returns to its baseline after a storm of bad and good requests', 
   const warm = async (n: number) => {
     await fc.assert(
       fc.asyncProperty(mutatedReview, async (body) => {
-        const res = await app.inject({ method: 'POST', url: '/validate', payload: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+        const res = await app.inject({
+          method: 'POST',
+          url: '/validate',
+          payload: JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        });
         return res.statusCode < 500;
       }),
       { numRuns: n, seed: n },
@@ -137,5 +201,8 @@ t.test('memory returns to its baseline after a storm of bad and good requests', 
   await warm(3000);
   gc();
   const after = process.memoryUsage().heapUsed;
-  t.ok(after < baseline + 8 * 1024 * 1024, `heap after ${Math.round(after / 1e6)} MB vs baseline ${Math.round(baseline / 1e6)} MB`);
+  t.ok(
+    after < baseline + 8 * 1024 * 1024,
+    `heap after ${Math.round(after / 1e6)} MB vs baseline ${Math.round(baseline / 1e6)} MB`,
+  );
 });

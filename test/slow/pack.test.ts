@@ -18,12 +18,17 @@ import { listeningOf } from '../helpers/run-cli.js';
 
 const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const lockfile = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as {
-  packages: Record<string, { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean }>;
+  packages: Record<
+    string,
+    { version?: string; dev?: boolean; optional?: boolean; devOptional?: boolean; link?: boolean }
+  >;
 };
 const work = mkdtempSync(join(tmpdir(), 'sctp-guard-pack-'));
 // Neither the caller's NODE_OPTIONS nor the repository's node_modules (NODE_PATH) may help the installed binary.
 const { NODE_OPTIONS: _n, NODE_PATH: _p, ...cleanEnv } = process.env;
-const tested = JSON.parse(execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'node-versions.mjs'), '--print'], { encoding: 'utf8' })) as Record<'lowest' | 'image', string>;
+const tested = JSON.parse(
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'node-versions.mjs'), '--print'], { encoding: 'utf8' }),
+) as Record<'lowest' | 'image', string>;
 
 interface Run {
   code: number | null;
@@ -50,22 +55,35 @@ const api = new FakeApiServer({ types: [...Object.values(CORE_TYPES), ...Object.
 let kubeconfig = '';
 let tarball = '';
 const nodeBins: Record<string, string> = {};
-const nodeBinOf = (which: string) => execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'node-versions.mjs'), '--bin', which], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+const nodeBinOf = (which: string) =>
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'node-versions.mjs'), '--bin', which], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
 const prefix = join(work, 'prefix');
 // That node first on PATH: npm runs on it, and so does the installed bin (#!/usr/bin/env node).
-const envFor = (which: string) => ({ ...cleanEnv, PATH: `${nodeBins[which]}:${join(prefix, 'bin')}:${process.env.PATH}`, KUBECONFIG: '' });
+const envFor = (which: string) => ({
+  ...cleanEnv,
+  PATH: `${nodeBins[which]}:${join(prefix, 'bin')}:${process.env.PATH}`,
+  KUBECONFIG: '',
+});
 
 t.before(async () => {
   await api.start();
   kubeconfig = api.writeKubeconfig(work);
   const state = join(REPO_ROOT, 'examples', 'cluster-state');
   for (const file of readdirSync(state).filter((f) => f.endsWith('.yaml'))) {
-    api.upsertAll(parseAllDocuments(readFileSync(join(state, file), 'utf8')).flatMap((d) => {
-      const o = d.toJS() as { kind?: string; items?: unknown[] } | null;
-      return (o?.kind?.endsWith('List') ? o.items : o ? [o] : []) as never[];
-    }));
+    api.upsertAll(
+      parseAllDocuments(readFileSync(join(state, file), 'utf8')).flatMap((d) => {
+        const o = d.toJS() as { kind?: string; items?: unknown[] } | null;
+        return (o?.kind?.endsWith('List') ? o.items : o ? [o] : []) as never[];
+      }),
+    );
   }
-  api.upsert(CORE_TYPES.services, { metadata: { name: 'lb', namespace: 'telco' }, spec: { type: 'LoadBalancer', ports: [{ port: 3868, protocol: 'SCTP' }] } });
+  api.upsert(CORE_TYPES.services, {
+    metadata: { name: 'lb', namespace: 'telco' },
+    spec: { type: 'LoadBalancer', ports: [{ port: 3868, protocol: 'SCTP' }] },
+  });
 
   execFileSync('npm', ['pack', '--pack-destination', work], { cwd: REPO_ROOT, env: cleanEnv, stdio: 'ignore' });
   tarball = join(work, `sctp-guard-${pkg.version}.tgz`);
@@ -78,79 +96,119 @@ t.test('the tarball: the built dist/ and the tested production tree, no sources'
   t.ok(listing.includes('package/dist/src/cli/main.js'), 'the tarball carries the built dist/');
   // bundleDependencies: the production tree as npm ci laid it out from the lockfile travels inside the tarball.
   t.ok(listing.includes('package/node_modules/fastify/package.json'), 'and the production dependencies, bundled');
-  t.notOk(listing.some((f) => /^package\/node_modules\/(typescript|esbuild|tap)\//.test(f)), 'but no development ones');
-  t.notOk(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')), 'no sources or tests');
+  t.notOk(
+    listing.some((f) => /^package\/node_modules\/(typescript|esbuild|tap)\//.test(f)),
+    'but no development ones',
+  );
+  t.notOk(
+    listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/')),
+    'no sources or tests',
+  );
 });
 
-t.test(`npm install --global --omit=dev of the tarball, on Node ${tested.lowest} (the lowest engines allows)`, { timeout: 300_000 }, async (t) => {
-  const env = envFor('lowest');
-  const install = await run('npm', ['install', '--global', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', tarball], env);
-  t.equal(install.code, 0, install.stderr);
-  t.notMatch(install.stderr, /EBADENGINE/, 'no package of the tree refuses the lowest supported Node');
-  const root = join(prefix, 'lib', 'node_modules', 'sctp-guard');
-  const installed = readdirSync(join(root, 'node_modules'));
-  for (const dev of ['typescript', 'esbuild', 'tap']) t.notOk(installed.includes(dev), `${dev} is not installed`);
-  // Exactly the versions CI tested: every production entry of the lockfile, at its path and version. (A global
-  // install of a tarball does not follow a npm-shrinkwrap.json in it: npm reads one only for a registry package
-  // whose packument says _hasShrinkwrap, @npmcli/arborist Node's hasShrinkwrap; bundled dependencies always hold.)
-  const differ: string[] = [];
-  let production = 0;
-  for (const [path, entry] of Object.entries(lockfile.packages)) {
-    if (!path || entry.dev || entry.link) continue;
-    const manifest = join(root, path, 'package.json');
-    if (!existsSync(manifest)) {
-      if (!entry.optional && !entry.devOptional) differ.push(`${path}: missing`);
-      continue;
+t.test(
+  `npm install --global --omit=dev of the tarball, on Node ${tested.lowest} (the lowest engines allows)`,
+  { timeout: 300_000 },
+  async (t) => {
+    const env = envFor('lowest');
+    const install = await run(
+      'npm',
+      ['install', '--global', '--prefix', prefix, '--omit=dev', '--no-audit', '--no-fund', tarball],
+      env,
+    );
+    t.equal(install.code, 0, install.stderr);
+    t.notMatch(install.stderr, /EBADENGINE/, 'no package of the tree refuses the lowest supported Node');
+    const root = join(prefix, 'lib', 'node_modules', 'sctp-guard');
+    const installed = readdirSync(join(root, 'node_modules'));
+    for (const dev of ['typescript', 'esbuild', 'tap']) t.notOk(installed.includes(dev), `${dev} is not installed`);
+    // Exactly the versions CI tested: every production entry of the lockfile, at its path and version. (A global
+    // install of a tarball does not follow a npm-shrinkwrap.json in it: npm reads one only for a registry package
+    // whose packument says _hasShrinkwrap, @npmcli/arborist Node's hasShrinkwrap; bundled dependencies always hold.)
+    const differ: string[] = [];
+    let production = 0;
+    for (const [path, entry] of Object.entries(lockfile.packages)) {
+      if (!path || entry.dev || entry.link) continue;
+      const manifest = join(root, path, 'package.json');
+      if (!existsSync(manifest)) {
+        if (!entry.optional && !entry.devOptional) differ.push(`${path}: missing`);
+        continue;
+      }
+      production++;
+      const got = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+      if (got !== entry.version) differ.push(`${path}: ${got}, lockfile ${entry.version}`);
     }
-    production++;
-    const got = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-    if (got !== entry.version) differ.push(`${path}: ${got}, lockfile ${entry.version}`);
-  }
-  t.same(differ, [], `the ${production} production packages are the lockfile's`);
-});
+    t.same(differ, [], `the ${production} production packages are the lockfile's`);
+  },
+);
 
 // One install (no native code: the same files on every Node), run by each Node.
 for (const [which, spec] of Object.entries(tested)) {
-  t.test(`on Node ${spec} (${which === 'lowest' ? 'the lowest engines allows' : "the image's"}), every command that talks to a cluster`, { timeout: 300_000 }, async (t) => {
-    const env = envFor(which);
-    const version = (await run('node', ['--version'], env)).stdout.trim();
-    t.ok(version.startsWith(`v${spec}`), `runs on ${version}`);
-    const cli = (args: string[], input = '') => run('sctp-guard', args, env, input);
-    t.equal((await cli(['--version'])).stdout.trim(), pkg.version, 'sctp-guard --version');
-    const manifest = readFileSync(join(REPO_ROOT, 'examples', 'ako-sctp-loadbalancer.yaml'), 'utf8');
-    const checked = await cli(['check', '-f', '-'], manifest);
-    t.equal(checked.code, 1, 'check -f - denies the LoadBalancer');
-    t.match(checked.stdout, /sctp-service-type DENY/);
+  t.test(
+    `on Node ${spec} (${which === 'lowest' ? 'the lowest engines allows' : "the image's"}), every command that talks to a cluster`,
+    { timeout: 300_000 },
+    async (t) => {
+      const env = envFor(which);
+      const version = (await run('node', ['--version'], env)).stdout.trim();
+      t.ok(version.startsWith(`v${spec}`), `runs on ${version}`);
+      const cli = (args: string[], input = '') => run('sctp-guard', args, env, input);
+      t.equal((await cli(['--version'])).stdout.trim(), pkg.version, 'sctp-guard --version');
+      const manifest = readFileSync(join(REPO_ROOT, 'examples', 'ako-sctp-loadbalancer.yaml'), 'utf8');
+      const checked = await cli(['check', '-f', '-'], manifest);
+      t.equal(checked.code, 1, 'check -f - denies the LoadBalancer');
+      t.match(checked.stdout, /sctp-service-type DENY/);
 
-    const audit = await cli(['audit', '--kubeconfig', kubeconfig]);
-    t.equal(audit.code, 1, `audit finds the LoadBalancer: ${audit.stderr}`);
-    t.match(audit.stdout, /Service telco\/lb/);
-    const live = await cli(['check', '-f', '-', '--kubeconfig', kubeconfig], manifest);
-    t.equal(live.code, 1, `check --kubeconfig: ${live.stderr}`);
-    const remediate = await cli(['remediate', '--kubeconfig', kubeconfig]);
-    t.equal(remediate.code, 0, remediate.stderr);
-    t.match(remediate.stdout, /Pool master: 3 of 3 nodes do not carry SCTP/);
-    const dry = await cli(['register', '--dry-run']);
-    t.equal(dry.code, 0, dry.stderr);
-    t.same(parseAllDocuments(dry.stdout).map((d) => (d.toJS() as { kind: string }).kind), ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
-    const certs = join(work, `certs-${which}`);
-    const made = await cli(['certs', '--dir', certs]);
-    t.equal(made.code, 0, made.stderr);
-    const registered = await cli(['register', '--kubeconfig', kubeconfig, '--ca-bundle', join(certs, 'ca.crt')]);
-    t.equal(registered.code, 0, registered.stderr);
-    t.match(registered.stdout, /^validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard (created|configured)$/m);
-    const unregistered = await cli(['unregister', '--kubeconfig', kubeconfig]);
-    t.equal(unregistered.code, 0, unregistered.stderr);
+      const audit = await cli(['audit', '--kubeconfig', kubeconfig]);
+      t.equal(audit.code, 1, `audit finds the LoadBalancer: ${audit.stderr}`);
+      t.match(audit.stdout, /Service telco\/lb/);
+      const live = await cli(['check', '-f', '-', '--kubeconfig', kubeconfig], manifest);
+      t.equal(live.code, 1, `check --kubeconfig: ${live.stderr}`);
+      const remediate = await cli(['remediate', '--kubeconfig', kubeconfig]);
+      t.equal(remediate.code, 0, remediate.stderr);
+      t.match(remediate.stdout, /Pool master: 3 of 3 nodes do not carry SCTP/);
+      const dry = await cli(['register', '--dry-run']);
+      t.equal(dry.code, 0, dry.stderr);
+      t.same(
+        parseAllDocuments(dry.stdout).map((d) => (d.toJS() as { kind: string }).kind),
+        ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'],
+      );
+      const certs = join(work, `certs-${which}`);
+      const made = await cli(['certs', '--dir', certs]);
+      t.equal(made.code, 0, made.stderr);
+      const registered = await cli(['register', '--kubeconfig', kubeconfig, '--ca-bundle', join(certs, 'ca.crt')]);
+      t.equal(registered.code, 0, registered.stderr);
+      t.match(
+        registered.stdout,
+        /^validatingwebhookconfiguration\.admissionregistration\.k8s\.io\/sctp-guard (created|configured)$/m,
+      );
+      const unregistered = await cli(['unregister', '--kubeconfig', kubeconfig]);
+      t.equal(unregistered.code, 0, unregistered.stderr);
 
-    // serve from an empty directory against the cluster: it writes development certificates there and gets ready.
-    const child = spawn('sctp-guard', ['serve', '--kubeconfig', kubeconfig, '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '0'], { cwd: mkdtempSync(join(work, 'serve-')), env, stdio: ['ignore', 'pipe', 'pipe'] });
-    t.teardown(() => void child.kill('SIGKILL'));
-    const { probePort } = await listeningOf(child);
-    let ready = 0;
-    for (let i = 0; i < 100 && ready !== 200; i++) {
-      ready = (await httpGet(probePort!, '/readyz')).statusCode;
-      if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
-    }
-    t.equal(ready, 200, 'the installed serve is ready on the live cluster');
-  });
+      // serve from an empty directory against the cluster: it writes development certificates there and gets ready.
+      const child = spawn(
+        'sctp-guard',
+        [
+          'serve',
+          '--kubeconfig',
+          kubeconfig,
+          '--port',
+          '0',
+          '--host',
+          '127.0.0.1',
+          '--health-probe-bind-address',
+          '127.0.0.1:0',
+          '--metrics-bind-address',
+          '0',
+        ],
+        { cwd: mkdtempSync(join(work, 'serve-')), env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      t.teardown(() => void child.kill('SIGKILL'));
+      const { probePort } = await listeningOf(child);
+      let ready = 0;
+      for (let i = 0; i < 100 && ready !== 200; i++) {
+        ready = (await httpGet(probePort!, '/readyz')).statusCode;
+        if (ready !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      t.equal(ready, 200, 'the installed serve is ready on the live cluster');
+    },
+  );
 }

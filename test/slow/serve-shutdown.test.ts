@@ -8,7 +8,14 @@ import { createInterface } from 'node:readline';
 import { connect } from 'node:tls';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { GracefulShutdown } from '../../src/server/shutdown.js';
-import { admissionReview, capturedLogger, exampleObject, httpGet, startHttpsApp, testProbeApp } from '../helpers/admission.js';
+import {
+  admissionReview,
+  capturedLogger,
+  exampleObject,
+  httpGet,
+  startHttpsApp,
+  testProbeApp,
+} from '../helpers/admission.js';
 import { CLI } from '../helpers/run-cli.js';
 
 interface Answer {
@@ -25,7 +32,16 @@ function slowPost(port: number, ca: Buffer, path: string, body: string) {
   let finish!: () => void;
   const answer = new Promise<Answer>((resolve, reject) => {
     const req = httpsRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', ca, servername: 'localhost', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        ca,
+        servername: 'localhost',
+        agent: false,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -81,7 +97,10 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   const ready = await probes.inject({ method: 'GET', url: '/readyz' });
   t.equal(ready.statusCode, 503, '/readyz is unready at once');
   t.same(ready.json(), { status: 'not ready', reason: 'shutting down' });
-  const during = await server.post('/validate', JSON.stringify(admissionReview(exampleObject('openshift-sctp-pod.yaml', 'Pod'))));
+  const during = await server.post(
+    '/validate',
+    JSON.stringify(admissionReview(exampleObject('openshift-sctp-pod.yaml', 'Pod'))),
+  );
   t.equal(during.statusCode, 200, 'reviews are still answered while endpoints converge');
 
   await sleep(1700); // past the drain delay: the server is closing, the in-flight review is still open
@@ -94,8 +113,15 @@ t.test('unready first, still answering while draining, in-flight reviews finish,
   await done;
   t.same(exits, [0]);
   t.same(steps, ['informers stopped', 'certificate watch closed'], 'cleanup after the server closed, in order');
-  t.match(lines.map((l) => l.msg), ['shutting down: /readyz is now unready; still answering while endpoints converge', 'shutdown complete']);
-  await t.rejects(get(server.port, server.ca, '/validate'), /ECONNREFUSED|ECONNRESET|socket hang up/, 'the port is closed');
+  t.match(
+    lines.map((l) => l.msg),
+    ['shutting down: /readyz is now unready; still answering while endpoints converge', 'shutdown complete'],
+  );
+  await t.rejects(
+    get(server.port, server.ca, '/validate'),
+    /ECONNREFUSED|ECONNRESET|socket hang up/,
+    'the port is closed',
+  );
 });
 
 t.test('past the deadline the process exits anyway, with an error line', async (t) => {
@@ -134,14 +160,27 @@ t.test('a failing cleanup step is logged and the rest still runs', async (t) => 
   await shutdown.run('SIGINT');
   t.same(exits, [0]);
   t.same(steps, ['second']);
-  t.match(lines, [{}, { level: 40, err: 'watch already closed', msg: 'shutdown step failed' }, { msg: 'shutdown complete' }]);
+  t.match(lines, [
+    {},
+    { level: 40, err: 'watch already closed', msg: 'shutdown step failed' },
+    { msg: 'shutdown complete' },
+  ]);
 });
 
 t.test('a second Ctrl-C (SIGINT) exits at once with 130; a second SIGTERM waits for the drain', async (t) => {
-  for (const [second, expected] of [['SIGINT', [130]], ['SIGTERM', []]] as const) {
+  for (const [second, expected] of [
+    ['SIGINT', [130]],
+    ['SIGTERM', []],
+  ] as const) {
     const { logger, lines } = capturedLogger();
     const exits: number[] = [];
-    const shutdown = new GracefulShutdown({ server: { close: () => new Promise(() => {}) }, logger, drainDelayMs: 0, timeoutMs: 60_000, exit: (code) => void exits.push(code) });
+    const shutdown = new GracefulShutdown({
+      server: { close: () => new Promise(() => {}) },
+      logger,
+      drainDelayMs: 0,
+      timeoutMs: 60_000,
+      exit: (code) => void exits.push(code),
+    });
     void shutdown.run('SIGINT');
     await sleep(50);
     void shutdown.run(second);
@@ -150,75 +189,102 @@ t.test('a second Ctrl-C (SIGINT) exits at once with 130; a second SIGTERM waits 
   }
 });
 
-t.test('the built server: SIGTERM drains every listener and exits 0; metrics and certificate reload are wired', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serve-'));
-  const first = writeDevCerts({ dir: join(dir, 'a') });
-  const second = writeDevCerts({ dir: join(dir, 'b') });
-  const cert = join(dir, 'tls.crt');
-  const key = join(dir, 'tls.key');
-  copyFileSync(first.cert, cert);
-  copyFileSync(first.key, key);
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--health-probe-bind-address', '127.0.0.1:0', '--metrics-bind-address', '127.0.0.1:0', '--tls-cert', cert, '--tls-key', key, '--shutdown-delay', '0.3', '--shutdown-timeout', '10'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.teardown(() => void child.kill('SIGKILL'));
-  const lines: Array<Record<string, any>> = [];
-  const waiters: Array<() => void> = [];
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    lines.push(JSON.parse(line) as Record<string, any>);
-    waiters.splice(0).forEach((w) => w());
-  });
-  let stderr = '';
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const logLine = async (msg: string | RegExp, ms = 60_000) => {
-    const until = Date.now() + ms;
-    for (;;) {
-      const found = lines.find((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))));
-      if (found) return found;
-      if (Date.now() > until) throw new Error(`no log line ${String(msg)}; stderr: ${stderr}`);
-      await new Promise<void>((r) => {
-        waiters.push(r);
-        setTimeout(r, 200);
-      });
-    }
-  };
-
-  const listening = await logLine('sctp-guard listening');
-  const { port, probePort, metricsPort } = listening as { port: number; probePort: number; metricsPort: number };
-  t.ok(port > 0 && probePort > 0 && metricsPort > 0, 'the ports the OS chose are logged');
-
-  const metrics = await httpGet(metricsPort, '/metrics');
-  t.equal(metrics.statusCode, 200);
-  t.match(metrics.body, /sctp_guard_serving_certificate_expiry_timestamp_seconds \d+/);
-  t.match(metrics.body, /process_resident_memory_bytes/);
-
-  copyFileSync(second.key, key);
-  copyFileSync(second.cert, cert);
-  const reloaded = await logLine('serving certificate reloaded: new connections use it', 10_000);
-  const served = await new Promise<string>((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      resolve(s.getPeerCertificate().serialNumber);
-      s.end();
+t.test(
+  'the built server: SIGTERM drains every listener and exits 0; metrics and certificate reload are wired',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-serve-'));
+    const first = writeDevCerts({ dir: join(dir, 'a') });
+    const second = writeDevCerts({ dir: join(dir, 'b') });
+    const cert = join(dir, 'tls.crt');
+    const key = join(dir, 'tls.key');
+    copyFileSync(first.cert, cert);
+    copyFileSync(first.key, key);
+    const child = spawn(
+      process.execPath,
+      [
+        CLI,
+        'serve',
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--health-probe-bind-address',
+        '127.0.0.1:0',
+        '--metrics-bind-address',
+        '127.0.0.1:0',
+        '--tls-cert',
+        cert,
+        '--tls-key',
+        key,
+        '--shutdown-delay',
+        '0.3',
+        '--shutdown-timeout',
+        '10',
+      ],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    t.teardown(() => void child.kill('SIGKILL'));
+    const lines: Array<Record<string, any>> = [];
+    const waiters: Array<() => void> = [];
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(JSON.parse(line) as Record<string, any>);
+      waiters.splice(0).forEach((w) => w());
     });
-    s.on('error', reject);
-  });
-  t.equal(served, reloaded.serial, 'a new connection gets the reloaded certificate');
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const logLine = async (msg: string | RegExp, ms = 60_000) => {
+      const until = Date.now() + ms;
+      for (;;) {
+        const found = lines.find((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(String(l.msg))));
+        if (found) return found;
+        if (Date.now() > until) throw new Error(`no log line ${String(msg)}; stderr: ${stderr}`);
+        await new Promise<void>((r) => {
+          waiters.push(r);
+          setTimeout(r, 200);
+        });
+      }
+    };
 
-  const review = admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'last-review' });
-  const newCa = readFileSync(second.caCert);
-  const inFlight = slowPost(port, newCa, '/validate', JSON.stringify(review));
-  await sleep(100);
-  child.kill('SIGTERM');
-  await logLine(/^shutting down/, 10_000);
-  t.equal((await httpGet(probePort, '/readyz')).statusCode, 503, 'unready while draining');
-  inFlight.finish();
-  const answer = await inFlight.answer;
-  t.equal(answer.status, 200, 'the review in flight is answered');
-  t.equal(JSON.parse(answer.body).response.allowed, false);
-  t.equal(await exited, 0, stderr);
-  const auditAt = lines.findIndex((l) => l.uid === 'last-review');
-  const completeAt = lines.findIndex((l) => l.msg === 'shutdown complete');
-  t.ok(auditAt >= 0 && auditAt < completeAt, 'its audit line is written before the process exits');
-  for (const p of [port, probePort, metricsPort]) await t.rejects(httpGet(p, '/'), /ECONNREFUSED/, `port ${p} is closed`);
-});
+    const listening = await logLine('sctp-guard listening');
+    const { port, probePort, metricsPort } = listening as { port: number; probePort: number; metricsPort: number };
+    t.ok(port > 0 && probePort > 0 && metricsPort > 0, 'the ports the OS chose are logged');
+
+    const metrics = await httpGet(metricsPort, '/metrics');
+    t.equal(metrics.statusCode, 200);
+    t.match(metrics.body, /sctp_guard_serving_certificate_expiry_timestamp_seconds \d+/);
+    t.match(metrics.body, /process_resident_memory_bytes/);
+
+    copyFileSync(second.key, key);
+    copyFileSync(second.cert, cert);
+    const reloaded = await logLine('serving certificate reloaded: new connections use it', 10_000);
+    const served = await new Promise<string>((resolve, reject) => {
+      const s = connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+        resolve(s.getPeerCertificate().serialNumber);
+        s.end();
+      });
+      s.on('error', reject);
+    });
+    t.equal(served, reloaded.serial, 'a new connection gets the reloaded certificate');
+
+    const review = admissionReview(exampleObject('ako-sctp-loadbalancer.yaml', 'Service'), { uid: 'last-review' });
+    const newCa = readFileSync(second.caCert);
+    const inFlight = slowPost(port, newCa, '/validate', JSON.stringify(review));
+    await sleep(100);
+    child.kill('SIGTERM');
+    await logLine(/^shutting down/, 10_000);
+    t.equal((await httpGet(probePort, '/readyz')).statusCode, 503, 'unready while draining');
+    inFlight.finish();
+    const answer = await inFlight.answer;
+    t.equal(answer.status, 200, 'the review in flight is answered');
+    t.equal(JSON.parse(answer.body).response.allowed, false);
+    t.equal(await exited, 0, stderr);
+    const auditAt = lines.findIndex((l) => l.uid === 'last-review');
+    const completeAt = lines.findIndex((l) => l.msg === 'shutdown complete');
+    t.ok(auditAt >= 0 && auditAt < completeAt, 'its audit line is written before the process exits');
+    for (const p of [port, probePort, metricsPort])
+      await t.rejects(httpGet(p, '/'), /ECONNREFUSED/, `port ${p} is closed`);
+  },
+);

@@ -11,7 +11,17 @@ export function formatGithub(report: Report): string {
   for (const o of report.objects) {
     for (const f of o.findings) {
       const level = findingLevel(o, f) === 'note' ? 'notice' : findingLevel(o, f);
-      lines.push(command(level, { file: o.file, line: o.file !== undefined ? findingLine(o, f) : undefined, title: `${f.rule}: ${objectLabel(o)}` }, f.message));
+      lines.push(
+        command(
+          level,
+          {
+            file: o.file,
+            line: o.file !== undefined ? findingLine(o, f) : undefined,
+            title: `${f.rule}: ${objectLabel(o)}`,
+          },
+          f.message,
+        ),
+      );
     }
   }
   for (const p of report.problems) lines.push(problem('error', p));
@@ -21,7 +31,11 @@ export function formatGithub(report: Report): string {
 }
 
 function problem(level: 'error' | 'notice', p: InputProblem): string {
-  return command(level, { file: p.file, line: p.line > 0 ? p.line : undefined, title: 'sctp-guard input' }, `${formatLocation(p.file, p.line)}: ${p.message}`);
+  return command(
+    level,
+    { file: p.file, line: p.line > 0 ? p.line : undefined, title: 'sctp-guard input' },
+    `${formatLocation(p.file, p.line)}: ${p.message}`,
+  );
 }
 
 function command(level: string, props: { file?: string; line?: number; title: string }, message: string): string {

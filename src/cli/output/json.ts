@@ -18,13 +18,21 @@ export function formatJson(report: Report): string {
       namespace: o.namespace,
       name: o.name,
       result: o.result,
-      findings: o.findings.map((f) => ({ rule: f.rule, phase: f.phase, decision: f.decision, message: f.message, ...(o.file !== undefined ? { line: findingLine(o, f) } : {}) })),
+      findings: o.findings.map((f) => ({
+        rule: f.rule,
+        phase: f.phase,
+        decision: f.decision,
+        message: f.message,
+        ...(o.file !== undefined ? { line: findingLine(o, f) } : {}),
+      })),
       warnings: o.warnings,
       patch: o.patch,
       ...(o.skipped !== undefined ? { skipped: o.skipped } : {}),
     })),
     errors: report.problems.map((p) => ({ file: p.file, line: p.line, message: p.message })),
-    ...(report.notices ? { skipped: report.notices.map((p) => ({ file: p.file, line: p.line, message: p.message })) } : {}),
+    ...(report.notices
+      ? { skipped: report.notices.map((p) => ({ file: p.file, line: p.line, message: p.message })) }
+      : {}),
   };
   return `${JSON.stringify(doc, null, 2)}\n`;
 }

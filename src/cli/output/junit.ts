@@ -19,11 +19,17 @@ export function formatJunit(report: Report): string {
   ];
   for (const [file, { objects, problems }] of suites) {
     const failures = objects.filter((o) => o.result === 'deny').length;
-    out.push(`  <testsuite name="${esc(file)}" tests="${objects.length + problems.length}" failures="${failures}" errors="${problems.length}" timestamp="${report.startedAt.toISOString()}">`);
+    out.push(
+      `  <testsuite name="${esc(file)}" tests="${objects.length + problems.length}" failures="${failures}" errors="${problems.length}" timestamp="${report.startedAt.toISOString()}">`,
+    );
     for (const o of objects) out.push(...testcase(file, o));
     for (const p of problems) {
-      out.push(`    <testcase classname="${esc(file)}" name="${esc(formatLocation(p.file, p.line))}" file="${esc(p.file)}">`);
-      out.push(`      <error type="InputError" message="${esc(p.message)}">${escText(`${formatLocation(p.file, p.line)}: ${p.message}`)}</error>`);
+      out.push(
+        `    <testcase classname="${esc(file)}" name="${esc(formatLocation(p.file, p.line))}" file="${esc(p.file)}">`,
+      );
+      out.push(
+        `      <error type="InputError" message="${esc(p.message)}">${escText(`${formatLocation(p.file, p.line)}: ${p.message}`)}</error>`,
+      );
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');
@@ -40,10 +46,14 @@ function testcase(file: string, o: ReportedObject): string[] {
   const lines = [open];
   if (denied.length > 0) {
     const first = denied[0]!;
-    lines.push(`      <failure type="${esc(first.rule)}" message="${esc(first.detail)}">${escText(denied.map((f) => f.message).join('\n'))}</failure>`);
+    lines.push(
+      `      <failure type="${esc(first.rule)}" message="${esc(first.detail)}">${escText(denied.map((f) => f.message).join('\n'))}</failure>`,
+    );
   }
   if (others.length > 0) {
-    lines.push(`      <system-out>${escText(others.map((f) => `${f.decision.toUpperCase()} ${f.message}`).join('\n'))}</system-out>`);
+    lines.push(
+      `      <system-out>${escText(others.map((f) => `${f.decision.toUpperCase()} ${f.message}`).join('\n'))}</system-out>`,
+    );
   }
   lines.push('    </testcase>');
   return lines;
@@ -51,7 +61,11 @@ function testcase(file: string, o: ReportedObject): string[] {
 
 /** XML 1.0 text: control characters other than tab and newline are not allowed at all. */
 function escText(text: string): string {
-  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** An attribute value keeps its line breaks only as character references. */

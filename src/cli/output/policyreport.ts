@@ -19,8 +19,20 @@ export interface ReportApi {
  * `openreports.io/v1alpha1`), where Kyverno and Policy Reporter are moving. The result shape is the same.
  */
 export const REPORT_APIS = {
-  policyreport: { group: 'wgpolicyk8s.io', version: 'v1alpha2', namespaced: { kind: 'PolicyReport', plural: 'policyreports' }, cluster: { kind: 'ClusterPolicyReport', plural: 'clusterpolicyreports' }, reportSource: false },
-  openreports: { group: 'openreports.io', version: 'v1alpha1', namespaced: { kind: 'Report', plural: 'reports' }, cluster: { kind: 'ClusterReport', plural: 'clusterreports' }, reportSource: true },
+  policyreport: {
+    group: 'wgpolicyk8s.io',
+    version: 'v1alpha2',
+    namespaced: { kind: 'PolicyReport', plural: 'policyreports' },
+    cluster: { kind: 'ClusterPolicyReport', plural: 'clusterpolicyreports' },
+    reportSource: false,
+  },
+  openreports: {
+    group: 'openreports.io',
+    version: 'v1alpha1',
+    namespaced: { kind: 'Report', plural: 'reports' },
+    cluster: { kind: 'ClusterReport', plural: 'clusterreports' },
+    reportSource: true,
+  },
 } as const satisfies Record<string, ReportApi>;
 
 export type ReportFormat = keyof typeof REPORT_APIS;
@@ -32,7 +44,10 @@ export const REPORT_NAME = 'sctp-guard-audit';
 export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'sctp-guard' } as const;
 const SOURCE = 'sctp-guard';
 
-const RESULT: Record<ReviewFinding['decision'], { result: 'fail' | 'warn' | 'error'; severity?: string; scored: boolean }> = {
+const RESULT: Record<
+  ReviewFinding['decision'],
+  { result: 'fail' | 'warn' | 'error'; severity?: string; scored: boolean }
+> = {
   deny: { result: 'fail', severity: 'high', scored: true },
   // `audit` enforcement: the rule fails but only logs, as a Kyverno Audit policy's failure is reported.
   audit: { result: 'fail', severity: 'low', scored: true },
@@ -71,7 +86,15 @@ export function policyReports(report: Report, format: ReportFormat = 'policyrepo
           timestamp,
           result: r.result,
           scored: r.scored,
-          resources: [{ apiVersion: o.apiVersion, kind: o.kind, name: o.name, ...(namespace ? { namespace } : {}), ...(o.uid ? { uid: o.uid } : {}) }],
+          resources: [
+            {
+              apiVersion: o.apiVersion,
+              kind: o.kind,
+              name: o.name,
+              ...(namespace ? { namespace } : {}),
+              ...(o.uid ? { uid: o.uid } : {}),
+            },
+          ],
           message: f.message,
           properties: { phase: f.phase },
         };

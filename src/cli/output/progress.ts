@@ -9,7 +9,9 @@ export class Progress {
   update(resource: string, report: Report): void {
     if (!this.stream.isTTY) return;
     const s = summarize(report);
-    this.stream.write(`\r\u001b[K[audit] ${resource}: ${s.objects + s.reportedAtOwner} objects, ${s.denied} denied, ${s.warned} warned`);
+    this.stream.write(
+      `\r\u001b[K[audit] ${resource}: ${s.objects + s.reportedAtOwner} objects, ${s.denied} denied, ${s.warned} warned`,
+    );
     this.shown = true;
   }
 

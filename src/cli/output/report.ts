@@ -52,10 +52,15 @@ export interface Summary {
   reportedAtOwner: number;
 }
 
-export function toReported(review: ObjectReview, keepObject: boolean, source?: { file: string; line: number; lineOf?: (pointer: string) => number }): ReportedObject {
+export function toReported(
+  review: ObjectReview,
+  keepObject: boolean,
+  source?: { file: string; line: number; lineOf?: (pointer: string) => number },
+): ReportedObject {
   const obj = review.object;
   const meta = obj.metadata ?? {};
-  const warned = review.warnings.length > 0 || review.findings.some((f) => f.decision === 'warn' || f.decision === 'error');
+  const warned =
+    review.warnings.length > 0 || review.findings.some((f) => f.decision === 'warn' || f.decision === 'error');
   const out: ReportedObject = {
     ...(source ? { file: source.file, line: source.line, ...(source.lineOf ? { lineOf: source.lineOf } : {}) } : {}),
     apiVersion: obj.apiVersion ?? '',

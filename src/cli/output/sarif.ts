@@ -12,7 +12,11 @@ const LEVEL = { error: 'error', warning: 'warning', note: 'note' } as const;
  * result per finding located at the finding's field line, and input that could not be checked as tool execution
  * notifications (it is not a rule's finding).
  */
-export function formatSarif(report: Report, rules: readonly Pick<Rule, 'id' | 'description' | 'defaultEnforcement'>[], version: string): string {
+export function formatSarif(
+  report: Report,
+  rules: readonly Pick<Rule, 'id' | 'description' | 'defaultEnforcement'>[],
+  version: string,
+): string {
   const index = new Map(rules.map((r, i) => [r.id, i]));
   const results = report.objects.flatMap((o) =>
     o.findings.map((f) => ({
@@ -21,7 +25,11 @@ export function formatSarif(report: Report, rules: readonly Pick<Rule, 'id' | 'd
       level: LEVEL[findingLevel(o, f)],
       message: { text: f.message },
       ...(o.file !== undefined ? { locations: [location(o.file, findingLine(o, f))] } : {}),
-      properties: { object: { apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name }, decision: f.decision, phase: f.phase },
+      properties: {
+        object: { apiVersion: o.apiVersion, kind: o.kind, namespace: o.namespace, name: o.name },
+        decision: f.decision,
+        phase: f.phase,
+      },
     })),
   );
   const log = {
@@ -37,7 +45,9 @@ export function formatSarif(report: Report, rules: readonly Pick<Rule, 'id' | 'd
               id: r.id,
               name: r.id,
               shortDescription: { text: r.description },
-              defaultConfiguration: { level: r.defaultEnforcement === 'deny' ? 'error' : r.defaultEnforcement === 'warn' ? 'warning' : 'note' },
+              defaultConfiguration: {
+                level: r.defaultEnforcement === 'deny' ? 'error' : r.defaultEnforcement === 'warn' ? 'warning' : 'note',
+              },
             })),
           },
         },
@@ -61,5 +71,10 @@ function notification(p: InputProblem, level: 'error' | 'note') {
 
 /** A relative URI reference: the path as given, percent-encoded (`<stdin>`, spaces). */
 function location(file: string, line: number) {
-  return { physicalLocation: { artifactLocation: { uri: encodeURI(file.split('\\').join('/')) }, ...(line > 0 ? { region: { startLine: line } } : {}) } };
+  return {
+    physicalLocation: {
+      artifactLocation: { uri: encodeURI(file.split('\\').join('/')) },
+      ...(line > 0 ? { region: { startLine: line } } : {}),
+    },
+  };
 }

@@ -12,11 +12,18 @@ export function formatTap(report: Report): string {
   for (const o of report.objects) {
     const where = o.file !== undefined ? `${formatLocation(o.file, o.line ?? 0)} ` : '';
     const ok = o.result !== 'deny';
-    points.push(`${ok ? 'ok' : 'not ok'} ${++n} - ${escape(`${where}${objectLabel(o)}`)}${o.skipped !== undefined ? ` # SKIP ${escape(o.skipped)}` : ''}`);
+    points.push(
+      `${ok ? 'ok' : 'not ok'} ${++n} - ${escape(`${where}${objectLabel(o)}`)}${o.skipped !== undefined ? ` # SKIP ${escape(o.skipped)}` : ''}`,
+    );
     if (o.findings.length > 0) {
       const diag = {
         severity: ok ? 'comment' : 'fail',
-        findings: o.findings.map((f) => ({ rule: f.rule, decision: f.decision, message: f.message, ...(o.file !== undefined ? { at: formatLocation(o.file, findingLine(o, f)) } : {}) })),
+        findings: o.findings.map((f) => ({
+          rule: f.rule,
+          decision: f.decision,
+          message: f.message,
+          ...(o.file !== undefined ? { at: formatLocation(o.file, findingLine(o, f)) } : {}),
+        })),
       };
       points.push(yamlBlock(diag));
     }
@@ -34,6 +41,9 @@ function escape(s: string): string {
 }
 
 function yamlBlock(value: object): string {
-  const body = stringify(value, { lineWidth: 0 }).trimEnd().split('\n').map((l) => `  ${l}`);
+  const body = stringify(value, { lineWidth: 0 })
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`);
   return ['  ---', ...body, '  ...'].join('\n');
 }

@@ -1,7 +1,13 @@
 import { formatLocation } from '../../input/problems.js';
 import { findingLine, objectLabel, summaryLine, type Report } from './report.js';
 
-const COLOUR = { DENY: '\u001b[31m', ERROR: '\u001b[31m', WARN: '\u001b[33m', AUDIT: '\u001b[36m', MUTATE: '\u001b[36m' } as const;
+const COLOUR = {
+  DENY: '\u001b[31m',
+  ERROR: '\u001b[31m',
+  WARN: '\u001b[33m',
+  AUDIT: '\u001b[36m',
+  MUTATE: '\u001b[36m',
+} as const;
 const RESET = '\u001b[0m';
 
 export interface TextOptions {
@@ -22,11 +28,15 @@ export function formatText(report: Report, options: TextOptions = {}): string {
   for (const o of report.objects) {
     const where = (line: number) => (o.file !== undefined ? `${formatLocation(o.file, line)}: ` : '');
     for (const f of o.findings) {
-      lines.push(`${where(findingLine(o, f))}${objectLabel(o)}: ${f.rule} ${paint(f.decision.toUpperCase() as keyof typeof COLOUR)}: ${f.detail}`);
+      lines.push(
+        `${where(findingLine(o, f))}${objectLabel(o)}: ${f.rule} ${paint(f.decision.toUpperCase() as keyof typeof COLOUR)}: ${f.detail}`,
+      );
     }
     // What the mutating webhook would rewrite (`-o yaml --mutate` prints the result).
     if (o.patch.length > 0) {
-      lines.push(`${where(o.line ?? 0)}${objectLabel(o)}: ${o.patchedBy.join(', ')} ${paint('MUTATE')}: ${o.change ?? `${o.patch.length} JSON Patch operation(s)`}`);
+      lines.push(
+        `${where(o.line ?? 0)}${objectLabel(o)}: ${o.patchedBy.join(', ')} ${paint('MUTATE')}: ${o.change ?? `${o.patch.length} JSON Patch operation(s)`}`,
+      );
     }
   }
   if (options.summary !== false) lines.push(summaryLine(report));

@@ -22,7 +22,11 @@ export function arrayOf(items: Schema): Schema {
 }
 
 /** A closed object; `nullable` for the few objects upstream allows as `null`. */
-export function object(properties: Record<string, Schema | undefined>, required: string[] = [], nullable = false): Schema {
+export function object(
+  properties: Record<string, Schema | undefined>,
+  required: string[] = [],
+  nullable = false,
+): Schema {
   const props = Object.fromEntries(Object.entries(properties).filter((e): e is [string, Schema] => e[1] !== undefined));
   return {
     type: nullable ? ['object', 'null'] : 'object',
@@ -41,11 +45,20 @@ export const cleanAbsolutePath: Schema = {
 };
 
 /** validateMode: 0 to 07777 (ErrFileIllegalMode); the MCO narrows files to 0777 (checked apart, with its message). */
-export const mode: Schema = { type: ['integer', 'null'], minimum: 0, maximum: 0o7777, description: 'a decimal mode from 0 to 4095 (07777)' };
+export const mode: Schema = {
+  type: ['integer', 'null'],
+  minimum: 0,
+  maximum: 0o7777,
+  description: 'a decimal mode from 0 to 4095 (07777)',
+};
 
 /** Resource.validateCompression: none or gzip (ErrCompressionInvalid). */
 export function compression(nullable: boolean): Schema {
-  return { type: nullable ? ['string', 'null'] : 'string', enum: nullable ? ['', 'gzip', null] : ['', 'gzip'], description: '"gzip" or empty' };
+  return {
+    type: nullable ? ['string', 'null'] : 'string',
+    enum: nullable ? ['', 'gzip', null] : ['', 'gzip'],
+    description: '"gzip" or empty',
+  };
 }
 
 /** Verification.Hash: `sha512-<hex>`, and from 3.1 `sha256-<hex>` (ErrHashMalformed, ErrHashWrongSize). */
@@ -72,4 +85,8 @@ export const unitName: Schema = {
 };
 
 /** Dropin.Validate: drop-ins end in `.conf` (ErrInvalidSystemdDropinExt). */
-export const dropinName: Schema = { type: 'string', pattern: '\\.conf$', description: 'a drop-in name ending in .conf' };
+export const dropinName: Schema = {
+  type: 'string',
+  pattern: '\\.conf$',
+  description: 'a drop-in name ending in .conf',
+};

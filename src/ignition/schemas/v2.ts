@@ -65,13 +65,26 @@ export function ignitionV2Schema(minor: 0 | 1 | 2): Schema {
                 device: str,
                 wipeTable: bool,
                 partitions: arrayOf(
-                  object({ label: strOrNull, number: int, size: intOrNull, start: intOrNull, typeGuid: str, guid: since(1, str) }),
+                  object({
+                    label: strOrNull,
+                    number: int,
+                    size: intOrNull,
+                    start: intOrNull,
+                    typeGuid: str,
+                    guid: since(1, str),
+                  }),
                 ),
               },
               ['device'],
             ),
           ),
-          raid: arrayOf(object({ name: str, level: str, devices: strings, spares: int, options: since(2, strings) }, ['name', 'level', 'devices'])),
+          raid: arrayOf(
+            object({ name: str, level: str, devices: strings, spares: int, options: since(2, strings) }, [
+              'name',
+              'level',
+              'devices',
+            ]),
+          ),
           filesystems: arrayOf(
             object({
               name: str,
@@ -107,14 +120,28 @@ export function ignitionV2Schema(minor: 0 | 1 | 2): Schema {
         }),
         systemd: object({
           units: arrayOf(
-            object({ name: unitName, enable: bool, enabled: since(1, boolOrNull), mask: bool, contents: str, dropins: arrayOf(dropin) }, ['name']),
+            object(
+              {
+                name: unitName,
+                enable: bool,
+                enabled: since(1, boolOrNull),
+                mask: bool,
+                contents: str,
+                dropins: arrayOf(dropin),
+              },
+              ['name'],
+            ),
           ),
         }),
         networkd: object({
           units: arrayOf(
             object(
               {
-                name: { type: 'string', pattern: '\\.(?:link|netdev|network)$', description: 'a .link, .netdev or .network name' },
+                name: {
+                  type: 'string',
+                  pattern: '\\.(?:link|netdev|network)$',
+                  description: 'a .link, .netdev or .network name',
+                },
                 contents: str,
                 dropins: since(2, arrayOf(dropin)),
               },
@@ -124,9 +151,16 @@ export function ignitionV2Schema(minor: 0 | 1 | 2): Schema {
         }),
         passwd: object({
           users: arrayOf(
-            object({ name: str, passwordHash: strOrNull, sshAuthorizedKeys: strings, ...(minor >= 1 ? userFields : {}), create: object(userFields, [], true) }, [
-              'name',
-            ]),
+            object(
+              {
+                name: str,
+                passwordHash: strOrNull,
+                sshAuthorizedKeys: strings,
+                ...(minor >= 1 ? userFields : {}),
+                create: object(userFields, [], true),
+              },
+              ['name'],
+            ),
           ),
           groups: arrayOf(object({ name: str, gid: intOrNull, passwordHash: str, system: bool }, ['name'])),
         }),

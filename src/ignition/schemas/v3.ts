@@ -50,7 +50,8 @@ export function ignitionV3Schema(minor: number): Schema {
   const definitions = { resource, owner: object({ id: intOrNull, name: strOrNull }) };
   const resourceRef = { $ref: '#/definitions/resource' };
   const configReference = minor === 0 ? object({ source, verification: hash }, ['source']) : resourceRef;
-  const caReference = minor === 0 ? object({ source: url(schemes, false), verification: hash }, ['source']) : resourceRef;
+  const caReference =
+    minor === 0 ? object({ source: url(schemes, false), verification: hash }, ['source']) : resourceRef;
 
   const owner = { $ref: '#/definitions/owner' };
   const node = { path: cleanAbsolutePath, overwrite: boolOrNull, user: owner, group: owner };
@@ -81,7 +82,13 @@ export function ignitionV3Schema(minor: number): Schema {
     ['name'],
   );
 
-  const ownerFields = { uid: intOrNull, gecos: strOrNull, homeDir: strOrNull, noCreateHome: boolOrNull, primaryGroup: strOrNull };
+  const ownerFields = {
+    uid: intOrNull,
+    gecos: strOrNull,
+    homeDir: strOrNull,
+    noCreateHome: boolOrNull,
+    primaryGroup: strOrNull,
+  };
 
   return {
     $schema: DRAFT_04,
@@ -123,7 +130,13 @@ export function ignitionV3Schema(minor: number): Schema {
           ),
           raid: arrayOf(
             object(
-              { name: str, level: relaxedIn34 ? strOrNull : str, devices: strings, spares: intOrNull, options: strings },
+              {
+                name: str,
+                level: relaxedIn34 ? strOrNull : str,
+                devices: strings,
+                spares: intOrNull,
+                options: strings,
+              },
               relaxedIn34 ? ['name'] : ['name', 'level', 'devices'],
             ),
           ),
@@ -146,7 +159,10 @@ export function ignitionV3Schema(minor: number): Schema {
           files: arrayOf(object({ ...node, mode, contents: resourceRef, append: arrayOf(resourceRef) }, ['path'])),
           directories: arrayOf(object({ ...node, mode }, ['path'])),
           links: arrayOf(
-            object({ ...node, target: relaxedIn34 ? strOrNull : str, hard: boolOrNull }, relaxedIn34 ? ['path'] : ['path', 'target']),
+            object(
+              { ...node, target: relaxedIn34 ? strOrNull : str, hard: boolOrNull },
+              relaxedIn34 ? ['path'] : ['path', 'target'],
+            ),
           ),
         }),
         systemd: object({
@@ -182,7 +198,16 @@ export function ignitionV3Schema(minor: number): Schema {
             ),
           ),
           groups: arrayOf(
-            object({ name: str, gid: intOrNull, passwordHash: strOrNull, system: boolOrNull, shouldExist: since(2, boolOrNull) }, ['name']),
+            object(
+              {
+                name: str,
+                gid: intOrNull,
+                passwordHash: strOrNull,
+                system: boolOrNull,
+                shouldExist: since(2, boolOrNull),
+              },
+              ['name'],
+            ),
           ),
         }),
         kernelArguments: since(3, object({ shouldExist: strings, shouldNotExist: strings })),
