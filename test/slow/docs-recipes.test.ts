@@ -44,7 +44,11 @@ const components = readdirSync(join(DEPLOY_DIR, 'components')).map((c) => {
   const dir = mkdtempSync(join(tmpdir(), 'sctp-guard-recipe-'));
   writeFileSync(
     join(dir, 'kustomization.yaml'),
-    `resources: [${relative(dir, join(DEPLOY_DIR, 'base'))}]\ncomponents: [${relative(dir, join(DEPLOY_DIR, 'components', c))}]\n`,
+    `resources: [${relative(dir, join(DEPLOY_DIR, 'base'))}]\ncomponents: [${relative(dir, join(DEPLOY_DIR, 'components', c))}]\n` +
+      // The monitoring component takes its runbook URL from the overlay's setting (docs/monitoring.md).
+      (c === 'monitoring'
+        ? 'configMapGenerator:\n  - name: sctp-guard-docs\n    literals: [monitoringPage=https://docs.example.test/monitoring.md]\n    options: {disableNameSuffixHash: true, annotations: {config.kubernetes.io/local-config: "true"}}\n'
+        : ''),
   );
   return kustomizeBuild(dir, { cache: false });
 });
