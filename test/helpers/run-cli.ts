@@ -6,6 +6,11 @@ import { REPO_ROOT, repoPath } from './repo.js';
 
 export const CLI = repoPath('dist/src/cli/main.js');
 
+/** `serve` on a free port of 127.0.0.1 with this certificate pair: where every test that starts the server begins. */
+export function loopbackServe(tls: { cert: string; key: string }): string[] {
+  return ['serve', '--port', '0', '--host', '127.0.0.1', '--tls-cert', tls.cert, '--tls-key', tls.key];
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;

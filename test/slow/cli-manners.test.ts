@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDevCerts } from '../../src/cli/certs.js';
-import { CLI, listeningOf, runCli } from '../helpers/run-cli.js';
+import { CLI, listeningOf, loopbackServe, runCli } from '../helpers/run-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'sctp-guard-manners-'));
 const pair = writeDevCerts({ dir: join(work, 'a') });
@@ -80,12 +80,7 @@ t.test('Ctrl-C starts the graceful shutdown; a second Ctrl-C exits at once', asy
     process.execPath,
     [
       CLI,
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      ...TLS,
+      ...loopbackServe(pair),
       '--health-probe-bind-address',
       '127.0.0.1:0',
       '--metrics-bind-address',

@@ -7,7 +7,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { admissionReview, httpsPost } from '../helpers/admission.js';
 import { CORE_TYPES, FakeApiServer } from '../helpers/fake-apiserver.js';
-import { CLI, listeningOf, runCli } from '../helpers/run-cli.js';
+import { CLI, listeningOf, loopbackServe, runCli } from '../helpers/run-cli.js';
 
 // A policy that lists its own exclusions and forgets the webhook's namespace: it is excluded anyway (mergePolicy,
 // test/policy/merge.test.ts); here each command is shown to get it.
@@ -108,19 +108,11 @@ t.test('serve: a review in the own namespace is allowed without a rule running',
     process.execPath,
     [
       CLI,
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
+      ...loopbackServe(certs),
       '--health-probe-bind-address',
       '0',
       '--metrics-bind-address',
       '0',
-      '--tls-cert',
-      certs.cert,
-      '--tls-key',
-      certs.key,
       '--config',
       policyFile,
     ],

@@ -8,32 +8,17 @@ import { Command } from 'commander';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { bindAddress, registerServeCommand } from '../../src/cli/serve.js';
 import { admissionReview, exampleObject, httpGet, httpsPost } from '../helpers/admission.js';
-import { CLI, listeningOf, runCli } from '../helpers/run-cli.js';
+import { CLI, listeningOf, loopbackServe, runCli } from '../helpers/run-cli.js';
 
 const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-serve-')) });
 const review = JSON.stringify(admissionReview(exampleObject('openshift-sctp-service-clusterip.yaml', 'Service')));
 
 /** `sctp-guard serve ARGS` until its "listening" line; killed at the end of the test. */
 async function startServe(t: Test, args: string[]) {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--tls-cert',
-      certs.cert,
-      '--tls-key',
-      certs.key,
-      '--shutdown-delay',
-      '0',
-      ...args,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KUBECONFIG: '' } },
-  );
+  const child = spawn(process.execPath, [CLI, ...loopbackServe(certs), '--shutdown-delay', '0', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KUBECONFIG: '' },
+  });
   t.teardown(() => void child.kill('SIGKILL'));
   return { ...(await listeningOf(child)), child };
 }
@@ -78,15 +63,7 @@ t.test('0 turns a listener off; a port in use is a start-up error that leaves no
   t.teardown(() => void taken.close());
   const port = (taken.address() as AddressInfo).port;
   const res = await runCli([
-    'serve',
-    '--port',
-    '0',
-    '--host',
-    '127.0.0.1',
-    '--tls-cert',
-    certs.cert,
-    '--tls-key',
-    certs.key,
+    ...loopbackServe(certs),
     '--health-probe-bind-address',
     '127.0.0.1:0',
     '--metrics-bind-address',

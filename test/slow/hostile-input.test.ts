@@ -15,7 +15,7 @@ import { parse } from 'yaml';
 import { writeDevCerts } from '../../src/cli/certs.js';
 import { admissionReview, httpGet, httpsPost } from '../helpers/admission.js';
 import { repoPath } from '../helpers/repo.js';
-import { CLI, listeningOf, runCli, type Listening } from '../helpers/run-cli.js';
+import { CLI, listeningOf, loopbackServe, runCli, type Listening } from '../helpers/run-cli.js';
 
 const certs = writeDevCerts({ dir: mkdtempSync(join(tmpdir(), 'sctp-guard-hostile-')) });
 const ca = readFileSync(certs.caCert);
@@ -42,15 +42,7 @@ async function startServer(t: Test, args: string[] = []): Promise<Server> {
     process.execPath,
     [
       CLI,
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--tls-cert',
-      certs.cert,
-      '--tls-key',
-      certs.key,
+      ...loopbackServe(certs),
       '--shutdown-delay',
       '0',
       '--health-probe-bind-address',
@@ -436,15 +428,7 @@ t.test('a certificate whose validity cannot be read ends serve with exit 2 and o
   }
   const res = await runCli(
     [
-      'serve',
-      '--port',
-      '0',
-      '--host',
-      '127.0.0.1',
-      '--tls-cert',
-      join(dir, 'tls.crt'),
-      '--tls-key',
-      join(dir, 'tls.key'),
+      ...loopbackServe({ cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') }),
       '--health-probe-bind-address',
       '0',
       '--metrics-bind-address',

@@ -16,7 +16,7 @@ import {
   startHttpsApp,
   testProbeApp,
 } from '../helpers/admission.js';
-import { CLI } from '../helpers/run-cli.js';
+import { CLI, loopbackServe } from '../helpers/run-cli.js';
 
 interface Answer {
   status: number;
@@ -203,19 +203,11 @@ t.test(
       process.execPath,
       [
         CLI,
-        'serve',
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
+        ...loopbackServe({ cert, key }),
         '--health-probe-bind-address',
         '127.0.0.1:0',
         '--metrics-bind-address',
         '127.0.0.1:0',
-        '--tls-cert',
-        cert,
-        '--tls-key',
-        key,
         '--shutdown-delay',
         '0.3',
         '--shutdown-timeout',
