@@ -9,10 +9,8 @@ import type {
   RecordOf,
 } from './records.js';
 import { matchesLabelSelector } from './selectors.js';
-import type { ClusterSnapshot, NodeClass, PoolInfo, SctpStatus } from './snapshot.js';
-
-/** Labels unique to each node: kept out of the equivalence classes and indexed by value instead. */
-export const PER_NODE_LABELS: readonly string[] = ['kubernetes.io/hostname'];
+import { NodeIndex, type IndexedNode } from './node-index.js';
+import type { ClusterSnapshot, PoolInfo, SctpStatus } from './snapshot.js';
 
 /** A snapshot before the source adds its clock-dependent fields. */
 export type SnapshotBody = Omit<ClusterSnapshot, 'ageSeconds' | 'stale'>;
@@ -27,18 +25,15 @@ export class ClusterState {
   readonly pools = new Map<string, PoolRecord>();
   readonly clusterVersions = new Map<string, ClusterVersionRecord>();
   readonly machineConfigurations = new Map<string, MachineConfigurationRecord>();
-  /** Class key part that only depends on the node itself (shared labels, taints), cached per node. */
-  private readonly nodeKeys = new Map<string, string>();
-  /**
-   * Per node, what `build` worked out from it (pool, SCTP state, class key), valid while the record and the
-   * MachineConfigs and pools stay the same: a rebuild after one node event recomputes one node, not 10,000.
-   */
-  private readonly placed = new Map<string, { record: NodeRecord; pool?: string; status: SctpStatus; key: string }>();
-  /** Bumped on any change to MachineConfigs or pools (which every node's pool and state depend on). */
-  private configsVersion = 0;
-  private placedFor = '';
-  /** Node names in order; dropped when a node comes or goes. */
-  private sortedNodes?: string[];
+  /** The node index, once built: from then on each Node change is applied to it in place. */
+  private index?: NodeIndex;
+  /** Set when what every node's pool or SCTP state depends on changed: the pools' selectors, a config nodes run. */
+  private placementStale = true;
+  private machineConfigsAvailable = false;
+  /** Nodes per config they run or move to: which MachineConfig changes can move a node's SCTP state. */
+  private readonly configRefs = new Map<string, number>();
+  /** Nodes per config they run: renderedIgnitionVersion without a visit per node. */
+  private readonly currentConfigs = new Map<string, number>();
 
   private store<K extends KindName>(kind: K): Map<string, RecordOf[K]> {
     const stores: { [P in KindName]: Map<string, RecordOf[P]> } = {
@@ -56,24 +51,62 @@ export class ClusterState {
     const store = this.store(kind);
     const name = record.metadata.name;
     const previous = store.get(name);
-    // The previous record stays when only its metadata moved: `build` then knows the node by identity.
+    // The previous record stays when only its metadata moved.
     if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined }))
       return false;
     store.set(name, record);
-    if (kind === 'Node' && !previous) this.sortedNodes = undefined;
-    if (kind === 'Node') this.nodeKeys.set(name, staticKey(record as NodeRecord));
-    else this.configsVersion++;
+    this.changed(kind, name, previous, record);
     return true;
   }
 
   remove(kind: KindName, name: string): boolean {
-    const removed = this.store(kind).delete(name);
+    const previous = this.store(kind).get(name);
+    if (!previous) return false;
+    this.store(kind).delete(name);
+    this.changed(kind, name, previous, undefined);
+    return true;
+  }
+
+  /**
+   * A Node change goes into the index at once, in time that follows the node, not the cluster. A pool's selector,
+   * or the SCTP facts of a config some node runs or moves to, can move every node: the next `build` restates them.
+   */
+  private changed(kind: KindName, name: string, previous?: RecordOf[KindName], next?: RecordOf[KindName]): void {
     if (kind === 'Node') {
-      if (removed) this.sortedNodes = undefined;
-      this.nodeKeys.delete(name);
-      this.placed.delete(name);
-    } else if (removed) this.configsVersion++;
-    return removed;
+      this.countConfigs(previous as NodeRecord | undefined, -1);
+      this.countConfigs(next as NodeRecord | undefined, 1);
+      if (!this.index) return;
+      if (next) this.index.set(name, this.indexed(next as NodeRecord));
+      else this.index.delete(name);
+    } else if (kind === 'MachineConfigPool') {
+      const [a, b] = [previous as PoolRecord | undefined, next as PoolRecord | undefined];
+      if (!a || !b || !isDeepStrictEqual(a.nodeSelector, b.nodeSelector)) this.placementStale = true;
+    } else if (kind === 'MachineConfig' && this.configRefs.has(name)) {
+      const [a, b] = [previous as MachineConfigRecord | undefined, next as MachineConfigRecord | undefined];
+      if (!isDeepStrictEqual(a?.sctp, b?.sctp)) this.placementStale = true;
+    }
+  }
+
+  private countConfigs(node: NodeRecord | undefined, by: 1 | -1): void {
+    if (!node) return;
+    const add = (map: Map<string, number>, name: string | undefined) => {
+      if (name === undefined) return;
+      const n = (map.get(name) ?? 0) + by;
+      if (n === 0) map.delete(name);
+      else map.set(name, n);
+    };
+    add(this.configRefs, node.currentConfig);
+    if (node.desiredConfig !== node.currentConfig) add(this.configRefs, node.desiredConfig);
+    add(this.currentConfigs, node.currentConfig);
+  }
+
+  /** What the index keeps of a node: its pool (poolOf) and SCTP state (machineConfigStatus) from the stored configs. */
+  private indexed(node: NodeRecord): IndexedNode {
+    const pool = poolOf(node, [...this.pools.values()]);
+    const status: SctpStatus = this.machineConfigsAvailable
+      ? machineConfigStatus(node, this.machineConfigs)
+      : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
+    return { labels: node.labels, taints: node.taints, ...(pool ? { pool } : {}), status };
   }
 
   /** The names stored for a kind (a copy: the caller may remove while iterating). */
@@ -85,62 +118,18 @@ export class ClusterState {
     return this.store(kind).size;
   }
 
+  /**
+   * The snapshot: pools and configs restated (O(pools × configs)); the node index only when `changed` marked every
+   * node's placement stale, or once at the start, filled in name order so that its slots follow node names.
+   */
   build(source: ClusterSnapshot['source'], machineConfigsAvailable: boolean): SnapshotBody {
     const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const classes = new Map<
-      string,
-      { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }
-    >();
-    const perNodeLabels = new Map<string, Map<string, string[]>>();
-    const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
-    if (placedFor !== this.placedFor) this.placed.clear();
-    this.placedFor = placedFor;
-    this.sortedNodes ??= [...this.nodes.keys()].sort();
-    // In name order, so that each class's member list comes out sorted.
-    for (const name of this.sortedNodes) {
-      const node = this.nodes.get(name)!;
-      let placed = this.placed.get(node.metadata.name);
-      if (placed?.record !== node) {
-        const pool = poolOf(node, pools);
-        const status: SctpStatus = machineConfigsAvailable
-          ? machineConfigStatus(node, this.machineConfigs)
-          : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
-        const key = `${this.nodeKeys.get(node.metadata.name) ?? staticKey(node)}|${pool ?? ''}|${status.state}|${status.reason}`;
-        placed = { record: node, ...(pool ? { pool } : {}), status, key };
-        this.placed.set(node.metadata.name, placed);
-      }
-      const { pool, status, key } = placed;
-      let cls = classes.get(key);
-      if (!cls) {
-        cls = { labels: sharedLabels(node.labels), node, pool, status, nodes: [] };
-        classes.set(key, cls);
-      }
-      cls.nodes.push(node.metadata.name);
-      for (const label of PER_NODE_LABELS) {
-        const value = node.labels[label];
-        if (value === undefined) continue;
-        const byValue = perNodeLabels.get(label) ?? new Map<string, string[]>();
-        perNodeLabels.set(label, byValue);
-        const named = byValue.get(value) ?? [];
-        named.push(node.metadata.name);
-        byValue.set(value, named);
-      }
-    }
-    const out: NodeClass[] = [];
-    const nodeClass = new Map<string, number>();
-    for (const c of [...classes.values()].sort((a, b) => (a.nodes[0] ?? '').localeCompare(b.nodes[0] ?? ''))) {
-      const id = out.length;
-      for (const n of c.nodes) nodeClass.set(n, id);
-      out.push(
-        Object.freeze({
-          id,
-          labels: c.labels,
-          taints: c.node.taints,
-          ...(c.pool ? { pool: c.pool } : {}),
-          machineConfig: c.status,
-          nodes: c.nodes,
-        }),
-      );
+    if (machineConfigsAvailable !== this.machineConfigsAvailable) this.placementStale = true;
+    this.machineConfigsAvailable = machineConfigsAvailable;
+    const nodes = (this.index ??= new NodeIndex());
+    if (this.placementStale) {
+      this.placementStale = false;
+      for (const name of [...this.nodes.keys()].sort()) nodes.set(name, this.indexed(this.nodes.get(name)!));
     }
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
@@ -153,10 +142,7 @@ export class ClusterState {
       ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
       ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
       machineConfigsAvailable,
-      nodeCount: this.nodes.size,
-      classes: out,
-      nodeClass,
-      perNodeLabels,
+      nodes,
       pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
         const current = this.machineConfigs.get(info.currentConfig ?? '');
         const target = this.machineConfigs.get(info.targetConfig ?? '');
@@ -209,32 +195,23 @@ export class ClusterState {
    * the nodes run, else of any rendered config (the MCO renders every pool at its one internal version).
    */
   private renderedIgnitionVersion(pools: PoolRecord[]): string | undefined {
+    const one = (name: string | undefined): [string | undefined, number] => [name, 1];
     const candidates = [
-      pools.map((p) => p.currentConfig),
-      [...this.nodes.values()].map((n) => n.currentConfig),
-      [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => m.metadata.name),
+      pools.map((p) => one(p.currentConfig)),
+      [...this.currentConfigs],
+      [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => one(m.metadata.name)),
     ];
     for (const names of candidates) {
       const counts = new Map<string, number>();
-      for (const name of names) {
+      for (const [name, weight] of names) {
         const version = name ? this.machineConfigs.get(name)?.ignitionVersion : undefined;
-        if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
+        if (version) counts.set(version, (counts.get(version) ?? 0) + weight);
       }
       const best = [...counts].sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0], undefined, { numeric: true }))[0];
       if (best) return best[0];
     }
     return undefined;
   }
-}
-
-function sharedLabels(labels: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(labels).sort()) if (!PER_NODE_LABELS.includes(k)) out[k] = labels[k]!;
-  return Object.freeze(out);
-}
-
-function staticKey(node: NodeRecord): string {
-  return JSON.stringify([sharedLabels(node.labels), node.taints]);
 }
 
 /**
