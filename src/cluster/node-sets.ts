@@ -41,12 +41,20 @@ function wordsFor(slots: readonly number[]): number {
 export function intersect(a: Members, b: Members): Members {
   if (!('bits' in a)) return { slots: a.slots.filter((s) => has(b, s)) };
   if (!('bits' in b)) return { slots: b.slots.filter((s) => bitHas(a.bits, s)) };
-  const out = new Uint32Array(Math.min(a.bits.length, b.bits.length));
-  for (let i = 0; i < out.length; i++) out[i] = a.bits[i]! & b.bits[i]!;
+  const [x, y] = [a.bits, b.bits];
+  const out = new Uint32Array(Math.min(x.length, y.length));
+  for (let i = 0; i < out.length; i++) out[i] = x[i]! & y[i]!;
   return { bits: out };
 }
 
+function isEmpty(m: Members): boolean {
+  return 'slots' in m && m.slots.length === 0;
+}
+
 export function union(a: Members, b: Members): Members {
+  // Members are never written to, so an operand can be the answer.
+  if (isEmpty(a)) return b;
+  if (isEmpty(b)) return a;
   if (!('bits' in a) && !('bits' in b)) {
     const slots = [...new Set([...a.slots, ...b.slots])];
     return slots.length <= SPARSE_MAX ? { slots } : { bits: toBits(slots, wordsFor(slots)) };
@@ -59,8 +67,9 @@ export function union(a: Members, b: Members): Members {
     for (const s of y.slots) out[s >>> 5]! |= 1 << (s & 31);
     return { bits: out };
   }
-  const out = new Uint32Array(Math.max(xb.length, y.bits.length));
-  for (let i = 0; i < out.length; i++) out[i] = (xb[i] ?? 0) | (y.bits[i] ?? 0);
+  const yb = y.bits;
+  const out = new Uint32Array(Math.max(xb.length, yb.length));
+  for (let i = 0; i < out.length; i++) out[i] = (xb[i] ?? 0) | (yb[i] ?? 0);
   return { bits: out };
 }
 
@@ -68,8 +77,10 @@ export function union(a: Members, b: Members): Members {
 export function minus(a: Members, b: Members): Members {
   if (!('bits' in a)) return { slots: a.slots.filter((s) => !has(b, s)) };
   const out = a.bits.slice();
-  if ('bits' in b) for (let i = 0; i < out.length; i++) out[i]! &= ~(b.bits[i] ?? 0);
-  else for (const s of b.slots) if (s >>> 5 < out.length) out[s >>> 5]! &= ~(1 << (s & 31));
+  if ('bits' in b) {
+    const bb = b.bits;
+    for (let i = 0; i < out.length; i++) out[i]! &= ~(bb[i] ?? 0);
+  } else for (const s of b.slots) if (s >>> 5 < out.length) out[s >>> 5]! &= ~(1 << (s & 31));
   return { bits: out };
 }
 
@@ -77,26 +88,40 @@ export function minus(a: Members, b: Members): Members {
 export function intersectionSize(a: Members, b: Members): number {
   if (!('bits' in a)) return a.slots.reduce((n, s) => n + (has(b, s) ? 1 : 0), 0);
   if (!('bits' in b)) return b.slots.reduce((n, s) => n + (bitHas(a.bits, s) ? 1 : 0), 0);
+  // Hoisted: a property read per word on the two shapes of Members costs more than the popcount.
+  const [x, y] = [a.bits, b.bits];
   let n = 0;
-  const words = Math.min(a.bits.length, b.bits.length);
-  for (let i = 0; i < words; i++) n += popcount(a.bits[i]! & b.bits[i]!);
+  const words = Math.min(x.length, y.length);
+  for (let i = 0; i < words; i++) n += popcount(x[i]! & y[i]!);
   return n;
 }
 
-/** The members in ascending slot order. */
-export function* slotsOf(m: Members): Generator<number> {
-  if (!('bits' in m)) {
-    yield* [...m.slots].sort((x, y) => x - y);
-    return;
-  }
-  for (let i = 0; i < m.bits.length; i++) {
-    let w = m.bits[i]!;
-    while (w !== 0) {
+/**
+ * Up to `limit` slots of `a ∩ within`, without those of `without`, in ascending order: a word at a time over
+ * bitsets, so a sample of five costs what finding five costs.
+ */
+export function firstSlots(a: Members, within: Members, without: Members | undefined, limit: number): number[] {
+  const keep = (s: number) => has(within, s) && !(without && has(without, s));
+  if (!('bits' in a))
+    return a.slots
+      .filter(keep)
+      .sort((x, y) => x - y)
+      .slice(0, limit);
+  if (!('bits' in within)) return firstSlots(within, a, without, limit);
+  const out: number[] = [];
+  const [x, y] = [a.bits, within.bits];
+  const words = Math.min(x.length, y.length);
+  const ex = without && 'bits' in without ? without.bits : undefined;
+  for (let i = 0; i < words && out.length < limit; i++) {
+    let w = x[i]! & y[i]! & ~(ex?.[i] ?? 0);
+    while (w !== 0 && out.length < limit) {
       const low = w & -w;
-      yield i * 32 + (31 - Math.clz32(low));
+      const slot = i * 32 + (31 - Math.clz32(low));
+      if (ex || !without || !has(without, slot)) out.push(slot);
       w ^= low;
     }
   }
+  return out;
 }
 
 /** A mutable set of slots, as the index keeps it: switches to a bitset past SPARSE_MAX members, never back. */

@@ -2,12 +2,11 @@ import type { Policy } from '../policy/types.js';
 import { isRecord, own } from '../util/json.js';
 import type { NodeIndex } from './node-index.js';
 import {
-  has,
+  firstSlots,
   intersect,
   intersectionSize,
   minus,
   NO_MEMBERS,
-  slotsOf,
   union,
   type Members,
   type NodeSet,
@@ -243,18 +242,11 @@ export function selectedCount(sel: Selection, within: NodeSet): number {
 
 /** Up to `limit` names of the nodes of `within` the selection keeps, in slot order (name order as loaded). */
 export function selectedNames(nodes: NodeIndex, sel: Selection, within: NodeSet, limit = Infinity): string[] {
-  const out: string[] = [];
-  if (limit <= 0) return out;
-  const [scan, keep] =
+  const slots =
     'only' in sel
-      ? [sel.only, (s: number) => within.has(s)]
-      : [within.members(), (s: number) => 'all' in sel || !has(sel.except, s)];
-  for (const s of slotsOf(scan)) {
-    if (!keep(s)) continue;
-    out.push(nodes.nameOf(s));
-    if (out.length >= limit) break;
-  }
-  return out;
+      ? firstSlots(sel.only, within.members(), undefined, limit)
+      : firstSlots(within.members(), within.members(), 'all' in sel ? undefined : sel.except, limit);
+  return slots.map((s) => nodes.nameOf(s));
 }
 
 /**
