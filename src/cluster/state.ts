@@ -75,9 +75,9 @@ export class ClusterState {
     if (kind === 'Node') {
       this.countConfigs(previous as NodeRecord | undefined, -1);
       this.countConfigs(next as NodeRecord | undefined, 1);
-      if (!this.index) return;
-      if (next) this.index.set(name, this.indexed(next as NodeRecord));
-      else this.index.delete(name);
+      // While the placement is stale the next build restates every node, this one included.
+      if (!next) this.index?.delete(name);
+      else if (this.index && !this.placementStale) this.index.set(name, this.indexed(next as NodeRecord));
     } else if (kind === 'MachineConfigPool') {
       const [a, b] = [previous as PoolRecord | undefined, next as PoolRecord | undefined];
       if (!a || !b || !isDeepStrictEqual(a.nodeSelector, b.nodeSelector)) this.placementStale = true;
