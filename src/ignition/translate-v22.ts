@@ -60,9 +60,11 @@ interface Origin {
 }
 
 /**
- * A pointer into the 3.0 config → the same field in the 2.2 input: indices before duplicates were removed,
- * `merge` written `append`, a 2.x `append: true` file's `contents` become its 3.0 `append[0]`. A field the
- * translation made up (an explicit `overwrite`) keeps its 3.0 name: a line lookup stops at its nearest parent.
+ * A pointer into the 3.0 config → the same field in the 2.2 input: indices before duplicates were removed (the
+ * entry with the highest index survives: ign-converter RemoveDuplicateFilesUnitsUsers), `merge` written `append`
+ * (v23tov30 Translate: `Merge: translateCfgRefs(cfg.Ignition.Config.Append)`), a 2.x `append: true` file's
+ * `contents` become its 3.0 `append[0]` (translateFiles). A field the translation made up (an explicit `overwrite`)
+ * keeps its 3.0 name: a line lookup stops at its nearest parent.
  */
 function inputPointer(pointer: string, origin: Origin): string {
   const tokens = pointerTokens(pointer);
