@@ -66,6 +66,7 @@ class MutableClass implements NodeClass {
   readonly members = new Set<string>();
   private sorted?: string[];
   constructor(
+    readonly key: string,
     readonly id: number,
     readonly labels: Readonly<Record<string, string>>,
     readonly taints: readonly Taint[],
@@ -93,7 +94,6 @@ interface Entry {
   node: IndexedNode;
   taintKey: string;
   groupKey: string;
-  classKey: string;
   cls: MutableClass;
 }
 
@@ -125,8 +125,8 @@ export class NodeIndex {
   readonly all = new NodeSet();
   private readonly byLabel = new Map<string, Map<string, NodeSet>>();
   private readonly byKey = new Map<string, NodeSet>();
-  private readonly taintSetsByKey = new Map<string, TaintSet>();
-  private readonly groupsByKey = new Map<string, StatusGroup>();
+  private readonly taintSetsByKey = new Map<string, TaintSet & { key: string }>();
+  private readonly groupsByKey = new Map<string, StatusGroup & { key: string }>();
   private readonly classesByKey = new Map<string, MutableClass>();
   private nextClassId = 0;
   private classList?: NodeClass[];
@@ -154,28 +154,43 @@ export class NodeIndex {
       ).add(slot);
       entryOf(this.byKey, k, () => new NodeSet()).add(slot);
     }
-    const taintKey = JSON.stringify(node.taints);
+    // Each entry keeps the key string its set was made with, so 10,000 nodes hold a few keys, not 10,000 copies.
+    let taintKey = JSON.stringify(node.taints);
     if (old?.taintKey !== taintKey) {
       if (old) this.leave(this.taintSetsByKey, old.taintKey, slot);
-      entryOf(this.taintSetsByKey, taintKey, () => ({ taints: node.taints, nodes: new NodeSet() })).nodes.add(slot);
-    }
-    const groupKey = JSON.stringify([node.pool ?? null, node.status]);
+      const set = entryOf(this.taintSetsByKey, taintKey, () => ({
+        key: taintKey,
+        taints: node.taints,
+        nodes: new NodeSet(),
+      }));
+      set.nodes.add(slot);
+      taintKey = set.key;
+    } else taintKey = old.taintKey;
+    let groupKey = JSON.stringify([node.pool ?? null, node.status]);
     if (old?.groupKey !== groupKey) {
       if (old) this.leave(this.groupsByKey, old.groupKey, slot);
-      const group = () => ({ ...(node.pool ? { pool: node.pool } : {}), status: node.status, nodes: new NodeSet() });
-      entryOf(this.groupsByKey, groupKey, group).nodes.add(slot);
-    }
+      const key = groupKey;
+      const make = () => ({
+        key,
+        ...(node.pool ? { pool: node.pool } : {}),
+        status: node.status,
+        nodes: new NodeSet(),
+      });
+      const group = entryOf(this.groupsByKey, groupKey, make);
+      group.nodes.add(slot);
+      groupKey = group.key;
+    } else groupKey = old.groupKey;
     const labels = sharedLabels(node.labels);
     const classKey = JSON.stringify([labels, taintKey, groupKey]);
     let cls = this.classesByKey.get(classKey);
     if (!cls) {
-      cls = new MutableClass(this.nextClassId++, labels, node.taints, node.status, node.pool);
+      cls = new MutableClass(classKey, this.nextClassId++, labels, node.taints, node.status, node.pool);
       this.classesByKey.set(classKey, cls);
       this.classList = undefined;
     }
-    if (old && old.cls !== cls) this.leaveClass(old.classKey, old.cls, name);
+    if (old && old.cls !== cls) this.leaveClass(old.cls, name);
     cls.add(name);
-    this.entries.set(name, { slot, node, taintKey, groupKey, classKey, cls });
+    this.entries.set(name, { slot, node, taintKey, groupKey, cls });
   }
 
   delete(name: string): void {
@@ -186,7 +201,7 @@ export class NodeIndex {
     for (const [k, v] of Object.entries(old.node.labels)) this.unlabel(slot, k, v, false);
     this.leave(this.taintSetsByKey, old.taintKey, slot);
     this.leave(this.groupsByKey, old.groupKey, slot);
-    this.leaveClass(old.classKey, old.cls, name);
+    this.leaveClass(old.cls, name);
     this.all.delete(slot);
     this.entries.delete(name);
     this.slotNames[slot] = undefined;
@@ -213,10 +228,10 @@ export class NodeIndex {
     if (set.nodes.size === 0) map.delete(key);
   }
 
-  private leaveClass(key: string, cls: MutableClass, name: string): void {
+  private leaveClass(cls: MutableClass, name: string): void {
     cls.delete(name);
     if (cls.members.size > 0) return;
-    this.classesByKey.delete(key);
+    this.classesByKey.delete(cls.key);
     this.classList = undefined;
   }
 
