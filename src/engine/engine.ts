@@ -122,7 +122,7 @@ export class Engine {
         results.push(allow);
         continue;
       }
-      input ??= { ...req, snapshot, policy: this.policy };
+      input ??= ruleInput(req, snapshot, this.policy);
       const result = this.run(rule, input);
       const outcome = applyEnforcement(rule.id, enforcement, result, this.policy.failureMode);
       results.push(outcome.result);
@@ -161,6 +161,25 @@ export class Engine {
       );
     }
   }
+}
+
+/**
+ * The request with what rules read beside it, its fields written out: a spread (`{ ...req }`) took V8's generic
+ * copy, the largest part of evaluate's own time in the bench's profile.
+ */
+function ruleInput(req: EngineRequest, snapshot: ClusterSnapshot, policy: Policy): RuleInput {
+  const input: RuleInput = {
+    object: req.object,
+    oldObject: req.oldObject,
+    operation: req.operation,
+    gvk: req.gvk,
+    namespace: req.namespace,
+    dryRun: req.dryRun,
+    snapshot,
+    policy,
+  };
+  if (req.username !== undefined) input.username = req.username;
+  return input;
 }
 
 /** A finding with the rule's prefix composed, as the engine reports it. */
