@@ -525,7 +525,7 @@ export async function runBench(
 }
 
 /** `--max-old-space-size=192 --max-semi-space-size=4` of the NODE_OPTIONS entry, as separate arguments. */
-function deploymentV8Flags(deploymentYaml: string): string[] {
+export function deploymentV8Flags(deploymentYaml: string): string[] {
   const value = /name: NODE_OPTIONS\s+value: ([^\n]+)/.exec(deploymentYaml)?.[1] ?? '';
   return value.split(/\s+/).filter((f) => /^--max-(old|semi)-space-size=\d+$/.test(f));
 }
