@@ -507,7 +507,7 @@ export function toMarkdown(r: BenchResults): string {
   lines.push(`Machine: ${machineLine(r.machine)}.`);
   lines.push(
     `Run ${r.startedAt}: HTTPS (TLS settings of src/server/tls.ts) on 127.0.0.1, HTTP/1.1 keep-alive, ${s.connections} connections, ` +
-      `${s.seconds} s per phase after ${s.warmupSeconds} s of warm-up; sctp-guard log level ${s.logLevel}; cluster states of ` +
+      `${s.seconds} s per phase after ${s.warmupSeconds} s of warm-up per mix; sctp-guard log level ${s.logLevel}; cluster states of ` +
       `${s.sizes.map(nodesLabel).join(' / ')} nodes with ${s.renderedConfigs} rendered MachineConfigs of ~${s.renderedConfigKiB} KiB.`,
   );
   lines.push('');

@@ -42,7 +42,7 @@ const program = new Command('bench')
   .option('--seconds <s>', `length of each measured phase (BENCH_SECONDS, default ${DEFAULT_OPTIONS.seconds})`)
   .option(
     '--warmup-seconds <s>',
-    `warm-up before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`,
+    `warm-up of each mix before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`,
   )
   .option('--connections <n>', `keep-alive connections (BENCH_CONNECTIONS, default ${DEFAULT_OPTIONS.connections})`)
   .option(
