@@ -1,4 +1,4 @@
-import { isDeepStrictEqual } from 'node:util';
+import { own } from '../util/json.js';
 import { NodeSet, type Members } from './node-sets.js';
 
 /** Whether a node carries SCTP: `pending` is a node mid-rollout (its config is about to change). */
@@ -67,6 +67,7 @@ class MutableClass implements NodeClass {
   private sorted?: string[];
   constructor(
     readonly key: string,
+    readonly labelsKey: string,
     readonly id: number,
     readonly labels: Readonly<Record<string, string>>,
     readonly taints: readonly Taint[],
@@ -135,28 +136,41 @@ export class NodeIndex {
     return this.entries.size;
   }
 
-  /** Adds a node or updates it in place; only the sets whose inputs changed are touched. */
+  /**
+   * Adds a node or updates it in place; only the sets whose inputs changed are touched, and a node whose labels did
+   * not change (a machine-config daemon annotation, the common event) reuses its class's label key.
+   */
   set(name: string, node: IndexedNode): void {
     const old = this.entries.get(name);
-    if (old && isDeepStrictEqual(old.node, node)) return;
-    this.version++;
     const slot = old?.slot ?? this.freeSlots.pop() ?? this.slotNames.length;
-    this.slotNames[slot] = name;
-    this.all.add(slot);
-    for (const [k, v] of Object.entries(old?.node.labels ?? {}))
-      if (node.labels[k] !== v) this.unlabel(slot, k, v, k in node.labels);
-    for (const [k, v] of Object.entries(node.labels)) {
-      if (old?.node.labels[k] === v) continue;
-      entryOf(
-        entryOf(this.byLabel, k, () => new Map()),
-        v,
-        () => new NodeSet(),
-      ).add(slot);
-      entryOf(this.byKey, k, () => new NodeSet()).add(slot);
+    if (!old) {
+      this.slotNames[slot] = name;
+      this.all.add(slot);
+    }
+    let labelsChanged = !old;
+    for (const k of old ? Object.keys(old.node.labels) : []) {
+      const was = old!.node.labels[k]!;
+      if (own(node.labels, k) === was) continue;
+      this.unlabel(slot, k, was, own(node.labels, k) !== undefined);
+      labelsChanged = true;
+    }
+    for (const k of Object.keys(node.labels)) {
+      const v = node.labels[k]!;
+      if (old && own(old.node.labels, k) === v) continue;
+      let byValue = this.byLabel.get(k);
+      if (!byValue) this.byLabel.set(k, (byValue = new Map()));
+      let set = byValue.get(v);
+      if (!set) byValue.set(v, (set = new NodeSet()));
+      set.add(slot);
+      let withKey = this.byKey.get(k);
+      if (!withKey) this.byKey.set(k, (withKey = new NodeSet()));
+      withKey.add(slot);
+      labelsChanged = true;
     }
     // Each entry keeps the key string its set was made with, so 10,000 nodes hold a few keys, not 10,000 copies.
     let taintKey = JSON.stringify(node.taints);
-    if (old?.taintKey !== taintKey) {
+    const taintsChanged = old?.taintKey !== taintKey;
+    if (taintsChanged) {
       if (old) this.leave(this.taintSetsByKey, old.taintKey, slot);
       const set = entryOf(this.taintSetsByKey, taintKey, () => ({
         key: taintKey,
@@ -165,9 +179,10 @@ export class NodeIndex {
       }));
       set.nodes.add(slot);
       taintKey = set.key;
-    } else taintKey = old.taintKey;
+    } else taintKey = old!.taintKey;
     let groupKey = JSON.stringify([node.pool ?? null, node.status]);
-    if (old?.groupKey !== groupKey) {
+    const groupChanged = old?.groupKey !== groupKey;
+    if (groupChanged) {
       if (old) this.leave(this.groupsByKey, old.groupKey, slot);
       const key = groupKey;
       const make = () => ({
@@ -179,18 +194,24 @@ export class NodeIndex {
       const group = entryOf(this.groupsByKey, groupKey, make);
       group.nodes.add(slot);
       groupKey = group.key;
-    } else groupKey = old.groupKey;
-    const labels = sharedLabels(node.labels);
-    const classKey = JSON.stringify([labels, taintKey, groupKey]);
-    let cls = this.classesByKey.get(classKey);
-    if (!cls) {
-      cls = new MutableClass(classKey, this.nextClassId++, labels, node.taints, node.status, node.pool);
-      this.classesByKey.set(classKey, cls);
-      this.classList = undefined;
+    } else groupKey = old!.groupKey;
+    let cls = old?.cls;
+    if (labelsChanged || taintsChanged || groupChanged) {
+      this.version++;
+      const labels = labelsChanged ? sharedLabels(node.labels) : old!.cls.labels;
+      const labelsKey = labelsChanged ? JSON.stringify(labels) : old!.cls.labelsKey;
+      // NUL cannot appear raw in JSON text: the three parts cannot run into each other.
+      const classKey = `${labelsKey}\u0000${taintKey}\u0000${groupKey}`;
+      cls = this.classesByKey.get(classKey);
+      if (!cls) {
+        cls = new MutableClass(classKey, labelsKey, this.nextClassId++, labels, node.taints, node.status, node.pool);
+        this.classesByKey.set(classKey, cls);
+        this.classList = undefined;
+      }
+      if (old && old.cls !== cls) this.leaveClass(old.cls, name);
+      cls.add(name);
     }
-    if (old && old.cls !== cls) this.leaveClass(old.cls, name);
-    cls.add(name);
-    this.entries.set(name, { slot, node, taintKey, groupKey, cls });
+    this.entries.set(name, { slot, node, taintKey, groupKey, cls: cls! });
   }
 
   delete(name: string): void {
