@@ -13,25 +13,27 @@ export interface SchemaIssue {
   message: string;
 }
 
-/**
- * The validators as ajv standalone code generated at build time from ./schemas (`npm run generate:validators`):
- * no compilation at run time. V8 compiles a version's validator (about 10 ms) the first time it runs; `serve`
- * runs them all once at start (warmValidators) so that no request pays it.
- */
-const validators = generated as unknown as Readonly<Record<string, ValidateFunction>>;
-
 /** The export of a version in the generated module: 3.2.0 → v3_2_0. */
 export function exportName(version: InputVersion): string {
   return `v${version.replaceAll('.', '_')}`;
 }
 
+/**
+ * The validators as ajv standalone code generated at build time from ./schemas (`npm run generate:validators`):
+ * no compilation at run time. V8 compiles a version's validator (about 10 ms) the first time it runs; `serve`
+ * runs them all once at start (warmValidators) so that no request pays it.
+ */
+const validators = new Map(
+  INPUT_VERSIONS.map((v) => [v, (generated as unknown as Record<string, ValidateFunction>)[exportName(v)]!]),
+);
+
 function validatorFor(version: InputVersion): ValidateFunction {
-  return validators[exportName(version)]!;
+  return validators.get(version)!;
 }
 
 /** Runs every version's validator once, so that V8 has compiled them before the first MachineConfig arrives. */
 export function warmValidators(): void {
-  for (const version of INPUT_VERSIONS) validatorFor(version)({});
+  for (const validate of validators.values()) validate({});
 }
 
 export function validateConfig(config: unknown, version: InputVersion): SchemaIssue[] {
