@@ -30,8 +30,8 @@ export class ClusterState {
   /** Set when what every node's pool or SCTP state depends on changed: the pools' selectors, a config nodes run. */
   private placementStale = true;
   private machineConfigsAvailable = false;
-  /** Nodes per config they run or move to: which MachineConfig changes can move a node's SCTP state. */
-  private readonly configRefs = new Map<string, number>();
+  /** Rendered config name → the nodes whose current or desired config it is: the nodes a config event can move. */
+  private readonly nodesByConfig = new Map<string, Set<string>>();
   /** Nodes per config they run: renderedIgnitionVersion without a visit per node. */
   private readonly currentConfigs = new Map<string, number>();
 
@@ -68,8 +68,10 @@ export class ClusterState {
   }
 
   /**
-   * A Node change goes into the index at once, in time that follows the node, not the cluster. A pool's selector,
-   * or the SCTP facts of a config some node runs or moves to, can move every node: the next `build` restates them.
+   * A Node change goes into the index at once, in time that follows the node, not the cluster. A config event
+   * places again just the nodes that name it (machineConfigStatus reads configs by name only): none for a new
+   * rendered config, which no node runs before its pool's rollout starts. A pool's selector can move every node:
+   * the next `build` restates them.
    */
   private changed(kind: KindName, name: string, previous?: RecordOf[KindName], next?: RecordOf[KindName]): void {
     if (kind === 'Node') {
@@ -81,23 +83,31 @@ export class ClusterState {
     } else if (kind === 'MachineConfigPool') {
       const [a, b] = [previous as PoolRecord | undefined, next as PoolRecord | undefined];
       if (!a || !b || !isDeepStrictEqual(a.nodeSelector, b.nodeSelector)) this.placementStale = true;
-    } else if (kind === 'MachineConfig' && this.configRefs.has(name)) {
+    } else if (kind === 'MachineConfig' && this.index && !this.placementStale) {
       const [a, b] = [previous as MachineConfigRecord | undefined, next as MachineConfigRecord | undefined];
-      if (!isDeepStrictEqual(a?.sctp, b?.sctp)) this.placementStale = true;
+      if (isDeepStrictEqual(a?.sctp, b?.sctp)) return;
+      for (const node of this.nodesByConfig.get(name) ?? []) this.index.set(node, this.indexed(this.nodes.get(node)!));
     }
+  }
+
+  /** The resourceVersion of the stored object (of the last write that changed what sctp-guard reads). */
+  resourceVersion(kind: KindName, name: string): string | undefined {
+    return this.store(kind).get(name)?.metadata.resourceVersion;
   }
 
   private countConfigs(node: NodeRecord | undefined, by: 1 | -1): void {
     if (!node) return;
-    const add = (map: Map<string, number>, name: string | undefined) => {
-      if (name === undefined) return;
-      const n = (map.get(name) ?? 0) + by;
-      if (n === 0) map.delete(name);
-      else map.set(name, n);
-    };
-    add(this.configRefs, node.currentConfig);
-    if (node.desiredConfig !== node.currentConfig) add(this.configRefs, node.desiredConfig);
-    add(this.currentConfigs, node.currentConfig);
+    const name = node.metadata.name;
+    for (const config of new Set([node.currentConfig, node.desiredConfig])) {
+      if (config === undefined) continue;
+      const nodes = this.nodesByConfig.get(config) ?? new Set<string>();
+      if (by > 0) this.nodesByConfig.set(config, nodes.add(name));
+      else if (nodes.delete(name) && nodes.size === 0) this.nodesByConfig.delete(config);
+    }
+    if (node.currentConfig === undefined) return;
+    const n = (this.currentConfigs.get(node.currentConfig) ?? 0) + by;
+    if (n === 0) this.currentConfigs.delete(node.currentConfig);
+    else this.currentConfigs.set(node.currentConfig, n);
   }
 
   /** What the index keeps of a node: its pool (poolOf) and SCTP state (machineConfigStatus) from the stored configs. */
@@ -196,14 +206,15 @@ export class ClusterState {
    */
   private renderedIgnitionVersion(pools: PoolRecord[]): string | undefined {
     const one = (name: string | undefined): [string | undefined, number] => [name, 1];
+    // Each list only when the one before names no known config: a build reads no node when the pools say.
     const candidates = [
-      pools.map((p) => one(p.currentConfig)),
-      [...this.currentConfigs],
-      [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => one(m.metadata.name)),
+      () => pools.map((p) => one(p.currentConfig)),
+      () => [...this.currentConfigs],
+      () => [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => one(m.metadata.name)),
     ];
     for (const names of candidates) {
       const counts = new Map<string, number>();
-      for (const [name, weight] of names) {
+      for (const [name, weight] of names()) {
         const version = name ? this.machineConfigs.get(name)?.ignitionVersion : undefined;
         if (version) counts.set(version, (counts.get(version) ?? 0) + weight);
       }
