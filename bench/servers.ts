@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { request } from 'node:https';
+import { request, type Agent } from 'node:https';
 import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:tls';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -50,11 +50,12 @@ export function call(
   method: 'GET' | 'POST',
   path: string,
   body?: string,
+  agent: Agent | false = false,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const headers =
       body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = request({ host: '127.0.0.1', port, method, path, ca, headers, agent: false, timeout: 5000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, method, path, ca, headers, agent, timeout: 5000 }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (d: string) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
