@@ -1,4 +1,5 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { ParameterDeclaration } from '../policy/parameters.js';
 import type { Enforcement, Policy } from '../policy/types.js';
 
 export type { Enforcement };
@@ -166,6 +167,11 @@ export interface Rule {
   phase: 'validate' | 'mutate';
   defaultEnforcement: Enforcement;
   matches: RuleMatch[];
+  /**
+   * The rule's own fields of the policy file, as JSON-schema fragments with defaults and what each preset sets
+   * (`ruleParameters`); merged into the policy schema, read typed in `evaluate` with `PARAMETERS.of(policy)`.
+   */
+  parameters?: ParameterDeclaration;
   evaluate(input: RuleInput): RuleVerdict;
   /** Present on rules that need no cluster state: the check in CEL under `policy`. */
   cel?(policy: Policy): RuleCel;

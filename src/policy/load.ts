@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { mergePolicy } from './merge.js';
-import { validatePolicyFile } from './schema.js';
+import { policyValidator, type PolicyRule } from './parameters.js';
 import type { Policy } from './types.js';
 import { FileLineError, parseYamlDocumentsAs } from '../input/yaml.js';
 import { getPointer } from '../util/json-pointer.js';
@@ -10,15 +10,18 @@ import { describeSchemaError, mostSpecificError, type SchemaError, type SchemaWo
 export class PolicyError extends FileLineError {}
 
 export interface LoadPolicyOptions {
-  /** The IDs of the rules the product has: `rules:` may name only these (the composition root passes them). */
-  ruleIds: readonly string[];
+  /**
+   * The rules the product has (the composition root passes them): `rules:` may name only these, and their
+   * parameters are fields of the file.
+   */
+  rules: readonly PolicyRule[];
   /** The namespace the webhook runs in: always excluded (sctp-guard when left out). */
   webhookNamespace?: string;
 }
 
 /** Reads and validates a policy file; with no file the default policy (preset openshift-baremetal) applies. */
 export function loadPolicy(file: string | undefined, options: LoadPolicyOptions): Policy {
-  if (!file) return mergePolicy({}, options.webhookNamespace);
+  if (!file) return mergePolicy({}, options.webhookNamespace, options.rules);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -33,21 +36,19 @@ export function parsePolicy(text: string, file: string, options: LoadPolicyOptio
   if (docs.length > 1) throw new PolicyError(file, docs[1]!.line, 'a policy file holds one YAML document');
   const doc = docs[0];
   const raw: unknown = doc?.value ?? {};
-  if (!validatePolicyFile(raw)) {
-    const e = mostSpecificError(validatePolicyFile.errors!);
+  const validate = policyValidator(options.rules);
+  if (!validate(raw)) {
+    const e = mostSpecificError(validate.errors!);
     const { pointer, message } = describeSchemaError(e, POLICY_WORDING);
     throw new PolicyError(file, doc?.lineOf(pointer) ?? 1, `${message}${booleanHint(e, getPointer(raw, pointer))}`);
   }
+  const ids = options.rules.map((r) => r.id);
   for (const id of Object.keys(raw.rules ?? {})) {
-    if (!options.ruleIds.includes(id)) {
-      throw new PolicyError(
-        file,
-        doc!.lineOf(`/rules/${id}`),
-        `unknown rule "${id}"; known rules: ${options.ruleIds.join(', ')}`,
-      );
+    if (!ids.includes(id)) {
+      throw new PolicyError(file, doc!.lineOf(`/rules/${id}`), `unknown rule "${id}"; known rules: ${ids.join(', ')}`);
     }
   }
-  return mergePolicy(raw, options.webhookNamespace);
+  return mergePolicy(raw, options.webhookNamespace, options.rules);
 }
 
 const POLICY_WORDING: SchemaWording = {

@@ -13,7 +13,7 @@ import {
 import { WATCHED_KINDS } from '../../src/cluster/records.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import {
   DEPLOY_DIR,
@@ -279,7 +279,7 @@ t.test('the policy ConfigMap loads, and the webhooks skip exactly its excluded n
   const base = render('base');
   const cm = find(base, 'ConfigMap');
   const policy = parsePolicy(cm.data['policy.yaml'], 'deploy/base/policy.yaml', {
-    ruleIds: RULE_IDS,
+    rules: ALL_RULES,
     webhookNamespace: 'sctp-guard',
   });
   t.equal(policy.preset, 'openshift-baremetal');

@@ -9,7 +9,7 @@ import { Engine, evaluateRule } from '../../src/engine/engine.js';
 import { reviewObject } from '../../src/engine/review-object.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 import { POD_KINDS } from '../../src/util/kinds.js';
 import { exampleSctpPortName as rule } from '../fixtures/rules/example-sctp-port-name.js';
 import { ruleInput } from '../helpers/admission.js';
@@ -68,11 +68,11 @@ t.test(
   '2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration',
   async (t) => {
     const policy = parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', {
-      ruleIds: [...RULE_IDS, rule.id],
+      rules: RULES,
     });
     t.equal(policy.rules[rule.id]?.enforcement, 'warn', 'its ID is valid in the policy');
     t.throws(
-      () => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { ruleIds: RULE_IDS }),
+      () => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { rules: ALL_RULES }),
       /unknown rule/,
     );
     const engine = new Engine(RULES, defaultPolicy());
