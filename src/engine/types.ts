@@ -86,10 +86,11 @@ export interface Finding {
    */
   unknownNodeState?: boolean;
   /**
-   * UPDATE ratcheting: what makes this the same problem as one `oldObject` already has. Left out, the summary and
-   * the value at `path` (an unchanged field keeps its problem, as Kubernetes ratchets).
+   * UPDATE ratcheting: what makes this the same problem as one `oldObject` already has, compared by value
+   * (`isDeepStrictEqual`). Left out, the summary and the value at `path` (an unchanged field keeps its problem, as
+   * Kubernetes ratchets).
    */
-  ratchetKey?: string;
+  ratchetKey?: unknown;
   /** The summary when the problem is already on `oldObject` and the engine softens it to an advisory. */
   existingSummary?: string;
 }

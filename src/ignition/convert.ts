@@ -3,7 +3,7 @@ import { deletePointer } from '../util/json-pointer.js';
 import { checkConfig } from './checks.js';
 import type { Baseline } from './fixed-sections.js';
 import { fieldPath } from './paths.js';
-import { error, hasErrors, warning, type Problem } from './problems.js';
+import { error, hasErrors, warning, WHOLE_CONFIG, type Problem } from './problems.js';
 import { translateV22ToV30, upgradeToV22 } from './translate-v22.js';
 import { translateV3 } from './translate-v3.js';
 import { validateConfig, type SchemaIssue } from './validate.js';
@@ -46,6 +46,7 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
           'spec.config is not an object',
           'give spec.config an Ignition config object, or leave spec.config out',
           'spec.config is not an object',
+          '',
         ),
       ],
     };
@@ -59,15 +60,18 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
   const legacy = declared === '2.0.0' || declared === '2.1.0';
   const v22 = legacy ? upgradeToV22(withoutUnknownFields(input, issues), declared) : input;
 
-  // Checks read the 3.x form: a 2.x config as the MCO converts it, a 3.x config as it is.
+  // Checks read the 3.x form: a 2.x config as the MCO converts it, a 3.x config as it is. What they find is
+  // pointed at where the input has it (its line is what `check` prints), not at the converted config.
   let current: Rec;
   let currentVersion: SpecVersion;
+  let inInput = (problem: Problem) => problem;
   if (declared.startsWith('2.')) {
     const v30 = translateV22ToV30(v22);
     problems.push(...v30.problems);
     if (!v30.config) return { from: declared, problems };
     current = v30.config;
     currentVersion = '3.0.0';
+    inInput = (problem) => ({ ...problem, pointer: v30.sourcePointer(problem.pointer) });
   } else {
     current = withoutUnknownFields(input, issues);
     currentVersion = declared as SpecVersion;
@@ -77,15 +81,18 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
   let written: Rec | undefined = legacy && to === '2.2.0' ? v22 : undefined;
   if (to !== declared && !written) {
     const translated = translateV3(current, currentVersion, to);
-    problems.push(...translated.problems);
+    problems.push(...translated.problems.map(inInput));
     if (!translated.config) return { from: declared, to, problems };
     const invalid = validateConfig(translated.config, to).filter((i) => i.kind === 'invalid');
     if (invalid.length > 0) {
       problems.push(
-        error(
-          `the config translated from ${declared} to ${to} is not valid Ignition ${to}: ${invalid[0]!.message}`,
-          `write the config in Ignition ${to}`,
-          `translation to Ignition ${to} gives an invalid config`,
+        inInput(
+          error(
+            `the config translated from ${declared} to ${to} is not valid Ignition ${to}: ${invalid[0]!.message}`,
+            `write the config in Ignition ${to}`,
+            `translation to Ignition ${to} gives an invalid config`,
+            invalid[0]!.pointer,
+          ),
         ),
       );
       return { from: declared, to, problems };
@@ -93,7 +100,7 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
     written = translated.config;
     current = translated.config;
   }
-  problems.push(...checkConfig(current, baselines));
+  problems.push(...checkConfig(current, baselines).map(inInput));
   return { from: declared, to, config: written, checked: current, problems };
 }
 
@@ -104,12 +111,14 @@ function badVersion(declared: unknown, target: SpecVersion): Problem {
       `spec.config has no ignition.version: the MCO refuses it ("parsing Ignition config failed: invalid version"); supported versions: ${supported}`,
       `set spec.config.ignition.version (the cluster renders ${target})`,
       'spec.config.ignition.version is missing',
+      WHOLE_CONFIG,
     );
   }
   return error(
     `spec.config.ignition.version ${JSON.stringify(declared)} is not a spec version the MCO accepts ("unknown version"); supported versions: ${supported}`,
     `write the config in one of these versions (the cluster renders ${target})`,
     `unknown Ignition version ${JSON.stringify(declared)}; supported: 2.0.0–2.2.0, 3.0.0–3.5.0`,
+    WHOLE_CONFIG,
   );
 }
 
@@ -140,6 +149,7 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: Rea
         `${issue.message}: Ignition ${version} refuses the config, and so does the MCO`,
         'correct the field',
         issue.message,
+        issue.pointer,
       ),
     );
   }
@@ -149,6 +159,8 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: Rea
         `and ${invalid.length - MAX_LISTED_ERRORS} more schema errors in spec.config`,
         'correct the fields',
         `${invalid.length - MAX_LISTED_ERRORS} more schema errors`,
+        // The first of those not listed.
+        invalid[MAX_LISTED_ERRORS]!.pointer,
       ),
     );
   }
@@ -158,6 +170,7 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: Rea
         `${issue.message} (a newer spec has it): Ignition ${version} ignores it, so it has no effect on the nodes`,
         'write the config in the spec version that has the field, or remove it',
         `${fieldPath(issue.pointer, true)} is not in Ignition ${version}; ignored`,
+        issue.pointer,
       ),
     );
   }

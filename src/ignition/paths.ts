@@ -1,4 +1,13 @@
+import { isRecord } from '../util/json.js';
 import { pointerTokens } from '../util/json-pointer.js';
+
+/** The objects of a list with their JSON pointers (`/storage/files/2`), indexed as in the list. */
+export function entries(value: unknown, pointer: string): Array<[Record<string, unknown>, string]> {
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((v, i): Array<[Record<string, unknown>, string]> =>
+    isRecord(v) ? [[v, `${pointer}/${i}`]] : [],
+  );
+}
 
 /**
  * Where an Ignition field sits, as users read it in their MachineConfig: `spec.config.storage.files[1].mode`;

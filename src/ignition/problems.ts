@@ -10,14 +10,23 @@ export interface Problem {
   fix: string;
   /** One line for kubectl's `Warning:` (the rule prefixes the rule ID and object). */
   short: string;
+  /**
+   * JSON pointer of the offending field inside the Ignition config as the user wrote it (`/storage/files/2/mode`;
+   * `/ignition/version` for the config as a whole, '' when spec.config is not even an object): `check` prints
+   * its line.
+   */
+  pointer: string;
 }
 
-export function error(message: string, fix: string, short: string): Problem {
-  return { severity: 'error', message, fix, short };
+/** A problem about the config as a whole is shown at its version. */
+export const WHOLE_CONFIG = '/ignition/version';
+
+export function error(message: string, fix: string, short: string, pointer: string): Problem {
+  return { severity: 'error', message, fix, short, pointer };
 }
 
-export function warning(message: string, fix: string, short: string): Problem {
-  return { severity: 'warning', message, fix, short };
+export function warning(message: string, fix: string, short: string, pointer: string): Problem {
+  return { severity: 'warning', message, fix, short, pointer };
 }
 
 export function hasErrors(problems: readonly Problem[]): boolean {

@@ -1,5 +1,6 @@
 import { isRecord, member, records } from '../util/json.js';
-import { cleanPath } from './paths.js';
+import { escapePointer, pointerTokens } from '../util/json-pointer.js';
+import { cleanPath, entries } from './paths.js';
 import { ONLY_CORE_USER_FIX } from './checks.js';
 import { error, hasErrors, warning, type Problem } from './problems.js';
 
@@ -9,13 +10,22 @@ type Rec = Record<string, unknown>;
  * Ignition 2.2.0 → 3.0.0 the way the MCO does it (openshift/machine-config-operator
  * pkg/controller/common/helpers.go ParseAndConvertConfig): removeIgnDuplicateFilesUnitsUsers first, then
  * ign2_3.Translate and coreos/ign-converter translate/v23tov30 with `root` as the only filesystem. The input has
- * passed the 2.2.0 schema; unknown keys are not copied (Go's decoder drops them too).
+ * passed the 2.2.0 schema; unknown keys are not copied (Go's decoder drops them too). `sourcePointer` takes a
+ * field of the 3.0 config back to where the input has it, for problems found in the 3.0 form.
  */
-export function translateV22ToV30(config: Rec): { config?: Rec; problems: Problem[] } {
+export function translateV22ToV30(config: Rec): {
+  config?: Rec;
+  problems: Problem[];
+  sourcePointer: (pointer: string) => string;
+} {
   const problems: Problem[] = [];
-  const deduped = removeDuplicates(config, problems);
-  refuseUntranslatable(deduped, problems);
-  if (hasErrors(problems)) return { problems };
+  const { config: deduped, origin } = removeDuplicates(config, problems);
+  const sourcePointer = (pointer: string) => inputPointer(pointer, origin);
+  // Found in the deduplicated config, whose lists are indexed as the 3.0 config's.
+  const refused: Problem[] = [];
+  refuseUntranslatable(deduped, refused);
+  problems.push(...refused.map((p) => ({ ...p, pointer: sourcePointer(p.pointer) })));
+  if (hasErrors(problems)) return { problems, sourcePointer };
 
   const out: Rec = { ignition: translateIgnition(member(deduped, 'ignition')) };
   const passwd = compact({
@@ -38,7 +48,39 @@ export function translateV22ToV30(config: Rec): { config?: Rec; problems: Proble
   if (passwd) out.passwd = passwd;
   if (storageOut) out.storage = storageOut;
   if (units) out.systemd = { units };
-  return { config: out, problems };
+  return { config: out, problems, sourcePointer };
+}
+
+/** Where the entries left after removeDuplicates were in the input: their indices. */
+interface Origin {
+  files: number[];
+  units: number[];
+  /** The user core the others were merged into, when there were several. */
+  user?: number;
+}
+
+/**
+ * A pointer into the 3.0 config → the same field in the 2.2 input: indices before duplicates were removed (the
+ * entry with the highest index survives: ign-converter RemoveDuplicateFilesUnitsUsers), `merge` written `append`
+ * (v23tov30 Translate: `Merge: translateCfgRefs(cfg.Ignition.Config.Append)`), a 2.x `append: true` file's
+ * `contents` become its 3.0 `append[0]` (translateFiles). A field the translation made up (an explicit `overwrite`)
+ * keeps its 3.0 name: a line lookup stops at its nearest parent.
+ */
+function inputPointer(pointer: string, origin: Origin): string {
+  const tokens = pointerTokens(pointer);
+  const [top, list, index, ...rest] = tokens;
+  const at = Number(index);
+  if (top === 'storage' && list === 'files' && origin.files[at] !== undefined) {
+    tokens[2] = String(origin.files[at]);
+    if (rest[0] === 'append' && rest[1] === '0') tokens.splice(3, 2, 'contents');
+  } else if (top === 'systemd' && list === 'units' && origin.units[at] !== undefined) {
+    tokens[2] = String(origin.units[at]);
+  } else if (top === 'passwd' && list === 'users' && origin.user !== undefined) {
+    tokens[2] = String(origin.user);
+  } else if (top === 'ignition' && list === 'config' && index === 'merge') {
+    tokens[2] = 'append';
+  }
+  return tokens.map((t) => `/${escapePointer(t)}`).join('');
 }
 
 /**
@@ -69,13 +111,14 @@ export function upgradeToV22(config: Rec, from: '2.0.0' | '2.1.0'): Rec {
  * SSH keys concatenated and deduplicated. Unlike the MCO, survivors keep their order (the MCO reverses it;
  * Ignition orders by path depth, so order carries no meaning).
  */
-function removeDuplicates(config: Rec, problems: Problem[]): Rec {
+function removeDuplicates(config: Rec, problems: Problem[]): { config: Rec; origin: Origin } {
   const storage = member(config, 'storage');
   const systemd = member(config, 'systemd');
   const passwd = member(config, 'passwd');
-  const files = lastWins(records(storage.files), (f) => String(f.path), 'file', problems);
-  const units = lastWins(records(systemd.units), (u) => String(u.name), 'unit', problems);
-  for (const unit of units) {
+  const files = lastWins(storage.files, '/storage/files', 'path', 'file', problems);
+  const units = lastWins(systemd.units, '/systemd/units', 'name', 'unit', problems);
+  const origin: Origin = { files: files.map((f) => f.index), units: units.map((u) => u.index) };
+  for (const { entry: unit } of units) {
     const dropins = records(unit.dropins);
     const earlier = records(systemd.units)
       .filter((u) => u.name === unit.name)
@@ -86,26 +129,32 @@ function removeDuplicates(config: Rec, problems: Problem[]): Rec {
     }
     if (dropins.length > 0) unit.dropins = dropins;
   }
-  const out: Rec = { ...config, storage: { ...storage, files }, systemd: { ...systemd, units } };
-  const users = records(passwd.users);
-  const strangers = users.filter((u) => u.name !== 'core');
-  for (const u of strangers) {
+  const out: Rec = {
+    ...config,
+    storage: { ...storage, files: files.map((f) => f.entry) },
+    systemd: { ...systemd, units: units.map((u) => u.entry) },
+  };
+  const users = entries(passwd.users, '/passwd/users');
+  const strangers = users.filter(([u]) => u.name !== 'core');
+  for (const [u, at] of strangers) {
     problems.push(
       error(
         `passwd.users has user "${String(u.name)}": the MCO refuses it ("unexpected user with name: ${String(u.name)}. Only core user is supported")`,
         ONLY_CORE_USER_FIX,
         `user "${String(u.name)}": only user core is supported`,
+        `${at}/name`,
       ),
     );
   }
   if (users.length > 1 && strangers.length === 0) {
-    const last = { ...users[users.length - 1]! };
+    const [lastUser, lastAt] = users[users.length - 1]!;
+    const last = { ...lastUser };
     const keys = [
       ...stringsOf(last.sshAuthorizedKeys),
       ...users
         .slice(0, -1)
         .reverse()
-        .flatMap((u) => stringsOf(u.sshAuthorizedKeys)),
+        .flatMap(([u]) => stringsOf(u.sshAuthorizedKeys)),
     ];
     last.sshAuthorizedKeys = [...new Set(keys)];
     problems.push(
@@ -113,23 +162,35 @@ function removeDuplicates(config: Rec, problems: Problem[]): Rec {
         `passwd.users lists user core ${users.length} times: merged into the last entry, SSH keys combined (as the MCO does)`,
         'list user core once',
         `user core listed ${users.length} times; merged into one`,
+        users[1]![1],
       ),
     );
     out.passwd = { ...passwd, users: [last] };
+    origin.user = Number(lastAt.slice(lastAt.lastIndexOf('/') + 1));
   }
-  return out;
+  return { config: out, origin };
 }
 
-function lastWins(entries: Rec[], key: (e: Rec) => string, what: string, problems: Problem[]): Rec[] {
+/** The entries whose key is not given again later, each with its index in the list. */
+function lastWins(
+  list: unknown,
+  at: string,
+  keyField: string,
+  what: string,
+  problems: Problem[],
+): Array<{ entry: Rec; index: number }> {
+  const all = entries(list, at).map(([e, pointer]) => ({ e, k: String(e[keyField]), pointer }));
   const counts = new Map<string, number>();
-  for (const e of entries) counts.set(key(e), (counts.get(key(e)) ?? 0) + 1);
+  for (const { k } of all) counts.set(k, (counts.get(k) ?? 0) + 1);
   const seen = new Map<string, number>();
-  const out: Rec[] = [];
-  for (const e of entries) {
-    const k = key(e);
-    const index = (seen.get(k) ?? 0) + 1;
-    seen.set(k, index);
-    if (index === counts.get(k)) out.push({ ...e });
+  const out: Array<{ entry: Rec; index: number }> = [];
+  // The second entry with a key: what the warning points at.
+  const second = new Map<string, string>();
+  for (const { e, k, pointer } of all) {
+    const nth = (seen.get(k) ?? 0) + 1;
+    seen.set(k, nth);
+    if (nth === 2) second.set(k, `${pointer}/${keyField}`);
+    if (nth === counts.get(k)) out.push({ entry: { ...e }, index: Number(pointer.slice(at.length + 1)) });
   }
   for (const [k, n] of counts) {
     if (n < 2) continue;
@@ -138,6 +199,7 @@ function lastWins(entries: Rec[], key: (e: Rec) => string, what: string, problem
         `${what} ${k} is given ${n} times: the MCO keeps the last entry and drops the others (removeIgnDuplicateFilesUnitsUsers)`,
         `keep one entry for ${what} ${k}`,
         `${what} ${k} given ${n} times; the last one is kept`,
+        second.get(k)!,
       ),
     );
   }
@@ -153,6 +215,7 @@ function refuseUntranslatable(config: Rec, problems: Problem[]): void {
         'spec.config.networkd has no Ignition 3 form (ign-converter v23tov30 refuses networkd units)',
         'write the .network/.netdev/.link files under /etc/systemd/network with storage.files',
         'networkd section has no Ignition 3 form',
+        '/networkd/units',
       ),
     );
   }
@@ -163,17 +226,19 @@ function refuseUntranslatable(config: Rec, problems: Problem[]): void {
         `spec.config.storage.filesystems[${i}] ("${String(fs.name ?? '')}") has no Ignition 3 form: the MCO maps only the filesystem root`,
         'remove it; the machine-config daemon cannot create filesystems on running nodes anyway',
         `filesystem "${String(fs.name ?? '')}" cannot be translated; only root is mapped`,
+        `/storage/filesystems/${i}`,
       ),
     );
   }
   for (const kind of ['files', 'directories', 'links'] as const) {
-    for (const node of records(storage[kind])) {
+    for (const [node, at] of entries(storage[kind], `/storage/${kind}`)) {
       if (node.filesystem === 'root') continue;
       problems.push(
         error(
           `${String(node.path)} in spec.config.storage.${kind} is on filesystem "${String(node.filesystem)}": the MCO maps only the filesystem root to Ignition 3`,
           'use filesystem: root with the full path',
           `${String(node.path)} is on filesystem "${String(node.filesystem)}"; only root is mapped`,
+          `${at}/filesystem`,
         ),
       );
     }
@@ -187,6 +252,7 @@ function refuseUntranslatable(config: Rec, problems: Problem[]): void {
             `spec.config.storage.disks[${d}].partitions[${p}].${field} (in sectors) is deprecated in 2.3 and has no Ignition 3 form`,
             `write the config in Ignition 3 with ${field}MiB`,
             `partition ${field} in sectors has no Ignition 3 form`,
+            `/storage/disks/${d}/partitions/${p}/${field}`,
           ),
         );
       }
@@ -199,6 +265,7 @@ function refuseUntranslatable(config: Rec, problems: Problem[]): void {
         `spec.config.passwd.users[${i}].create is deprecated and has no Ignition 3 form`,
         'move its fields (uid, groups, shell ...) onto the user itself',
         'passwd user "create" has no Ignition 3 form',
+        `/passwd/users/${i}/create`,
       ),
     );
   }

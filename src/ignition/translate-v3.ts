@@ -63,5 +63,6 @@ function newerThanTarget(issue: SchemaIssue, needs: SpecVersion, target: SpecVer
     `${what}, and the target version is ${target}`,
     fix,
     `${fieldPath(issue.pointer, true)} needs Ignition ${needs} (${release}+)`,
+    issue.pointer,
   );
 }

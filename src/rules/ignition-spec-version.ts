@@ -44,17 +44,18 @@ export const ignitionSpecVersion: Rule = {
     const baselines = poolBaselines(object, oldObject ?? null, before, snapshot);
     const conversion = convertConfig(config, target.version, baselines);
     const targetText = describeTarget(target, snapshot);
-    const findings = conversion.problems.map((p) => toFinding(p, targetText));
+    const findings = conversion.problems.map((p) => toFinding(p, targetText, config));
     if (!conversion.config || !conversion.from) return { findings, annotations: {} };
     return edited(translated(conversion.config, conversion.from), findings);
   },
 };
 
 /**
- * The engine's UPDATE ratcheting compares the value at the path: an update that leaves spec.config as it was
- * renders the same config (the render controller reads only the spec), so its problems are told, not blocked.
+ * The finding points at the offending field as the user wrote it (`check` prints its line). Its ratchet key is the
+ * whole of spec.config: an update that leaves spec.config as it was renders the same config (the render controller
+ * reads only the spec), so its problems are told, not blocked; any change to spec.config is checked in full.
  */
-function toFinding(p: Problem, target: string): Finding {
+function toFinding(p: Problem, target: string, config: unknown): Finding {
   return {
     severity: p.severity === 'error' ? 'violation' : 'advisory',
     text: `${p.message}.`,
@@ -62,7 +63,8 @@ function toFinding(p: Problem, target: string): Finding {
     ...(p.severity === 'error' ? { context: `Target Ignition version: ${target}.` } : {}),
     summary: p.short,
     existingSummary: `existing config: ${p.short}`,
-    path: '/spec/config',
+    path: `/spec/config${p.pointer}`,
+    ratchetKey: { summary: p.short, config },
   };
 }
 

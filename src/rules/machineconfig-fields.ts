@@ -52,12 +52,15 @@ function evaluate({ object, snapshot }: RuleInput): RuleVerdict {
   if (invalid.length > 0 && extensionsChecked(release, spec, pools, snapshot)) {
     // Go's %v of a []string: [a b].
     const goList = `[${invalid.join(' ')}]`;
+    const summary = `invalid extensions found: ${goList}`;
     findings.push({
       severity: 'violation',
       text: `OpenShift ${release.release} ships no extension ${invalid.map((e) => `"${e}"`).join(', ')}: the MCO refuses it ("invalid extensions found: ${goList}") and ${poolNames} degrades.`,
       fix: `remove ${invalid.join(', ')} from spec.extensions; this release has ${release.extensions.join(', ')}`,
-      summary: `invalid extensions found: ${goList}`,
-      path: '/spec/extensions',
+      summary,
+      // The first extension named wrong (`check` prints its line); ratcheted on the whole list, as before.
+      path: `/spec/extensions/${(spec.extensions as unknown[]).indexOf(invalid[0])}`,
+      ratchetKey: { summary, extensions: spec.extensions },
     });
   }
 

@@ -127,3 +127,59 @@ t.test('stdin is read as a stream', async (t) => {
   t.equal(r.code, 1);
   t.match(r.stdout, /^<stdin>:7: Service telco\/lb: sctp-service-type DENY/m);
 });
+
+// MachineConfigs as people write them: a mode typed in decimal, a unit's `enabled: "yes"`, the blog post's 2.2.0
+// form with a file given twice (the MCO keeps the last entry, sctp-guard rewrites it to 3.x).
+const MC_HEAD = (name: string, version: string) =>
+  `apiVersion: machineconfiguration.openshift.io/v1\nkind: MachineConfig\nmetadata:\n  name: ${name}\nspec:\n  config:\n    ignition:\n      version: ${version}\n`;
+const MC_DECIMAL_MODE = `${MC_HEAD('decimal-mode', '3.2.0')}    storage:
+      files:
+        - path: /etc/a.conf
+          mode: 420
+          contents: {source: 'data:,a'}
+        - path: /etc/b.conf
+          mode: 644
+          contents: {source: 'data:,b'}
+`;
+const MC_BAD_UNIT = `${MC_HEAD('bad-unit', '3.2.0')}    systemd:
+      units:
+        - name: sctp.service
+          enabled: "yes"
+`;
+const file22 = (path: string, mode: number) =>
+  `        - filesystem: root\n          path: ${path}\n          mode: ${mode}\n          contents:\n            source: data:,\n`;
+const MC_22_TWICE = `${MC_HEAD('blog-twice', '2.2.0')}    storage:\n      files:\n${file22('/etc/a.conf', 420)}${file22('/etc/a.conf', 420)}`;
+const MC_22_DECIMAL = `${MC_HEAD('blog-decimal', '2.2.0')}    storage:\n      files:\n${file22('/etc/a.conf', 420)}${file22('/etc/a.conf', 644)}`;
+
+t.test('MachineConfig findings point at the line of the offending field, in every format', async (t) => {
+  const dir = tree(t, {
+    'mc.yaml': `${MC_DECIMAL_MODE}---\n${MC_BAD_UNIT}`,
+    'mc22.yaml': `${MC_22_TWICE}---\n${MC_22_DECIMAL}`,
+  });
+  const text = await run([dir]);
+  t.equal(text.code, 1, text.stdout + text.stderr);
+  const lines = text.stdout.split('\n');
+  const at = (line: number, what: RegExp) =>
+    t.ok(
+      lines.some((l) => l.includes(`.yaml:${line}: `) && what.test(l)),
+      `${what} at line ${line}`,
+    );
+  at(15, /decimal-mode: ignition-spec-version DENY: invalid mode 01204 for \/etc\/b\.conf/); // mode: 644
+  at(29, /bad-unit: ignition-spec-version DENY: spec\.config\.systemd\.units\[0\]\.enabled must be boolean/); // enabled: "yes"
+  // The 2.2.0 configs are checked in the 3.0 form the MCO converts them to, and rewritten: their findings still
+  // point at the file as written (the second entry, which the 3.0 form has at index 0).
+  at(17, /blog-twice: ignition-spec-version WARN: file \/etc\/a\.conf is given 2 times/); // the second path:
+  at(1, /blog-twice: ignition-spec-version MUTATE: spec\.config: Ignition 2\.2\.0 → /);
+  at(39, /blog-decimal: ignition-spec-version DENY: invalid mode 01204 for \/etc\/a\.conf/); // mode: 644
+
+  const json = JSON.parse((await run([dir], { output: 'json' })).stdout);
+  const lineOf = (name: string) => json.objects.find((o: any) => o.name === name).findings.map((f: any) => f.line);
+  t.same(lineOf('decimal-mode'), [15]);
+  t.same(lineOf('blog-decimal'), [39]);
+  t.match((await run([dir], { output: 'github' })).stdout, /::error file=[^,]*mc\.yaml,line=29,/);
+  const sarif = JSON.parse((await run([dir], { output: 'sarif' })).stdout);
+  t.ok(
+    sarif.runs[0].results.some((r: any) => r.locations[0].physicalLocation.region.startLine === 15),
+    'SARIF: the mode line',
+  );
+});

@@ -343,3 +343,119 @@ t.test('no warnings for what Ignition writes as it is asked to', async (t) => {
     'mode 400 is a valid mode (0620): Ignition writes it',
   );
 });
+
+t.test('each problem points at the offending field of the config as it was written', async (t) => {
+  const v22 = (rest: Record<string, unknown>) => ({ ignition: { version: '2.2.0' }, ...rest });
+  const file22 = (path: string, f: Record<string, unknown> = {}) => ({
+    filesystem: 'root',
+    path,
+    mode: 420,
+    contents: { source: 'data:,x' },
+    ...f,
+  });
+  const pointers = (config: unknown, short: RegExp) =>
+    convertConfig(config, '3.2.0')
+      .problems.filter((p) => short.test(p.short))
+      .map((p) => p.pointer);
+  const cases: Array<[string, unknown, RegExp, string[]]> = [
+    ['not an object: spec.config itself', 'x', /not an object/, ['']],
+    ['no version: the version', {}, /version is missing/, ['/ignition/version']],
+    ['unknown version', { ignition: { version: '2.3.0' } }, /unknown Ignition version/, ['/ignition/version']],
+    [
+      'schema: a unit whose contents is not a string',
+      v32({ systemd: { units: [{ name: 'a.service' }, { name: 'b.service', contents: 42 }] } }),
+      /contents must be string/,
+      ['/systemd/units/1/contents'],
+    ],
+    [
+      'schema: a field of a newer spec',
+      v32({
+        storage: { files: [{ path: '/etc/x' }, { path: '/etc/y', contents: { source: 'data:,y' } }] },
+        kernelArguments: {},
+      }),
+      /kernelArguments is not in Ignition 3\.2\.0/,
+      ['/kernelArguments'],
+    ],
+    [
+      'decimal mode, third file',
+      v32({ storage: { files: [{ path: '/etc/a' }, { path: '/etc/b' }, { path: '/etc/c', mode: 644 }] } }),
+      /mode 644/,
+      ['/storage/files/2/mode'],
+    ],
+    [
+      'a duplicate unit: the second one',
+      v32({ systemd: { units: [{ name: 'a.service' }, { name: 'b.service' }, { name: 'a.service' }] } }),
+      /more than once/,
+      ['/systemd/units/2/name'],
+    ],
+    [
+      'a duplicate path across files and directories',
+      v32({ storage: { files: [{ path: '/etc/a' }], directories: [{ path: '/etc/a' }] } }),
+      /more than once/,
+      ['/storage/directories/0/path'],
+    ],
+    [
+      'a directory on a running node: the first entry that is a change',
+      v32({ storage: { directories: [{ path: '/etc/a' }] } }),
+      /directories cannot be applied/,
+      ['/storage/directories/0'],
+    ],
+    [
+      'a user other than core',
+      v32({ passwd: { users: [{ name: 'core' }, { name: 'alice' }] } }),
+      /only user core/,
+      ['/passwd/users/1/name'],
+    ],
+    [
+      'a field of user core the daemon cannot change',
+      v32({ passwd: { users: [{ name: 'core', shell: '/bin/zsh' }] } }),
+      /only sshAuthorizedKeys/,
+      ['/passwd/users/0/shell'],
+    ],
+    [
+      'a malformed data URL',
+      file({ contents: { source: 'data:x' } }),
+      /malformed data URL/,
+      ['/storage/files/0/contents/source'],
+    ],
+    // 2.2.0: found in the 3.0 form the MCO converts it to, pointed back at the input.
+    [
+      '2.2.0: decimal mode after a duplicate file was dropped',
+      v22({
+        storage: { files: [file22('/etc/a'), file22('/etc/b'), file22('/etc/a', { mode: 644 })] },
+      }),
+      /mode 644|given 2 times/,
+      ['/storage/files/2/path', '/storage/files/2/mode'],
+    ],
+    [
+      '2.2.0: an appended file from an https URL: its contents',
+      v22({
+        storage: { files: [file22('/etc/b'), file22('/etc/a', { append: true, contents: { source: 'https://x/a' } })] },
+      }),
+      /only data: URLs/,
+      ['/storage/files/1/contents/source'],
+    ],
+    [
+      '2.2.0: a malformed data URL in ignition.config.append',
+      v22({ ignition: { version: '2.2.0', config: { append: [{ source: 'data:x' }] } } }),
+      /malformed data URL/,
+      ['/ignition/config/append/0/source'],
+    ],
+    [
+      '2.2.0: a file on another filesystem, after a duplicate unit',
+      v22({
+        systemd: { units: [{ name: 'a.service' }, { name: 'a.service' }] },
+        storage: { files: [file22('/etc/a'), file22('/etc/a'), file22('/etc/b', { filesystem: 'data' })] },
+      }),
+      /only root is mapped|given 2 times/,
+      ['/storage/files/1/path', '/systemd/units/1/name', '/storage/files/2/filesystem'],
+    ],
+    [
+      '2.2.0: user core merged into its last entry',
+      v22({ passwd: { users: [{ name: 'core' }, { name: 'core', shell: '/bin/zsh' }] } }),
+      /listed 2 times|only sshAuthorizedKeys/,
+      ['/passwd/users/1', '/passwd/users/1/shell'],
+    ],
+  ];
+  for (const [about, config, short, expected] of cases) t.same(pointers(config, short), expected, about);
+});

@@ -220,6 +220,30 @@ t.test('an update that leaves a bad config as it was warns instead of blocking',
   );
 });
 
+t.test('a finding points at the offending field; a 2.2.0 one at the field as written, not as translated', async (t) => {
+  const paths = (obj: KubeObject) => ignitionSpecVersion.evaluate(ruleInput(obj)).findings.map((f) => f.path);
+  const docs = exampleObject(DOCS, 'MachineConfig');
+  (docs.spec as any).config.storage.files[1].mode = 644;
+  t.same(paths(docs), ['/spec/config/storage/files/1/mode']);
+  const blog = exampleObject(BLOG_POST, 'MachineConfig');
+  const files = (blog.spec as any).config.storage.files;
+  // The first file again, decimal: the MCO keeps this last entry (removeIgnDuplicateFilesUnitsUsers), the 3.0
+  // config has it at index 1, the input at index 2.
+  files.push({ ...files[0], mode: 644 });
+  t.same(paths(blog), ['/spec/config/storage/files/2/path', '/spec/config/storage/files/2/mode']);
+  (blog.spec as any).config.ignition.version = '9.9.9';
+  t.same(paths(blog), ['/spec/config/ignition/version'], 'a problem of the whole config: its version');
+});
+
+t.test('an update that keeps the bad field but changes spec.config elsewhere is checked in full', async (t) => {
+  const bad = exampleObject(DOCS, 'MachineConfig');
+  (bad.spec as any).config.storage.files[0].mode = 644;
+  const changed = structuredClone(bad);
+  (changed.spec as any).config.systemd = { units: [{ name: 'sctp-ready.service', enabled: true }] };
+  const update = mutate(changed, defaultPolicy(), EMPTY_SNAPSHOT, { operation: 'UPDATE', oldObject: bad });
+  t.equal(update.allowed, false, 'the config the pool renders changes: its problems block, as a new config');
+});
+
 t.test('enforcement warn: the translation still goes out with the MCO problem as a warning', async (t) => {
   const blog = exampleObject(BLOG_POST, 'MachineConfig');
   (blog.spec as any).config.storage.directories = [{ filesystem: 'root', path: '/etc/sctp' }];

@@ -101,7 +101,7 @@ t.test('extensions: names the release does not ship are refused, per release and
   const zsh = mc('50-ext', { config: { ignition: { version: '3.2.0' } }, extensions: ['usbguard', 'zsh'] });
   t.match(judge(zsh)[0], {
     message: `[${ID}] MachineConfig 50-ext: OpenShift 4.16 ships no extension "zsh": the MCO refuses it ("invalid extensions found: [zsh]") and pool worker degrades. Fix: remove zsh from spec.extensions; this release has wasm, ipsec, usbguard, kerberos, kernel-devel, sandboxed-containers.`,
-    path: '/spec/extensions',
+    path: '/spec/extensions/1',
   });
   t.same(judge(mc('50-ext', { extensions: ['sysstat'] }), cluster({ version: '4.18.1' })), [], 'sysstat from 4.18');
   t.equal(judge(mc('50-ext', { extensions: ['sysstat'] }), cluster({ version: '4.17.1' })).length, 1, 'not in 4.17');
@@ -203,6 +203,16 @@ t.test('judged against the pools its labels select after the change', async (t) 
   const [f] = judge(mc('50-rt', { kernelType: '64k-pages' }), cluster(), moved);
   t.match(f?.message, /Pool worker has 3 amd64 node/, 'moved into the worker pool');
   t.same(judge(mc('50-x', { kernelType: 'rt' }, { team: 'none' })), [], 'in no pool: nothing renders it');
+});
+
+t.test('an extension finding points at the extension; an update keeping the same list is only told', async (t) => {
+  const old = mc('50-ext', { extensions: ['usbguard', 'zsh', 'fish'] });
+  const [f] = judge(old);
+  t.match(f, { severity: 'violation', path: '/spec/extensions/1' }, 'the first extension the release lacks');
+  const relabelled = { ...old, metadata: { ...old.metadata, labels: { ...old.metadata!.labels, team: 'a' } } };
+  t.match(judge(relabelled, cluster(), old), [{ severity: 'advisory' }], 'the same list: an existing problem');
+  const more = mc('50-ext', { extensions: ['usbguard', 'zsh', 'fish', 'kerberos'] });
+  t.match(judge(more, cluster(), old), [{ severity: 'violation' }], 'a changed list is judged anew, as before');
 });
 
 t.test('silent where the cluster state does not know', async (t) => {
