@@ -1,3 +1,4 @@
+import type { KindName } from '../cluster/records.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { ParameterDeclaration } from '../policy/parameters.js';
 import type { Enforcement, Policy } from '../policy/types.js';
@@ -173,6 +174,12 @@ export interface Rule {
    * (`ruleParameters`); merged into the policy schema, read typed in `evaluate` with `PARAMETERS.of(policy)`.
    */
   parameters?: ParameterDeclaration;
+  /**
+   * The cluster data `evaluate` reads from the snapshot, by the kind it comes from. The informers watch, and the
+   * offline loader loads, only what the rules declare (`clusterDataOf`), and the RBAC in deploy/ grants exactly
+   * that; a test holds each rule's verdicts on snapshots of only its declared kinds to its verdicts on whole ones.
+   */
+  clusterData?: readonly KindName[];
   evaluate(input: RuleInput): RuleVerdict;
   /** Present on rules that need no cluster state: the check in CEL under `policy`. */
   cel?(policy: Policy): RuleCel;

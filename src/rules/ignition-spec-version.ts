@@ -26,6 +26,7 @@ export const ignitionSpecVersion: Rule = {
   // Every MachineConfig, SCTP or not (the rule reads the whole Ignition config); the MCO's own never reach a rule
   // (engine/platform-owned.ts).
   matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
+  clusterData: ['MachineConfig', 'MachineConfigPool', 'ClusterVersion', 'MachineConfiguration'],
   evaluate({ object, oldObject, operation, snapshot, policy }: RuleInput) {
     if (!object) return pass();
     const config = specConfig(object);

@@ -183,5 +183,6 @@ export const machineConfigFields: Rule = {
   defaultEnforcement: 'deny',
   // Every MachineConfig (the MCO's own never reach a rule: engine/platform-owned.ts).
   matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'],
   evaluate,
 };

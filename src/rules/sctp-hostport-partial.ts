@@ -41,5 +41,6 @@ export const sctpHostPortPartial: Rule = {
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool'],
   evaluate,
 };

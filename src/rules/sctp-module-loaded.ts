@@ -271,5 +271,6 @@ export const sctpModuleLoaded: Rule = {
     ...matchKinds([KINDS.Service], OPS, { sctpFields: SCTP_FIELDS.service }),
     ...matchKinds([KINDS.NetworkPolicy], OPS, { sctpFields: SCTP_FIELDS.networkPolicy }),
   ],
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'],
   evaluate: evaluateSctpModuleLoaded,
 };

@@ -120,6 +120,7 @@ export const sctpNodeAffinity: Rule = {
   phase: 'mutate',
   defaultEnforcement: 'warn',
   matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool'],
   parameters: PARAMETERS,
   evaluate: evaluateSctpNodeAffinity,
 };
