@@ -43,6 +43,8 @@ const POLICIES: Record<string, Policy> = {
     ...defaultPolicy(),
     allowedServiceTypes: [],
     akoNodePortLocal: true,
+    // The test-only rule's parameter: port names with and without the prefix are generated.
+    sctpPortNamePrefix: 's',
     excludedNamespaces: ['team-*', "it's"],
   },
   ...rotations,

@@ -10,6 +10,7 @@ import { reviewObject } from '../../src/engine/review-object.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { clusterDataOf } from '../../src/engine/cluster-data.js';
 import { POD_KINDS } from '../../src/util/kinds.js';
 import { exampleSctpPortName as rule } from '../fixtures/rules/example-sctp-port-name.js';
 import { ruleInput } from '../helpers/admission.js';
@@ -41,6 +42,10 @@ t.test('the doc walks through the rule it is tested with', async (t) => {
   t.match(doc, 'test/fixtures/rules/example-sctp-port-name.ts');
   for (const name of [
     'matchKinds(POD_KINDS',
+    'ruleParameters(',
+    'PARAMETERS.of(policy)',
+    'clusterData',
+    'deploy/base/rbac.yaml',
     'celOverPodSpec',
     'ratchetedChecks',
     'edited(',
@@ -63,6 +68,26 @@ t.test('1. the file: the engine writes the prefix; the verdict is pure; updates 
   const kept = evaluateRule(rule, ruleInput(deployment(), { oldObject: deployment(), operation: 'UPDATE' }));
   t.match(kept.findings, [{ severity: 'advisory' }], 'a problem the old object had is a warning');
 });
+
+t.test(
+  '1. the parameter: a field of the policy file with its default, typed in evaluate, baked into the CEL',
+  async (t) => {
+    const prefixed = parsePolicy('sctpPortNamePrefix: sctp-\n', 'policy.yaml', { rules: RULES });
+    t.equal(prefixed.sctpPortNamePrefix, 'sctp-');
+    t.equal(parsePolicy('', 'policy.yaml', { rules: RULES }).sctpPortNamePrefix, '', 'the default');
+    t.throws(() => parsePolicy('sctpPortNamePrefix: SCTP\n', 'policy.yaml', { rules: RULES }), {
+      message: /policy\.yaml:1: policy field \/sctpPortNamePrefix: must match/,
+    });
+    t.throws(() => parsePolicy('sctpPortNamePrefix: sctp-\n', 'policy.yaml', { rules: ALL_RULES }), /unknown field/);
+    t.match(evaluateRule(rule, ruleInput(deployment('diameter'), { policy: prefixed })).findings, [
+      { message: /no name starting with "sctp-" \(sctpPortNamePrefix\)/ },
+    ]);
+    t.same(evaluateRule(rule, ruleInput(deployment('sctp-diameter'), { policy: prefixed })).findings, []);
+    const [check] = validatingAdmissionPolicies(RULES, prefixed).filter((p) => p.rule === rule.id);
+    t.match(check!.policy.spec!.validations![0]!.expression, "startsWith('sctp-')");
+    t.same(clusterDataOf([rule]), [], 'a rule with CEL reads no cluster data');
+  },
+);
 
 t.test(
   '2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration',
