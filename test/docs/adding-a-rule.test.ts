@@ -10,6 +10,9 @@ import { reviewObject } from '../../src/engine/review-object.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { loadClusterState } from '../../src/cluster/offline.js';
+import { exampleSctpPool as poolRule } from '../fixtures/rules/example-sctp-pool.js';
+import { CORPUS_DIR } from '../corpus/corpus.js';
 import { clusterDataOf } from '../../src/engine/cluster-data.js';
 import { POD_KINDS } from '../../src/util/kinds.js';
 import { exampleSctpPortName as rule } from '../fixtures/rules/example-sctp-port-name.js';
@@ -88,6 +91,18 @@ t.test(
     t.same(clusterDataOf([rule]), [], 'a rule with CEL reads no cluster data');
   },
 );
+
+t.test('1. cluster data: declared, loaded, and read only as declared', async (t) => {
+  t.match(doc, 'test/fixtures/rules/example-sctp-pool.ts');
+  t.notOk(ALL_RULES.includes(poolRule), 'not shipped');
+  t.same(clusterDataOf([poolRule]), ['Node', 'MachineConfig', 'MachineConfigPool'], 'what the informers would watch');
+  t.equal(poolRule.cel, undefined, 'no CEL: a VAP cannot read the cluster');
+  const said = ['ocp-4.14-sctp', 'ocp-4.14-var-partition', 'ocp-4.19-fips', 'ocp-4.19-upgrade-mid'].flatMap((state) => {
+    const snapshot = loadClusterState(join(CORPUS_DIR, 'state', state), clusterDataOf([poolRule]));
+    return evaluateRule(poolRule, ruleInput(deployment(), { snapshot })).findings.map((f) => f.message);
+  });
+  t.match(said, ['[example-sctp-pool] Deployment telco/sctp: no MachineConfigPool has a node that carries SCTP.']);
+});
 
 t.test(
   '2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration',

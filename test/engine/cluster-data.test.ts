@@ -9,6 +9,7 @@ import type { KubeObject, Rule } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { CORPUS_DIR, loadCorpus } from '../corpus/corpus.js';
+import { exampleSctpPool } from '../fixtures/rules/example-sctp-pool.js';
 import { ruleInput } from '../helpers/admission.js';
 import { repoPath } from '../helpers/repo.js';
 
@@ -67,8 +68,11 @@ function verdicts(rule: Rule, state: string, kinds: readonly KindName[]): string
   );
 }
 
+// The shipped rules and the test-only one of docs/adding-a-rule.md's cluster-data step.
+const RULES = [...ALL_RULES, exampleSctpPool];
+
 t.test('a rule judges alike with only the cluster data it declares and with all of it', async (t) => {
-  for (const rule of ALL_RULES) {
+  for (const rule of RULES) {
     for (const state of states) {
       t.equal(
         verdicts(rule, state, rule.clusterData ?? []),
@@ -80,7 +84,7 @@ t.test('a rule judges alike with only the cluster data it declares and with all 
 });
 
 t.test('the check can fail: without its declared data a rule that reads the cluster judges otherwise', async (t) => {
-  for (const rule of ALL_RULES.filter((r) => r.clusterData)) {
+  for (const rule of RULES.filter((r) => r.clusterData)) {
     t.ok(
       states.some((state) => verdicts(rule, state, []) !== verdicts(rule, state, KIND_NAMES)),
       `${rule.id} reads the cluster`,
