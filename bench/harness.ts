@@ -212,7 +212,6 @@ export async function runBench(
       MixName,
       BenchRequest[]
     >;
-    const warmup = MIX_NAMES.flatMap((m) => requests[m]);
     const readyTimeoutMs = opts.readyTimeoutSeconds * 1000;
     const profileDir = (id: string) => join(work, 'profiles', id);
     const nodeArgs = (id: string) => (opts.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir(id)}`] : []);
@@ -223,13 +222,16 @@ export async function runBench(
     // Stop at once on SIGTERM: the drain delay is for rolling updates behind a Service, not for a benchmark.
     const serveArgs = flags.has('--shutdown-delay') ? ['--shutdown-delay', '0'] : [];
 
+    // Each mix on its own for the whole warm-up: with the three mixed, the MachineConfigs' large bodies took most
+    // of it, and the first Service round was the highest of every run (V8 had not optimized its code yet).
     const warm = async (server: ServerProcess, protocol: PhaseResult['protocol'] = 'http/1.1') => {
       if (opts.warmupSeconds <= 0) return;
       const run = protocol === 'h2' ? runHttp2Load : runHttp1Load;
-      await run({ port: server.port, ca: tls.ca }, warmup, {
-        seconds: opts.warmupSeconds,
-        concurrency: opts.connections,
-      });
+      for (const mix of MIX_NAMES)
+        await run({ port: server.port, ca: tls.ca }, requests[mix], {
+          seconds: opts.warmupSeconds,
+          concurrency: opts.connections,
+        });
     };
     const startGuard = (id: string, stateDir: string, extraArgs: string[]) =>
       startSctpGuard({
@@ -525,7 +527,7 @@ export async function runBench(
 }
 
 /** `--max-old-space-size=192 --max-semi-space-size=4` of the NODE_OPTIONS entry, as separate arguments. */
-function deploymentV8Flags(deploymentYaml: string): string[] {
+export function deploymentV8Flags(deploymentYaml: string): string[] {
   const value = /name: NODE_OPTIONS\s+value: ([^\n]+)/.exec(deploymentYaml)?.[1] ?? '';
   return value.split(/\s+/).filter((f) => /^--max-(old|semi)-space-size=\d+$/.test(f));
 }

@@ -113,11 +113,15 @@ export function stageOf(url: string, functionName: string): string | undefined {
   if (url === '') {
     if (functionName === '(garbage collector)') return 'gc';
     // The body schema's code, compiled by ajv at start-up through `new Function`.
-    return /^validate\d*$/.test(functionName) ? 'envelope check' : undefined;
+    if (/^validate\d*$/.test(functionName)) return 'envelope check';
+    // A socket's gathered write: TLS encryption and the kernel's loopback send (which also wakes the client, so
+    // the profiler's wall-clock samples put any time the server then waits for a core here too).
+    return functionName === 'writev' ? 'HTTP, TLS and socket' : undefined;
   }
   const rule = RULE_FILE.exec(url);
   if (rule) return `rule ${rule[1]}`;
-  if (/\/dist\/src\/(engine\/audit-record|server\/logger)\.js$|node_modules\/(pino|sonic-boom)\//.test(url))
+  if (/\/dist\/src\/server\/admission-routes\.js$/.test(url) && functionName === 'parseReviewBody') return 'body parse';
+  if (/\/dist\/src\/server\/(audit-record|logger)\.js$|node_modules\/(pino|sonic-boom)\//.test(url))
     return 'audit line';
   if (/\/dist\/src\/server\/metrics\.js$|node_modules\/prom-client\//.test(url)) return 'metrics';
   if (/\/dist\/src\/(engine|admission)\//.test(url)) return 'engine';

@@ -507,7 +507,7 @@ export function toMarkdown(r: BenchResults): string {
   lines.push(`Machine: ${machineLine(r.machine)}.`);
   lines.push(
     `Run ${r.startedAt}: HTTPS (TLS settings of src/server/tls.ts) on 127.0.0.1, HTTP/1.1 keep-alive, ${s.connections} connections, ` +
-      `${s.seconds} s per phase after ${s.warmupSeconds} s of warm-up; sctp-guard log level ${s.logLevel}; cluster states of ` +
+      `${s.seconds} s per phase after ${s.warmupSeconds} s of warm-up per mix; sctp-guard log level ${s.logLevel}; cluster states of ` +
       `${s.sizes.map(nodesLabel).join(' / ')} nodes with ${s.renderedConfigs} rendered MachineConfigs of ~${s.renderedConfigKiB} KiB.`,
   );
   lines.push('');
@@ -645,7 +645,7 @@ export function toMarkdown(r: BenchResults): string {
 function stageMarkdown(tables: readonly StageTable[]): string[] {
   const lines = [
     '',
-    "**CPU per request by stage** (µs; `--cpu-prof` samples of the saturation phases, each stage's share of the busy samples × the CPU per request /proc measured; the profiler itself adds ~10%):",
+    "**CPU per request by stage** (µs; `--cpu-prof` samples of the saturation phases, each stage's share of the busy samples × the CPU per request /proc measured; the profiler itself adds ~10%; the rows in bold are what sctp-guard costs over the bare server, stage by stage):",
     '',
   ];
   const names = [...new Set(tables.flatMap((t) => t.stages.map((s) => s.stage)))];
@@ -655,6 +655,16 @@ function stageMarkdown(tables: readonly StageTable[]): string[] {
     const cost = (n: string) => t.stages.find((s) => s.stage === n)?.us;
     lines.push(
       `| ${t.server} | ${t.mix} | ${int(t.cpuUsPerRequest)} | ${names.map((n) => (cost(n) === undefined ? '' : fmt(cost(n)!, 0))).join(' | ')} |`,
+    );
+  }
+  // What is left, per mix: the first sctp-guard server's cost over the bare server's, stage by stage.
+  for (const mix of MIX_NAMES) {
+    const base = tables.find((t) => t.server === 'baseline' && t.mix === mix);
+    const guard = tables.find((t) => t.server.startsWith('sctp-guard@') && t.mix === mix);
+    if (!base || !guard) continue;
+    const cost = (t: StageTable, n: string) => t.stages.find((s) => s.stage === n)?.us ?? 0;
+    lines.push(
+      `| **${guard.server} − baseline** | ${mix} | **${int(guard.cpuUsPerRequest - base.cpuUsPerRequest)}** | ${names.map((n) => fmt(cost(guard, n) - cost(base, n), 0)).join(' | ')} |`,
     );
   }
   return lines;

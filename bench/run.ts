@@ -12,6 +12,7 @@ import { MIN_RENDERED_CONFIGS } from './cluster-state.js';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, runBench, type BenchOptions } from './harness.js';
 import { repoRoot } from './repo.js';
 import { toMarkdown } from './report.js';
+import { runWrkComparison, wrkMarkdown } from './wrk.js';
 
 function atLeast(min: number, integer = true) {
   return (value: string): number => {
@@ -41,7 +42,7 @@ const program = new Command('bench')
   .option('--seconds <s>', `length of each measured phase (BENCH_SECONDS, default ${DEFAULT_OPTIONS.seconds})`)
   .option(
     '--warmup-seconds <s>',
-    `warm-up before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`,
+    `warm-up of each mix before the phases of each server (BENCH_WARMUP_SECONDS, default ${DEFAULT_OPTIONS.warmupSeconds})`,
   )
   .option('--connections <n>', `keep-alive connections (BENCH_CONNECTIONS, default ${DEFAULT_OPTIONS.connections})`)
   .option(
@@ -82,6 +83,10 @@ const program = new Command('bench')
   .option(
     '--fixed-rps <n>',
     `the realistic fixed rate of the paced Service phases (BENCH_FIXED_RPS, default ${DEFAULT_OPTIONS.fixedRps})`,
+  )
+  .option(
+    '--wrk',
+    'instead of the bench: the Service mix on the baseline and sctp-guard driven by wrk (an independent load generator on PATH), alternating rounds (BENCH_WRK=1)',
   )
   .option('--quick', `for iterating: ${JSON.stringify(QUICK_OPTIONS)} unless set otherwise (BENCH_QUICK=1)`)
   .option('--out <dir>', 'where results.json and results.md go (BENCH_OUT, default bench/)')
@@ -146,6 +151,18 @@ try {
 } catch (err) {
   process.stderr.write(`bench: bad setting: ${(err as Error).message}\n`);
   process.exit(2);
+}
+
+const flags = program.opts<{ wrk?: boolean }>();
+if (flags.wrk === true || process.env.BENCH_WRK === '1') {
+  try {
+    const comparison = await runWrkComparison(options, (line) => process.stderr.write(`[bench] ${line}\n`));
+    process.stdout.write(`\n${wrkMarkdown(comparison, options)}`);
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 try {

@@ -31,8 +31,9 @@ export function gvkOf(object: KubeObject): GroupVersionKind {
 export function engineRequest(fields: Partial<EngineRequest> & Pick<EngineRequest, 'object'>): EngineRequest {
   const { object, oldObject = null } = fields;
   const subject = object ?? oldObject ?? {};
-  return {
-    ...fields,
+  // Every field written out, always in this order: one object shape for every request (a spread of `fields` gave
+  // each caller's shape, and the engine's reads of it went through V8's generic paths).
+  const request: EngineRequest = {
     object,
     oldObject,
     operation: fields.operation ?? (oldObject ? 'UPDATE' : 'CREATE'),
@@ -40,6 +41,8 @@ export function engineRequest(fields: Partial<EngineRequest> & Pick<EngineReques
     namespace: fields.namespace ?? namespaceOf(subject),
     dryRun: fields.dryRun ?? false,
   };
+  if (fields.username !== undefined) request.username = fields.username;
+  return request;
 }
 
 /** A rule's enforcement under a policy: the policy's `rules.<id>.enforcement`, else the rule's default. */

@@ -25,9 +25,23 @@ export function edited(edit: (object: KubeObject) => void, findings: Finding[] =
   return { findings, edit, annotations: {} };
 }
 
+/** Control characters, runs of them as one space. */
+const CONTROL_RUNS = /[\u0000-\u001f\u007f]+/g;
+
+const flatten = (text: string): string => text.replace(CONTROL_RUNS, ' ').trim();
+const cut = (flat: string): string => (flat.length <= WARNING_MAX ? flat : `${flat.slice(0, WARNING_MAX - 1)}…`);
+
+/**
+ * The text on one line of at most WARNING_MAX characters: control characters out (runs of them as one space),
+ * trimmed, cut with an ellipsis. A long text (a denial's whole message) is flattened from its head first: the
+ * flattened head is the start of the flattened whole, so once it is longer than the cut, the rest is not scanned.
+ */
 export function oneLine(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
-  return flat.length <= WARNING_MAX ? flat : `${flat.slice(0, WARNING_MAX - 1)}…`;
+  if (text.length > 2 * WARNING_MAX) {
+    const head = flatten(text.slice(0, 2 * WARNING_MAX));
+    if (head.length > WARNING_MAX) return cut(head);
+  }
+  return cut(flatten(text));
 }
 
 /**

@@ -3,7 +3,20 @@ import { pino, type Logger } from 'pino';
 /** pino's levels (`serve --log-level`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const time = pino.stdTimeFunctions.isoTime;
+let stampMs = Number.NaN;
+let stamp = '';
+/**
+ * pino's isoTime (`,"time":"<ISO 8601>"`), the string built once per millisecond: thousands of decisions a second
+ * share a few hundred stamps, and a Date with its toISOString was 1.5% of the server's busy time in the profile.
+ */
+function time(): string {
+  const now = Date.now();
+  if (now !== stampMs) {
+    stampMs = now;
+    stamp = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return stamp;
+}
 /** The destination of each logger createLogger made: infoLineWriter writes its lines there directly. */
 const destinations = new WeakMap<Logger, { write(line: string): unknown }>();
 

@@ -7,6 +7,7 @@ import { repoRoot } from '../../bench/repo.js';
 import { runHttp1Load, runHttp2Load } from '../../bench/load.js';
 import { buildRequests, loadMixes } from '../../bench/mix.js';
 import { stageCosts, stageOf } from '../../bench/profile.js';
+import { wrkScript } from '../../bench/wrk.js';
 import { evaluateGoals, pairedRatios, spread, type PhaseResult, type ServerResult } from '../../bench/report.js';
 import { call, negotiatedProtocol, startBaseline } from '../../bench/servers.js';
 import { writeDevCerts } from '../../src/cli/certs.js';
@@ -238,11 +239,14 @@ t.test('profile samples are put in the stage of the innermost frame that has one
     undefined,
     'a helper of the rules: its caller decides',
   );
-  t.equal(stageOf('file:///x/dist/src/engine/audit-record.js', 'auditRecord'), 'audit line');
+  t.equal(stageOf('file:///x/dist/src/server/audit-record.js', 'auditRecord'), 'audit line');
+  t.equal(stageOf('file:///x/dist/src/server/admission-routes.js', 'parseReviewBody'), 'body parse');
+  t.equal(stageOf('file:///x/dist/src/server/admission-routes.js', 'handler'), 'handler');
   t.equal(stageOf('file:///x/dist/src/engine/engine.js', 'evaluate'), 'engine');
   t.equal(stageOf('file:///x/node_modules/secure-json-parse/index.js', '_parse'), 'body parse');
   t.equal(stageOf('', 'validate10'), 'envelope check');
-  t.equal(stageOf('', 'writev'), undefined);
+  t.equal(stageOf('', 'writev'), 'HTTP, TLS and socket', 'the socket write, not the reply that called it');
+  t.equal(stageOf('', 'writeString'), undefined, 'other native code: its caller decides');
   t.equal(
     stageOf('node:fs', 'writeSync'),
     undefined,
@@ -404,4 +408,18 @@ t.test('a short run of the whole harness writes results.json and results.md', as
     written.goals.find((g: { id: string }) => g.id === 'p99').measured,
     /both at \d+ req\/s offered; at 50 req\/s /,
   );
+});
+
+t.test('the wrk script sends each body in a Lua long string its text cannot close', async (t) => {
+  const req = (path: string, body: string) => ({
+    method: 'POST' as const,
+    path,
+    headers: {},
+    body,
+    entry: 0,
+  });
+  const script = wrkScript([req('/validate', '{"a":"]]"}'), req('/validate', '{"b":[[1]]}')], 15);
+  t.match(script, 'local bodies = { [=[{"a":"]]"}]=], [=[{"b":[[1]]}]=] }');
+  t.match(script, 'delay = function() return 15 end');
+  t.notMatch(wrkScript([req('/validate', '{}')], 0), 'delay', 'no delay at saturation');
 });
