@@ -1,4 +1,4 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { Finding, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { edited, pass } from '../engine/verdict.js';

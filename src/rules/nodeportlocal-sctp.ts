@@ -1,4 +1,4 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { KubeObject, Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { escapePointer } from '../util/json-pointer.js';

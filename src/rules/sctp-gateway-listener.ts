@@ -1,4 +1,4 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';

@@ -2,8 +2,8 @@ import { podAssessment, poolsCarryingSctp, unusableReason } from '../cluster/ass
 import { podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
-import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
+import { matchKinds } from './matches.js';
+import type { KubeObject, Rule, RuleInput, Verdict } from '../engine/types.js';
 import { advisory, edited, pass } from '../engine/verdict.js';
 import { ruleParameters } from '../policy/parameters.js';
 import type { Policy } from '../policy/types.js';
@@ -76,7 +76,7 @@ function pinTo(terms: Record<string, unknown>[]): (object: KubeObject) => void {
  * keeps it on those (the pools' own nodeSelector, or the policy's node label). The patched constraints are
  * checked again against the snapshot, so a pool selector that also matches nodes without SCTP is never used.
  */
-function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleInput): RuleVerdict {
+function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleInput): Verdict {
   if (!PARAMETERS.of(policy).pinToSctpNodes || !object?.kind) return pass();
   // A Pod's node affinity cannot change after creation; templates can.
   if (object.kind === 'Pod' && operation !== 'CREATE') return pass();
