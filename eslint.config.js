@@ -19,7 +19,18 @@ const NODE_GLOBALS = Object.fromEntries(
 );
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-test/**', 'node_modules/**', 'coverage/**', '.tmp-*/**', '.cache/**', '.tap/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'dist-test/**',
+      'node_modules/**',
+      'coverage/**',
+      '.tmp-*/**',
+      '.cache/**',
+      '.tap/**',
+      'src/ignition/generated/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

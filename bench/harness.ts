@@ -63,6 +63,7 @@ export const DEFAULT_OPTIONS: Omit<BenchOptions, 'outDir'> = {
   rolloutNodes: 2000,
   repeats: 3,
   fixedRps: 500,
+  mixes: [...MIX_NAMES],
 };
 
 /** `--quick`: for iterating on a change: short phases, two sizes, no live/offline or HTTP/2 phases, still 3 rounds. */
@@ -227,7 +228,7 @@ export async function runBench(
     const warm = async (server: ServerProcess, protocol: PhaseResult['protocol'] = 'http/1.1') => {
       if (opts.warmupSeconds <= 0) return;
       const run = protocol === 'h2' ? runHttp2Load : runHttp1Load;
-      for (const mix of MIX_NAMES)
+      for (const mix of opts.mixes)
         await run({ port: server.port, ca: tls.ca }, requests[mix], {
           seconds: opts.warmupSeconds,
           concurrency: opts.connections,
@@ -363,7 +364,7 @@ export async function runBench(
     // Alternating rounds: each mix on every server back to back, the whole sequence `repeats` times, so that a
     // change in the machine's load hits every server alike; ratios are taken within a round.
     for (let repeat = 0; repeat < opts.repeats; repeat++) {
-      for (const mix of MIX_NAMES) {
+      for (const mix of opts.mixes) {
         for (const { server, result } of live) {
           const p = await measure(server, tls, mix, requests[mix], opts, 'http/1.1', undefined, { repeat });
           log(`round ${repeat + 1}: ${result.id} ${mix}: ${describe(p)}`);
@@ -375,7 +376,7 @@ export async function runBench(
     // rate; and each cluster size's MachineConfig mutations at half its own maximum.
     const [base, ...guardServers] = live;
     const medianRps = (r: ServerResult, mix: MixName) => phase(r, mix)?.rps ?? 0;
-    const baseRps = medianRps(base!.result, 'services');
+    const baseRps = opts.mixes.includes('services') ? medianRps(base!.result, 'services') : 0;
     for (let repeat = 0; repeat < opts.repeats; repeat++) {
       for (const [pace, rate] of [
         ['half-max', Math.round(baseRps / 2)],
@@ -488,6 +489,7 @@ export async function runBench(
         rolloutNodes: opts.rolloutNodes,
         repeats: opts.repeats,
         fixedRps: opts.fixedRps,
+        mixes: opts.mixes,
       },
       mixes: Object.fromEntries(
         MIX_NAMES.map((m) => {

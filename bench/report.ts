@@ -89,6 +89,8 @@ export interface Settings {
   repeats: number;
   /** The realistic fixed rate of the paced Service phases (req/s), next to half the baseline's maximum. */
   fixedRps: number;
+  /** The mixes measured (all by default; e.g. only machineconfigs while working on them). */
+  mixes: MixName[];
 }
 
 /** A figure measured once per round: its median and its spread over the rounds. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LOG_LEVELS } from '../src/server/logger.js';
 import { MIN_RENDERED_CONFIGS } from './cluster-state.js';
 import { DEFAULT_OPTIONS, QUICK_OPTIONS, runBench, type BenchOptions } from './harness.js';
+import { MIX_NAMES, type MixName } from './mix.js';
 import { repoRoot } from './repo.js';
 import { toMarkdown } from './report.js';
 import { runWrkComparison, wrkMarkdown } from './wrk.js';
@@ -29,6 +30,14 @@ function sizes(value: string): number[] {
   if (list.length === 0 || list.some((n) => !Number.isInteger(n) || n < 1))
     throw new InvalidArgumentError(`expected node counts like 10,1000,10000, got "${value}"`);
   return list;
+}
+
+function mixes(value: string): MixName[] {
+  const list = value.split(',').map((s) => s.trim());
+  const unknown = list.filter((m) => !(MIX_NAMES as readonly string[]).includes(m));
+  if (list.length === 0 || unknown.length > 0)
+    throw new InvalidArgumentError(`expected some of ${MIX_NAMES.join(', ')}, got "${value}"`);
+  return list as MixName[];
 }
 
 function logLevel(value: string): string {
@@ -85,6 +94,10 @@ const program = new Command('bench')
     `the realistic fixed rate of the paced Service phases (BENCH_FIXED_RPS, default ${DEFAULT_OPTIONS.fixedRps})`,
   )
   .option(
+    '--mixes <list>',
+    `the request mixes to measure, e.g. machineconfigs (BENCH_MIXES, default ${DEFAULT_OPTIONS.mixes.join(',')})`,
+  )
+  .option(
     '--wrk',
     'instead of the bench: the Service mix on the baseline and sctp-guard driven by wrk (an independent load generator on PATH), alternating rounds (BENCH_WRK=1)',
   )
@@ -135,6 +148,7 @@ function settings(): BenchOptions {
     rolloutNodes: pick('rolloutNodes', 'BENCH_ROLLOUT_NODES', d.rolloutNodes, atLeast(0)),
     repeats: pick('repeats', 'BENCH_REPEATS', d.repeats, atLeast(1)),
     fixedRps: pick('fixedRps', 'BENCH_FIXED_RPS', d.fixedRps, atLeast(1)),
+    mixes: pick('mixes', 'BENCH_MIXES', d.mixes, mixes),
     // A quick run never replaces the README's figures or bench/results.*.
     outDir: pick(
       'out',

@@ -165,6 +165,17 @@ export class Informer {
   private store(raw: unknown): string | undefined {
     if (!isRecord(raw)) return undefined;
     const { kind, state } = this.options;
+    // The API server changes resourceVersion with every write, so an object that still has the stored one (a relist
+    // after 410 Gone) is the object already reduced: a 500 KB rendered config is not read again. The MCO's own
+    // controllers skip such events the same way (pkg/controller/certrotation/certrotation_controller.go
+    // updateConfigMap: "Only take action if there is an actual change").
+    const metadata = isRecord(raw.metadata) ? raw.metadata : {};
+    if (
+      typeof metadata.name === 'string' &&
+      typeof metadata.resourceVersion === 'string' &&
+      state.resourceVersion(kind, metadata.name) === metadata.resourceVersion
+    )
+      return metadata.name;
     const record = reduce(kind, raw);
     if (state.upsert(kind, record as never)) this.options.onChange();
     return record.metadata.name;

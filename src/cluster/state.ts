@@ -39,6 +39,14 @@ export class ClusterState {
   private placedFor = '';
   /** Node names in order; dropped when a node comes or goes. */
   private sortedNodes?: string[];
+  /**
+   * The node classes of the last build, kept while no node and no node's placement changed: an event that touches
+   * neither (a new rendered config no node runs yet, a relisted object) rebuilds none of it, and what callers
+   * cache per class survives.
+   */
+  private nodePart?: Pick<SnapshotBody, 'classes' | 'nodeClass' | 'perNodeLabels'>;
+  /** Rendered config name → the nodes whose current or desired config it is. */
+  private readonly nodesByConfig = new Map<string, Set<string>>();
 
   private store<K extends KindName>(kind: K): Map<string, RecordOf[K]> {
     const stores: { [P in KindName]: Map<string, RecordOf[P]> } = {
@@ -61,19 +69,58 @@ export class ClusterState {
       return false;
     store.set(name, record);
     if (kind === 'Node' && !previous) this.sortedNodes = undefined;
-    if (kind === 'Node') this.nodeKeys.set(name, staticKey(record as NodeRecord));
+    if (kind === 'Node') {
+      this.nodeKeys.set(name, staticKey(record as NodeRecord));
+      this.indexConfigs(name, previous as NodeRecord | undefined, record as NodeRecord);
+      this.nodePart = undefined;
+    } else if (kind === 'MachineConfig') this.machineConfigChanged(name);
     else this.configsVersion++;
     return true;
   }
 
   remove(kind: KindName, name: string): boolean {
+    const previous = this.store(kind).get(name);
     const removed = this.store(kind).delete(name);
     if (kind === 'Node') {
+      this.indexConfigs(name, previous as NodeRecord | undefined, undefined);
       if (removed) this.sortedNodes = undefined;
       this.nodeKeys.delete(name);
       this.placed.delete(name);
-    } else if (removed) this.configsVersion++;
+      this.nodePart = undefined;
+    } else if (removed && kind === 'MachineConfig') this.machineConfigChanged(name);
+    else if (removed) this.configsVersion++;
     return removed;
+  }
+
+  /**
+   * A node's placement reads MachineConfigs by name only, its current and desired rendered configs
+   * (machineConfigStatus), so a MachineConfig event places again just the nodes that name it: none for a new
+   * rendered config, which no node runs before its pool's rollout starts.
+   */
+  private machineConfigChanged(name: string): void {
+    for (const node of this.nodesByConfig.get(name) ?? []) {
+      this.placed.delete(node);
+      this.nodePart = undefined;
+    }
+  }
+
+  private indexConfigs(node: string, before: NodeRecord | undefined, after: NodeRecord | undefined): void {
+    const names = (n: NodeRecord | undefined) => (n ? [n.currentConfig, n.desiredConfig] : []);
+    for (const config of names(before)) {
+      const nodes = config === undefined ? undefined : this.nodesByConfig.get(config);
+      nodes?.delete(node);
+      if (nodes?.size === 0) this.nodesByConfig.delete(config!);
+    }
+    for (const config of names(after)) {
+      if (config === undefined) continue;
+      const nodes = this.nodesByConfig.get(config) ?? new Set<string>();
+      this.nodesByConfig.set(config, nodes.add(node));
+    }
+  }
+
+  /** The resourceVersion of the stored object (of the last write that changed what sctp-guard reads). */
+  resourceVersion(kind: KindName, name: string): string | undefined {
+    return this.store(kind).get(name)?.metadata.resourceVersion;
   }
 
   /** The names stored for a kind (a copy: the caller may remove while iterating). */
@@ -87,14 +134,53 @@ export class ClusterState {
 
   build(source: ClusterSnapshot['source'], machineConfigsAvailable: boolean): SnapshotBody {
     const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
+    const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
+    if (placedFor !== this.placedFor) {
+      this.placed.clear();
+      this.nodePart = undefined;
+    }
+    this.placedFor = placedFor;
+    this.nodePart ??= this.placeNodes(pools, machineConfigsAvailable);
+    const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
+    const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
+    const irreconcilableOverrides = this.machineConfigurations.get('cluster')?.storageOverrides;
+    const controllerIgnitionVersion = this.controllerIgnitionVersion();
+    return Object.freeze({
+      source,
+      ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
+      ...(openshiftVersion ? { openshiftVersion } : {}),
+      ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
+      ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
+      machineConfigsAvailable,
+      nodeCount: this.nodes.size,
+      ...this.nodePart,
+      pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
+        const current = this.machineConfigs.get(info.currentConfig ?? '');
+        const target = this.machineConfigs.get(info.targetConfig ?? '');
+        const version = current?.ignitionVersion ?? target?.ignitionVersion;
+        const compared = target ?? current;
+        return {
+          ...info,
+          ...(version ? { ignitionVersion: version } : {}),
+          ...(current ? { fixedSections: current.fixed ?? {} } : {}),
+          ...(compared ? { renderedFields: compared.merge ?? {} } : {}),
+          ...(machineConfigsAvailable ? { mergedFrom: this.mergedFrom(info) } : {}),
+        };
+      }),
+      machineConfigNames: [...this.machineConfigs.keys()].sort(),
+    });
+  }
+
+  /** Each node's pool and SCTP state (worked out again only for nodes whose record or configs changed), as classes. */
+  private placeNodes(
+    pools: readonly PoolRecord[],
+    machineConfigsAvailable: boolean,
+  ): NonNullable<typeof this.nodePart> {
     const classes = new Map<
       string,
       { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }
     >();
     const perNodeLabels = new Map<string, Map<string, string[]>>();
-    const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
-    if (placedFor !== this.placedFor) this.placed.clear();
-    this.placedFor = placedFor;
     this.sortedNodes ??= [...this.nodes.keys()].sort();
     // In name order, so that each class's member list comes out sorted.
     for (const name of this.sortedNodes) {
@@ -142,36 +228,7 @@ export class ClusterState {
         }),
       );
     }
-    const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
-    const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
-    const irreconcilableOverrides = this.machineConfigurations.get('cluster')?.storageOverrides;
-    const controllerIgnitionVersion = this.controllerIgnitionVersion();
-    return Object.freeze({
-      source,
-      ...(renderedIgnitionVersion ? { renderedIgnitionVersion } : {}),
-      ...(openshiftVersion ? { openshiftVersion } : {}),
-      ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
-      ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
-      machineConfigsAvailable,
-      nodeCount: this.nodes.size,
-      classes: out,
-      nodeClass,
-      perNodeLabels,
-      pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
-        const current = this.machineConfigs.get(info.currentConfig ?? '');
-        const target = this.machineConfigs.get(info.targetConfig ?? '');
-        const version = current?.ignitionVersion ?? target?.ignitionVersion;
-        const compared = target ?? current;
-        return {
-          ...info,
-          ...(version ? { ignitionVersion: version } : {}),
-          ...(current ? { fixedSections: current.fixed ?? {} } : {}),
-          ...(compared ? { renderedFields: compared.merge ?? {} } : {}),
-          ...(machineConfigsAvailable ? { mergedFrom: this.mergedFrom(info) } : {}),
-        };
-      }),
-      machineConfigNames: [...this.machineConfigs.keys()].sort(),
-    });
+    return { classes: out, nodeClass, perNodeLabels };
   }
 
   /** The pool's MachineConfigs that set fips, kernelType or extensions (the render controller's selection). */
@@ -208,15 +265,16 @@ export class ClusterState {
    * The Ignition version the cluster renders: that of the pools' current rendered configs, else of the configs
    * the nodes run, else of any rendered config (the MCO renders every pool at its one internal version).
    */
-  private renderedIgnitionVersion(pools: PoolRecord[]): string | undefined {
+  private renderedIgnitionVersion(pools: readonly PoolRecord[]): string | undefined {
+    // Each list only when the one before names no known config: a build reads no node when the pools say.
     const candidates = [
-      pools.map((p) => p.currentConfig),
-      [...this.nodes.values()].map((n) => n.currentConfig),
-      [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => m.metadata.name),
+      () => pools.map((p) => p.currentConfig),
+      () => [...this.nodes.values()].map((n) => n.currentConfig),
+      () => [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => m.metadata.name),
     ];
     for (const names of candidates) {
       const counts = new Map<string, number>();
-      for (const name of names) {
+      for (const name of names()) {
         const version = name ? this.machineConfigs.get(name)?.ignitionVersion : undefined;
         if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
       }

@@ -7,7 +7,7 @@ import { error, hasErrors, warning, WHOLE_CONFIG, type Problem } from './problem
 import { translateV22ToV30, upgradeToV22 } from './translate-v22.js';
 import { translateV3 } from './translate-v3.js';
 import { validateConfig, type SchemaIssue } from './validate.js';
-import { isInputVersion, LEGACY_VERSIONS, SPEC_VERSIONS, type InputVersion, type SpecVersion } from './versions.js';
+import { INPUT_VERSIONS, isInputVersion, SPEC_VERSIONS, type InputVersion, type SpecVersion } from './versions.js';
 
 type Rec = Record<string, unknown>;
 
@@ -105,7 +105,7 @@ export function convertConfig(input: unknown, target: SpecVersion, baselines: re
 }
 
 function badVersion(declared: unknown, target: SpecVersion): Problem {
-  const supported = [...LEGACY_VERSIONS, ...SPEC_VERSIONS].join(', ');
+  const supported = INPUT_VERSIONS.join(', ');
   if (declared === undefined || declared === null || declared === '') {
     return error(
       `spec.config has no ignition.version: the MCO refuses it ("parsing Ignition config failed: invalid version"); supported versions: ${supported}`,

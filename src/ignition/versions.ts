@@ -18,6 +18,7 @@ export function isSpecVersion(value: unknown): value is SpecVersion {
 export const LEGACY_VERSIONS = ['2.0.0', '2.1.0'] as const;
 export type LegacyVersion = (typeof LEGACY_VERSIONS)[number];
 export type InputVersion = SpecVersion | LegacyVersion;
+export const INPUT_VERSIONS: readonly InputVersion[] = [...LEGACY_VERSIONS, ...SPEC_VERSIONS];
 
 export function isInputVersion(value: unknown): value is InputVersion {
   return isSpecVersion(value) || (typeof value === 'string' && (LEGACY_VERSIONS as readonly string[]).includes(value));

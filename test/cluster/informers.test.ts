@@ -1,5 +1,7 @@
 import t, { type Test } from 'tap';
+import { Informer } from '../../src/cluster/informers.js';
 import { LiveClusterSource, liveApi, takeLiveSnapshot } from '../../src/cluster/live-source.js';
+import { ClusterState } from '../../src/cluster/state.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
@@ -154,6 +156,38 @@ t.test('410 Gone re-lists; a clean watch end re-watches', async (t) => {
   t.ok(lists() >= 2, 'listed again after 410');
   t.same(source.readiness(), { ready: true, reason: 'synced' });
 });
+
+t.test(
+  'a re-list reduces only the objects whose resourceVersion changed: a rendered config is not read again',
+  async (t) => {
+    const objects = scenario();
+    const { api } = await cluster(t, objects);
+    const state = new ClusterState();
+    const stored: string[] = [];
+    const upsert = state.upsert.bind(state);
+    state.upsert = (kind, record) => (stored.push(record.metadata.name), upsert(kind, record));
+    const informer = new Informer({
+      api: liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!,
+      kind: 'MachineConfig',
+      state,
+      logger: capturedLogger('debug').logger,
+      backoff: FAST,
+      onChange: () => {},
+      onStatus: () => {},
+    });
+    t.teardown(() => informer.stop());
+    await informer.start();
+    t.equal(stored.length, objects.machineConfigs.length, 'each config reduced once by the first list');
+    stored.length = 0;
+    api.upsert(OPENSHIFT_TYPES.machineconfigs, rendered('rendered-worker-2', 'worker', filler(3, 64)));
+    t.ok(await until(() => stored.length === 1), 'the modified config, from the watch');
+    const lists = () => api.countRequests((r) => !r.watch && r.path.endsWith('/machineconfigs'));
+    const listed = lists();
+    api.expireWatches();
+    t.ok(await until(() => lists() > listed && api.watcherCount() === 1), 'listed again after 410 Gone');
+    t.same(stored, ['rendered-worker-2'], 'nothing reduced again by the re-list');
+  },
+);
 
 t.test(
   'a dropped connection (an error that stops the ListWatch, or a clean end) is restarted and resumes',

@@ -168,3 +168,29 @@ t.test('an API module error for every way a request fails: unreachable names the
       'cannot reach the API server at http://127.0.0.1:1: connection refused (ECONNREFUSED): nothing listens at that address and port',
   });
 });
+
+t.test('a watch hands over every event whole, however its lines are cut into chunks', async (t) => {
+  // A rendered MachineConfig's size: its line arrives in many chunks, some ending one event and starting the next.
+  const big = { type: 'ADDED', object: { metadata: { name: 'rendered-worker-1' }, data: 'x'.repeat(600_000) } };
+  const small = { type: 'MODIFIED', object: { metadata: { name: 'rendered-worker-1' } } };
+  const text = `${JSON.stringify(small)}\n\n${JSON.stringify(big)}\n${JSON.stringify(small)}\n`;
+  const cuts = [10, 70_000, 70_001, 300_000, text.length - 40, text.length];
+  const server: Server = createServer(async (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    let from = 0;
+    for (const cut of cuts) {
+      res.write(text.slice(from, cut));
+      from = cut;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    res.end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = new KubeApi(loadCredentials({ kubeconfig: kubeconfigFor(t.testdir(), url), env: {} })!);
+  const events: unknown[] = [];
+  await api.watch('/api/v1/nodes', '1', { idleMs: 5000 }, (e) => events.push(e));
+  t.same(events, [small, big, small]);
+});
