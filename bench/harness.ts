@@ -277,7 +277,8 @@ export async function runBench(
         rolloutNodes: opts.rolloutNodes,
         start: startLive,
         tls,
-        requests: requests.services,
+        // The Service + Pod mix: Pods are where the node count could show (placement over 10,000 labelled nodes).
+        requests: [...requests.services, ...requests.workloads],
         work,
         log,
       };

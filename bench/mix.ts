@@ -58,6 +58,46 @@ function withTcpPorts(obj: KubeObject): KubeObject {
   return copy;
 }
 
+/**
+ * Where an SCTP Pod's copies are placed: by kubelet's hostname label, by zone (provider label) minus one node, and
+ * by metadata.name as the DaemonSet controller pins its pods. The names and zones exist in every generated cluster
+ * of 10 nodes or more (cluster-state.ts: workers from global index 3, zone `rack-${index % 40}`), so each cluster
+ * size decides the same requests through its label-value index.
+ */
+const PLACEMENTS: Array<[string, Record<string, unknown>]> = [
+  ['pinned to one hostname', { nodeSelector: { 'kubernetes.io/hostname': 'worker-00001' } }],
+  [
+    'two zones but one node of them',
+    {
+      affinity: requiredTerms({
+        matchExpressions: [
+          { key: 'topology.kubernetes.io/zone', operator: 'In', values: ['rack-4', 'rack-5'] },
+          { key: 'kubernetes.io/hostname', operator: 'NotIn', values: ['worker-00002'] },
+        ],
+      }),
+    },
+  ],
+  [
+    'one node by metadata.name',
+    {
+      affinity: requiredTerms({
+        matchFields: [{ key: 'metadata.name', operator: 'In', values: ['worker-00003.ocp.example.com'] }],
+      }),
+    },
+  ],
+];
+
+function requiredTerms(term: Record<string, unknown>): Record<string, unknown> {
+  return { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [term] } } };
+}
+
+function placed(pod: KubeObject, spec: Record<string, unknown>, n: number): KubeObject {
+  const copy = structuredClone(pod);
+  if (copy.metadata?.name) copy.metadata.name = `${copy.metadata.name}-placed-${n}`;
+  copy.spec = { ...(copy.spec as Record<string, unknown>), ...spec };
+  return copy;
+}
+
 function hasSctp(obj: KubeObject): boolean {
   return JSON.stringify(obj.spec ?? {}).includes('"SCTP"');
 }
@@ -89,6 +129,7 @@ export function loadMixes(examplesDir: string): Record<MixName, MixEntry[]> {
       } else if (hasSctp(object)) {
         add(object, 'SCTP');
         if (kind === 'Service' || kind === 'Deployment') add(withTcpPorts(object), 'TCP copy');
+        if (kind === 'Pod') PLACEMENTS.forEach(([what, spec], n) => add(placed(object, spec, n), `SCTP, ${what}`));
       } else {
         add(object, 'no SCTP');
       }

@@ -1,14 +1,18 @@
 import type { Policy } from '../policy/types.js';
+import type { NodeIndex, StatusGroup } from './node-index.js';
+import { NO_MEMBERS, type Members } from './node-sets.js';
 import {
-  allCandidates,
-  candidateNames,
-  effectiveStatus,
-  podCandidates,
-  workloadCandidates,
-  type Candidate,
+  ALL_NODES,
+  both,
+  labelStatus,
+  podSelection,
+  selectedCount,
+  selectedNames,
+  workloadSelection,
   type PodPlacement,
+  type Selection,
 } from './placement.js';
-import type { ClusterSnapshot, SctpState } from './snapshot.js';
+import type { ClusterSnapshot, SctpState, SctpStatus } from './snapshot.js';
 
 /** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
 export interface NodeGroup {
@@ -32,36 +36,54 @@ export interface Assessment {
 
 const SAMPLE = 5;
 
-/** Tallies candidates by SCTP state under the policy, in O(classes). */
-export function assess(candidates: readonly Candidate[], policy: Pick<Policy, 'sctpNodeLabel'>): Assessment {
+/**
+ * Tallies the selected nodes by SCTP state under the policy, one set intersection per pool and state (plus one
+ * with the policy's node label), so the cost never follows the number of nodes.
+ */
+export function assess(nodes: NodeIndex, sel: Selection, policy: Pick<Policy, 'sctpNodeLabel'>): Assessment {
   const counts: Record<SctpState, number> = { ready: 0, 'not-ready': 0, pending: 0, unknown: 0 };
   const groups = new Map<string, NodeGroup>();
   const readyPools = new Set<string>();
   let total = 0;
-  for (const candidate of candidates) {
-    const { cls, count } = candidate;
-    const status = effectiveStatus(cls, policy);
-    counts[status.state] += count;
-    total += count;
-    if (status.state === 'ready') {
-      if (cls.pool) readyPools.add(cls.pool);
-      continue;
+  const label = policy.sctpNodeLabel;
+  const withLabel: Members | undefined = label
+    ? ((label.value === undefined ? nodes.withLabel(label.key) : nodes.labelled(label.key, label.value)) ?? NO_MEMBERS)
+    : undefined;
+  // Under a node-label policy the label decides, within each pool: the nodes with it and those without.
+  const parts: Array<[Selection, (g: StatusGroup) => SctpStatus]> =
+    label && withLabel
+      ? [
+          [both(sel, { only: withLabel }), () => labelStatus(label, true)],
+          [both(sel, { except: withLabel }), () => labelStatus(label, false)],
+        ]
+      : [[sel, (g) => g.status]];
+  for (const statusGroup of nodes.statusGroups()) {
+    for (const [part, statusOf] of parts) {
+      const count = selectedCount(part, statusGroup.nodes);
+      if (count === 0) continue;
+      const status = statusOf(statusGroup);
+      const pool = statusGroup.pool;
+      counts[status.state] += count;
+      total += count;
+      if (status.state === 'ready') {
+        if (pool) readyPools.add(pool);
+        continue;
+      }
+      const key = `${pool ?? ''}|${status.state}|${status.reason}`;
+      const group = groups.get(key) ?? {
+        ...(pool ? { pool } : {}),
+        state: status.state,
+        reason: status.reason,
+        count: 0,
+        sample: [],
+        desiredCarriesSctp: status.desiredCarriesSctp === true,
+      };
+      group.count += count;
+      group.sample = [...group.sample, ...selectedNames(nodes, part, statusGroup.nodes, SAMPLE)]
+        .sort()
+        .slice(0, SAMPLE);
+      groups.set(key, group);
     }
-    const key = `${cls.pool ?? ''}|${status.state}|${status.reason}`;
-    const group = groups.get(key) ?? {
-      ...(cls.pool ? { pool: cls.pool } : {}),
-      state: status.state,
-      reason: status.reason,
-      count: 0,
-      sample: [],
-      desiredCarriesSctp: status.desiredCarriesSctp === true,
-    };
-    group.count += count;
-    for (const n of candidateNames(candidate)) {
-      if (group.sample.length >= SAMPLE) break;
-      group.sample.push(n);
-    }
-    groups.set(key, group);
   }
   return {
     total,
@@ -78,48 +100,58 @@ export interface ClusterWideAssessment {
   workloads: Assessment;
 }
 
-// Keyed by the snapshot's classes, which stay the same object until the state is rebuilt (a live source hands
-// out a fresh snapshot object per request, with the same classes).
-const clusterWideCache = new WeakMap<object, Map<string, ClusterWideAssessment>>();
+/** Assessments per node-label policy (and placement), valid while the node index keeps its version. */
+interface Memo {
+  version: number;
+  clusterWide: Map<string, ClusterWideAssessment>;
+  pods: Map<string, Assessment>;
+}
+const memos = new WeakMap<NodeIndex, Memo>();
+
+/** Past this many placements the pod memo starts over (bounded memory). */
+const POD_MEMO_MAX = 256;
+
+function memoOf(nodes: NodeIndex): Memo {
+  let memo = memos.get(nodes);
+  if (memo?.version !== nodes.version)
+    memos.set(nodes, (memo = { version: nodes.version, clusterWide: new Map(), pods: new Map() }));
+  return memo;
+}
 
 /**
- * What Services and NetworkPolicies are judged on does not depend on the object: computed once per snapshot
- * build and node-label policy, so a decision costs the same at 10 and at 10,000 nodes.
+ * What Services and NetworkPolicies are judged on does not depend on the object: computed once per node-index
+ * version and node-label policy, so it survives every change that touched no node.
  */
 export function clusterWideAssessment(
   snapshot: ClusterSnapshot,
   policy: Pick<Policy, 'sctpNodeLabel'>,
 ): ClusterWideAssessment {
-  const byLabel = clusterWideCache.get(snapshot.classes) ?? new Map<string, ClusterWideAssessment>();
-  clusterWideCache.set(snapshot.classes, byLabel);
-  const key = JSON.stringify(policy.sctpNodeLabel);
-  let found = byLabel.get(key);
+  const { nodes } = snapshot;
+  const memo = memoOf(nodes).clusterWide;
+  const key = JSON.stringify(policy.sctpNodeLabel ?? null);
+  let found = memo.get(key);
   if (!found) {
-    found = { all: assess(allCandidates(snapshot), policy), workloads: assess(workloadCandidates(snapshot), policy) };
-    byLabel.set(key, found);
+    found = { all: assess(nodes, ALL_NODES, policy), workloads: assess(nodes, workloadSelection(nodes), policy) };
+    memo.set(key, found);
   }
   return found;
 }
 
-/** Pod assessments kept per snapshot build; past this many placements the memo starts over (bounded memory). */
-const POD_MEMO_MAX = 256;
-const podMemo = new WeakMap<object, Map<string, Assessment>>();
-
 /**
- * `assess(podCandidates(snapshot, placement), policy)`, worked out once per snapshot build, placement and node-label
- * policy: the replicas of a workload, and most pods (no constraints, the same tolerations), share one placement,
- * so a decision does not walk the node classes again.
+ * `assess(nodes, podSelection(nodes, placement), policy)`, kept per node-index version, placement and node-label
+ * policy: the replicas of a workload, and most pods (no constraints, the same tolerations), share one placement.
  */
 export function podAssessment(
   snapshot: ClusterSnapshot,
   placement: PodPlacement,
   policy: Pick<Policy, 'sctpNodeLabel'>,
 ): Assessment {
-  let memo = podMemo.get(snapshot.classes);
-  if (!memo || memo.size >= POD_MEMO_MAX) podMemo.set(snapshot.classes, (memo = new Map()));
+  const { nodes } = snapshot;
+  const memo = memoOf(nodes);
+  if (memo.pods.size >= POD_MEMO_MAX) memo.pods.clear();
   const key = `${JSON.stringify(policy.sctpNodeLabel ?? null)}|${JSON.stringify(placement)}`;
-  let found = memo.get(key);
-  if (!found) memo.set(key, (found = assess(podCandidates(snapshot, placement), policy)));
+  let found = memo.pods.get(key);
+  if (!found) memo.pods.set(key, (found = assess(nodes, podSelection(nodes, placement), policy)));
   return found;
 }
 
@@ -132,9 +164,7 @@ export function unusableReason(snapshot: ClusterSnapshot): string | undefined {
   return undefined;
 }
 
-/** The MachineConfigPools with at least one node that carries SCTP, sorted (O(node classes)). */
+/** The MachineConfigPools with at least one node that carries SCTP, sorted. */
 export function poolsCarryingSctp(snapshot: ClusterSnapshot, policy: Pick<Policy, 'sctpNodeLabel'>): string[] {
-  const out = new Set<string>();
-  for (const c of snapshot.classes) if (c.pool && effectiveStatus(c, policy).state === 'ready') out.add(c.pool);
-  return [...out].sort();
+  return clusterWideAssessment(snapshot, policy).all.readyPools;
 }

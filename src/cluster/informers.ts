@@ -163,7 +163,8 @@ export class Informer {
   }
 
   private store(raw: unknown): string | undefined {
-    if (!isRecord(raw)) return undefined;
+    // Stopped means done: a snapshot taken then (audit, check --kubeconfig) shares the state's node index.
+    if (this.stopped || !isRecord(raw)) return undefined;
     const { kind, state } = this.options;
     // The API server changes resourceVersion with every write, so an object that still has the stored one (a relist
     // after 410 Gone) is the object already reduced: a 500 KB rendered config is not read again. The MCO's own
@@ -197,6 +198,7 @@ export class Informer {
     // A resource this cluster does not serve: failed() marks it unavailable.
     if (!listed)
       throw new KubeError('not-found', `list ${WATCHED_KINDS[kind].path}: not served by the API server (404)`, 404);
+    if (this.stopped) return;
     let removed = false;
     for (const name of state.names(kind)) if (!seen.has(name)) removed = state.remove(kind, name) || removed;
     if (removed) this.options.onChange();
@@ -240,6 +242,7 @@ export class Informer {
         ? object.metadata.resourceVersion
         : undefined;
     const { kind, state } = this.options;
+    if (this.stopped) return;
     if (e.type === 'ADDED' || e.type === 'MODIFIED') this.store(object);
     else if (e.type === 'DELETED') {
       const name = isRecord(object.metadata) ? object.metadata.name : undefined;

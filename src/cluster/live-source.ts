@@ -14,7 +14,10 @@ export function liveApi(options: CredentialOptions): KubeApi | undefined {
 
 /**
  * A rebuild waits at least this many times as long as the last one took: rebuilds hold the event loop at most 1%
- * of the time, so a burst of events does not show in the decisions' p99 (a rebuild walks every node).
+ * of the time, so a burst of events does not show in the decisions' p99. Node events do not wait for it: they
+ * change the node index in place at once (ClusterState), and the rebuild that follows restates pools and configs
+ * only, a fraction of a millisecond, so its delay stays at the floor. Only a change to what every node's pool or
+ * SCTP state depends on (a pool's selector, a config nodes run) rebuilds in time that follows the node count.
  */
 const REBUILD_SPACING = 100;
 /** However long a rebuild takes, a change shows in the snapshot within this. */
@@ -148,8 +151,9 @@ export class LiveClusterSource implements ClusterSource {
 
   /**
    * Events within the delay fold into one rebuild. The delay grows with what a rebuild costs (REBUILD_SPACING
-   * times its duration, up to MAX_REBUILD_DELAY_MS), so a burst (a rollout, a relist) spends a bounded share of the
-   * event loop on rebuilds however many events it brings, and decisions between rebuilds read the last snapshot.
+   * times its duration, up to MAX_REBUILD_DELAY_MS), so a burst (a relist, configs changing) spends a bounded share
+   * of the event loop on rebuilds however many events it brings; decisions between rebuilds read the last snapshot,
+   * with the nodes as the informer last saw them.
    */
   private scheduleRebuild(): void {
     // Until every informer has synced the snapshot is stale anyway: one build when the last one syncs.

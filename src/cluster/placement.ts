@@ -1,12 +1,22 @@
 import type { Policy } from '../policy/types.js';
 import { isRecord, own } from '../util/json.js';
+import type { NodeIndex } from './node-index.js';
+import {
+  firstSlots,
+  intersect,
+  intersectionSize,
+  minus,
+  NO_MEMBERS,
+  union,
+  type Members,
+  type NodeSet,
+} from './node-sets.js';
 import { matchesRequirement } from './selectors.js';
-import type { ClusterSnapshot, LabelSelectorRequirement, NodeClass, SctpStatus, Taint } from './snapshot.js';
-import { PER_NODE_LABELS } from './state.js';
+import type { LabelSelectorRequirement, NodeClass, SctpStatus, Taint } from './snapshot.js';
 
 /**
- * Which nodes a pod can land on, answered per node class (see snapshot.ts), so the cost follows the number of
- * classes and of names in the pod's constraints, never the number of nodes. Semantics follow the scheduler's
+ * Which nodes a pod can land on, answered by set operations over the node index (node-index.ts), so the cost
+ * follows the pod's constraints, never the number of nodes. Semantics follow the scheduler's
  * filters NodeName, NodeAffinity (nodeSelector AND required affinity; terms ORed, requirements ANDed) and
  * TaintToleration (k8s.io/component-helpers scheduling/corev1, kubernetes pkg/scheduler/framework/plugins).
  */
@@ -29,19 +39,6 @@ export interface PodPlacement {
   /** Required node affinity terms (ORed); undefined when the pod has none. */
   terms?: NodeSelectorTerm[];
   tolerations: Toleration[];
-}
-
-/** A class and how many of its nodes qualify: all, only `names`, or all but `excluded` (never copied: O(names)). */
-export interface Candidate {
-  cls: NodeClass;
-  count: number;
-  names?: readonly string[];
-  excluded?: ReadonlySet<string>;
-}
-
-/** The qualifying node names of a candidate, lazily, for samples in messages. */
-export function* candidateNames(c: Candidate): Generator<string> {
-  for (const n of c.names ?? c.cls.nodes) if (!c.excluded?.has(n)) yield n;
 }
 
 /**
@@ -111,128 +108,145 @@ export function podPlacement(podSpec: Record<string, unknown>, daemonSet = false
   };
 }
 
-/** Which members of one class a constraint keeps: all, only some names, or all except some names. */
-type Selection = { all: true } | { only: Set<string> } | { except: Set<string> };
-const ALL: Selection = { all: true };
-const NONE = (): Selection => ({ only: new Set() });
+/**
+ * The nodes a constraint keeps: all of them, only some, or all but some. Complements stay symbolic, so a
+ * `NotIn` or a toleration that excludes three masters costs what those three cost.
+ */
+export type Selection = { all: true } | { only: Members } | { except: Members };
+export const ALL_NODES: Selection = { all: true };
+const NONE: Selection = { only: NO_MEMBERS };
 
-function and(a: Selection, b: Selection): Selection {
+/** Nodes both selections keep. */
+export function both(a: Selection, b: Selection): Selection {
   if ('all' in a) return b;
   if ('all' in b) return a;
-  if ('only' in a && 'only' in b) return { only: new Set([...a.only].filter((n) => b.only.has(n))) };
-  if ('only' in a && 'except' in b) return { only: new Set([...a.only].filter((n) => !b.except.has(n))) };
-  if ('except' in a && 'only' in b) return and(b, a);
-  const ea = (a as { except: Set<string> }).except;
-  const eb = (b as { except: Set<string> }).except;
-  return { except: new Set([...ea, ...eb]) };
+  if ('only' in a && 'only' in b) return { only: intersect(a.only, b.only) };
+  if ('only' in a && 'except' in b) return { only: minus(a.only, b.except) };
+  if ('except' in a && 'only' in b) return both(b, a);
+  const ea = (a as { except: Members }).except;
+  const eb = (b as { except: Members }).except;
+  return { except: union(ea, eb) };
 }
 
 function or(a: Selection, b: Selection): Selection {
-  if ('all' in a || 'all' in b) return ALL;
-  if ('only' in a && 'only' in b) return { only: new Set([...a.only, ...b.only]) };
-  if ('except' in a && 'only' in b) return { except: new Set([...a.except].filter((n) => !b.only.has(n))) };
+  if ('all' in a || 'all' in b) return ALL_NODES;
+  if ('only' in a && 'only' in b) return { only: union(a.only, b.only) };
+  if ('except' in a && 'only' in b) return { except: minus(a.except, b.only) };
   if ('only' in a && 'except' in b) return or(b, a);
-  const ea = (a as { except: Set<string> }).except;
-  const eb = (b as { except: Set<string> }).except;
-  return { except: new Set([...ea].filter((n) => eb.has(n))) };
+  const ea = (a as { except: Members }).except;
+  const eb = (b as { except: Members }).except;
+  return { except: intersect(ea, eb) };
 }
 
-/** The nodes of `cls` among `names`, by the name index (cost follows the names, not the class). */
-function inClass(snapshot: ClusterSnapshot, cls: NodeClass, names: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const n of names) if (snapshot.nodeClass.get(n) === cls.id) out.add(n);
+/** The nodes named (matchFields metadata.name, spec.nodeName), through the name index. */
+function named(nodes: NodeIndex, names: readonly string[]): Members {
+  const slots = names.map((n) => nodes.slotOf(n)).filter((s): s is number => s !== undefined);
+  return slots.length <= 1 ? { slots } : union({ slots: [] }, { slots });
+}
+
+/** Every value of `key` that satisfies `req` (Gt, Lt), unioned: cost follows the label's distinct values. */
+function matchingValues(nodes: NodeIndex, req: LabelSelectorRequirement): Members {
+  let out = NO_MEMBERS;
+  for (const [value, members] of nodes.labelValues(req.key))
+    if (matchesRequirement(value, req)) out = union(out, members);
   return out;
 }
 
-function requirementSelection(
-  snapshot: ClusterSnapshot,
-  cls: NodeClass,
-  req: LabelSelectorRequirement,
-  field = false,
-): Selection {
-  if (field || PER_NODE_LABELS.includes(req.key)) {
-    if (field && req.key !== 'metadata.name') return NONE();
-    const index = field ? undefined : snapshot.perNodeLabels.get(req.key);
-    const named = (values: readonly string[]) =>
-      inClass(
-        snapshot,
-        cls,
-        values.flatMap((v) => (field ? [v] : [...(index?.get(v) ?? [])])),
-      );
-    switch (req.operator) {
-      case 'In':
-        return { only: named(req.values ?? []) };
-      case 'NotIn':
-        return { except: named(req.values ?? []) };
-      case 'Exists':
-        return field ? NONE() : ALL;
-      default:
-        return NONE();
-    }
+/**
+ * One requirement as a set over the label index, with matchesRequirement's semantics (selectors.ts): `NotIn` and
+ * `DoesNotExist` keep the nodes without the label. A matchFields requirement reads metadata.name only.
+ */
+function requirementSelection(nodes: NodeIndex, req: LabelSelectorRequirement, field = false): Selection {
+  const values = req.values ?? [];
+  if (field) {
+    if (req.key !== 'metadata.name') return NONE;
+    if (req.operator === 'In') return { only: named(nodes, values) };
+    return req.operator === 'NotIn' ? { except: named(nodes, values) } : NONE;
   }
-  return matchesRequirement(own(cls.labels, req.key), req) ? ALL : NONE();
+  const ofValues = () =>
+    values.reduce((acc, v) => union(acc, nodes.labelled(req.key, v) ?? NO_MEMBERS), NO_MEMBERS as Members);
+  switch (req.operator) {
+    case 'In':
+      return { only: ofValues() };
+    case 'NotIn':
+      return { except: ofValues() };
+    case 'Exists':
+      return { only: nodes.withLabel(req.key) ?? NO_MEMBERS };
+    case 'DoesNotExist':
+      return { except: nodes.withLabel(req.key) ?? NO_MEMBERS };
+    case 'Gt':
+    case 'Lt':
+      return { only: matchingValues(nodes, req) };
+    default:
+      return NONE;
+  }
 }
 
-function tolerates(t: Toleration, taint: Taint): boolean {
+export function tolerates(t: Toleration, taint: Taint): boolean {
   if (t.effect && t.effect !== taint.effect) return false;
   if ((t.operator ?? 'Equal') === 'Exists') return !t.key || t.key === taint.key;
   return t.key === taint.key && (t.value ?? '') === (taint.value ?? '');
 }
 
-/** Whether every taint of the class that repels pods is tolerated; `nodeName` bypasses the scheduler's NoSchedule. */
-function toleratesClass(cls: NodeClass, tolerations: readonly Toleration[], skipNoSchedule: boolean): boolean {
-  return cls.taints.every(
+/** Whether every taint that repels pods is tolerated; `nodeName` bypasses the scheduler's NoSchedule. */
+export function toleratesAll(taints: readonly Taint[], tolerations: readonly Toleration[], skipNoSchedule: boolean) {
+  return taints.every(
     (taint) => (skipNoSchedule && taint.effect === 'NoSchedule') || tolerations.some((t) => tolerates(t, taint)),
   );
 }
 
-function classSelection(snapshot: ClusterSnapshot, cls: NodeClass, p: PodPlacement): Selection {
-  if (!toleratesClass(cls, p.tolerations, p.nodeName !== undefined)) return NONE();
-  let sel: Selection = p.nodeName !== undefined ? { only: inClass(snapshot, cls, [p.nodeName]) } : ALL;
+/** The nodes whose taints the pod tolerates: all but the (usually few) nodes of the taint sets it does not. */
+function tolerated(nodes: NodeIndex, tolerations: readonly Toleration[], skipNoSchedule: boolean): Selection {
+  let repelled = NO_MEMBERS;
+  for (const set of nodes.taintSets())
+    if (!toleratesAll(set.taints, tolerations, skipNoSchedule)) repelled = union(repelled, set.nodes.members());
+  return { except: repelled };
+}
+
+/**
+ * The nodes a pod with these constraints can be scheduled on, by set operations over the node index: the cost
+ * follows the constraints and the sets they name, never the number of nodes or node classes.
+ */
+export function podSelection(nodes: NodeIndex, p: PodPlacement): Selection {
+  let sel = tolerated(nodes, p.tolerations, p.nodeName !== undefined);
+  if (p.nodeName !== undefined) sel = both(sel, { only: named(nodes, [p.nodeName]) });
   for (const [key, value] of Object.entries(p.nodeSelector))
-    sel = and(sel, requirementSelection(snapshot, cls, { key, operator: 'In', values: [value] }));
+    sel = both(sel, requirementSelection(nodes, { key, operator: 'In', values: [value] }));
   if (p.terms) {
-    let any: Selection = NONE();
+    let any: Selection = NONE;
     for (const term of p.terms) {
       // An empty term matches nothing (component-helpers nodeaffinity: a term without requirements is invalid).
       if (term.matchExpressions.length === 0 && term.matchFields.length === 0) continue;
-      let t: Selection = ALL;
-      for (const r of term.matchExpressions) t = and(t, requirementSelection(snapshot, cls, r));
-      for (const r of term.matchFields) t = and(t, requirementSelection(snapshot, cls, r, true));
+      let t: Selection = ALL_NODES;
+      for (const r of term.matchExpressions) t = both(t, requirementSelection(nodes, r));
+      for (const r of term.matchFields) t = both(t, requirementSelection(nodes, r, true));
       any = or(any, t);
     }
-    sel = and(sel, any);
+    sel = both(sel, any);
   }
   return sel;
 }
 
-/** The node classes a pod with these constraints can be scheduled on, with how many nodes of each. */
-export function podCandidates(snapshot: ClusterSnapshot, placement: PodPlacement): Candidate[] {
-  const out: Candidate[] = [];
-  for (const cls of snapshot.classes) {
-    const sel = classSelection(snapshot, cls, placement);
-    if ('all' in sel) out.push({ cls, count: cls.nodes.length });
-    else if ('only' in sel) {
-      if (sel.only.size > 0) out.push({ cls, count: sel.only.size, names: [...sel.only].sort() });
-    } else {
-      const excluded = inClass(snapshot, cls, sel.except);
-      if (excluded.size < cls.nodes.length) {
-        out.push({ cls, count: cls.nodes.length - excluded.size, ...(excluded.size > 0 ? { excluded } : {}) });
-      }
-    }
-  }
-  return out;
-}
-
-/** Every node: what a Service's endpoints or a NetworkPolicy could involve at most. */
-export function allCandidates(snapshot: ClusterSnapshot): Candidate[] {
-  return snapshot.classes.map((cls) => ({ cls, count: cls.nodes.length }));
-}
-
 /** The nodes an ordinary pod (no selector, no tolerations) can land on, or every node when none can. */
-export function workloadCandidates(snapshot: ClusterSnapshot): Candidate[] {
-  const open = snapshot.classes.filter((c) => c.taints.length === 0).map((cls) => ({ cls, count: cls.nodes.length }));
-  return open.length > 0 ? open : allCandidates(snapshot);
+export function workloadSelection(nodes: NodeIndex): Selection {
+  for (const set of nodes.taintSets()) if (set.taints.length === 0) return { only: set.nodes.members() };
+  return ALL_NODES;
+}
+
+/** How many of `within` the selection keeps. */
+export function selectedCount(sel: Selection, within: NodeSet): number {
+  if ('all' in sel) return within.size;
+  if ('only' in sel) return intersectionSize(sel.only, within.members());
+  return within.size - intersectionSize(sel.except, within.members());
+}
+
+/** Up to `limit` names of the nodes of `within` the selection keeps, in slot order (name order as loaded). */
+export function selectedNames(nodes: NodeIndex, sel: Selection, within: NodeSet, limit = Infinity): string[] {
+  const slots =
+    'only' in sel
+      ? firstSlots(sel.only, within.members(), undefined, limit)
+      : firstSlots(within.members(), within.members(), 'all' in sel ? undefined : sel.except, limit);
+  return slots.map((s) => nodes.nameOf(s));
 }
 
 /**
@@ -243,9 +257,13 @@ export function effectiveStatus(cls: NodeClass, policy: Pick<Policy, 'sctpNodeLa
   const label = policy.sctpNodeLabel;
   if (!label) return cls.machineConfig;
   const value = own(cls.labels, label.key);
-  const has = label.value === undefined ? value !== undefined : value === label.value;
+  return labelStatus(label, label.value === undefined ? value !== undefined : value === label.value);
+}
+
+/** The SCTP state the policy's node label gives a node that has it (or not). */
+export function labelStatus(label: NonNullable<Policy['sctpNodeLabel']>, labelled: boolean): SctpStatus {
   const text = label.value === undefined ? label.key : `${label.key}=${label.value}`;
-  return has
+  return labelled
     ? { state: 'ready', reason: `node label ${text}` }
     : { state: 'not-ready', reason: `no node label ${text}` };
 }

@@ -19,7 +19,7 @@ export function poolsSelecting(labels: Readonly<Record<string, string>>, snapsho
 
 /** The node classes the MCO put in the pool (ClusterState's poolOf, the node controller's choice). */
 export function poolClasses(snapshot: ClusterSnapshot, pool: string): NodeClass[] {
-  return snapshot.classes.filter((c) => c.pool === pool);
+  return snapshot.nodes.classes.filter((c) => c.pool === pool);
 }
 
 /**

@@ -200,7 +200,7 @@ function poolFix(
   policy: Policy,
   taken: Set<string>,
 ): PoolFix {
-  const nodeCount = snapshot.classes.filter((c) => c.pool === pool.name).reduce((n, c) => n + c.nodes.length, 0);
+  const nodeCount = snapshot.nodes.classes.filter((c) => c.pool === pool.name).reduce((n, c) => n + c.nodes.length, 0);
   const base = {
     pool: pool.name,
     lacking,

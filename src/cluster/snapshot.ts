@@ -1,46 +1,15 @@
 import type { FixedSections } from '../ignition/fixed-sections.js';
+import { NodeIndex } from './node-index.js';
 
 /**
  * What the rules know about the cluster: an immutable value, rebuilt by the informers or the file loader
  * whenever the cluster changes, so that a decision never calls the API server.
  *
- * Nodes are grouped into equivalence classes: nodes with the same labels (minus per-node labels such as
- * `kubernetes.io/hostname`), the same scheduling taints and the same SCTP state are interchangeable for every
- * placement question, so a decision costs O(classes), not O(nodes).
+ * The nodes are the exception: `nodes` is an index that Node events update in place (node-index.ts), read only
+ * by synchronous decisions, so that a node moving does not rebuild anything that follows the cluster's size.
  */
 
-/** Whether a node carries SCTP: `pending` is a node mid-rollout (its config is about to change). */
-export type SctpState = 'ready' | 'not-ready' | 'pending' | 'unknown';
-
-export interface SctpStatus {
-  readonly state: SctpState;
-  /** Why, in words that fit in a denial: "rendered-worker-1 keeps /etc/modprobe.d/sctp-blacklist.conf". */
-  readonly reason: string;
-  /** The rendered MachineConfig the state was read from, when there is one. */
-  readonly config?: string;
-  /** For `pending`: whether the config the node is moving to carries SCTP. */
-  readonly desiredCarriesSctp?: boolean;
-}
-
-/** A taint that keeps pods off a node (effects NoSchedule and NoExecute; PreferNoSchedule never does). */
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: 'NoSchedule' | 'NoExecute';
-}
-
-export interface NodeClass {
-  readonly id: number;
-  /** Labels shared by every member (per-node labels are in `ClusterSnapshot.perNodeLabels`). */
-  readonly labels: Readonly<Record<string, string>>;
-  readonly taints: readonly Taint[];
-  /** The MachineConfigPool the members belong to (the MCO's own choice among matching pools). */
-  readonly pool?: string;
-  /** SCTP state read from OpenShift's rendered MachineConfig; `unknown` without MCO data. */
-  readonly machineConfig: SctpStatus;
-  /** Member node names, sorted. */
-  readonly nodes: readonly string[];
-}
+export type { NodeClass, SctpState, SctpStatus, Taint } from './node-index.js';
 
 export interface LabelSelectorRequirement {
   readonly key: string;
@@ -112,12 +81,8 @@ export interface ClusterSnapshot {
   readonly stale: boolean;
   /** Whether MachineConfig data was available (OpenShift with the MCO). */
   readonly machineConfigsAvailable: boolean;
-  readonly nodeCount: number;
-  readonly classes: readonly NodeClass[];
-  /** Node name → index into `classes`. */
-  readonly nodeClass: ReadonlyMap<string, number>;
-  /** Per-node label key → value → node names (e.g. `kubernetes.io/hostname`). */
-  readonly perNodeLabels: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
+  /** The nodes: label index, node classes, SCTP state; updated in place by Node events. */
+  readonly nodes: NodeIndex;
   readonly pools: readonly PoolInfo[];
   /**
    * `MachineConfiguration` `cluster` `spec.irreconcilableValidationOverrides.storage` (Disks, FileSystems, Raid):
@@ -133,9 +98,6 @@ export const EMPTY_SNAPSHOT: ClusterSnapshot = Object.freeze({
   ageSeconds: 0,
   stale: false,
   machineConfigsAvailable: false,
-  nodeCount: 0,
-  classes: [],
-  nodeClass: new Map(),
-  perNodeLabels: new Map(),
+  nodes: new NodeIndex(),
   pools: [],
 });

@@ -9,10 +9,8 @@ import type {
   RecordOf,
 } from './records.js';
 import { matchesLabelSelector } from './selectors.js';
-import type { ClusterSnapshot, NodeClass, PoolInfo, SctpStatus } from './snapshot.js';
-
-/** Labels unique to each node: kept out of the equivalence classes and indexed by value instead. */
-export const PER_NODE_LABELS: readonly string[] = ['kubernetes.io/hostname'];
+import { NodeIndex, type IndexedNode } from './node-index.js';
+import type { ClusterSnapshot, PoolInfo, SctpStatus } from './snapshot.js';
 
 /** A snapshot before the source adds its clock-dependent fields. */
 export type SnapshotBody = Omit<ClusterSnapshot, 'ageSeconds' | 'stale'>;
@@ -27,26 +25,15 @@ export class ClusterState {
   readonly pools = new Map<string, PoolRecord>();
   readonly clusterVersions = new Map<string, ClusterVersionRecord>();
   readonly machineConfigurations = new Map<string, MachineConfigurationRecord>();
-  /** Class key part that only depends on the node itself (shared labels, taints), cached per node. */
-  private readonly nodeKeys = new Map<string, string>();
-  /**
-   * Per node, what `build` worked out from it (pool, SCTP state, class key), valid while the record and the
-   * MachineConfigs and pools stay the same: a rebuild after one node event recomputes one node, not 10,000.
-   */
-  private readonly placed = new Map<string, { record: NodeRecord; pool?: string; status: SctpStatus; key: string }>();
-  /** Bumped on any change to MachineConfigs or pools (which every node's pool and state depend on). */
-  private configsVersion = 0;
-  private placedFor = '';
-  /** Node names in order; dropped when a node comes or goes. */
-  private sortedNodes?: string[];
-  /**
-   * The node classes of the last build, kept while no node and no node's placement changed: an event that touches
-   * neither (a new rendered config no node runs yet, a relisted object) rebuilds none of it, and what callers
-   * cache per class survives.
-   */
-  private nodePart?: Pick<SnapshotBody, 'classes' | 'nodeClass' | 'perNodeLabels'>;
-  /** Rendered config name → the nodes whose current or desired config it is. */
+  /** The node index, once built: from then on each Node change is applied to it in place. */
+  private index?: NodeIndex;
+  /** Set when what every node's pool or SCTP state depends on changed: the pools' selectors, a config nodes run. */
+  private placementStale = true;
+  private machineConfigsAvailable = false;
+  /** Rendered config name → the nodes whose current or desired config it is: the nodes a config event can move. */
   private readonly nodesByConfig = new Map<string, Set<string>>();
+  /** Nodes per config they run: renderedIgnitionVersion without a visit per node. */
+  private readonly currentConfigs = new Map<string, number>();
 
   private store<K extends KindName>(kind: K): Map<string, RecordOf[K]> {
     const stores: { [P in KindName]: Map<string, RecordOf[P]> } = {
@@ -64,63 +51,72 @@ export class ClusterState {
     const store = this.store(kind);
     const name = record.metadata.name;
     const previous = store.get(name);
-    // The previous record stays when only its metadata moved: `build` then knows the node by identity.
+    // The previous record stays when only its metadata moved.
     if (previous && isDeepStrictEqual({ ...previous, metadata: undefined }, { ...record, metadata: undefined }))
       return false;
     store.set(name, record);
-    if (kind === 'Node' && !previous) this.sortedNodes = undefined;
-    if (kind === 'Node') {
-      this.nodeKeys.set(name, staticKey(record as NodeRecord));
-      this.indexConfigs(name, previous as NodeRecord | undefined, record as NodeRecord);
-      this.nodePart = undefined;
-    } else if (kind === 'MachineConfig') this.machineConfigChanged(name);
-    else this.configsVersion++;
+    this.changed(kind, name, previous, record);
     return true;
   }
 
   remove(kind: KindName, name: string): boolean {
     const previous = this.store(kind).get(name);
-    const removed = this.store(kind).delete(name);
-    if (kind === 'Node') {
-      this.indexConfigs(name, previous as NodeRecord | undefined, undefined);
-      if (removed) this.sortedNodes = undefined;
-      this.nodeKeys.delete(name);
-      this.placed.delete(name);
-      this.nodePart = undefined;
-    } else if (removed && kind === 'MachineConfig') this.machineConfigChanged(name);
-    else if (removed) this.configsVersion++;
-    return removed;
+    if (!previous) return false;
+    this.store(kind).delete(name);
+    this.changed(kind, name, previous, undefined);
+    return true;
   }
 
   /**
-   * A node's placement reads MachineConfigs by name only, its current and desired rendered configs
-   * (machineConfigStatus), so a MachineConfig event places again just the nodes that name it: none for a new
-   * rendered config, which no node runs before its pool's rollout starts.
+   * A Node change goes into the index at once, in time that follows the node, not the cluster. A config event
+   * places again just the nodes that name it (machineConfigStatus reads configs by name only): none for a new
+   * rendered config, which no node runs before its pool's rollout starts. A pool's selector can move every node:
+   * the next `build` restates them.
    */
-  private machineConfigChanged(name: string): void {
-    for (const node of this.nodesByConfig.get(name) ?? []) {
-      this.placed.delete(node);
-      this.nodePart = undefined;
-    }
-  }
-
-  private indexConfigs(node: string, before: NodeRecord | undefined, after: NodeRecord | undefined): void {
-    const names = (n: NodeRecord | undefined) => (n ? [n.currentConfig, n.desiredConfig] : []);
-    for (const config of names(before)) {
-      const nodes = config === undefined ? undefined : this.nodesByConfig.get(config);
-      nodes?.delete(node);
-      if (nodes?.size === 0) this.nodesByConfig.delete(config!);
-    }
-    for (const config of names(after)) {
-      if (config === undefined) continue;
-      const nodes = this.nodesByConfig.get(config) ?? new Set<string>();
-      this.nodesByConfig.set(config, nodes.add(node));
+  private changed(kind: KindName, name: string, previous?: RecordOf[KindName], next?: RecordOf[KindName]): void {
+    if (kind === 'Node') {
+      this.countConfigs(previous as NodeRecord | undefined, -1);
+      this.countConfigs(next as NodeRecord | undefined, 1);
+      // While the placement is stale the next build restates every node, this one included.
+      if (!next) this.index?.delete(name);
+      else if (this.index && !this.placementStale) this.index.set(name, this.indexed(next as NodeRecord));
+    } else if (kind === 'MachineConfigPool') {
+      const [a, b] = [previous as PoolRecord | undefined, next as PoolRecord | undefined];
+      if (!a || !b || !isDeepStrictEqual(a.nodeSelector, b.nodeSelector)) this.placementStale = true;
+    } else if (kind === 'MachineConfig' && this.index && !this.placementStale) {
+      const [a, b] = [previous as MachineConfigRecord | undefined, next as MachineConfigRecord | undefined];
+      if (isDeepStrictEqual(a?.sctp, b?.sctp)) return;
+      for (const node of this.nodesByConfig.get(name) ?? []) this.index.set(node, this.indexed(this.nodes.get(node)!));
     }
   }
 
   /** The resourceVersion of the stored object (of the last write that changed what sctp-guard reads). */
   resourceVersion(kind: KindName, name: string): string | undefined {
     return this.store(kind).get(name)?.metadata.resourceVersion;
+  }
+
+  private countConfigs(node: NodeRecord | undefined, by: 1 | -1): void {
+    if (!node) return;
+    const name = node.metadata.name;
+    for (const config of new Set([node.currentConfig, node.desiredConfig])) {
+      if (config === undefined) continue;
+      const nodes = this.nodesByConfig.get(config) ?? new Set<string>();
+      if (by > 0) this.nodesByConfig.set(config, nodes.add(name));
+      else if (nodes.delete(name) && nodes.size === 0) this.nodesByConfig.delete(config);
+    }
+    if (node.currentConfig === undefined) return;
+    const n = (this.currentConfigs.get(node.currentConfig) ?? 0) + by;
+    if (n === 0) this.currentConfigs.delete(node.currentConfig);
+    else this.currentConfigs.set(node.currentConfig, n);
+  }
+
+  /** What the index keeps of a node: its pool (poolOf) and SCTP state (machineConfigStatus) from the stored configs. */
+  private indexed(node: NodeRecord): IndexedNode {
+    const pool = poolOf(node, [...this.pools.values()]);
+    const status: SctpStatus = this.machineConfigsAvailable
+      ? machineConfigStatus(node, this.machineConfigs)
+      : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
+    return { labels: node.labels, taints: node.taints, ...(pool ? { pool } : {}), status };
   }
 
   /** The names stored for a kind (a copy: the caller may remove while iterating). */
@@ -132,15 +128,19 @@ export class ClusterState {
     return this.store(kind).size;
   }
 
+  /**
+   * The snapshot: pools and configs restated (O(pools × configs)); the node index only when `changed` marked every
+   * node's placement stale, or once at the start, filled in name order so that its slots follow node names.
+   */
   build(source: ClusterSnapshot['source'], machineConfigsAvailable: boolean): SnapshotBody {
     const pools = [...this.pools.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const placedFor = `${this.configsVersion}|${machineConfigsAvailable}`;
-    if (placedFor !== this.placedFor) {
-      this.placed.clear();
-      this.nodePart = undefined;
+    if (machineConfigsAvailable !== this.machineConfigsAvailable) this.placementStale = true;
+    this.machineConfigsAvailable = machineConfigsAvailable;
+    const nodes = (this.index ??= new NodeIndex());
+    if (this.placementStale) {
+      this.placementStale = false;
+      for (const name of [...this.nodes.keys()].sort()) nodes.set(name, this.indexed(this.nodes.get(name)!));
     }
-    this.placedFor = placedFor;
-    this.nodePart ??= this.placeNodes(pools, machineConfigsAvailable);
     const renderedIgnitionVersion = this.renderedIgnitionVersion(pools);
     const openshiftVersion = this.clusterVersions.get('version')?.desiredVersion;
     const irreconcilableOverrides = this.machineConfigurations.get('cluster')?.storageOverrides;
@@ -152,8 +152,7 @@ export class ClusterState {
       ...(irreconcilableOverrides ? { irreconcilableOverrides } : {}),
       ...(controllerIgnitionVersion ? { controllerIgnitionVersion } : {}),
       machineConfigsAvailable,
-      nodeCount: this.nodes.size,
-      ...this.nodePart,
+      nodes,
       pools: pools.map(({ metadata: _m, ...info }): PoolInfo => {
         const current = this.machineConfigs.get(info.currentConfig ?? '');
         const target = this.machineConfigs.get(info.targetConfig ?? '');
@@ -169,66 +168,6 @@ export class ClusterState {
       }),
       machineConfigNames: [...this.machineConfigs.keys()].sort(),
     });
-  }
-
-  /** Each node's pool and SCTP state (worked out again only for nodes whose record or configs changed), as classes. */
-  private placeNodes(
-    pools: readonly PoolRecord[],
-    machineConfigsAvailable: boolean,
-  ): NonNullable<typeof this.nodePart> {
-    const classes = new Map<
-      string,
-      { labels: Record<string, string>; node: NodeRecord; pool?: string; status: SctpStatus; nodes: string[] }
-    >();
-    const perNodeLabels = new Map<string, Map<string, string[]>>();
-    this.sortedNodes ??= [...this.nodes.keys()].sort();
-    // In name order, so that each class's member list comes out sorted.
-    for (const name of this.sortedNodes) {
-      const node = this.nodes.get(name)!;
-      let placed = this.placed.get(node.metadata.name);
-      if (placed?.record !== node) {
-        const pool = poolOf(node, pools);
-        const status: SctpStatus = machineConfigsAvailable
-          ? machineConfigStatus(node, this.machineConfigs)
-          : { state: 'unknown', reason: 'no MachineConfig data (not OpenShift, or MachineConfigs not readable)' };
-        const key = `${this.nodeKeys.get(node.metadata.name) ?? staticKey(node)}|${pool ?? ''}|${status.state}|${status.reason}`;
-        placed = { record: node, ...(pool ? { pool } : {}), status, key };
-        this.placed.set(node.metadata.name, placed);
-      }
-      const { pool, status, key } = placed;
-      let cls = classes.get(key);
-      if (!cls) {
-        cls = { labels: sharedLabels(node.labels), node, pool, status, nodes: [] };
-        classes.set(key, cls);
-      }
-      cls.nodes.push(node.metadata.name);
-      for (const label of PER_NODE_LABELS) {
-        const value = node.labels[label];
-        if (value === undefined) continue;
-        const byValue = perNodeLabels.get(label) ?? new Map<string, string[]>();
-        perNodeLabels.set(label, byValue);
-        const named = byValue.get(value) ?? [];
-        named.push(node.metadata.name);
-        byValue.set(value, named);
-      }
-    }
-    const out: NodeClass[] = [];
-    const nodeClass = new Map<string, number>();
-    for (const c of [...classes.values()].sort((a, b) => (a.nodes[0] ?? '').localeCompare(b.nodes[0] ?? ''))) {
-      const id = out.length;
-      for (const n of c.nodes) nodeClass.set(n, id);
-      out.push(
-        Object.freeze({
-          id,
-          labels: c.labels,
-          taints: c.node.taints,
-          ...(c.pool ? { pool: c.pool } : {}),
-          machineConfig: c.status,
-          nodes: c.nodes,
-        }),
-      );
-    }
-    return { classes: out, nodeClass, perNodeLabels };
   }
 
   /** The pool's MachineConfigs that set fips, kernelType or extensions (the render controller's selection). */
@@ -265,34 +204,25 @@ export class ClusterState {
    * The Ignition version the cluster renders: that of the pools' current rendered configs, else of the configs
    * the nodes run, else of any rendered config (the MCO renders every pool at its one internal version).
    */
-  private renderedIgnitionVersion(pools: readonly PoolRecord[]): string | undefined {
+  private renderedIgnitionVersion(pools: PoolRecord[]): string | undefined {
+    const one = (name: string | undefined): [string | undefined, number] => [name, 1];
     // Each list only when the one before names no known config: a build reads no node when the pools say.
     const candidates = [
-      () => pools.map((p) => p.currentConfig),
-      () => [...this.nodes.values()].map((n) => n.currentConfig),
-      () => [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => m.metadata.name),
+      () => pools.map((p) => one(p.currentConfig)),
+      () => [...this.currentConfigs],
+      () => [...this.machineConfigs.values()].filter((m) => m.rendered).map((m) => one(m.metadata.name)),
     ];
     for (const names of candidates) {
       const counts = new Map<string, number>();
-      for (const name of names()) {
+      for (const [name, weight] of names()) {
         const version = name ? this.machineConfigs.get(name)?.ignitionVersion : undefined;
-        if (version) counts.set(version, (counts.get(version) ?? 0) + 1);
+        if (version) counts.set(version, (counts.get(version) ?? 0) + weight);
       }
       const best = [...counts].sort((a, b) => b[1] - a[1] || b[0].localeCompare(a[0], undefined, { numeric: true }))[0];
       if (best) return best[0];
     }
     return undefined;
   }
-}
-
-function sharedLabels(labels: Record<string, string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k of Object.keys(labels).sort()) if (!PER_NODE_LABELS.includes(k)) out[k] = labels[k]!;
-  return Object.freeze(out);
-}
-
-function staticKey(node: NodeRecord): string {
-  return JSON.stringify([sharedLabels(node.labels), node.taints]);
 }
 
 /**

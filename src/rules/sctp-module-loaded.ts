@@ -175,7 +175,7 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
     );
   }
   if (a.total === 0) {
-    if (snapshot.nodeCount > 0) return pass(); // No node fits the pod at all: the scheduler reports that, not an SCTP problem.
+    if (snapshot.nodes.size > 0) return pass(); // No node fits the pod at all: the scheduler reports that, not an SCTP problem.
     return unknownVerdict(
       {
         text: `${s.use}, but the cluster state has no nodes, so it is unknown whether they carry SCTP.`,

@@ -34,7 +34,7 @@ export const debugRoutes: FastifyPluginCallback<{ cluster: ClusterStateSource; p
     const snapshot = options.cluster.snapshot();
     const counts: Record<SctpState, number> = { ready: 0, 'not-ready': 0, pending: 0, unknown: 0 };
     const nodes: NodeReport[] = [];
-    for (const cls of snapshot.classes) {
+    for (const cls of snapshot.nodes.classes) {
       const status = snapshot.stale
         ? { state: 'unknown' as const, reason: 'cluster state is stale' }
         : effectiveStatus(cls, options.policy);
@@ -58,7 +58,7 @@ export const debugRoutes: FastifyPluginCallback<{ cluster: ClusterStateSource; p
       ...(snapshot.openshiftVersion ? { openshiftVersion: snapshot.openshiftVersion } : {}),
       ...(snapshot.renderedIgnitionVersion ? { renderedIgnitionVersion: snapshot.renderedIgnitionVersion } : {}),
       sctpNodeLabel: options.policy.sctpNodeLabel,
-      nodeCount: snapshot.nodeCount,
+      nodeCount: snapshot.nodes.size,
       counts,
       pools: snapshot.pools,
       nodes,

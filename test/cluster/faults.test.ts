@@ -100,7 +100,7 @@ t.test('an outage: last good state first, then unknownNodeState past the limit, 
       taints: [{ key: 'node-role.kubernetes.io/master', effect: 'NoSchedule' }],
     }),
   );
-  t.ok(await until(() => source.snapshot().nodeCount === 13));
+  t.ok(await until(() => source.snapshot().nodes.size === 13));
 });
 
 t.test('slow responses: the sync waits, /readyz says why, nothing is lost', async (t) => {
@@ -118,7 +118,7 @@ t.test('slow responses: the sync waits, /readyz says why, nothing is lost', asyn
   t.equal(source.readiness().ready, false, 'not ready while the lists are slow');
   await source.waitForSync(10_000);
   t.equal(source.readiness().ready, true);
-  t.equal(source.snapshot().nodeCount, objects.nodes.length);
+  t.equal(source.snapshot().nodes.size, objects.nodes.length);
 });
 
 t.test('a watch that hangs without data is dropped after the idle timeout and resumed', async (t) => {
@@ -129,10 +129,10 @@ t.test('a watch that hangs without data is dropped after the idle timeout and re
   t.ok(await until(() => api.watcherCount() === 5));
   api.upsert(CORE_TYPES.nodes, node('during-hang', { roles: ['legacy'], current: 'rendered-legacy-1' }));
   await new Promise((r) => setTimeout(r, 200));
-  t.equal(source.snapshot().nodeClass.has('during-hang'), false, 'a hung watch delivers nothing');
+  t.equal(source.snapshot().nodes.classOf('during-hang') !== undefined, false, 'a hung watch delivers nothing');
   api.hangWatches = false;
   t.ok(
-    await until(() => source.snapshot().nodeClass.has('during-hang')),
+    await until(() => source.snapshot().nodes.classOf('during-hang') !== undefined),
     'after the idle timeout the watch is resumed and the event arrives',
   );
   t.equal(source.snapshot().stale, false);

@@ -31,8 +31,7 @@ async function until(cond: () => boolean, ms = 3000): Promise<boolean> {
 }
 
 function stateOf(s: ClusterSnapshot, name: string): string | undefined {
-  const id = s.nodeClass.get(name);
-  return id === undefined ? undefined : s.classes[id]!.machineConfig.state;
+  return s.nodes.classOf(name)?.machineConfig.state;
 }
 
 async function cluster(t: Test, objects = scenario(), types?: ConstructorParameters<typeof FakeApiServer>[0]) {
@@ -71,7 +70,7 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
     ageSeconds: 0,
     openshiftVersion: '4.12.30',
     renderedIgnitionVersion: '3.2.0',
-    nodeCount: 12,
+    nodes: { size: 12 },
     machineConfigsAvailable: true,
   });
   t.equal(stateOf(s, 'worker-0'), 'ready', 'the docs 3.2.0 MachineConfig merged into rendered-worker-2');
@@ -113,7 +112,7 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
   t.ok(await until(() => stateOf(source.snapshot(), 'worker-2') === 'pending'));
   api.bookmark();
   api.remove(CORE_TYPES.nodes, 'legacy-1');
-  t.ok(await until(() => source.snapshot().nodeCount === 11), 'deletes are seen');
+  t.ok(await until(() => source.snapshot().nodes.size === 11), 'deletes are seen');
 });
 
 t.test('a heartbeat that changes nothing sctp-guard reads keeps the snapshot', async (t) => {
@@ -130,7 +129,7 @@ t.test('a heartbeat that changes nothing sctp-guard reads keeps the snapshot', a
   );
   await until(() => source.status()[0]!.lastEventAt! > Date.now() - 50, 500);
   await new Promise((r) => setTimeout(r, 50));
-  t.equal(source.snapshot().classes, before.classes, 'same classes object: no rebuild');
+  t.equal(source.snapshot().nodes.classes, before.nodes.classes, 'same classes object: no rebuild');
 });
 
 t.test('410 Gone re-lists; a clean watch end re-watches', async (t) => {
@@ -248,10 +247,10 @@ t.test('plain Kubernetes: the missing MCO resources are detected once and skippe
     'one warning each',
   );
   const s = source.snapshot();
-  t.match(s, { stale: false, machineConfigsAvailable: false, nodeCount: 12 });
+  t.match(s, { stale: false, machineConfigsAvailable: false, nodes: { size: 12 } });
   t.notOk(s.openshiftVersion);
   t.ok(
-    s.classes.every((c) => c.machineConfig.state === 'unknown'),
+    s.nodes.classes.every((c) => c.machineConfig.state === 'unknown'),
     'no MCO: node state unknown',
   );
   const warned = evaluateRule(sctpModuleLoaded, ruleInput(sctpPod() as never, { snapshot: s }));
@@ -308,13 +307,13 @@ t.test('5,000 nodes: paginated sync and correct decisions', async (t) => {
   await source.start();
   await source.waitForSync(20_000);
   const s = source.snapshot();
-  t.equal(s.nodeCount, 5000);
+  t.equal(s.nodes.size, 5000);
   t.equal(
     api.countRequests((r) => !r.watch && r.path === '/api/v1/nodes'),
     10,
     '10 pages of 500',
   );
-  t.ok(s.classes.length <= 6, `nodes fold into ${s.classes.length} classes`);
+  t.ok(s.nodes.classes.length <= 6, `nodes fold into ${s.nodes.classes.length} classes`);
   const decide = (spec: Record<string, unknown>) =>
     evaluateRule(sctpModuleLoaded, ruleInput(sctpPod(spec) as never, { snapshot: s })).findings;
   t.match(decide({}), [{ severity: 'advisory', message: /only 2500 of the 5000 nodes/ }]);
@@ -394,7 +393,7 @@ t.test('the admission server reads the live snapshot: a Service and a Deployment
         },
       },
     });
-  t.ok(await until(() => source.snapshot().classes.every((c) => c.machineConfig.state === 'not-ready')));
+  t.ok(await until(() => source.snapshot().nodes.classes.every((c) => c.machineConfig.state === 'not-ready')));
   const svcDenied = await post({
     apiVersion: 'v1',
     kind: 'Service',
@@ -414,7 +413,7 @@ t.test('takeLiveSnapshot: start, sync, take, stop', async (t) => {
   const { logger } = capturedLogger();
   const kube = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
   const s = await takeLiveSnapshot(kube, { logger, timeoutMs: 5000 });
-  t.match(s, { source: 'live', stale: false, nodeCount: 12 });
+  t.match(s, { source: 'live', stale: false, nodes: { size: 12 } });
   t.ok(await until(() => api.watcherCount() === 0), 'informers stopped');
   t.equal(liveApi({ env: {} }), undefined, 'no credentials anywhere: no API');
   api.outage = true;

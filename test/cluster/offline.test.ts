@@ -12,7 +12,7 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'sctp-guard-state-'));
 
 function statesOf(snapshot: ReturnType<typeof loadClusterState>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of snapshot.classes) for (const n of c.nodes) out[n] = c.machineConfig.state;
+  for (const c of snapshot.nodes.classes) for (const n of c.nodes) out[n] = c.machineConfig.state;
   return out;
 }
 
@@ -24,7 +24,7 @@ t.test('the example state that npm start serves', async (t) => {
     ageSeconds: 0,
     renderedIgnitionVersion: '3.4.0',
     openshiftVersion: '4.14.12',
-    nodeCount: 8,
+    nodes: { size: 8 },
     machineConfigsAvailable: true,
   });
   t.same(statesOf(s), {
@@ -38,7 +38,7 @@ t.test('the example state that npm start serves', async (t) => {
     'worker-2': 'ready',
   });
   t.same(
-    s.classes.map((c) => c.pool).sort(),
+    s.nodes.classes.map((c) => c.pool).sort(),
     ['infra', 'infra', 'master', 'worker'],
     'infra nodes also carry the worker role: the custom pool wins',
   );
@@ -69,7 +69,7 @@ t.test(
     const loaded = loadClusterState(dir);
     const built = scenarioSnapshot();
     t.same(statesOf(loaded), statesOf(built));
-    t.equal(loaded.nodeCount, 12);
+    t.equal(loaded.nodes.size, 12);
     t.equal(loaded.openshiftVersion, '4.12.30');
     t.equal(loaded.renderedIgnitionVersion, '3.2.0');
   },

@@ -1,26 +1,26 @@
 import t from 'tap';
 import { assess, podAssessment } from '../../src/cluster/assess.js';
-import { candidateNames, podCandidates, podPlacement, workloadCandidates } from '../../src/cluster/placement.js';
+import { podPlacement, podSelection, selectedNames, workloadSelection } from '../../src/cluster/placement.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { node } from '../fixtures/cluster/builders.js';
 import { scenarioSnapshot, snapshotOf } from '../fixtures/cluster/state.js';
 
 const names = (snapshot: ClusterSnapshot, spec: Record<string, unknown>, daemonSet = false) =>
-  podCandidates(snapshot, podPlacement(spec, daemonSet))
-    .flatMap((c) => [...candidateNames(c)])
-    .sort();
+  selectedNames(snapshot.nodes, podSelection(snapshot.nodes, podPlacement(spec, daemonSet)), snapshot.nodes.all).sort();
 
 t.test(
   'nodes group into classes by shared labels, taints, pool and state; the hostname is indexed per node',
   async (t) => {
     const s = scenarioSnapshot();
-    t.equal(s.nodeCount, 12);
-    t.equal(s.classes.length, 6, 'master, worker, edge, legacy, rollout ready, rollout pending');
-    t.same(s.classes.find((c) => c.pool === 'worker')?.nodes, ['worker-0', 'worker-1', 'worker-2']);
-    t.notOk('kubernetes.io/hostname' in s.classes[0]!.labels);
-    t.same(s.perNodeLabels.get('kubernetes.io/hostname')?.get('edge-1'), ['edge-1']);
-    t.equal(s.classes[s.nodeClass.get('rollout-1')!]!.machineConfig.state, 'pending');
+    t.equal(s.nodes.size, 12);
+    t.equal(s.nodes.classes.length, 6, 'master, worker, edge, legacy, rollout ready, rollout pending');
+    t.same(s.nodes.classes.find((c) => c.pool === 'worker')?.nodes, ['worker-0', 'worker-1', 'worker-2']);
+    t.notOk('kubernetes.io/hostname' in s.nodes.classes[0]!.labels);
+    t.same(selectedNames(s.nodes, { only: s.nodes.labelled('kubernetes.io/hostname', 'edge-1')! }, s.nodes.all), [
+      'edge-1',
+    ]);
+    t.equal(s.nodes.classOf('rollout-1')?.machineConfig.state, 'pending');
   },
 );
 
@@ -183,14 +183,16 @@ t.test('Gt/Lt, DaemonSet tolerations, cordoned nodes', async (t) => {
 
 t.test('assessment counts states and groups the nodes that lack SCTP', async (t) => {
   const s = scenarioSnapshot();
-  const a = assess(workloadCandidates(s), defaultPolicy());
+  const a = assess(s.nodes, workloadSelection(s.nodes), defaultPolicy());
   t.same(a.counts, { ready: 6, 'not-ready': 2, pending: 1, unknown: 0 });
   t.same(a.readyPools, ['edge', 'rollout', 'worker']);
   t.match(a.lacking, [
     { pool: 'legacy', state: 'not-ready', count: 2, sample: ['legacy-0', 'legacy-1'], reason: /keeps the RHCOS/ },
     { pool: 'rollout', state: 'pending', count: 1, sample: ['rollout-1'], desiredCarriesSctp: true },
   ]);
-  const labelled = assess(workloadCandidates(s), { sctpNodeLabel: { key: 'node-role.kubernetes.io/edge' } });
+  const labelled = assess(s.nodes, workloadSelection(s.nodes), {
+    sctpNodeLabel: { key: 'node-role.kubernetes.io/edge' },
+  });
   t.same(
     labelled.counts,
     { ready: 2, 'not-ready': 7, pending: 0, unknown: 0 },
@@ -203,7 +205,11 @@ t.test('a pod assessment is worked out once per snapshot build, placement and no
   const policy = defaultPolicy();
   const placement = podPlacement({ nodeSelector: { 'node-role.kubernetes.io/edge': '' } });
   const first = podAssessment(s, placement, policy);
-  t.same(first, assess(podCandidates(s, placement), policy), 'the same answer as assessing the candidates');
+  t.same(
+    first,
+    assess(s.nodes, podSelection(s.nodes, placement), policy),
+    'the same answer as assessing the candidates',
+  );
   t.equal(
     podAssessment(
       { ...s, ageSeconds: 3 },

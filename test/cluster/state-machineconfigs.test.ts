@@ -1,6 +1,6 @@
 import t from 'tap';
 import { reduce } from '../../src/cluster/records.js';
-import { ClusterState } from '../../src/cluster/state.js';
+import { ClusterState, type SnapshotBody } from '../../src/cluster/state.js';
 import { docsFiles, filler, node, rendered, scenario } from '../fixtures/cluster/builders.js';
 
 type Obj = { kind?: string; metadata: { name: string } };
@@ -20,9 +20,10 @@ t.test('a rendered MachineConfig no node runs yet leaves the node classes as the
   const state = stateOf(all());
   const before = state.build('live', true);
   state.upsert('MachineConfig', reduce('MachineConfig', rendered('rendered-worker-3', 'worker', filler(2, 64))));
+  const { version } = before.nodes;
   const after = state.build('live', true);
-  t.equal(after.classes, before.classes, 'the same classes: no node placed again');
-  t.equal(after.nodeClass, before.nodeClass);
+  t.equal(after.nodes.version, version, 'no node placed again');
+  t.equal(after.nodes.classes, before.nodes.classes, 'the same classes');
   t.ok(after.machineConfigNames?.includes('rendered-worker-3'), 'the new config is in the snapshot');
 });
 
@@ -30,8 +31,20 @@ t.test('MachineConfig events the nodes run: the same snapshot as one built from 
   const state = stateOf(all());
   state.build('live', true);
   const sameAsFresh = (objects: Obj[], what: string) => {
-    const fresh = stateOf(objects).build('live', true);
-    t.same(state.build('live', true), fresh, what);
+    // The node index compared by what it answers: classes with their members (slots and versions differ).
+    const view = ({ nodes, ...rest }: SnapshotBody) => ({
+      ...rest,
+      classes: nodes.classes
+        .map(({ labels, taints, pool, machineConfig, nodes: names }) => ({
+          labels,
+          taints,
+          pool,
+          machineConfig,
+          names,
+        }))
+        .sort((a, b) => a.names[0]!.localeCompare(b.names[0]!)),
+    });
+    t.same(view(state.build('live', true)), view(stateOf(objects).build('live', true)), what);
   };
   const objects = all();
   const replace = (o: Obj) =>

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { poolSizes, writeClusterState } from '../../bench/cluster-state.js';
+import { generateCluster, poolSizes, writeClusterState } from '../../bench/cluster-state.js';
 import { DEFAULT_OPTIONS, runBench } from '../../bench/harness.js';
 import { repoRoot } from '../../bench/repo.js';
 import { runHttp1Load, runHttp2Load } from '../../bench/load.js';
@@ -11,6 +11,9 @@ import { wrkScript } from '../../bench/wrk.js';
 import { evaluateGoals, pairedRatios, spread, type PhaseResult, type ServerResult } from '../../bench/report.js';
 import { call, negotiatedProtocol, startBaseline } from '../../bench/servers.js';
 import { writeDevCerts } from '../../src/cli/certs.js';
+import { podPlacement, podSelection, selectedNames } from '../../src/cluster/placement.js';
+import { reduce } from '../../src/cluster/records.js';
+import { ClusterState } from '../../src/cluster/state.js';
 import { parseYamlDocuments } from '../../src/input/yaml.js';
 
 // Never asserts speed: timing goals are what the benchmark reports, not what a test on a busy CI box can promise.
@@ -124,6 +127,26 @@ t.test('the request mix covers every kind from the examples, as AdmissionReview 
     },
   });
   t.ok(first.request.object.metadata.managedFields[0].fieldsV1['f:spec'], 'managedFields as kubectl leaves them');
+});
+
+t.test('the placed SCTP Pods of the mix find their nodes in a generated cluster of any size', async (t) => {
+  const placed = loadMixes(join(repoRoot(), 'examples')).workloads.filter((e) => e.label.includes('(SCTP, '));
+  t.ok(placed.length > 0 && placed.length % 3 === 0, 'each SCTP Pod by hostname, by zone, by metadata.name');
+  for (const nodes of [10, 1000]) {
+    const state = new ClusterState();
+    const cluster = generateCluster({ nodes, renderedConfigs: 4, renderedConfigBytes: 1024, seed: 1 });
+    for (const o of [...cluster.machineConfigs, ...cluster.pools, ...cluster.nodes])
+      state.upsert(o.kind as 'Node', reduce(o.kind as 'Node', o));
+    const s = state.build('offline', true);
+    const where = (spec: unknown) =>
+      selectedNames(s.nodes, podSelection(s.nodes, podPlacement(spec as Record<string, unknown>)), s.nodes.all);
+    for (let i = 0; i < placed.length; i += 3) {
+      const [byHost, byZone, byName] = placed.slice(i, i + 3).map((e) => where(e.object.spec));
+      t.same(byHost, ['worker-00001.ocp.example.com'], `${nodes} nodes: hostname`);
+      t.same(byName, ['worker-00003.ocp.example.com'], `${nodes} nodes: metadata.name`);
+      t.ok(byZone!.length >= 1 && !byZone!.includes('worker-00002.ocp.example.com'), `${nodes} nodes: zones`);
+    }
+  }
 });
 
 function fakePhase(mix: PhaseResult['mix'], rps: number, p99: number, faults = 0): PhaseResult {
