@@ -32,14 +32,19 @@ export function toAdmissionResponse(uid: string, decision: Decision, phase: Phas
   return response;
 }
 
-export interface ReviewOutcome {
+export interface AdmissionAnswer {
   review: { apiVersion: string; kind: 'AdmissionReview'; response: AdmissionResponse };
   decision: Decision;
   request: EngineRequest;
 }
 
 /** The whole adapter: one validated AdmissionReview in, the AdmissionReview to send back out. */
-export function review(body: AdmissionReview, engine: Engine, snapshot: ClusterSnapshot, phase: Phase): ReviewOutcome {
+export function review(
+  body: AdmissionReview,
+  engine: Engine,
+  snapshot: ClusterSnapshot,
+  phase: Phase,
+): AdmissionAnswer {
   const request = toEngineRequest(body.request);
   const decision = engine.evaluate(request, snapshot, phase);
   return {

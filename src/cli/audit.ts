@@ -5,6 +5,7 @@ import { reviewObject } from '../engine/review-object.js';
 import { apiPath, isClusterScoped, kindInfo } from '../util/kinds.js';
 import type { KubeObject } from '../engine/types.js';
 import { ALL_RULES } from '../rules/index.js';
+import { clusterDataOf } from '../engine/cluster-data.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
 import { formatProblem } from '../input/problems.js';
 import { commandPolicy, positiveInt } from './options.js';
@@ -115,7 +116,7 @@ export async function audit(opts: AuditOptions): Promise<number> {
   const policy = commandPolicy(opts.config);
   const engine = new Engine(ALL_RULES, policy);
   const api = await connect(opts.kubeconfig, opts.context);
-  const snapshot = await liveSnapshot(api, policy);
+  const snapshot = await liveSnapshot(api, policy, clusterDataOf(ALL_RULES));
   const report: Report = { command: 'audit', objects: [], problems: [], reportedAtOwner: 0, startedAt: new Date() };
   const progress = new Progress(process.stderr);
   // Controllers seen so far (`Kind/ns/name`); a Pod, ReplicaSet or Job they control is reported at them.

@@ -5,6 +5,7 @@ import { Engine } from '../engine/engine.js';
 import { reviewObject } from '../engine/review-object.js';
 import type { Policy } from '../policy/types.js';
 import { ALL_RULES } from '../rules/index.js';
+import { clusterDataOf } from '../engine/cluster-data.js';
 import { connect, CONTEXT_HELP, liveSnapshot } from './kube.js';
 import { STDIN_PATH } from '../input/files.js';
 import { readManifests } from '../input/manifests.js';
@@ -231,7 +232,8 @@ async function snapshotFor(
   opts: Pick<CheckOptions, 'clusterState' | 'kubeconfig' | 'context'>,
   policy: Policy,
 ): Promise<ClusterSnapshot> {
-  if (opts.clusterState) return loadClusterState(opts.clusterState);
-  if (opts.kubeconfig || opts.context) return liveSnapshot(await connect(opts.kubeconfig, opts.context), policy);
+  const kinds = clusterDataOf(ALL_RULES);
+  if (opts.clusterState) return loadClusterState(opts.clusterState, kinds);
+  if (opts.kubeconfig || opts.context) return liveSnapshot(await connect(opts.kubeconfig, opts.context), policy, kinds);
   return EMPTY_SNAPSHOT;
 }

@@ -1,4 +1,5 @@
 import type { KubeApi } from '../cluster/kube-api.js';
+import type { KindName } from '../cluster/records.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import { createLogger } from '../server/logger.js';
@@ -25,12 +26,20 @@ export async function connect(file: string | undefined, context?: string): Promi
   return api;
 }
 
-/** The cluster state once (informers started, synced, stopped) from an API server connect() has checked. */
-export async function liveSnapshot(api: KubeApi, policy: Policy): Promise<ClusterSnapshot> {
+/**
+ * The cluster state once (informers started, synced, stopped) from an API server connect() has checked: of `kinds`
+ * (what the command's rules read), else of every kind.
+ */
+export async function liveSnapshot(
+  api: KubeApi,
+  policy: Policy,
+  kinds?: readonly KindName[],
+): Promise<ClusterSnapshot> {
   // Informer warnings (a CRD that is not installed) are expected here; only errors reach stderr.
   const { takeLiveSnapshot } = await import('../cluster/live-source.js');
   return takeLiveSnapshot(api, {
     logger: createLogger('error', 2),
     stalenessLimitSeconds: policy.stalenessLimitSeconds,
+    ...(kinds ? { kinds } : {}),
   });
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import type { Policy } from '../policy/types.js';
-import { RULE_IDS } from '../rules/index.js';
+import { ALL_RULES } from '../rules/index.js';
 
 /** The namespace sctp-guard runs in: $POD_NAMESPACE (the Deployment sets it from the downward API), else sctp-guard. */
 export function ownNamespace(env: NodeJS.ProcessEnv = process.env): string {
@@ -12,7 +12,7 @@ export function ownNamespace(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The policy every command uses: the file (or the default) with the webhook's own namespace always excluded. */
 export function commandPolicy(file: string | undefined, namespace: string = ownNamespace()): Policy {
-  return loadPolicy(file, { ruleIds: RULE_IDS, webhookNamespace: namespace });
+  return loadPolicy(file, { rules: ALL_RULES, webhookNamespace: namespace });
 }
 
 /** The version in package.json, read from the built tree (`dist/src/cli/`), where the binary runs. */

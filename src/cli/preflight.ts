@@ -2,7 +2,7 @@ import { Option, type Command } from 'commander';
 import { loadClusterState } from '../cluster/offline.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import { Engine } from '../engine/engine.js';
-import { reviewObject, type ReviewFinding } from '../engine/review-object.js';
+import { reviewObject, type ReviewMessage } from '../engine/review-object.js';
 import type { KubeObject } from '../engine/types.js';
 import {
   isPlatformMachineConfig,
@@ -406,7 +406,7 @@ function toReport(result: PreflightResult): Report {
   }
   for (const name of [...new Set(result.pools.map((p) => p.pool))]) {
     const steps = result.pools.filter((p) => p.pool === name);
-    const findings = steps.flatMap((p): ReviewFinding[] => {
+    const findings = steps.flatMap((p): ReviewMessage[] => {
       const label = `MachineConfigPool ${p.pool}`;
       if (p.refused.length > 0) {
         const detail = `OpenShift ${p.release}: the MCO refuses ${p.refused.join(', ')}: the pool degrades and the upgrade stalls. Fix: rewrite or remove ${p.refused.join(', ')} before the upgrade (sctp-guard preflight -o yaml prints the rewrites it can make).`;

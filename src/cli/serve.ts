@@ -5,6 +5,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { createClusterSource } from '../cluster/source.js';
 import { Engine } from '../engine/engine.js';
 import { ALL_RULES } from '../rules/index.js';
+import { clusterDataOf } from '../engine/cluster-data.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, buildMetricsApp, buildProbeApp, DEFAULT_BODY_LIMIT } from '../server/app.js';
 import { createLogger, LOG_LEVELS } from '../server/logger.js';
@@ -217,6 +218,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
     ...(opts.context ? { context: opts.context } : {}),
     logger,
     stalenessLimitSeconds: policy.stalenessLimitSeconds,
+    kinds: clusterDataOf(ALL_RULES),
   });
   // Only the default pair is generated: a missing file the user named is an error, not something to paper over.
   if (opts.tlsCert === DEFAULT_TLS_CERT && opts.tlsKey === DEFAULT_TLS_KEY) {

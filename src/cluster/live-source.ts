@@ -1,7 +1,7 @@
 import { DEFAULT_BACKOFF, Informer, type InformerStatus } from './informers.js';
 import { KubeApi, KubeError } from './kube-api.js';
 import { loadCredentials, type CredentialOptions } from './kubeconfig.js';
-import type { KindName } from './records.js';
+import { KIND_NAMES } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import type { ClusterSource, ClusterSourceOptions } from './source-options.js';
 import { ClusterState, type SnapshotBody } from './state.js';
@@ -22,8 +22,6 @@ export function liveApi(options: CredentialOptions): KubeApi | undefined {
 const REBUILD_SPACING = 100;
 /** However long a rebuild takes, a change shows in the snapshot within this. */
 const MAX_REBUILD_DELAY_MS = 5000;
-
-const KINDS: KindName[] = ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion', 'MachineConfiguration'];
 
 /**
  * Live state: one informer per watched resource feeds a ClusterState; a snapshot is rebuilt shortly after each
@@ -49,7 +47,7 @@ export class LiveClusterSource implements ClusterSource {
   ) {
     if (!verified) this.notVerified = `discovery at ${api.server} not done yet`;
     this.staleAfterSeconds = options.stalenessLimitSeconds ?? 300;
-    this.informers = KINDS.map(
+    this.informers = (options.kinds ?? KIND_NAMES).map(
       (kind) =>
         new Informer({
           api,

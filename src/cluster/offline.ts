@@ -2,7 +2,7 @@ import { getHeapStatistics } from 'node:v8';
 import { isRecord } from '../util/json.js';
 import { readObjects, yamlFilesUnder, type TakeObject } from '../input/documents.js';
 import { FileLineError } from '../input/yaml.js';
-import { FIELDS_READ, isWatchedKind, reduce } from './records.js';
+import { FIELDS_READ, isWatchedKind, KIND_NAMES, reduce, type KindName } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 import { ClusterState } from './state.js';
 
@@ -16,14 +16,22 @@ export class ClusterStateError extends FileLineError {}
  * ignored so that a directory of mixed manifests works. Files are read as a stream and each item of a List is
  * parsed and reduced on its own, so a dump of a 10,000-node cluster never sits in memory as one tree.
  */
-export function loadClusterState(dir: string): ClusterSnapshot {
+export function loadClusterState(dir: string, kinds: readonly KindName[] = KIND_NAMES): ClusterSnapshot {
   const state = new ClusterState();
-  const { machineConfigsAvailable } = loadClusterStateInto(state, dir);
+  const { machineConfigsAvailable } = loadClusterStateInto(state, dir, kinds);
   return Object.freeze({ ...state.build('offline', machineConfigsAvailable), ageSeconds: 0, stale: false });
 }
 
-/** Loads the files into `state`; MachineConfig data counts as available when any file had a MachineConfig(Pool). */
-function loadClusterStateInto(state: ClusterState, dir: string): { machineConfigsAvailable: boolean } {
+/**
+ * Loads the files' objects of `kinds` into `state`; MachineConfig data counts as available when any file had a
+ * MachineConfig(Pool) of those kinds.
+ */
+function loadClusterStateInto(
+  state: ClusterState,
+  dir: string,
+  kinds: readonly KindName[],
+): { machineConfigsAvailable: boolean } {
+  const read = (kind: unknown): kind is KindName => isWatchedKind(kind) && kinds.includes(kind);
   let sawMachineConfigs = false;
   let loaded = 0;
   for (const file of yamlFilesUnder(dir, ClusterStateError)) {
@@ -34,7 +42,7 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
           lineOf(pointer),
           'expected a Kubernetes object (a mapping with kind and metadata)',
         );
-      if (!isWatchedKind(value.kind)) return;
+      if (!read(value.kind)) return;
       const name = isRecord(value.metadata) ? value.metadata.name : undefined;
       if (typeof name !== 'string' || name === '')
         throw new ClusterStateError(file, lineOf(`${pointer}/metadata`), `${value.kind} without metadata.name`);
@@ -43,7 +51,7 @@ function loadClusterStateInto(state: ClusterState, dir: string): { machineConfig
       if (++loaded % 1000 === 0) checkHeap(file, lineOf(pointer), loaded);
     };
     // Only the fields the reduction reads are parsed from a streamed List item (a Node's status is most of it).
-    readObjects(file, ClusterStateError, (kind) => (isWatchedKind(kind) ? FIELDS_READ[kind] : undefined), take);
+    readObjects(file, ClusterStateError, (kind) => (read(kind) ? FIELDS_READ[kind] : undefined), take);
   }
   return { machineConfigsAvailable: sawMachineConfigs };
 }

@@ -51,6 +51,9 @@ export const WATCHED_KINDS: Record<KindName, { path: string; plural: string }> =
   MachineConfiguration: watched(KINDS.MachineConfiguration),
 };
 
+/** Every kind the informers and the offline loader can read, in WATCHED_KINDS order. */
+export const KIND_NAMES = Object.keys(WATCHED_KINDS) as KindName[];
+
 function watched(k: KindInfo): { path: string; plural: string } {
   return { path: apiPath(k, k.versions[0]!), plural: k.resource };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Backoff, InformerStatus } from './informers.js';
 import type { CredentialOptions } from './kubeconfig.js';
+import type { KindName } from './records.js';
 import type { ClusterSnapshot } from './snapshot.js';
 
 /** Where the server gets cluster state and readiness from; informers or a file loader sit behind it. */
@@ -18,6 +19,11 @@ export interface ClusterSourceOptions extends CredentialOptions {
   backoff?: Backoff;
   /** See InformerOptions.watchIdleTimeoutMs. */
   watchIdleTimeoutMs?: number;
+  /**
+   * The kinds to watch or load (the composition root passes what the rules declare they read, `clusterDataOf`);
+   * every kind when left out.
+   */
+  kinds?: readonly KindName[];
   /** Changes arriving within this window are folded into one snapshot rebuild. */
   rebuildDelayMs?: number;
 }

@@ -1,6 +1,7 @@
 import { liveCredentials } from './kubeconfig.js';
 import type { ClusterSource, ClusterSourceOptions } from './source-options.js';
 import { loadClusterState } from './offline.js';
+import type { KindName } from './records.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
 
 /**
@@ -8,7 +9,7 @@ import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
  * when there are credentials.
  */
 export async function createClusterSource(options: ClusterSourceOptions): Promise<ClusterSource> {
-  if (options.clusterState) return offlineSource(options.clusterState);
+  if (options.clusterState) return offlineSource(options.clusterState, options.kinds);
   if (!liveCredentials(options)) return noSource();
   const { LiveClusterSource, liveApi } = await import('./live-source.js');
   return new LiveClusterSource(liveApi(options)!, options);
@@ -24,7 +25,7 @@ function noSource(): ClusterSource {
   };
 }
 
-function offlineSource(dir: string): ClusterSource {
+function offlineSource(dir: string, kinds?: readonly KindName[]): ClusterSource {
   let snapshot: ClusterSnapshot | undefined;
   return {
     snapshot: () => snapshot ?? EMPTY_SNAPSHOT,
@@ -33,7 +34,7 @@ function offlineSource(dir: string): ClusterSource {
         ? { ready: true, reason: `offline cluster state from ${dir}` }
         : { ready: false, reason: 'offline cluster state not loaded yet' },
     start: async () => {
-      snapshot = loadClusterState(dir);
+      snapshot = loadClusterState(dir, kinds);
     },
     stop: async () => {},
     status: () => [],

@@ -12,11 +12,11 @@ import type {
   JsonPatchOp,
   KubeObject,
   Operation,
-  ReportedFinding,
+  Message,
   Rule,
   RuleInput,
-  RuleOutcome,
-  RuleVerdict,
+  RuleDecision,
+  Verdict,
 } from './types.js';
 import { platformOwnedReason } from './platform-owned.js';
 import { ratchet } from './ratchet.js';
@@ -38,7 +38,7 @@ interface EnabledRule {
   /** The rule's `sctpFields` for this kind (podSpec resolved): it has nothing to say when none is SCTP. */
   sctpPaths?: readonly FieldPath[];
   /** Its outcome when it has nothing to say, built once. */
-  allow: RuleOutcome;
+  allow: RuleDecision;
 }
 
 /** The enabled rules of one phase, group and kind, by operation. */
@@ -68,11 +68,11 @@ export class Engine {
     for (const rule of rules) {
       const enforcement = enforcementOf(rule, policy);
       if (enforcement === 'off') continue;
-      const allow: RuleOutcome = Object.freeze({
+      const allow: RuleDecision = Object.freeze({
         rule: rule.id,
         decision: 'allow',
         enforcement,
-        findings: Object.freeze([]) as unknown as ReportedFinding[],
+        findings: Object.freeze([]) as unknown as Message[],
         patched: false,
       });
       for (const m of rule.matches) {
@@ -119,7 +119,7 @@ export class Engine {
     let input: RuleInput | undefined;
     const subject = req.operation === 'DELETE' ? req.oldObject : req.object;
 
-    const results: RuleOutcome[] = [];
+    const results: RuleDecision[] = [];
     const denials: string[] = [];
     const warnings: string[] = [];
     const patch: JsonPatchOp[] = [];
@@ -159,7 +159,7 @@ export class Engine {
   }
 
   /** A rule that throws is that rule's failure, never the server's: the error becomes its outcome. */
-  private run(rule: Rule, input: RuleInput): RuleResult | RuleFailure {
+  private run(rule: Rule, input: RuleInput): ComposedVerdict | RuleFailure {
     try {
       return evaluateRule(rule, input);
     } catch (err) {
@@ -190,14 +190,10 @@ function ruleInput(req: EngineRequest, snapshot: ClusterSnapshot, policy: Policy
   return input;
 }
 
-/** A finding with the rule's prefix composed, as the engine reports it. */
-export interface ComposedFinding extends ReportedFinding {
-  severity: Finding['severity'];
-}
-
 /** One rule's verdict with the engine's conventions applied: what every front door and test sees of a rule. */
-export interface RuleResult {
-  findings: ComposedFinding[];
+export interface ComposedVerdict {
+  /** The messages, each with its finding's severity (enforcement reads it, then drops it). */
+  findings: Array<Message & Pick<Finding, 'severity'>>;
   patch: JsonPatchOp[];
   annotations: Record<string, string>;
 }
@@ -206,7 +202,7 @@ export interface RuleResult {
  * Runs one rule and applies what is the same for every rule: UPDATE ratcheting, the policy's unknownNodeState, and
  * the `[rule-id] Kind ns/name: ` prefix written once before each message and warning. Throws what the rule throws.
  */
-export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
+export function evaluateRule(rule: Rule, input: RuleInput): ComposedVerdict {
   const verdict = rule.evaluate(input);
   // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
   if (verdict.findings.length === 0)
@@ -221,14 +217,14 @@ export function evaluateRule(rule: Rule, input: RuleInput): RuleResult {
 }
 
 /** The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed). */
-function patchOf(object: KubeObject | null, edit: RuleVerdict['edit']): JsonPatchOp[] {
+function patchOf(object: KubeObject | null, edit: Verdict['edit']): JsonPatchOp[] {
   if (!edit || !object) return [];
   const copy = structuredClone(object);
   edit(copy);
   return jsonpatch.compare(object, copy) as JsonPatchOp[];
 }
 
-function compose(prefix: string, f: Finding): ComposedFinding {
+function compose(prefix: string, f: Finding): ComposedVerdict['findings'][number] {
   return {
     severity: f.severity,
     ...composeFinding(prefix, f),
@@ -250,7 +246,7 @@ function skipped(reason: string): Decision {
 }
 
 interface AppliedOutcome {
-  result: RuleOutcome;
+  result: RuleDecision;
   deny: boolean;
   warnings: string[];
 }
@@ -258,7 +254,7 @@ interface AppliedOutcome {
 function applyEnforcement(
   rule: string,
   enforcement: Enforcement,
-  result: RuleResult | RuleFailure,
+  result: ComposedVerdict | RuleFailure,
   failureMode: Policy['failureMode'],
 ): AppliedOutcome {
   if (result instanceof RuleFailure) {
@@ -277,7 +273,7 @@ function applyEnforcement(
       warnings: closed ? [] : [summary],
     };
   }
-  const reported = (findings: ComposedFinding[]): ReportedFinding[] => findings.map(({ severity: _, ...f }) => f);
+  const reported = (findings: ComposedVerdict['findings']): Message[] => findings.map(({ severity: _, ...f }) => f);
   const violations = result.findings.filter((f) => f.severity === 'violation');
   const findings = reported(result.findings);
   const patched = result.patch.length > 0 && enforcement !== 'audit';

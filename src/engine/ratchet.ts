@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { getPointer } from '../util/json-pointer.js';
-import type { Finding, KubeObject, Rule, RuleInput, RuleVerdict } from './types.js';
+import type { Finding, KubeObject, Rule, RuleInput, Verdict } from './types.js';
 
 /**
  * UPDATE ratcheting, the same for every rule, as Kubernetes ratchets validation (KEP-4008, CRD validation
@@ -9,7 +9,7 @@ import type { Finding, KubeObject, Rule, RuleInput, RuleVerdict } from './types.
  * becomes an advisory, so e.g. removing a finalizer from an object that predates the policy is never blocked.
  * Patches are never touched: a mutating rule's rewrite goes out whether or not the problem is old.
  */
-export function ratchet(rule: Rule, input: RuleInput, verdict: RuleVerdict): RuleVerdict {
+export function ratchet(rule: Rule, input: RuleInput, verdict: Verdict): Verdict {
   const { object, oldObject } = input;
   if (
     input.operation !== 'UPDATE' ||

@@ -1,16 +1,16 @@
 import jsonpatch from 'fast-json-patch';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Engine, EngineRequest, Phase } from './engine.js';
-import type { Decision, JsonPatchOp, KubeObject, RuleDecision } from './types.js';
+import type { Decision, JsonPatchOp, KubeObject, RuleAction } from './types.js';
 import { engineRequest } from './request.js';
 import { messagePrefix } from './verdict.js';
 import { describePatch } from './patch-summary.js';
 
 /** One rule outcome worth reporting: anything but `allow`. */
-export interface ReviewFinding {
+export interface ReviewMessage {
   rule: string;
   phase: Phase;
-  decision: Exclude<RuleDecision, 'allow'>;
+  decision: Exclude<RuleAction, 'allow'>;
   /** The full explanation: rule, object, what is wrong, how to fix it. */
   message: string;
   /** The message without its `[rule-id] Kind ns/name: ` prefix. */
@@ -20,7 +20,7 @@ export interface ReviewFinding {
   path?: string;
 }
 
-export interface ObjectReview {
+export interface Review {
   /** The request the validating phase saw (its object is the mutated one). */
   request: EngineRequest;
   /** The object as the API server would store it: after the mutating phase's patch. */
@@ -32,7 +32,7 @@ export interface ObjectReview {
   /** What the patch changes, in words (patch-summary.ts), when there is one. */
   change?: string;
   allowed: boolean;
-  findings: ReviewFinding[];
+  findings: ReviewMessage[];
   /** The one-line warnings kubectl would print. */
   warnings: string[];
   /** Why no rule ran at all, when none did. */
@@ -50,7 +50,7 @@ export function reviewObject(
   snapshot: ClusterSnapshot,
   object: KubeObject,
   oldObject: KubeObject | null = null,
-): ObjectReview {
+): Review {
   const request = engineRequest({ object, oldObject });
   const mutate = engine.evaluate(request, snapshot, 'mutate');
   const findings = findingsOf(mutate, 'mutate');
@@ -80,7 +80,7 @@ export function reviewObject(
   const validateRequest = { ...request, object: patchedObject };
   const validate = engine.evaluate(validateRequest, snapshot, 'validate');
   findings.push(...findingsOf(validate, 'validate'));
-  const review: ObjectReview = {
+  const review: Review = {
     request: validateRequest,
     object: patchedObject,
     patch: mutate.patch,
@@ -94,14 +94,14 @@ export function reviewObject(
   return review;
 }
 
-function findingsOf(decision: Decision, phase: Phase): ReviewFinding[] {
+function findingsOf(decision: Decision, phase: Phase): ReviewMessage[] {
   return decision.results.flatMap((r) =>
     r.decision === 'allow'
       ? []
       : r.findings.map(({ message, detail, fix, path }) => ({
           rule: r.rule,
           phase,
-          decision: r.decision as ReviewFinding['decision'],
+          decision: r.decision as ReviewMessage['decision'],
           message,
           detail,
           ...(fix !== undefined ? { fix } : {}),

@@ -1,4 +1,6 @@
+import type { KindName } from '../cluster/records.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
+import type { ParameterDeclaration } from '../policy/parameters.js';
 import type { Enforcement, Policy } from '../policy/types.js';
 
 export type { Enforcement };
@@ -95,7 +97,7 @@ export interface Finding {
 }
 
 /** A finding as the engine reports it: the message composed once, and its parts for outputs that print them apart. */
-export interface ReportedFinding {
+export interface Message {
   /** `[rule-id] Kind ns/name: text Fix: fix. context`: the denial text, the audit log line. */
   message: string;
   /** The message without its `[rule-id] Kind ns/name: ` prefix. */
@@ -106,7 +108,7 @@ export interface ReportedFinding {
   path?: string;
 }
 
-export interface RuleVerdict {
+export interface Verdict {
   findings: Finding[];
   /**
    * A mutating rule's change: it edits a copy of the object in place, and the engine computes the JSON Patch from
@@ -167,19 +169,30 @@ export interface Rule {
   phase: 'validate' | 'mutate';
   defaultEnforcement: Enforcement;
   matches: RuleMatch[];
-  evaluate(input: RuleInput): RuleVerdict;
+  /**
+   * The rule's own fields of the policy file, as JSON-schema fragments with defaults and what each preset sets
+   * (`ruleParameters`); merged into the policy schema, read typed in `evaluate` with `PARAMETERS.of(policy)`.
+   */
+  parameters?: ParameterDeclaration;
+  /**
+   * The cluster data `evaluate` reads from the snapshot, by the kind it comes from. The informers watch, and the
+   * offline loader loads, only what the rules declare (`clusterDataOf`), and the RBAC in deploy/ grants exactly
+   * that; a test holds each rule's verdicts on snapshots of only its declared kinds to its verdicts on whole ones.
+   */
+  clusterData?: readonly KindName[];
+  evaluate(input: RuleInput): Verdict;
   /** Present on rules that need no cluster state: the check in CEL under `policy`. */
   cel?(policy: Policy): RuleCel;
 }
 
-export type RuleDecision = 'allow' | 'deny' | 'warn' | 'audit' | 'error';
+export type RuleAction = 'allow' | 'deny' | 'warn' | 'audit' | 'error';
 
 /** One rule's outcome after enforcement, as logged in the audit line. */
-export interface RuleOutcome {
+export interface RuleDecision {
   rule: string;
-  decision: RuleDecision;
+  decision: RuleAction;
   enforcement: Enforcement;
-  findings: ReportedFinding[];
+  findings: Message[];
   patched: boolean;
 }
 
@@ -190,7 +203,7 @@ export interface Decision {
   warnings: string[];
   patch: JsonPatchOp[];
   auditAnnotations: Record<string, string>;
-  results: RuleOutcome[];
+  results: RuleDecision[];
   /** Why no rule ran, when none did (kind not watched, excluded namespace, no SCTP). */
   skipped?: string;
 }

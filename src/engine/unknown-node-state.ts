@@ -1,5 +1,5 @@
 import type { Policy } from '../policy/types.js';
-import type { RuleVerdict } from './types.js';
+import type { Verdict } from './types.js';
 import { oneLine } from './verdict.js';
 
 /**
@@ -7,10 +7,10 @@ import { oneLine } from './verdict.js';
  * nodes carry SCTP, the same way for every rule: `allow` drops them but leaves an audit annotation, `warn` makes
  * them advisories, `deny` keeps the rule's severity. Each kept finding says which setting decided.
  */
-export function settleUnknownNodeState(verdict: RuleVerdict, policy: Policy, prefix: string): RuleVerdict {
+export function settleUnknownNodeState(verdict: Verdict, policy: Policy, prefix: string): Verdict {
   if (!verdict.findings.some((f) => f.unknownNodeState)) return verdict;
   const setting = policy.unknownNodeState;
-  const out: RuleVerdict = { ...verdict, findings: [], annotations: { ...verdict.annotations } };
+  const out: Verdict = { ...verdict, findings: [], annotations: { ...verdict.annotations } };
   for (const f of verdict.findings) {
     if (!f.unknownNodeState) out.findings.push(f);
     else if (setting === 'allow')

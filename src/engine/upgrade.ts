@@ -15,7 +15,7 @@ import { isRecord } from '../util/json.js';
 import { KINDS } from '../util/kinds.js';
 import type { Engine } from './engine.js';
 import { platformOwnedReason } from './platform-owned.js';
-import { reviewObject, type ObjectReview, type ReviewFinding } from './review-object.js';
+import { reviewObject, type Review, type ReviewMessage } from './review-object.js';
 import type { KubeObject } from './types.js';
 
 /**
@@ -70,7 +70,7 @@ export interface ReleaseJudgement {
   /** Why, in the MCO's terms, without the release: "the MCO parses Ignition up to 3.4.0: a 3.5.0 config fails …". */
   reason: string;
   /** The rules' findings at that release (the webhook's verdict there). */
-  findings: ReviewFinding[];
+  findings: ReviewMessage[];
   /** The MachineConfig rewritten for that release, when the MCO refuses it and a rewrite makes it readable. */
   rewritten?: KubeObject;
 }
@@ -193,8 +193,8 @@ function mergedSctp(selected: readonly KubeObject[], version: SpecVersion | unde
 /** An object that is not a MachineConfig, before the upgrade and at a release: whether the rules decide otherwise. */
 export interface ObjectChange {
   release: string;
-  before: ObjectReview;
-  after: ObjectReview;
+  before: Review;
+  after: Review;
 }
 
 export function judgeObject(
@@ -202,7 +202,7 @@ export function judgeObject(
   snapshot: ClusterSnapshot,
   object: KubeObject,
   release: string,
-  before: ObjectReview,
+  before: Review,
 ): ObjectChange | undefined {
   const after = reviewObject(engine, snapshotAt(snapshot, release), object);
   const same =

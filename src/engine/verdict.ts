@@ -1,4 +1,4 @@
-import type { Finding, KubeObject, ObjectMeta, RuleVerdict } from './types.js';
+import type { Finding, KubeObject, ObjectMeta, Verdict } from './types.js';
 
 /** The longest warning we hand to kubectl; the API server truncates long ones and drops multi-line ones. */
 export const WARNING_MAX = 119;
@@ -6,22 +6,22 @@ export const WARNING_MAX = 119;
 /** What a finding says, apart from its severity. */
 export type FindingParts = Omit<Finding, 'severity'>;
 
-export function pass(): RuleVerdict {
+export function pass(): Verdict {
   return { findings: [], annotations: {} };
 }
 
 /** A failed check: denied, warned or only logged, as the policy's enforcement for the rule says. */
-export function violation(parts: FindingParts): RuleVerdict {
+export function violation(parts: FindingParts): Verdict {
   return { findings: [{ severity: 'violation', ...parts }], annotations: {} };
 }
 
 /** Worth telling the user, but never a denial. */
-export function advisory(parts: FindingParts): RuleVerdict {
+export function advisory(parts: FindingParts): Verdict {
   return { findings: [{ severity: 'advisory', ...parts }], annotations: {} };
 }
 
 /** A mutation: `edit` changes a copy of the object; the engine turns the change into the JSON Patch. */
-export function edited(edit: (object: KubeObject) => void, findings: Finding[] = []): RuleVerdict {
+export function edited(edit: (object: KubeObject) => void, findings: Finding[] = []): Verdict {
   return { findings, edit, annotations: {} };
 }
 

@@ -1,6 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv-draft-04';
 import * as generated from './generated/validators.js';
-import { escapePointer } from '../util/json-pointer.js';
+import { describeSchemaError } from '../util/schema-errors.js';
 import { fieldPath } from './paths.js';
 import { INPUT_VERSIONS, type InputVersion } from './versions.js';
 
@@ -47,36 +47,14 @@ export function issuesOf(validate: ValidateFunction, config: unknown, version: I
 }
 
 function toIssue(e: ErrorObject, version: InputVersion): SchemaIssue {
-  if (e.keyword === 'additionalProperties') {
-    const pointer = `${e.instancePath}/${escapePointer(String(e.params.additionalProperty))}`;
-    return { kind: 'unknown-field', pointer, message: `${fieldPath(pointer)} is not a field of Ignition ${version}` };
-  }
-  const path = fieldPath(e.instancePath);
-  const description = (e.parentSchema as { description?: string } | undefined)?.description;
-  let what: string;
-  switch (e.keyword) {
-    case 'required':
-      return {
-        kind: 'invalid',
-        pointer: e.instancePath,
-        message: `${path}.${String(e.params.missingProperty)} is required in Ignition ${version}`,
-      };
-    case 'type':
-      what = `must be ${[e.params.type].flat().join(' or ')}`;
-      break;
-    case 'enum':
-      what = description
-        ? `must be ${description}`
-        : `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-      break;
-    default:
-      what = description ? `must be ${description}` : (e.message ?? 'is invalid');
-  }
-  return { kind: 'invalid', pointer: e.instancePath, message: `${path} ${what} (got ${brief(e.data)})` };
-}
-
-/** The offending value, cut short: a message names it, it does not reprint a whole section. */
-function brief(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length <= 40 ? text : `${text.slice(0, 37)}...`;
+  const { pointer, message } = describeSchemaError(e, {
+    field: (pointer) => fieldPath(pointer),
+    separator: ' ',
+    values: 'json',
+    types: 'plain',
+    required: { scope: ` in Ignition ${version}` },
+    unknown: { scope: `Ignition ${version}` },
+    describeValue: true,
+  });
+  return { kind: e.keyword === 'additionalProperties' ? 'unknown-field' : 'invalid', pointer, message };
 }

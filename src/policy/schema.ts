@@ -1,19 +1,19 @@
-import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
 
 /** The enums of the policy, as values: the schema checks them and the TypeScript types are derived from them. */
 export const ENFORCEMENTS = ['deny', 'warn', 'audit', 'off'] as const;
 export const PRESET_NAMES = ['openshift-baremetal', 'ako'] as const;
-const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
 const FAILURE_MODES = ['closed', 'open'] as const;
 const UNKNOWN_NODE_STATES = ['allow', 'warn', 'deny'] as const;
 const STATELESS_RULES_ENFORCERS = ['webhook', 'vap'] as const;
 
 /**
- * The policy file (`--config`), the one source of the policy's shape: `PolicyFile` and `Policy` are derived from
- * it. Every field is optional: what is left out comes from the preset (`mergePolicy`).
+ * The policy file (`--config`) without the rules' parameters: the settings every rule and the engine share. The
+ * one source of the policy's shape: `PolicyFile` and `Policy` are derived from it, and each rule's parameters
+ * (`src/policy/parameters.ts`) are merged in by `policyValidator`. Every field is optional: what is left out comes
+ * from the preset (`mergePolicy`).
  */
-const policySchema = {
+export const policySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
@@ -21,12 +21,6 @@ const policySchema = {
     kind: { const: 'SctpGuardPolicy' },
     metadata: { type: 'object' },
     preset: { enum: PRESET_NAMES },
-    /** Service types that carry SCTP on this platform; a missing `spec.type` means ClusterIP. */
-    allowedServiceTypes: { type: 'array', uniqueItems: true, items: { enum: SERVICE_TYPES } },
-    /** AKO 1.9.1+ carries SCTP on Gateway listeners. */
-    allowSctpGateways: { type: 'boolean' },
-    /** The cluster runs AKO with `serviceType: NodePortLocal` (Antrea NPL): every SCTP Service is affected. */
-    akoNodePortLocal: { type: 'boolean' },
     /** Exact names or `prefix-*` patterns. */
     excludedNamespaces: {
       type: 'array',
@@ -50,8 +44,6 @@ const policySchema = {
         },
       ],
     },
-    /** Mutation: pin SCTP Pods to the MachineConfigPools whose nodes carry SCTP. */
-    pinToSctpNodes: { type: 'boolean' },
     /**
      * Who enforces the rules that read only the object: `webhook`, or `vap` (the ValidatingAdmissionPolicies of
      * `sctp-guard export vap`, enforced by the API server itself; the webhook then skips those rules).
@@ -75,9 +67,8 @@ const policySchema = {
   },
 } as const;
 
-/** A policy file as validated: every field optional. */
-export type PolicyFile = FromSchema<typeof policySchema>;
+/** A policy file as validated: every field optional; the rules' parameters beside the shared settings. */
+export type PolicyFile = PolicySettings & { readonly [parameter: string]: unknown };
 
-export const validatePolicyFile = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }).compile<PolicyFile>(
-  policySchema,
-);
+/** The shared settings of a policy file. */
+export type PolicySettings = FromSchema<typeof policySchema>;

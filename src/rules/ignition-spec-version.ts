@@ -1,4 +1,4 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { Finding, KubeObject, Rule, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { edited, pass } from '../engine/verdict.js';
@@ -26,6 +26,7 @@ export const ignitionSpecVersion: Rule = {
   // Every MachineConfig, SCTP or not (the rule reads the whole Ignition config); the MCO's own never reach a rule
   // (engine/platform-owned.ts).
   matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
+  clusterData: ['MachineConfig', 'MachineConfigPool', 'ClusterVersion', 'MachineConfiguration'],
   evaluate({ object, oldObject, operation, snapshot, policy }: RuleInput) {
     if (!object) return pass();
     const config = specConfig(object);

@@ -1,8 +1,8 @@
 import { mergeFields } from '../cluster/machineconfig.js';
 import { archOf, isElClass, labelsOf, poolClasses, poolsSelecting } from '../cluster/pool-landing.js';
 import type { ClusterSnapshot, MergeFields, PoolInfo } from '../cluster/snapshot.js';
-import { matchKinds } from '../engine/matches.js';
-import type { Finding, KubeObject, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
+import { matchKinds } from './matches.js';
+import type { Finding, KubeObject, Rule, RuleInput, Verdict } from '../engine/types.js';
 import { pass } from '../engine/verdict.js';
 import { mcoReleaseOf, type McoRelease } from '../ignition/releases.js';
 import { isRecord } from '../util/json.js';
@@ -27,7 +27,7 @@ const KERNEL_DEVEL = 'kernel-devel';
  * Each degrades the pool after `oc apply` succeeded. kernelArguments and osImageURL are not validated by these
  * releases' MCO: silent. Silent too when the release, the pools or their MachineConfigs are not known.
  */
-function evaluate({ object, snapshot }: RuleInput): RuleVerdict {
+function evaluate({ object, snapshot }: RuleInput): Verdict {
   if (!object || !isRecord(object.spec)) return pass();
   const release = mcoReleaseOf(snapshot.openshiftVersion);
   const pools = poolsSelecting(labelsOf(object.metadata), snapshot);
@@ -183,5 +183,6 @@ export const machineConfigFields: Rule = {
   defaultEnforcement: 'deny',
   // Every MachineConfig (the MCO's own never reach a rule: engine/platform-owned.ts).
   matches: matchKinds([KINDS.MachineConfig], ['CREATE', 'UPDATE']),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'],
   evaluate,
 };

@@ -1,10 +1,11 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { KubeObject, Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { escapePointer } from '../util/json-pointer.js';
 import { isRecord } from '../util/json.js';
 import { pass, violation } from '../engine/verdict.js';
 import { annotation, portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
+import { ruleParameters } from '../policy/parameters.js';
 import type { Policy } from '../policy/types.js';
 import {
   celPortLabels,
@@ -37,6 +38,9 @@ function nplActsOn(service: KubeObject): boolean {
 }
 
 const WHY_ANNOTATED = `it has the annotation ${NPL_ANNOTATION}: "true"`;
+/** The cluster runs AKO with `serviceType: NodePortLocal` (Antrea NPL): every SCTP Service is affected. */
+const PARAMETERS = ruleParameters({ akoNodePortLocal: { type: 'boolean', default: false } });
+
 const WHY_AKO = 'the policy says AKO runs in NodePortLocal mode (akoNodePortLocal: true)';
 const TEXT = [
   ', but Antrea NodePortLocal cannot carry SCTP: ports ',
@@ -53,11 +57,12 @@ export const nodePortLocalSctp: Rule = {
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
+  parameters: PARAMETERS,
   evaluate({ object, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (!object || ports.length === 0) return pass();
     const annotated = nplActsOn(object);
-    if (!annotated && !policy.akoNodePortLocal) return pass();
+    if (!annotated && !PARAMETERS.of(policy).akoNodePortLocal) return pass();
 
     // Antrea's own words: "Service has NodePortLocal enabled but it includes a SCTP Service port, which will be ignored".
     return violation({
@@ -85,7 +90,7 @@ function celNplActsOn(o: string): string {
 function nodePortLocalCel(policy: Policy): RuleCel {
   const text = `(variables.nplActs ? ${celString(WHY_ANNOTATED)} : ${celString(WHY_AKO)}) + ${celString(TEXT[0])} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])}`;
   const fix = `variables.nplActs ? ${celString(FIX_ANNOTATED)} : ${celString(FIX_AKO)}`;
-  const fails = `size(variables.sctpPorts) > 0 && (variables.nplActs${policy.akoNodePortLocal ? ' || true' : ''})`;
+  const fails = `size(variables.sctpPorts) > 0 && (variables.nplActs${PARAMETERS.of(policy).akoNodePortLocal ? ' || true' : ''})`;
   return {
     variables: [
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },

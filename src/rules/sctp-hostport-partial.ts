@@ -1,7 +1,7 @@
 import { podAssessment, poolsCarryingSctp, unusableReason } from '../cluster/assess.js';
 import { podPlacement } from '../cluster/placement.js';
-import { matchKinds } from '../engine/matches.js';
-import type { Rule, RuleInput, RuleVerdict } from '../engine/types.js';
+import { matchKinds } from './matches.js';
+import type { Rule, RuleInput, Verdict } from '../engine/types.js';
 import { advisory, pass } from '../engine/verdict.js';
 import { POD_KINDS, podSpecPath } from '../util/kinds.js';
 import { podSctpPorts, podSpecOf, SCTP_FIELDS, type ContainerPortRef } from './objects.js';
@@ -17,7 +17,7 @@ function hostPortLabel(p: ContainerPortRef): string {
  * only some of the nodes the pod can land on load the sctp module, whether the hostPort works depends on where the
  * scheduler puts it. When none does (or the state is unknown), sctp-module-loaded speaks instead.
  */
-function evaluate({ object, snapshot, policy }: RuleInput): RuleVerdict {
+function evaluate({ object, snapshot, policy }: RuleInput): Verdict {
   const podSpec = podSpecOf(object);
   const hostPorts = podSctpPorts(podSpec).filter((p) => p.hostPort !== undefined);
   if (!podSpec || !object?.kind || hostPorts.length === 0 || unusableReason(snapshot)) return pass();
@@ -41,5 +41,6 @@ export const sctpHostPortPartial: Rule = {
   phase: 'validate',
   defaultEnforcement: 'warn',
   matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool'],
   evaluate,
 };

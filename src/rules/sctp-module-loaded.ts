@@ -9,8 +9,8 @@ import {
 import { describeLoadSctpModule } from '../cluster/remediation.js';
 import { podPlacement } from '../cluster/placement.js';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Operation, RuleInput, RuleVerdict, Rule } from '../engine/types.js';
+import { matchKinds } from './matches.js';
+import type { KubeObject, Operation, RuleInput, Verdict, Rule } from '../engine/types.js';
 import { advisory, messagePrefix, pass, violation, WARNING_MAX, type FindingParts } from '../engine/verdict.js';
 import type { Policy } from '../policy/types.js';
 import { KINDS, POD_KINDS } from '../util/kinds.js';
@@ -144,7 +144,7 @@ const NO_SCTP_NODE = 'no node it needs carries SCTP';
 const UNKNOWN_STATE = 'unknown whether the nodes carry SCTP';
 
 /** Unknown node state: the engine applies the policy's unknownNodeState to it. */
-function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): RuleVerdict {
+function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisory'): Verdict {
   return {
     findings: [{ severity: maxSeverity, ...parts, unknownNodeState: true, ratchetKey: UNKNOWN_STATE }],
     annotations: {},
@@ -163,7 +163,7 @@ interface Subject {
   maxSeverity: 'violation' | 'advisory';
 }
 
-function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Policy): RuleVerdict {
+function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Policy): Verdict {
   const unusable = unusableReason(snapshot);
   if (unusable) {
     return unknownVerdict(
@@ -209,7 +209,7 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
   return advisory({ text, fix, summary });
 }
 
-function evaluateSctpModuleLoaded(input: RuleInput): RuleVerdict {
+function evaluateSctpModuleLoaded(input: RuleInput): Verdict {
   const { object, snapshot, policy } = input;
   const use = sctpUse(object);
   if (!use || !object) return pass();
@@ -271,5 +271,6 @@ export const sctpModuleLoaded: Rule = {
     ...matchKinds([KINDS.Service], OPS, { sctpFields: SCTP_FIELDS.service }),
     ...matchKinds([KINDS.NetworkPolicy], OPS, { sctpFields: SCTP_FIELDS.networkPolicy }),
   ],
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool', 'ClusterVersion'],
   evaluate: evaluateSctpModuleLoaded,
 };

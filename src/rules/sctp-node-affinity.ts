@@ -2,9 +2,10 @@ import { podAssessment, poolsCarryingSctp, unusableReason } from '../cluster/ass
 import { podPlacement, type NodeSelectorTerm } from '../cluster/placement.js';
 import { selectorRequirements } from '../cluster/selectors.js';
 import type { ClusterSnapshot, LabelSelectorRequirement } from '../cluster/snapshot.js';
-import { matchKinds } from '../engine/matches.js';
-import type { KubeObject, Rule, RuleInput, RuleVerdict } from '../engine/types.js';
+import { matchKinds } from './matches.js';
+import type { KubeObject, Rule, RuleInput, Verdict } from '../engine/types.js';
 import { advisory, edited, pass } from '../engine/verdict.js';
+import { ruleParameters } from '../policy/parameters.js';
 import type { Policy } from '../policy/types.js';
 import { isRecord } from '../util/json.js';
 import { POD_KINDS, podSpecPath } from '../util/kinds.js';
@@ -13,6 +14,9 @@ import { podSctpPorts, podSpecOf, SCTP_FIELDS } from './objects.js';
 export const ID = 'sctp-node-affinity';
 
 const REQUIRED = 'requiredDuringSchedulingIgnoredDuringExecution';
+
+/** Mutation: pin SCTP Pods to the MachineConfigPools whose nodes carry SCTP (off unless the policy turns it on). */
+const PARAMETERS = ruleParameters({ pinToSctpNodes: { type: 'boolean', default: false } });
 
 /**
  * Candidate terms that keep a pod on nodes carrying SCTP: the policy's node label, or the nodeSelector of each
@@ -72,8 +76,8 @@ function pinTo(terms: Record<string, unknown>[]): (object: KubeObject) => void {
  * keeps it on those (the pools' own nodeSelector, or the policy's node label). The patched constraints are
  * checked again against the snapshot, so a pool selector that also matches nodes without SCTP is never used.
  */
-function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleInput): RuleVerdict {
-  if (!policy.pinToSctpNodes || !object?.kind) return pass();
+function evaluateSctpNodeAffinity({ object, operation, snapshot, policy }: RuleInput): Verdict {
+  if (!PARAMETERS.of(policy).pinToSctpNodes || !object?.kind) return pass();
   // A Pod's node affinity cannot change after creation; templates can.
   if (object.kind === 'Pod' && operation !== 'CREATE') return pass();
   const podSpec = podSpecOf(object);
@@ -116,5 +120,7 @@ export const sctpNodeAffinity: Rule = {
   phase: 'mutate',
   defaultEnforcement: 'warn',
   matches: matchKinds(POD_KINDS, ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.pod }),
+  clusterData: ['Node', 'MachineConfig', 'MachineConfigPool'],
+  parameters: PARAMETERS,
   evaluate: evaluateSctpNodeAffinity,
 };

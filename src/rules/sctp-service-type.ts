@@ -1,9 +1,9 @@
-import { matchKinds } from '../engine/matches.js';
+import { matchKinds } from './matches.js';
 import type { Rule, RuleCel, RuleInput } from '../engine/types.js';
 import { KINDS } from '../util/kinds.js';
 import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
-import { PRESETS } from '../policy/presets.js';
+import { ruleParameters } from '../policy/parameters.js';
 import type { Policy } from '../policy/types.js';
 import {
   celPortLabels,
@@ -17,6 +17,25 @@ import {
 
 export const ID = 'sctp-service-type';
 
+const SERVICE_TYPES = ['ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'] as const;
+
+/**
+ * Service types that carry SCTP on this platform; a missing `spec.type` means ClusterIP. openshift-baremetal (the
+ * default): ClusterIP and NodePort (OpenShift docs, "Using SCTP on a bare-metal cluster"); `ako`: AKO 1.9.1+ with
+ * Avi Controller 22.1.3+ adds LoadBalancer.
+ */
+const PARAMETERS = ruleParameters(
+  {
+    allowedServiceTypes: {
+      type: 'array',
+      uniqueItems: true,
+      items: { enum: SERVICE_TYPES },
+      default: ['ClusterIP', 'NodePort'],
+    },
+  },
+  { ako: { allowedServiceTypes: ['ClusterIP', 'NodePort', 'LoadBalancer'] } },
+);
+
 /**
  * Where the list of allowed types comes from, said in every denial: the list is a support policy, not a datapath
  * limit. Under openshift-baremetal it is OpenShift's documented support statement ("Using SCTP on a bare-metal
@@ -25,9 +44,9 @@ export const ID = 'sctp-service-type';
  * the policy's own.
  */
 function allowedSource(policy: Policy): string {
-  const preset = PRESETS[policy.preset].allowedServiceTypes;
-  const own =
-    preset.length !== policy.allowedServiceTypes.length || preset.some((t) => !policy.allowedServiceTypes.includes(t));
+  const preset = PARAMETERS.preset(policy.preset).allowedServiceTypes;
+  const { allowedServiceTypes } = PARAMETERS.of(policy);
+  const own = preset.length !== allowedServiceTypes.length || preset.some((t) => !allowedServiceTypes.includes(t));
   if (own) return 'the allowedServiceTypes of the sctp-guard policy';
   if (policy.preset === 'openshift-baremetal') {
     return "OpenShift's documented SCTP support on bare metal, which preset openshift-baremetal enforces (MetalLB and OVN-Kubernetes do not drop SCTP themselves: metallb/metallb#2875)";
@@ -35,7 +54,7 @@ function allowedSource(policy: Policy): string {
   return `preset ${policy.preset}`;
 }
 
-const fixTypes = (policy: Policy) => policy.allowedServiceTypes.join(' or ') || 'ClusterIP';
+const fixTypes = (policy: Policy) => PARAMETERS.of(policy).allowedServiceTypes.join(' or ') || 'ClusterIP';
 /** The policy switch: the type joins allowedServiceTypes (outside the support statement), or preset ako for AKO 1.9.1+. */
 const FIX_TAIL = [
   ', or add ',
@@ -50,13 +69,15 @@ export const sctpServiceType: Rule = {
   phase: 'validate',
   defaultEnforcement: 'deny',
   matches: matchKinds([KINDS.Service], ['CREATE', 'UPDATE'], { sctpFields: SCTP_FIELDS.service }),
+  parameters: PARAMETERS,
   evaluate({ object, policy }: RuleInput) {
     const ports = serviceSctpPorts(object);
     if (ports.length === 0) return pass();
     const type = serviceType(object);
-    if (policy.allowedServiceTypes.some((allowed) => allowed === type)) return pass();
+    const { allowedServiceTypes } = PARAMETERS.of(policy);
+    if (allowedServiceTypes.some((allowed) => allowed === type)) return pass();
 
-    const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
+    const allowed = allowedServiceTypes.join(', ') || '(none)';
     const fix = `use type ${fixTypes(policy)}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
     const text = `SCTP${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}${type}${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`;
     return violation({
@@ -74,8 +95,9 @@ export const sctpServiceType: Rule = {
 
 /** The same check in CEL: a denial on CREATE and on updates that introduce the problem, a warning on the others. */
 function serviceTypeCel(policy: Policy): RuleCel {
-  const allowed = policy.allowedServiceTypes.join(', ') || '(none)';
-  const fails = `size(variables.sctpPorts) > 0 && !(variables.type in ${celStringList(policy.allowedServiceTypes)})`;
+  const { allowedServiceTypes } = PARAMETERS.of(policy);
+  const allowed = allowedServiceTypes.join(', ') || '(none)';
+  const fails = `size(variables.sctpPorts) > 0 && !(variables.type in ${celStringList(allowedServiceTypes)})`;
   const text = `${celString(`SCTP${TEXT[0]}`)} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])} + variables.type + ${celString(`${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`)}`;
   const fix = `${celString(`use type ${fixTypes(policy)}${FIX_TAIL[0]}`)} + variables.type + ${celString(FIX_TAIL[1])}`;
   return {

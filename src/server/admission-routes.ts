@@ -15,6 +15,8 @@ import type { Engine, Phase } from '../engine/engine.js';
 import type { ErrorBody } from './http.js';
 import { infoLineWriter } from './logger.js';
 import { countJsonContainers } from '../util/json.js';
+import { pointerTokens } from '../util/json-pointer.js';
+import { describeSchemaError, type SchemaError } from '../util/schema-errors.js';
 
 /**
  * Objects and arrays one AdmissionReview may hold: a 1.5 MB rendered MachineConfig, twice in an UPDATE, has a
@@ -143,24 +145,17 @@ function badRequestReason(err: FastifyError): string {
   }
 }
 
-interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  params: Record<string, unknown>;
-  message?: string;
-}
-
 /** Turns ajv's first error into a sentence that names the field, e.g. `request.uid is required`. */
-export function describeSchemaError(errors: SchemaError[], dataVar: string): string {
+export function describeEnvelopeError(errors: SchemaError[], dataVar: string): string {
   const e = errors[0];
   if (!e) return 'invalid AdmissionReview';
-  const path = e.instancePath.split('/').filter(Boolean).join('.');
-  const field = path || (dataVar === 'body' ? 'the body' : dataVar);
-  if (e.keyword === 'required') return `${path ? `${path}.` : ''}${String(e.params.missingProperty)} is required`;
-  if (path === 'apiVersion' && e.keyword === 'enum')
+  if (e.instancePath === '/apiVersion' && e.keyword === 'enum')
     return `unknown apiVersion: expected one of ${SUPPORTED_API_VERSIONS.join(', ')}`;
-  if (path === 'apiVersion' || e.keyword === 'type') return `${field} ${e.message ?? 'is invalid'}`;
-  if (e.keyword === 'const') return `${field} must be ${JSON.stringify(e.params.allowedValue)}`;
-  if (e.keyword === 'enum') return `${field} must be one of ${(e.params.allowedValues as unknown[]).join(', ')}`;
-  return `${field} ${e.message ?? 'is invalid'}`;
+  return describeSchemaError(e, {
+    field: (pointer) => pointerTokens(pointer).join('.') || (dataVar === 'body' ? 'the body' : dataVar),
+    separator: ' ',
+    values: 'bare',
+    types: 'plain',
+    required: { scope: '' },
+  }).message;
 }

@@ -5,7 +5,7 @@ import type { ClusterStateSource } from '../cluster/source-options.js';
 import type { AuditRecord } from './audit-record.js';
 import type { Engine } from '../engine/engine.js';
 import type { Policy } from '../policy/types.js';
-import { admissionRoutes, describeSchemaError } from './admission-routes.js';
+import { admissionRoutes, describeEnvelopeError } from './admission-routes.js';
 import { debugRoutes } from './debug-routes.js';
 import { baseApp, DEFAULT_TIMEOUTS, type Timeouts } from './http.js';
 import type { MetricsEndpoint } from './metrics.js';
@@ -86,7 +86,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
         }
       : {}),
     ajv: { customOptions: { allErrors: false, coerceTypes: false, removeAdditional: false, useDefaults: false } },
-    schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors, dataVar)),
+    schemaErrorFormatter: (errors, dataVar) => new Error(describeEnvelopeError(errors, dataVar)),
   });
   if (options.tls) {
     // Past the cap Node closes new connections at once: a client sees a reset, the API server its failurePolicy.

@@ -43,6 +43,8 @@ const POLICIES: Record<string, Policy> = {
     ...defaultPolicy(),
     allowedServiceTypes: [],
     akoNodePortLocal: true,
+    // The test-only rule's parameter: port names with and without the prefix are generated.
+    sctpPortNamePrefix: 's',
     excludedNamespaces: ['team-*', "it's"],
   },
   ...rotations,
@@ -518,10 +520,10 @@ t.test('the output validates against the Kubernetes API schemas', async (t) => {
 t.test('VAP mode: the webhook skips exactly the rules the policies enforce', async (t) => {
   const { rulesForWebhook } = await import('../../src/admission/webhook-config.js');
   const { parsePolicy } = await import('../../src/policy/load.js');
-  const vapMode = parsePolicy('statelessRules: vap\n', 'policy.yaml', { ruleIds: RULE_IDS });
+  const vapMode = parsePolicy('statelessRules: vap\n', 'policy.yaml', { rules: ALL_RULES });
   t.equal(vapMode.statelessRules, 'vap');
   t.equal(defaultPolicy().statelessRules, 'webhook', 'the webhook enforces every rule by default');
-  t.throws(() => parsePolicy('statelessRules: api-server\n', 'policy.yaml', { ruleIds: RULE_IDS }), /statelessRules/);
+  t.throws(() => parsePolicy('statelessRules: api-server\n', 'policy.yaml', { rules: ALL_RULES }), /statelessRules/);
   t.same(
     rulesForWebhook(ALL_RULES, vapMode).map((r) => r.id),
     ALL_RULES.filter((r) => !STATELESS.includes(r)).map((r) => r.id),

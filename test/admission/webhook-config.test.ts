@@ -11,7 +11,7 @@ import { defaultPolicy } from '../../src/policy/presets.js';
 import type { Policy } from '../../src/policy/types.js';
 import { ALL_RULES } from '../../src/rules/index.js';
 import { podSpecOf } from '../../src/rules/objects.js';
-import { matchKinds } from '../../src/engine/matches.js';
+import { matchKinds } from '../../src/rules/matches.js';
 import { advisory, pass } from '../../src/engine/verdict.js';
 import { kindInfo, POD_KINDS, podSpecPath } from '../../src/util/kinds.js';
 import { exampleObjects, EXAMPLES_DIR } from '../helpers/admission.js';

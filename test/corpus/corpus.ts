@@ -4,7 +4,7 @@ import { parse } from 'yaml';
 import { loadClusterState } from '../../src/cluster/offline.js';
 import { EMPTY_SNAPSHOT, type ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
-import { reviewObject, type ObjectReview } from '../../src/engine/review-object.js';
+import { reviewObject, type Review } from '../../src/engine/review-object.js';
 import type { KubeObject } from '../../src/engine/types.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
@@ -53,11 +53,11 @@ export function snapshotOf(item: CorpusItem): ClusterSnapshot {
 export interface Outcome {
   verdict: Verdict;
   rules: string[];
-  review: ObjectReview;
+  review: Review;
 }
 
 /** Deny beats patch beats warn: what the user would see first. */
-export function outcomeOf(review: ObjectReview): Outcome {
+export function outcomeOf(review: Review): Outcome {
   const ruled = (decisions: string[]) =>
     [...new Set(review.findings.filter((f) => decisions.includes(f.decision)).map((f) => f.rule))].sort();
   if (!review.allowed) return { verdict: 'deny', rules: ruled(['deny', 'error']), review };

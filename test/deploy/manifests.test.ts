@@ -13,7 +13,8 @@ import {
 import { WATCHED_KINDS } from '../../src/cluster/records.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy, DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
+import { clusterDataOf } from '../../src/engine/cluster-data.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import {
   DEPLOY_DIR,
@@ -245,41 +246,49 @@ t.test('the Deployment: HA, probes, resources, locked-down container, certificat
   t.equal(find(base, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce'], 'restricted');
 });
 
-t.test('RBAC: get/list/watch on exactly what the informers read, bound to the pod ServiceAccount', async (t) => {
-  const base = render('base');
-  const role = find(base, 'ClusterRole');
-  const grants = role.rules
-    .flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups.join(',')}/${res}`))
-    .sort();
-  // `/api/v1/nodes` is the core group; `/apis/<group>/<version>/<plural>` names its group.
-  const informed = Object.values(WATCHED_KINDS).map(
-    (k) => `${k.path.startsWith('/apis/') ? k.path.split('/')[2] : ''}/${k.plural}`,
-  );
-  t.same(grants, informed.sort(), 'the resources src/cluster watches, nothing more');
-  t.ok(grants.includes('/nodes') && grants.includes('config.openshift.io/clusterversions'));
-  for (const rule of role.rules) t.same(rule.verbs, ['get', 'list', 'watch'], `${rule.resources}: read only`);
-  const binding = find(base, 'ClusterRoleBinding');
-  const deployment = find(base, 'Deployment');
-  t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
-  t.same(binding.subjects, [
-    { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'sctp-guard' },
-  ]);
-  t.ok(
-    base.some(
-      (o) => o.kind === 'ServiceAccount' && o.metadata.name === deployment.spec.template.spec.serviceAccountName,
-    ),
-  );
-  t.notOk(
-    base.some((o) => o.kind === 'Role' || o.kind === 'RoleBinding'),
-    'no other grants',
-  );
-});
+t.test(
+  'RBAC: get/list/watch on exactly the cluster data the rules read, bound to the pod ServiceAccount',
+  async (t) => {
+    const base = render('base');
+    const role = find(base, 'ClusterRole');
+    const grants = role.rules
+      .flatMap((r: any) => r.resources.map((res: string) => `${r.apiGroups.join(',')}/${res}`))
+      .sort();
+    // `/api/v1/nodes` is the core group; `/apis/<group>/<version>/<plural>` names its group.
+    const informed = clusterDataOf(ALL_RULES).map((kind) => {
+      const k = WATCHED_KINDS[kind];
+      return `${k.path.startsWith('/apis/') ? k.path.split('/')[2] : ''}/${k.plural}`;
+    });
+    t.same(
+      grants,
+      informed.sort(),
+      "the resources of the rules' clusterData (what serve's informers watch), nothing more",
+    );
+    t.ok(grants.includes('/nodes') && grants.includes('config.openshift.io/clusterversions'));
+    for (const rule of role.rules) t.same(rule.verbs, ['get', 'list', 'watch'], `${rule.resources}: read only`);
+    const binding = find(base, 'ClusterRoleBinding');
+    const deployment = find(base, 'Deployment');
+    t.same(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    t.same(binding.subjects, [
+      { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'sctp-guard' },
+    ]);
+    t.ok(
+      base.some(
+        (o) => o.kind === 'ServiceAccount' && o.metadata.name === deployment.spec.template.spec.serviceAccountName,
+      ),
+    );
+    t.notOk(
+      base.some((o) => o.kind === 'Role' || o.kind === 'RoleBinding'),
+      'no other grants',
+    );
+  },
+);
 
 t.test('the policy ConfigMap loads, and the webhooks skip exactly its excluded namespaces', async (t) => {
   const base = render('base');
   const cm = find(base, 'ConfigMap');
   const policy = parsePolicy(cm.data['policy.yaml'], 'deploy/base/policy.yaml', {
-    ruleIds: RULE_IDS,
+    rules: ALL_RULES,
     webhookNamespace: 'sctp-guard',
   });
   t.equal(policy.preset, 'openshift-baremetal');

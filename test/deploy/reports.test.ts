@@ -8,7 +8,7 @@ import { REPORT_APIS } from '../../src/cli/output/policyreport.js';
 import { WATCHED_KINDS } from '../../src/cluster/records.js';
 import { Engine } from '../../src/engine/engine.js';
 import { parsePolicy } from '../../src/policy/load.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 import { KINDS } from '../../src/util/kinds.js';
 import { schemaErrors } from '../helpers/k8s-schema.js';
 import { DEPLOY_DIR, kustomizeBuild, type K8sObject } from '../helpers/kustomize.js';
@@ -118,7 +118,7 @@ t.test('RBAC: its own ServiceAccount, read-only on the kinds registry, write onl
 
   // The registry covers what this audit lists and what its cluster snapshot watches, under the deployed policy.
   const policy = parsePolicy(find(objs, 'ConfigMap', 'sctp-guard-policy').data['policy.yaml'], 'policy.yaml', {
-    ruleIds: RULE_IDS,
+    rules: ALL_RULES,
     webhookNamespace: 'sctp-guard',
   });
   for (const r of auditedResources(new Engine(ALL_RULES, policy)))

@@ -7,7 +7,7 @@ import { webhookConfigurations } from '../../src/admission/webhook-config.js';
 import { exportVap, vapComponentFile } from '../../src/cli/export.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../../src/policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 import { kustomizeBuild } from '../helpers/kustomize.js';
 import { REPO_ROOT } from '../helpers/repo.js';
 
@@ -48,7 +48,7 @@ for (const overlay of ['base', 'overlays/openshift', 'overlays/cert-manager']) {
       const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'sctp-guard-policy');
       const policy = parsePolicy(configMap.data['policy.yaml'], 'policy.yaml', {
         webhookNamespace: DEFAULT_WEBHOOK_NAMESPACE,
-        ruleIds: RULE_IDS,
+        rules: ALL_RULES,
       });
       t.equal(policy.statelessRules, 'vap', 'the webhook is told to skip the rules the API server enforces');
 

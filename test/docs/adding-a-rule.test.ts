@@ -9,7 +9,11 @@ import { Engine, evaluateRule } from '../../src/engine/engine.js';
 import { reviewObject } from '../../src/engine/review-object.js';
 import { parsePolicy } from '../../src/policy/load.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
-import { ALL_RULES, RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
+import { loadClusterState } from '../../src/cluster/offline.js';
+import { exampleSctpPool as poolRule } from '../fixtures/rules/example-sctp-pool.js';
+import { CORPUS_DIR } from '../corpus/corpus.js';
+import { clusterDataOf } from '../../src/engine/cluster-data.js';
 import { POD_KINDS } from '../../src/util/kinds.js';
 import { exampleSctpPortName as rule } from '../fixtures/rules/example-sctp-port-name.js';
 import { ruleInput } from '../helpers/admission.js';
@@ -41,6 +45,10 @@ t.test('the doc walks through the rule it is tested with', async (t) => {
   t.match(doc, 'test/fixtures/rules/example-sctp-port-name.ts');
   for (const name of [
     'matchKinds(POD_KINDS',
+    'ruleParameters(',
+    'PARAMETERS.of(policy)',
+    'clusterData',
+    'deploy/base/rbac.yaml',
     'celOverPodSpec',
     'ratchetedChecks',
     'edited(',
@@ -65,14 +73,46 @@ t.test('1. the file: the engine writes the prefix; the verdict is pure; updates 
 });
 
 t.test(
+  '1. the parameter: a field of the policy file with its default, typed in evaluate, baked into the CEL',
+  async (t) => {
+    const prefixed = parsePolicy('sctpPortNamePrefix: sctp-\n', 'policy.yaml', { rules: RULES });
+    t.equal(prefixed.sctpPortNamePrefix, 'sctp-');
+    t.equal(parsePolicy('', 'policy.yaml', { rules: RULES }).sctpPortNamePrefix, '', 'the default');
+    t.throws(() => parsePolicy('sctpPortNamePrefix: SCTP\n', 'policy.yaml', { rules: RULES }), {
+      message: /policy\.yaml:1: policy field \/sctpPortNamePrefix: must match/,
+    });
+    t.throws(() => parsePolicy('sctpPortNamePrefix: sctp-\n', 'policy.yaml', { rules: ALL_RULES }), /unknown field/);
+    t.match(evaluateRule(rule, ruleInput(deployment('diameter'), { policy: prefixed })).findings, [
+      { message: /no name starting with "sctp-" \(sctpPortNamePrefix\)/ },
+    ]);
+    t.same(evaluateRule(rule, ruleInput(deployment('sctp-diameter'), { policy: prefixed })).findings, []);
+    const [check] = validatingAdmissionPolicies(RULES, prefixed).filter((p) => p.rule === rule.id);
+    t.match(check!.policy.spec!.validations![0]!.expression, "startsWith('sctp-')");
+    t.same(clusterDataOf([rule]), [], 'a rule with CEL reads no cluster data');
+  },
+);
+
+t.test('1. cluster data: declared, loaded, and read only as declared', async (t) => {
+  t.match(doc, 'test/fixtures/rules/example-sctp-pool.ts');
+  t.notOk(ALL_RULES.includes(poolRule), 'not shipped');
+  t.same(clusterDataOf([poolRule]), ['Node', 'MachineConfig', 'MachineConfigPool'], 'what the informers would watch');
+  t.equal(poolRule.cel, undefined, 'no CEL: a VAP cannot read the cluster');
+  const said = ['ocp-4.14-sctp', 'ocp-4.14-var-partition', 'ocp-4.19-fips', 'ocp-4.19-upgrade-mid'].flatMap((state) => {
+    const snapshot = loadClusterState(join(CORPUS_DIR, 'state', state), clusterDataOf([poolRule]));
+    return evaluateRule(poolRule, ruleInput(deployment(), { snapshot })).findings.map((f) => f.message);
+  });
+  t.match(said, ['[example-sctp-pool] Deployment telco/sctp: no MachineConfigPool has a node that carries SCTP.']);
+});
+
+t.test(
   '2. the registry line: policy, engine, check, audit, webhooks and VAPs follow from the declaration',
   async (t) => {
     const policy = parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', {
-      ruleIds: [...RULE_IDS, rule.id],
+      rules: RULES,
     });
     t.equal(policy.rules[rule.id]?.enforcement, 'warn', 'its ID is valid in the policy');
     t.throws(
-      () => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { ruleIds: RULE_IDS }),
+      () => parsePolicy(`rules:\n  ${rule.id}:\n    enforcement: warn\n`, 'policy.yaml', { rules: ALL_RULES }),
       /unknown rule/,
     );
     const engine = new Engine(RULES, defaultPolicy());

@@ -5,7 +5,7 @@ import { validatingAdmissionPolicies } from '../../src/admission/vap.js';
 import { webhookConfigurations } from '../../src/admission/webhook-config.js';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine } from '../../src/engine/engine.js';
-import { matchKinds } from '../../src/engine/matches.js';
+import { matchKinds } from '../../src/rules/matches.js';
 import { GENERATED_BY_ANNOTATION } from '../../src/cluster/machineconfig.js';
 import { MCO_SERVICE_ACCOUNTS, platformOwnedConditions, platformOwnedReason } from '../../src/engine/platform-owned.js';
 import type { KubeObject, Rule } from '../../src/engine/types.js';

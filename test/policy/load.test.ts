@@ -1,9 +1,9 @@
 import t from 'tap';
 import { loadPolicy, parsePolicy, PolicyError } from '../../src/policy/load.js';
-import { RULE_IDS } from '../../src/rules/index.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 
 t.test('no file: the openshift-baremetal defaults', async (t) => {
-  const p = loadPolicy(undefined, { ruleIds: RULE_IDS, webhookNamespace: 'guard' });
+  const p = loadPolicy(undefined, { rules: ALL_RULES, webhookNamespace: 'guard' });
   t.equal(p.preset, 'openshift-baremetal');
   t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort']);
   t.same(p.excludedNamespaces, ['kube-system', 'kube-public', 'guard', 'openshift-*']);
@@ -14,13 +14,13 @@ t.test('no file: the openshift-baremetal defaults', async (t) => {
 
 t.test('the preset fills what the file leaves out; the file wins', async (t) => {
   const p = parsePolicy('preset: ako\nrules:\n  nodeportlocal-sctp: {enforcement: deny}\n', 'p.yaml', {
-    ruleIds: RULE_IDS,
+    rules: ALL_RULES,
   });
   t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort', 'LoadBalancer']);
   t.equal(p.allowSctpGateways, true);
   t.same(p.rules, { 'nodeportlocal-sctp': { enforcement: 'deny' } });
   const q = parsePolicy('preset: ako\nallowedServiceTypes: [NodePort]\nignition: {targetVersion: 3.4.0}\n', 'q.yaml', {
-    ruleIds: RULE_IDS,
+    rules: ALL_RULES,
   });
   t.same(q.allowedServiceTypes, ['NodePort']);
   t.equal(q.ignition.targetVersion, '3.4.0');
@@ -28,7 +28,7 @@ t.test('the preset fills what the file leaves out; the file wins', async (t) => 
 
 t.test('enforcement: "off" quoted turns a rule off', async (t) => {
   t.same(
-    parsePolicy('rules:\n  sctp-service-type: {enforcement: "off"}\n', 'p.yaml', { ruleIds: RULE_IDS }).rules[
+    parsePolicy('rules:\n  sctp-service-type: {enforcement: "off"}\n', 'p.yaml', { rules: ALL_RULES }).rules[
       'sctp-service-type'
     ],
     { enforcement: 'off' },
@@ -63,7 +63,7 @@ t.test('errors name the file and the line of the offending field', async (t) => 
   ];
   for (const [text, line, reason] of cases) {
     try {
-      parsePolicy(text, 'policy.yaml', { ruleIds: RULE_IDS });
+      parsePolicy(text, 'policy.yaml', { rules: ALL_RULES });
       t.fail(`accepted: ${text}`);
     } catch (err) {
       t.type(err, PolicyError);
@@ -77,7 +77,7 @@ t.test('errors name the file and the line of the offending field', async (t) => 
 });
 
 t.test('a missing file is a PolicyError', async (t) => {
-  t.throws(() => loadPolicy('/nonexistent/policy.yaml', { ruleIds: RULE_IDS }), {
+  t.throws(() => loadPolicy('/nonexistent/policy.yaml', { rules: ALL_RULES }), {
     name: 'PolicyError',
     line: 0,
     message: /^\/nonexistent\/policy.yaml: cannot read the policy file/,

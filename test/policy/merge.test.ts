@@ -1,7 +1,8 @@
 import t from 'tap';
 import { mergePolicy } from '../../src/policy/merge.js';
-import { defaultPolicy, PRESETS } from '../../src/policy/presets.js';
+import { defaultPolicy } from '../../src/policy/presets.js';
 import { PRESET_NAMES } from '../../src/policy/schema.js';
+import { ALL_RULES } from '../../src/rules/index.js';
 
 t.test('an empty file is the default policy', async (t) => {
   t.same(mergePolicy({}), defaultPolicy());
@@ -10,21 +11,25 @@ t.test('an empty file is the default policy', async (t) => {
 });
 
 t.test('the preset fills what the file leaves out; each field the file sets wins', async (t) => {
-  const p = mergePolicy({
-    apiVersion: 'sctp-guard.io/v1alpha1',
-    kind: 'SctpGuardPolicy',
-    metadata: { name: 'x' },
-    preset: 'ako',
-    unknownNodeState: 'deny',
-    rules: { 'sctp-module-loaded': { enforcement: 'warn' } },
-  });
-  t.same(p.allowedServiceTypes, PRESETS.ako.allowedServiceTypes);
+  const p = mergePolicy(
+    {
+      apiVersion: 'sctp-guard.io/v1alpha1',
+      kind: 'SctpGuardPolicy',
+      metadata: { name: 'x' },
+      preset: 'ako',
+      unknownNodeState: 'deny',
+      rules: { 'sctp-module-loaded': { enforcement: 'warn' } },
+    },
+    undefined,
+    ALL_RULES,
+  );
+  t.same(p.allowedServiceTypes, ['ClusterIP', 'NodePort', 'LoadBalancer'], "the rules' parameters as ako sets them");
   t.equal(p.allowSctpGateways, true);
   t.equal(p.unknownNodeState, 'deny');
   t.same(p.rules, { 'sctp-module-loaded': { enforcement: 'warn' } });
   t.notOk('apiVersion' in p || 'kind' in p || 'metadata' in p, 'the envelope is not policy');
   t.same(
-    mergePolicy({ preset: 'ako', allowedServiceTypes: ['NodePort'] }).allowedServiceTypes,
+    mergePolicy({ preset: 'ako', allowedServiceTypes: ['NodePort'] }, undefined, ALL_RULES).allowedServiceTypes,
     ['NodePort'],
     'a list replaces the preset list',
   );
@@ -52,7 +57,7 @@ t.test('the own namespace is always excluded, once', async (t) => {
   );
 });
 
-t.test('a merged policy shares no list with the presets', async (t) => {
-  mergePolicy({}).allowedServiceTypes.push('LoadBalancer');
-  t.same(PRESETS['openshift-baremetal'].allowedServiceTypes, ['ClusterIP', 'NodePort']);
+t.test('a merged policy shares no list with the declarations', async (t) => {
+  (mergePolicy({}, undefined, ALL_RULES).allowedServiceTypes as string[]).push('LoadBalancer');
+  t.same(mergePolicy({}, undefined, ALL_RULES).allowedServiceTypes, ['ClusterIP', 'NodePort']);
 });

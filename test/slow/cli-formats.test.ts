@@ -6,7 +6,7 @@ import { formatText } from '../../src/cli/output/text.js';
 import { useColour } from '../../src/cli/options.js';
 import { findingLine, type Report } from '../../src/cli/output/report.js';
 import { readManifests } from '../../src/input/manifests.js';
-import type { ReviewFinding } from '../../src/engine/review-object.js';
+import type { ReviewMessage } from '../../src/engine/review-object.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // The published SARIF 2.1.0 schema (OASIS, as on json.schemastore.org: sarif-2.1.0-rtm.5), shipped by Microsoft's
@@ -174,8 +174,8 @@ t.test('--fail-on-warn, --quiet, --summary', async (t) => {
 
 t.test("a finding with a field path points at that field's line", async (t) => {
   const [svc] = (await readManifests(['test/fixtures/check-repo/manifests/sctp-lb.yaml'])).objects;
-  // Findings carry the JSON Pointer of their field (ReviewFinding.path, from the rules).
-  const finding: ReviewFinding = {
+  // Findings carry the JSON Pointer of their field (ReviewMessage.path, from the rules).
+  const finding: ReviewMessage = {
     rule: 'r',
     phase: 'validate',
     decision: 'deny',

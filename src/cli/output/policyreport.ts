@@ -1,4 +1,4 @@
-import type { ReviewFinding } from '../../engine/review-object.js';
+import type { ReviewMessage } from '../../engine/review-object.js';
 import type { KubeObject } from '../../engine/types.js';
 import type { Report, ReportedObject } from './report.js';
 
@@ -45,7 +45,7 @@ export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'sctp-guard' } as co
 const SOURCE = 'sctp-guard';
 
 const RESULT: Record<
-  ReviewFinding['decision'],
+  ReviewMessage['decision'],
   { result: 'fail' | 'warn' | 'error'; severity?: string; scored: boolean }
 > = {
   deny: { result: 'fail', severity: 'high', scored: true },

@@ -1,4 +1,4 @@
-import type { ObjectReview, ReviewFinding } from '../../engine/review-object.js';
+import type { Review, ReviewMessage } from '../../engine/review-object.js';
 import type { JsonPatchOp, KubeObject } from '../../engine/types.js';
 import { describeObject, objectName } from '../../engine/verdict.js';
 import { skipCounts, type InputProblem, type Skip } from '../../input/problems.js';
@@ -32,7 +32,7 @@ export interface ReportedObject {
   name: string;
   uid?: string;
   result: ObjectResult;
-  findings: ReviewFinding[];
+  findings: ReviewMessage[];
   warnings: string[];
   patch: JsonPatchOp[];
   patchedBy: string[];
@@ -53,7 +53,7 @@ export interface Summary {
 }
 
 export function toReported(
-  review: ObjectReview,
+  review: Review,
   keepObject: boolean,
   source?: { file: string; line: number; lineOf?: (pointer: string) => number },
 ): ReportedObject {
@@ -112,12 +112,12 @@ export function summaryLine(report: Report): string {
 }
 
 /** The line of the field a finding is about (the `protocol:` of the port), else the object's first line. */
-export function findingLine(o: ReportedObject, f: ReviewFinding): number {
+export function findingLine(o: ReportedObject, f: ReviewMessage): number {
   return f.path !== undefined && o.lineOf ? o.lineOf(f.path) : (o.line ?? 0);
 }
 
 /** How a CI format grades a finding: what blocks the object is an error, a rule in audit mode only a note. */
-export function findingLevel(o: ReportedObject, f: ReviewFinding): 'error' | 'warning' | 'note' {
+export function findingLevel(o: ReportedObject, f: ReviewMessage): 'error' | 'warning' | 'note' {
   if (f.decision === 'deny' || (f.decision === 'error' && o.result === 'deny')) return 'error';
   return f.decision === 'audit' ? 'note' : 'warning';
 }

@@ -1,5 +1,5 @@
+import type { Operation, RuleMatch } from '../engine/types.js';
 import type { KindInfo } from '../util/kinds.js';
-import type { Operation, RuleMatch } from './types.js';
 
 /** A rule's `matches` for kinds of the registry: one entry per API group, with every version the group serves. */
 export function matchKinds(
