@@ -1,6 +1,4 @@
 import type { FastifyError, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
-
-type ContentTypeParserDone = (err: Error | null, body?: unknown) => void;
 import type { Logger } from 'pino';
 import {
   admissionReviewResponseSchema,
@@ -17,6 +15,9 @@ import { infoLineWriter } from './logger.js';
 import { countJsonContainers } from '../util/json.js';
 import { pointerTokens } from '../util/json-pointer.js';
 import { describeSchemaError, type SchemaError } from '../util/schema-errors.js';
+
+/** Fastify's content-type parser callback (its own type is not exported). */
+type ContentTypeParserDone = (err: Error | null, body?: unknown) => void;
 
 /**
  * Objects and arrays one AdmissionReview may hold: a 1.5 MB rendered MachineConfig, twice in an UPDATE, has a
