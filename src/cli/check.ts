@@ -11,7 +11,7 @@ import { STDIN_PATH } from '../input/files.js';
 import { readManifests } from '../input/manifests.js';
 import { formatProblem } from '../input/problems.js';
 import { DEFAULT_MAX_FILE_BYTES, formatBytes, parseByteSize, ReadError } from '../input/read.js';
-import { collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
+import { clusterStateOption, collect, commandPolicy, commaList, packageVersion, useColour } from './options.js';
 import { formatGithub } from './output/github.js';
 import { formatJson } from './output/json.js';
 import { formatJunit } from './output/junit.js';
@@ -80,12 +80,7 @@ export function registerCheckCommand(program: Command): void {
       commaList,
       [],
     )
-    .addOption(
-      new Option(
-        '--cluster-state <dir>',
-        'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools',
-      ).conflicts(['kubeconfig', 'context']),
-    )
+    .addOption(clusterStateOption())
     .option(
       '--kubeconfig <file>',
       'take the cluster state from a live cluster through this kubeconfig (one snapshot); --context alone: from $KUBECONFIG or ~/.kube/config',

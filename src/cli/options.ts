@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { loadPolicy } from '../policy/load.js';
 import { DEFAULT_WEBHOOK_NAMESPACE } from '../policy/presets.js';
 import type { Policy } from '../policy/types.js';
@@ -46,4 +46,11 @@ export function commaList(value: string, previous: string[]): string[] {
 /** Colour only on a terminal, and never when NO_COLOR is set to anything (no-color.org) or TERM is dumb. */
 export function useColour(stream: Pick<NodeJS.WriteStream, 'isTTY'>, env: NodeJS.ProcessEnv): boolean {
   return stream.isTTY === true && !env.NO_COLOR && env.TERM !== 'dumb';
+}
+
+/** `--cluster-state <dir>` of the commands that also take a live cluster: one or the other, never both. */
+export function clusterStateOption(
+  description = 'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools',
+): Option {
+  return new Option('--cluster-state <dir>', description).conflicts(['kubeconfig', 'context']);
 }

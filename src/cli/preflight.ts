@@ -22,7 +22,7 @@ import { auditedResources, listResource } from './audit.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_HELP, liveSnapshot } from './kube.js';
 import { readManifests } from '../input/manifests.js';
 import { formatLocation, formatProblem, type InputProblem } from '../input/problems.js';
-import { collect, commandPolicy, packageVersion } from './options.js';
+import { clusterStateOption, collect, commandPolicy, packageVersion } from './options.js';
 import { formatJunit } from './output/junit.js';
 import { toReported, type Report, type ReportedObject } from './output/report.js';
 import { formatSarif } from './output/sarif.js';
@@ -54,10 +54,9 @@ export function registerPreflightCommand(program: Command): void {
     )
     .option('--from <release>', "the cluster's release (default: its ClusterVersion)")
     .addOption(
-      new Option(
-        '--cluster-state <dir>',
+      clusterStateOption(
         'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools, ClusterVersion (and any SCTP objects)',
-      ).conflicts(['kubeconfig', 'context']),
+      ),
     )
     .option('--kubeconfig <file>', KUBECONFIG_HELP)
     .option('--context <name>', CONTEXT_HELP)

@@ -11,7 +11,7 @@ import {
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { KubeObject } from '../engine/types.js';
 import { connect, CONTEXT_HELP, KUBECONFIG_DEFAULTS, liveSnapshot } from './kube.js';
-import { collect, commandPolicy } from './options.js';
+import { clusterStateOption, collect, commandPolicy } from './options.js';
 import { formatYamlStream } from './output/yaml.js';
 
 export const REMEDIATE_FORMATS = ['text', 'yaml'] as const;
@@ -33,12 +33,7 @@ export function registerRemediateCommand(program: Command): void {
     .description(
       'print what makes the nodes carry SCTP: a MachineConfig per pool without SCTP, or an NFD NodeFeatureRule (exit 0, 2 bad input)',
     )
-    .addOption(
-      new Option(
-        '--cluster-state <dir>',
-        'offline cluster state: YAML of Nodes, MachineConfigs, MachineConfigPools',
-      ).conflicts(['kubeconfig', 'context']),
-    )
+    .addOption(clusterStateOption())
     .option(
       '--kubeconfig <file>',
       `read the cluster state from a live cluster through this kubeconfig (default: ${KUBECONFIG_DEFAULTS})`,
