@@ -6,8 +6,8 @@
  * count (`# { total: N, pass: N, ... }`). The `tap` command adds a process-tracking loader and tsx to every file,
  * about a second of CPU each; at 50 files that was most of a 60 s budget on 2 cores. So this runner transpiles the
  * TypeScript once with esbuild (no type check: `npm run test:slow` and `npm run typecheck` run tsc), runs each
- * built file with plain `node`, longest first, one more at once than there are cores (some files wait on timers),
- * and sums tap's counts.
+ * built file with plain `node`, longest first, one more at once than there are cores (some files wait on timers;
+ * test/slow, as many as cores), and sums tap's counts.
  *
  * Starting node and loading tap and the product costs half a second of CPU a process, most of a short file. So the
  * fast suite runs in two processes per worker, each importing its files one after the other into one tap root; a
@@ -17,7 +17,7 @@
  *   node scripts/test.mjs                 the fast suite: test/**\/*.test.ts but test/slow
  *   node scripts/test.mjs --slow          test/slow/*.test.ts
  *   node scripts/test.mjs FILE...         those files (TypeScript paths)
- *   --jobs N                              processes at once (default: the number of cores + 1)
+ *   --jobs N                              processes at once (default: the number of cores, + 1 but with --slow)
  *   --timeout S                           seconds a file may take (default: 120, 600 with --slow)
  */
 import { spawn } from 'node:child_process';
@@ -37,7 +37,8 @@ const { values: opts, positionals } = parseArgs({
   allowPositionals: true,
   options: { slow: { type: 'boolean', default: false }, jobs: { type: 'string' }, timeout: { type: 'string' } },
 });
-const jobs = opts.jobs ? Number(opts.jobs) : availableParallelism() + 1;
+// test/slow measures time and memory of whole processes, which a third process on 2 cores would distort.
+const jobs = opts.jobs ? Number(opts.jobs) : availableParallelism() + (opts.slow ? 0 : 1);
 const timeoutS = opts.timeout ? Number(opts.timeout) : opts.slow ? 600 : 120;
 if (!Number.isInteger(jobs) || jobs < 1 || !(timeoutS > 0)) {
   console.error('test.mjs: --jobs takes a whole number of at least 1 and --timeout a number of seconds');
