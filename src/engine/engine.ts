@@ -2,6 +2,7 @@ import type { ClusterSnapshot } from '../cluster/snapshot.js';
 import type { Policy } from '../policy/types.js';
 import jsonpatch from 'fast-json-patch';
 import { namespaceMatcher } from '../policy/namespaces.js';
+import { cloneJson } from '../util/json.js';
 import { podSpecPath } from '../util/kinds.js';
 import type {
   Decision,
@@ -123,6 +124,8 @@ export class Engine {
     const denials: string[] = [];
     const warnings: string[] = [];
     const patch: JsonPatchOp[] = [];
+    /** The objects the patching rules' edits left, one per rule that contributed to the patch. */
+    const edited: KubeObject[] = [];
     const auditAnnotations: Record<string, string> = {};
 
     for (const { rule, enforcement, sctpPaths, allow } of applicable) {
@@ -136,7 +139,10 @@ export class Engine {
       results.push(outcome.result);
       if (outcome.deny) denials.push(...outcome.result.findings.map((f) => f.message));
       warnings.push(...outcome.warnings);
-      if (phase === 'mutate' && outcome.result.patched && !(result instanceof RuleFailure)) patch.push(...result.patch);
+      if (phase === 'mutate' && outcome.result.patched && !(result instanceof RuleFailure)) {
+        patch.push(...result.patch);
+        if (result.patched) edited.push(result.patched);
+      }
       if (outcome.result.decision !== 'allow') {
         auditAnnotations[rule.id] = oneLine(
           `${outcome.result.decision}: ${outcome.result.findings[0]?.message ?? 'patched'}`,
@@ -148,7 +154,7 @@ export class Engine {
     }
 
     const allowed = denials.length === 0;
-    return {
+    const decision: Decision = {
       allowed,
       message: allowed ? '' : denials.join('\n'),
       warnings: budgetWarnings(warnings),
@@ -156,6 +162,12 @@ export class Engine {
       auditAnnotations,
       results,
     };
+    if (decision.patch.length > 0) {
+      // One rule's patch leaves the object its edit made; several are applied in order, as the API server would.
+      const applied = edited.length === 1 ? { object: edited[0]! } : applyJsonPatch(subject, decision.patch);
+      if ('object' in applied) decision.patchedObject = applied.object;
+    }
+    return decision;
   }
 
   /** A rule that throws is that rule's failure, never the server's: the error becomes its outcome. */
@@ -195,6 +207,8 @@ export interface ComposedVerdict {
   /** The messages, each with its finding's severity (enforcement reads it, then drops it). */
   findings: Array<Message & Pick<Finding, 'severity'>>;
   patch: JsonPatchOp[];
+  /** The object as the rule's edit left it, when the patch is not empty. */
+  patched?: KubeObject;
   annotations: Record<string, string>;
 }
 
@@ -206,22 +220,39 @@ export function evaluateRule(rule: Rule, input: RuleInput): ComposedVerdict {
   const verdict = rule.evaluate(input);
   // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
   if (verdict.findings.length === 0)
-    return { findings: [], patch: patchOf(input.object, verdict.edit), annotations: verdict.annotations };
+    return { findings: [], ...patchOf(input.object, verdict.edit), annotations: verdict.annotations };
   const prefix = messagePrefix(rule.id, input);
   const settled = settleUnknownNodeState(ratchet(rule, input, verdict), input.policy, prefix);
   return {
     findings: settled.findings.map((f) => compose(prefix, f)),
-    patch: patchOf(input.object, settled.edit),
+    ...patchOf(input.object, settled.edit),
     annotations: settled.annotations,
   };
 }
 
-/** The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed). */
-function patchOf(object: KubeObject | null, edit: Verdict['edit']): JsonPatchOp[] {
-  if (!edit || !object) return [];
-  const copy = structuredClone(object);
+/**
+ * The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed), and the
+ * copy when the patch is not empty.
+ */
+function patchOf(object: KubeObject | null, edit: Verdict['edit']): Pick<ComposedVerdict, 'patch' | 'patched'> {
+  if (!edit || !object) return { patch: [] };
+  const copy = cloneJson(object);
   edit(copy);
-  return jsonpatch.compare(object, copy) as JsonPatchOp[];
+  const patch = jsonpatch.compare(object, copy) as JsonPatchOp[];
+  return patch.length > 0 ? { patch, patched: copy } : { patch };
+}
+
+/** The object with a patch applied, or why the patch does not apply (the API server refuses such a patch). */
+export function applyJsonPatch(
+  object: KubeObject | null,
+  patch: readonly JsonPatchOp[],
+): { object: KubeObject } | { error: string } {
+  try {
+    const doc = jsonpatch.applyPatch(cloneJson(object), cloneJson(patch) as jsonpatch.Operation[], true);
+    return { object: doc.newDocument as KubeObject };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0]! };
+  }
 }
 
 function compose(prefix: string, f: Finding): ComposedVerdict['findings'][number] {

@@ -1,4 +1,3 @@
-import jsonpatch from 'fast-json-patch';
 import { isRecord } from '../util/json.js';
 import type { JsonPatchOp } from './types.js';
 
@@ -7,24 +6,21 @@ const CONFIG = '/spec/config';
 /**
  * What a mutation changes, in words, for the MUTATE line of `check`/`audit` and the admission audit log:
  * `spec.config: Ignition 2.2.0 → 3.4.0 (rewritten: storage.files, systemd.units); metadata.annotations added
- * (sctp-guard.io/ignition-translated-from: 2.2.0)`. Read from the patch and the object it applies to, so it
- * describes what the API server will store, whatever rule wrote the patch.
+ * (sctp-guard.io/ignition-translated-from: 2.2.0)`. Read from the patch, the object it applies to and the object it
+ * leaves (the engine's `Decision.patchedObject`), so it describes what the API server will store, whatever rule
+ * wrote the patch.
  */
-export function describePatch(original: unknown, patch: readonly JsonPatchOp[]): string {
+export function describePatch(original: unknown, patched: unknown, patch: readonly JsonPatchOp[]): string {
   const inConfig = (op: JsonPatchOp) => op.path === CONFIG || op.path.startsWith(`${CONFIG}/`);
   const configOps = patch.filter(inConfig);
-  const parts = configOps.length > 0 ? describeConfig(original, configOps) : [];
+  const parts = configOps.length > 0 ? describeConfig(original, patched, configOps) : [];
   return [...parts, ...patch.filter((op) => !inConfig(op)).map(describeOp)].join('; ');
 }
 
 /** The patch's ops on spec.config as one change of the Ignition config: its versions and the sections rewritten. */
-function describeConfig(original: unknown, ops: readonly JsonPatchOp[]): string[] {
+function describeConfig(original: unknown, patched: unknown, ops: readonly JsonPatchOp[]): string[] {
   const before = valueAt(original, CONFIG);
-  const after = valueAt(
-    jsonpatch.applyPatch(structuredClone(original), structuredClone(ops) as jsonpatch.Operation[], false, false)
-      .newDocument,
-    CONFIG,
-  );
+  const after = valueAt(patched, CONFIG);
   const from = ignitionVersion(before);
   const to = ignitionVersion(after);
   if (!isRecord(before) || !isRecord(after) || !from || !to) return ops.map(describeOp);

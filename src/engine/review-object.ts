@@ -1,6 +1,5 @@
-import jsonpatch from 'fast-json-patch';
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import type { Engine, EngineRequest, Phase } from './engine.js';
+import { applyJsonPatch, type Engine, type EngineRequest, type Phase } from './engine.js';
 import type { Decision, JsonPatchOp, KubeObject, RuleAction } from './types.js';
 import { engineRequest } from './request.js';
 import { messagePrefix } from './verdict.js';
@@ -60,12 +59,11 @@ export function reviewObject(
 
   let patchedObject = object;
   if (mutate.patch.length > 0) {
-    try {
-      patchedObject = jsonpatch.applyPatch(object, structuredClone(mutate.patch), true, false).newDocument;
-    } catch (err) {
+    const applied = mutate.patchedObject ? { object: mutate.patchedObject } : applyJsonPatch(object, mutate.patch);
+    if ('error' in applied) {
       // The API server refuses a request whose webhook patch does not apply; so does the review.
       const rules = patchedBy.join(', ');
-      const detail = `the mutation does not apply to the object (${(err as Error).message.split('\n')[0]}). Report this with the object to the sctp-guard maintainers.`;
+      const detail = `the mutation does not apply to the object (${applied.error}). Report this with the object to the sctp-guard maintainers.`;
       findings.push({
         rule: rules,
         phase: 'mutate',
@@ -75,6 +73,7 @@ export function reviewObject(
       });
       return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
     }
+    patchedObject = applied.object;
   }
 
   const validateRequest = { ...request, object: patchedObject };
@@ -85,7 +84,7 @@ export function reviewObject(
     object: patchedObject,
     patch: mutate.patch,
     patchedBy,
-    ...(mutate.patch.length > 0 ? { change: describePatch(object, mutate.patch) } : {}),
+    ...(mutate.patch.length > 0 ? { change: describePatch(object, patchedObject, mutate.patch) } : {}),
     allowed: validate.allowed,
     findings,
     warnings: [...new Set([...mutate.warnings, ...validate.warnings])],

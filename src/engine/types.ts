@@ -202,6 +202,11 @@ export interface Decision {
   message: string;
   warnings: string[];
   patch: JsonPatchOp[];
+  /**
+   * The object as the patch leaves it, when there is a patch (undefined if several rules' patches do not apply
+   * together, which the API server would refuse).
+   */
+  patchedObject?: KubeObject;
   auditAnnotations: Record<string, string>;
   results: RuleDecision[];
   /** Why no rule ran, when none did (kind not watched, excluded namespace, no SCTP). */

@@ -1,4 +1,4 @@
-import { isRecord } from '../util/json.js';
+import { cloneJson, isRecord } from '../util/json.js';
 import { deletePointer } from '../util/json-pointer.js';
 import { checkConfig } from './checks.js';
 import type { Baseline } from './fixed-sections.js';
@@ -181,7 +181,7 @@ function schemaProblems(issues: SchemaIssue[], version: InputVersion, newer: Rea
 function withoutUnknownFields(config: Rec, issues: SchemaIssue[]): Rec {
   const unknown = issues.filter((i) => i.kind === 'unknown-field');
   if (unknown.length === 0) return config;
-  const copy = structuredClone(config);
+  const copy = cloneJson(config);
   for (const issue of unknown) deletePointer(copy, issue.pointer);
   return copy;
 }

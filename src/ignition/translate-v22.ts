@@ -1,4 +1,4 @@
-import { isRecord, member, records } from '../util/json.js';
+import { cloneJson, isRecord, member, records } from '../util/json.js';
 import { escapePointer, pointerTokens } from '../util/json-pointer.js';
 import { cleanPath, entries } from './paths.js';
 import { ONLY_CORE_USER_FIX } from './checks.js';
@@ -91,7 +91,7 @@ function inputPointer(pointer: string, origin: Origin): string {
  * (`NodeUser{ID: util.IntToPtr(oldFile.User.Id)}`).
  */
 export function upgradeToV22(config: Rec, from: '2.0.0' | '2.1.0'): Rec {
-  const out = structuredClone(config);
+  const out = cloneJson(config);
   out.ignition = { ...member(out, 'ignition'), version: '2.2.0' };
   const storage = member(out, 'storage');
   for (const kind of ['files', 'directories'] as const) {

@@ -1,4 +1,4 @@
-import { isRecord } from '../util/json.js';
+import { cloneJson, isRecord } from '../util/json.js';
 import { deletePointer, getPointer, lastKey } from '../util/json-pointer.js';
 import { fieldPath } from './paths.js';
 import { error, type Problem } from './problems.js';
@@ -16,7 +16,7 @@ type Rec = Record<string, unknown>;
  * `config` must be valid for `from` and free of fields unknown to it.
  */
 export function translateV3(config: Rec, from: SpecVersion, to: SpecVersion): { config?: Rec; problems: Problem[] } {
-  const current = structuredClone(config);
+  const current = cloneJson(config);
   const problems: Problem[] = [];
   for (let minor = minorOf(from); minor > minorOf(to); minor--) {
     const lower = v3(minor - 1);

@@ -61,7 +61,7 @@ export function auditRecord(args: {
     patched: decision.patch.length > 0,
     latencyMs: Math.round(args.latencyMs * 1000) / 1000,
   };
-  if (decision.patch.length > 0) record.change = describePatch(request.object, decision.patch);
+  if (decision.patch.length > 0) record.change = describePatch(request.object, decision.patchedObject, decision.patch);
   if (decision.skipped) record.skipped = decision.skipped;
   if (args.clusterStateAgeSeconds !== undefined) record.clusterStateAgeSeconds = args.clusterStateAgeSeconds;
   return record;

@@ -1,3 +1,4 @@
+import jsonpatch from 'fast-json-patch';
 import t from 'tap';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
 import { Engine, type EngineRequest } from '../../src/engine/engine.js';
@@ -148,8 +149,28 @@ t.test(
     const d = new Engine([m, deny], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
     t.equal(d.allowed, false);
     t.same(d.patch, []);
+    t.equal(d.patchedObject, undefined);
   },
 );
+
+t.test('the decision carries the object as its patch leaves it, from one rule or several', async (t) => {
+  const labels = rule('labels', () => edited((o) => void (o.metadata!.labels = { a: 'b' })), { phase: 'mutate' });
+  const annotations = rule('annotations', () => edited((o) => void (o.metadata!.annotations = { c: 'd' })), {
+    phase: 'mutate',
+  });
+  const one = new Engine([labels], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
+  t.same(one.patchedObject, jsonpatch.applyPatch(structuredClone(svc), structuredClone(one.patch)).newDocument);
+  t.same(one.patchedObject?.metadata?.labels, { a: 'b' });
+  t.same(svc.metadata?.labels, undefined, 'the object reviewed is left as it came');
+  const both = new Engine([labels, annotations], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
+  t.same(both.patchedObject?.metadata, { ...svc.metadata, labels: { a: 'b' }, annotations: { c: 'd' } });
+  // Two rules adding the same field: the second `add` replaces the first, as the API server applies them.
+  const again = rule('again', () => edited((o) => void (o.metadata!.labels = { x: 'y' })), { phase: 'mutate' });
+  const clash = new Engine([labels, again], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'mutate');
+  t.same(clash.patchedObject?.metadata?.labels, { x: 'y' });
+  const validate = new Engine([labels], defaultPolicy()).evaluate(request(), EMPTY_SNAPSHOT, 'validate');
+  t.equal(validate.patchedObject, undefined, 'no patch, no patched object');
+});
 
 t.test('warnings are one line, deduplicated and within the 4096-character budget', async (t) => {
   const many = rule('many', () => ({

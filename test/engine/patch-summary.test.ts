@@ -54,8 +54,9 @@ t.test(
 
 t.test('every JSON Patch operation has words', async (t) => {
   const obj = { metadata: { labels: { a: '1' } }, spec: { x: 1 } };
+  // Outside spec.config, only the patch is read (these patches need not even apply).
   t.equal(
-    describePatch(obj, [
+    describePatch(obj, undefined, [
       { op: 'remove', path: '/metadata/labels/a' },
       { op: 'replace', path: '/spec/x', value: 2 },
       { op: 'add', path: '/metadata/annotations/example.com~1k', value: 'v' },
@@ -64,7 +65,7 @@ t.test('every JSON Patch operation has words', async (t) => {
     'metadata.labels.a removed; spec.x replaced (2); metadata.annotations.example.com/k added (v); spec.y moved from spec.x',
   );
   t.equal(
-    describePatch(obj, [{ op: 'replace', path: '/spec', value: { text: 'x'.repeat(200) } }]),
+    describePatch(obj, undefined, [{ op: 'replace', path: '/spec', value: { text: 'x'.repeat(200) } }]),
     `spec replaced (text: ${'x'.repeat(77)}...)`,
     'long values are cut',
   );
