@@ -38,6 +38,7 @@ export class LiveClusterSource implements ClusterSource {
   private notVerified?: string;
   private discoveryTimer?: NodeJS.Timeout;
   private stopped = false;
+  private announcedReady = false;
 
   /** `verified`: the caller has run the discovery check (the CLI does, before anything else). */
   constructor(
@@ -173,6 +174,10 @@ export class LiveClusterSource implements ClusterSource {
     const mco = this.informers.some((i) => i.kind === 'MachineConfig' && i.status.available && i.status.synced);
     this.body = this.state.build('live', mco);
     this.lastBuildMs = performance.now() - started;
+    if (!this.announcedReady && this.readiness().ready) {
+      this.announcedReady = true;
+      this.options.onReady?.(this.snapshot());
+    }
   }
 }
 

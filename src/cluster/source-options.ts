@@ -26,6 +26,11 @@ export interface ClusterSourceOptions extends CredentialOptions {
   kinds?: readonly KindName[];
   /** Changes arriving within this window are folded into one snapshot rebuild. */
   rebuildDelayMs?: number;
+  /**
+   * Called once, with the first snapshot decisions can use: the offline state loaded, the live informers' first
+   * sync, or at start when there is no cluster state.
+   */
+  onReady?: (snapshot: ClusterSnapshot) => void;
 }
 
 export interface ClusterSource extends ClusterStateSource {

@@ -9,23 +9,27 @@ import { EMPTY_SNAPSHOT, type ClusterSnapshot } from './snapshot.js';
  * when there are credentials.
  */
 export async function createClusterSource(options: ClusterSourceOptions): Promise<ClusterSource> {
-  if (options.clusterState) return offlineSource(options.clusterState, options.kinds);
-  if (!liveCredentials(options)) return noSource();
+  if (options.clusterState) return offlineSource(options.clusterState, options.kinds, options.onReady);
+  if (!liveCredentials(options)) return noSource(options.onReady);
   const { LiveClusterSource, liveApi } = await import('./live-source.js');
   return new LiveClusterSource(liveApi(options)!, options);
 }
 
-function noSource(): ClusterSource {
+function noSource(onReady: ClusterSourceOptions['onReady']): ClusterSource {
   return {
     snapshot: () => EMPTY_SNAPSHOT,
     readiness: () => ({ ready: true, reason: 'no cluster state configured: node SCTP state is unknown' }),
-    start: async () => {},
+    start: async () => onReady?.(EMPTY_SNAPSHOT),
     stop: async () => {},
     status: () => [],
   };
 }
 
-function offlineSource(dir: string, kinds?: readonly KindName[]): ClusterSource {
+function offlineSource(
+  dir: string,
+  kinds: readonly KindName[] | undefined,
+  onReady: ClusterSourceOptions['onReady'],
+): ClusterSource {
   let snapshot: ClusterSnapshot | undefined;
   return {
     snapshot: () => snapshot ?? EMPTY_SNAPSHOT,
@@ -35,6 +39,7 @@ function offlineSource(dir: string, kinds?: readonly KindName[]): ClusterSource 
         : { ready: false, reason: 'offline cluster state not loaded yet' },
     start: async () => {
       snapshot = loadClusterState(dir, kinds);
+      onReady?.(snapshot);
     },
     stop: async () => {},
     status: () => [],

@@ -1,12 +1,17 @@
 import t from 'tap';
 import { warmUp } from '../../src/cli/serve.js';
+import { loadClusterState } from '../../src/cluster/offline.js';
 import { Engine } from '../../src/engine/engine.js';
 import { SPEC_VERSIONS } from '../../src/ignition/versions.js';
 import { defaultPolicy } from '../../src/policy/presets.js';
 import { ALL_RULES } from '../../src/rules/index.js';
+import { repoPath } from '../helpers/repo.js';
 
-t.test('the warm-up at start takes a MachineConfig of every Ignition version through the mutating rules', async (t) => {
-  const decisions = warmUp(new Engine(ALL_RULES, defaultPolicy()));
+t.test('the warm-up takes a MachineConfig of every Ignition version through the mutating rules', async (t) => {
+  const decisions = warmUp(
+    new Engine(ALL_RULES, defaultPolicy()),
+    loadClusterState(repoPath('examples/cluster-state')),
+  );
   t.equal(decisions.length, SPEC_VERSIONS.length);
   for (const d of decisions) {
     t.equal(d.allowed, true, 'the documented MachineConfig is allowed');

@@ -48,13 +48,20 @@ async function cluster(t: Test, objects = scenario(), types?: ConstructorParamet
     api.upsert(OPENSHIFT_TYPES.machineconfigurations, machineConfiguration(['Disks', 'FileSystems']));
   const { logger, lines } = capturedLogger('debug');
   const kc = liveApi({ kubeconfig: api.writeKubeconfig(), env: {} })!;
-  const source = new LiveClusterSource(kc, { logger, backoff: FAST, rebuildDelayMs: 5, stalenessLimitSeconds: 1 });
+  const ready: ClusterSnapshot[] = [];
+  const source = new LiveClusterSource(kc, {
+    logger,
+    backoff: FAST,
+    rebuildDelayMs: 5,
+    stalenessLimitSeconds: 1,
+    onReady: (snapshot) => ready.push(snapshot),
+  });
   t.teardown(() => source.stop());
-  return { api, source, lines };
+  return { api, source, lines, ready };
 }
 
 t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into a snapshot', async (t) => {
-  const { api, source } = await cluster(t);
+  const { api, source, ready } = await cluster(t);
   t.match(source.readiness(), {
     ready: false,
     reason: /^waiting for the API server: discovery at http:\/\/127\.0\.0\.1:\d+ not done yet$/,
@@ -63,6 +70,8 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
   await source.start();
   await source.waitForSync(5000);
   t.same(source.readiness(), { ready: true, reason: 'synced' });
+  t.equal(ready.length, 1, 'onReady is called at the first sync');
+  t.equal(ready[0]?.nodes.size, 12, 'with the synced snapshot');
   const s = source.snapshot();
   t.match(s, {
     source: 'live',
@@ -113,6 +122,7 @@ t.test('informers sync Nodes, MachineConfigs, pools and the ClusterVersion into 
   api.bookmark();
   api.remove(CORE_TYPES.nodes, 'legacy-1');
   t.ok(await until(() => source.snapshot().nodes.size === 11), 'deletes are seen');
+  t.equal(ready.length, 1, 'onReady is called once, not at every rebuild');
 });
 
 t.test('a heartbeat that changes nothing sctp-guard reads keeps the snapshot', async (t) => {

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { ClusterStateError, loadClusterState } from '../../src/cluster/offline.js';
-import { EXAMPLES_DIR } from '../helpers/admission.js';
+import { capturedLogger, EXAMPLES_DIR } from '../helpers/admission.js';
+import { createClusterSource } from '../../src/cluster/source.js';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { scenario } from '../fixtures/cluster/builders.js';
 import { scenarioSnapshot } from '../fixtures/cluster/state.js';
 
@@ -103,4 +105,26 @@ t.test('bad files are errors with file and line', async (t) => {
   t.throws(() => loadClusterState(dir3), /c.yaml:1: expected a Kubernetes object/);
   t.throws(() => loadClusterState(join(dir3, 'missing')), /cannot read cluster state directory/);
   t.throws(() => loadClusterState(join(dir3, 'c.yaml')), /not a directory/);
+});
+
+t.test('a cluster source calls onReady once, with the snapshot decisions will read', async (t) => {
+  const { logger } = capturedLogger();
+  const loaded: ClusterSnapshot[] = [];
+  const offline = await createClusterSource({
+    clusterState: join(EXAMPLES_DIR, 'cluster-state'),
+    logger,
+    onReady: (s) => loaded.push(s),
+  });
+  t.equal(loaded.length, 0, 'not before start');
+  await offline.start();
+  t.equal(loaded.length, 1);
+  t.equal(loaded[0], offline.snapshot(), 'the loaded state');
+  const none: ClusterSnapshot[] = [];
+  const empty = await createClusterSource({ logger, env: {}, onReady: (s) => none.push(s) });
+  await empty.start();
+  t.same(
+    none.map((s) => s.source),
+    ['none'],
+    'no cluster state: at start, with the empty snapshot',
+  );
 });
