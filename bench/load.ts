@@ -1,105 +1,12 @@
 import autocannon from 'autocannon';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { connect, constants } from 'node:http2';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { Latencies, result, type LoadResult, type LoadSettings, type LoadTarget } from './latencies.js';
 import type { BenchRequest } from './mix.js';
+import type { PacedJob } from './paced-client.js';
 
-export interface LoadTarget {
-  port: number;
-  ca: Buffer;
-}
-
-export interface LoadSettings {
-  seconds: number;
-  /** HTTP/1.1: keep-alive connections; HTTP/2: concurrent streams on one connection. */
-  concurrency: number;
-  /** HTTP/1.1 only: requests per second over all connections, sent at even intervals (runPacedLoad). */
-  rate?: number;
-}
-
-export interface LatencyMs {
-  mean: number;
-  p50: number;
-  p99: number;
-  p99_9: number;
-  max: number;
-}
-
-export interface LoadResult {
-  /** 2xx answers received. */
-  requests: number;
-  seconds: number;
-  rps: number;
-  latencyMs: LatencyMs;
-  errors: number;
-  timeouts: number;
-  non2xx: number;
-}
-
-/**
- * Latency per answer, in microseconds: autocannon's own histogram counts whole milliseconds, too coarse for
- * answers that take a fraction of one.
- */
-class Latencies {
-  private readonly histogram: RecordableHistogram = createHistogram();
-  record(ms: number): void {
-    this.histogram.record(Math.max(1, Math.round(ms * 1000)));
-  }
-  reset(): void {
-    this.histogram.reset();
-  }
-  get count(): number {
-    return this.histogram.count;
-  }
-  summary(): LatencyMs {
-    const h = this.histogram;
-    const ms = (us: number) => (h.count === 0 ? 0 : us / 1000);
-    return {
-      mean: ms(h.mean),
-      p50: ms(h.percentile(50)),
-      p99: ms(h.percentile(99)),
-      p99_9: ms(h.percentile(99.9)),
-      max: ms(h.max),
-    };
-  }
-}
-
-function result(
-  latencies: Latencies,
-  seconds: number,
-  counts: { errors: number; timeouts: number; non2xx: number },
-): LoadResult {
-  return {
-    requests: latencies.count,
-    seconds,
-    rps: latencies.count / seconds,
-    latencyMs: latencies.summary(),
-    ...counts,
-  };
-}
-
-/** One HTTP/1.1 answer read off a socket: the status code once the body (Content-Length bytes) is in. */
-class AnswerReader {
-  private pending: Buffer = Buffer.alloc(0);
-  /** Feeds received bytes; returns the status of each answer they complete (keep-alive: one at a time). */
-  feed(chunk: Buffer): number[] {
-    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    const statuses: number[] = [];
-    for (;;) {
-      const headEnd = this.pending.indexOf('\r\n\r\n');
-      if (headEnd < 0) return statuses;
-      const head = this.pending.toString('latin1', 0, headEnd);
-      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
-      // Every answer of sctp-guard and of the bare server carries a Content-Length; anything else is a failure.
-      if (length === undefined) throw new Error(`answer without Content-Length: ${head.split('\r\n')[0]}`);
-      const end = headEnd + 4 + Number(length);
-      if (this.pending.length < end) return statuses;
-      statuses.push(Number(head.slice(9, 12)));
-      this.pending = this.pending.subarray(end);
-    }
-  }
-}
+export type { LoadResult, LoadSettings, LoadTarget } from './latencies.js';
 
 /**
  * HTTP/1.1 at a fixed rate, the way wrk2 paces: request i is due at start + i/rate whatever happened before, and
@@ -124,110 +31,14 @@ export async function runPacedLoad(
       .join('');
     return Buffer.concat([Buffer.from(`${r.method} ${r.path} HTTP/1.1\r\nhost: 127.0.0.1\r\n${headers}\r\n`), body]);
   });
-  const latencies = new Latencies();
-  const counts = { errors: 0, timeouts: 0, non2xx: 0 };
-
-  interface Connection {
-    socket: TLSSocket;
-    reader: AnswerReader;
-    /** When the request in flight was due; undefined while the connection is idle. */
-    due?: number;
-    timer?: NodeJS.Timeout;
+  const job: PacedJob = { target, wire, settings };
+  const worker = new Worker(new URL('./paced-client.js', import.meta.url), { workerData: job });
+  try {
+    const [answer] = (await once(worker, 'message')) as [LoadResult];
+    return answer;
+  } finally {
+    await worker.terminate();
   }
-  /** Requests due while every connection was busy, oldest first. */
-  const waiting: Array<{ index: number; due: number }> = [];
-  const idle: Connection[] = [];
-  let inFlight = 0;
-  let alive = settings.concurrency;
-  let allSent = false;
-  let drained: (() => void) | undefined;
-
-  const send = (c: Connection, index: number, due: number) => {
-    c.due = due;
-    inFlight++;
-    c.timer = setTimeout(() => {
-      counts.timeouts++;
-      c.socket.destroy();
-    }, 10_000);
-    c.socket.write(wire[index % wire.length]!);
-  };
-  const finish = (c: Connection, status: number | undefined) => {
-    clearTimeout(c.timer);
-    const due = c.due!;
-    c.due = undefined;
-    inFlight--;
-    if (status === undefined) counts.errors++;
-    else if (status >= 200 && status < 300) latencies.record(performance.now() - due);
-    else counts.non2xx++;
-    if (status !== undefined) {
-      const next = waiting.shift();
-      if (next) send(c, next.index, next.due);
-      else idle.push(c);
-    }
-    if (allSent && inFlight === 0 && waiting.length === 0) drained?.();
-  };
-  const open = () =>
-    new Promise<Connection>((resolve, reject) => {
-      const socket = tlsConnect({ host: '127.0.0.1', port: target.port, ca: target.ca, ALPNProtocols: ['http/1.1'] });
-      socket.setNoDelay(true);
-      const c: Connection = { socket, reader: new AnswerReader() };
-      socket.once('secureConnect', () => resolve(c));
-      socket.once('error', reject);
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          for (const status of c.reader.feed(chunk)) finish(c, status);
-        } catch {
-          socket.destroy();
-        }
-      });
-      // A connection lost mid-request is an error for that request, and the pool is one connection short; with
-      // none left, what waits is an error too.
-      socket.on('close', () => {
-        alive--;
-        const index = idle.indexOf(c);
-        if (index >= 0) idle.splice(index, 1);
-        if (alive === 0) counts.errors += waiting.splice(0).length;
-        if (c.due !== undefined) finish(c, undefined);
-        else if (allSent && inFlight === 0 && waiting.length === 0) drained?.();
-      });
-    });
-  const phase = (schedule: () => Promise<void>) =>
-    new Promise<void>((resolve) => {
-      allSent = false;
-      drained = resolve;
-      void schedule().then(() => {
-        allSent = true;
-        if (inFlight === 0 && waiting.length === 0) resolve();
-      });
-    });
-  const dispatch = (index: number, due: number) => {
-    const c = idle.pop();
-    if (c) send(c, index, due);
-    else if (alive > 0) waiting.push({ index, due });
-    else counts.errors++;
-  };
-
-  // The connections first (TLS handshakes and one request each), off the clock: a phase measures answers.
-  idle.push(...(await Promise.all(Array.from({ length: settings.concurrency }, open))));
-  await phase(async () => {
-    for (let k = 0; k < settings.concurrency; k++) dispatch(k, performance.now());
-  });
-  latencies.reset();
-  Object.assign(counts, { errors: 0, timeouts: 0, non2xx: 0 });
-
-  const total = Math.max(1, Math.round(settings.rate * settings.seconds));
-  const interval = 1000 / settings.rate;
-  const started = performance.now();
-  await phase(async () => {
-    for (let i = 0; i < total;) {
-      const now = performance.now();
-      for (; i < total && started + i * interval <= now; i++) dispatch(i, started + i * interval);
-      if (i < total) await sleep(Math.max(0, Math.min(1, started + i * interval - performance.now())));
-    }
-  });
-  const seconds = (performance.now() - started) / 1000;
-  for (const c of idle) c.socket.destroy();
-  return result(latencies, seconds, counts);
 }
 
 /** HTTP/1.1 keep-alive load from autocannon: fixed connections, fixed duration, no pipelining. */
