@@ -129,6 +129,12 @@ export interface Goal {
   note?: string;
 }
 
+export interface Scaling {
+  mix: MixName;
+  p99Ratio: Spread;
+  rpsRatio: Spread;
+}
+
 export interface BenchResults {
   schemaVersion: 1;
   startedAt: string;
@@ -141,7 +147,7 @@ export interface BenchResults {
   /** sctp-guard at the smallest cluster size divided by the baseline. */
   comparisons: Comparison[];
   /** p99 at the largest cluster size divided by p99 at the smallest (median over rounds). */
-  scaling: Array<{ mix: MixName; p99Ratio: Spread }>;
+  scaling: Scaling[];
   goals: Goal[];
   live?: LiveSummary;
   offline?: OfflineResult[];
@@ -254,7 +260,8 @@ export function compare(baseline: ServerResult, guard: ServerResult): Comparison
   });
 }
 
-export function scaling(servers: readonly ServerResult[]): Array<{ mix: MixName; p99Ratio: Spread }> {
+/** Per mix, the largest cluster's p99 and throughput over the smallest's, round by round. */
+export function scaling(servers: readonly ServerResult[]): Scaling[] {
   const guards = sctpGuardServers(servers);
   if (guards.length < 2) return [];
   const small = guards[0]!;
@@ -262,7 +269,9 @@ export function scaling(servers: readonly ServerResult[]): Array<{ mix: MixName;
   return MIX_NAMES.flatMap((mix) => {
     const s = rounds(small, mix);
     const l = rounds(large, mix);
-    return s.length > 0 && l.length > 0 ? [{ mix, p99Ratio: pairedRatios(l, s, (p) => p.latencyMs.p99) }] : [];
+    return s.length > 0 && l.length > 0
+      ? [{ mix, p99Ratio: pairedRatios(l, s, (p) => p.latencyMs.p99), rpsRatio: pairedRatios(l, s, (p) => p.rps) }]
+      : [];
   });
 }
 
@@ -571,7 +580,7 @@ export function toMarkdown(r: BenchResults): string {
   if (r.scaling.length > 0) {
     lines.push('');
     lines.push(
-      `p99 ratio ${nodesLabel(guards[guards.length - 1]?.nodes)} / ${nodesLabel(ref?.nodes)} nodes: ${r.scaling.map((x) => `${x.mix} ${fmtSpread(x.p99Ratio)}`).join(', ')}.`,
+      `p99 ratio ${nodesLabel(guards[guards.length - 1]?.nodes)} / ${nodesLabel(ref?.nodes)} nodes: ${r.scaling.map((x) => `${x.mix} ${fmtSpread(x.p99Ratio)}`).join(', ')}; throughput ratio: ${r.scaling.map((x) => `${x.mix} ${fmtSpread(x.rpsRatio)}`).join(', ')}.`,
     );
   }
   if (ref) lines.push(`/readyz of sctp-guard said: "${ref.readyReason}".`);

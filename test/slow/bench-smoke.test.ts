@@ -408,6 +408,7 @@ t.test('a short run of the whole harness writes results.json and results.md', as
     written.scaling.map((c: { mix: string }) => c.mix),
     ['services', 'workloads', 'machineconfigs'],
   );
+  t.match(written.scaling[0], { p99Ratio: { n: 2 }, rpsRatio: { n: 2 } }, 'p99 and throughput, round by round');
   t.same(
     written.goals.map((g: { id: string }) => g.id),
     ['throughput', 'p99', 'mutation-p99', 'scaling-p99', 'rss'],
