@@ -37,17 +37,7 @@ class AnswerReader {
   }
 }
 
-/**
- * HTTP/1.1 at a fixed rate, the way wrk2 paces: request i is due at start + i/rate whatever happened before, and
- * its latency counts from when it was due, so a stall shows as the latency of every request it held up
- * (autocannon's own rate limit sends each second's quota back to back and then waits: a burst, not a rate).
- * At most `concurrency` keep-alive connections; requests due while all are busy wait for one, on the clock.
- *
- * The client is as lean as wrk's: raw TLS sockets, each request's bytes built once, answers read by
- * Content-Length. Node's https client cost 100–200 µs of CPU per request in this same process, and its timers
- * and object churn showed up as milliseconds of the servers' p99 (the bare server's p99 at 500 req/s was 3.5 ms
- * for a 60 µs answer).
- */
+/** runPacedLoad's loop (bench/load.ts says how it paces and what it counts). */
 async function pacedLoad({ target, wire, settings }: PacedJob): Promise<LoadResult> {
   const latencies = new Latencies();
   const counts = { errors: 0, timeouts: 0, non2xx: 0 };
