@@ -166,6 +166,7 @@ export class Engine {
       // One rule's patch leaves the object its edit made; several are applied in order, as the API server would.
       const applied = edited.length === 1 ? { object: edited[0]! } : applyJsonPatch(subject, decision.patch);
       if ('object' in applied) decision.patchedObject = applied.object;
+      else decision.patchError = applied.error;
     }
     return decision;
   }
@@ -243,7 +244,7 @@ function patchOf(object: KubeObject | null, edit: Verdict['edit']): Pick<Compose
 }
 
 /** The object with a patch applied, or why the patch does not apply (the API server refuses such a patch). */
-export function applyJsonPatch(
+function applyJsonPatch(
   object: KubeObject | null,
   patch: readonly JsonPatchOp[],
 ): { object: KubeObject } | { error: string } {

@@ -1,5 +1,5 @@
 import type { ClusterSnapshot } from '../cluster/snapshot.js';
-import { applyJsonPatch, type Engine, type EngineRequest, type Phase } from './engine.js';
+import type { Engine, EngineRequest, Phase } from './engine.js';
 import type { Decision, JsonPatchOp, KubeObject, RuleAction } from './types.js';
 import { engineRequest } from './request.js';
 import { messagePrefix } from './verdict.js';
@@ -59,11 +59,10 @@ export function reviewObject(
 
   let patchedObject = object;
   if (mutate.patch.length > 0) {
-    const applied = mutate.patchedObject ? { object: mutate.patchedObject } : applyJsonPatch(object, mutate.patch);
-    if ('error' in applied) {
+    if (!mutate.patchedObject) {
       // The API server refuses a request whose webhook patch does not apply; so does the review.
       const rules = patchedBy.join(', ');
-      const detail = `the mutation does not apply to the object (${applied.error}). Report this with the object to the sctp-guard maintainers.`;
+      const detail = `the mutation does not apply to the object (${mutate.patchError}). Report this with the object to the sctp-guard maintainers.`;
       findings.push({
         rule: rules,
         phase: 'mutate',
@@ -73,7 +72,7 @@ export function reviewObject(
       });
       return { request, object, patch: [], patchedBy: [], allowed: false, findings, warnings: mutate.warnings };
     }
-    patchedObject = applied.object;
+    patchedObject = mutate.patchedObject;
   }
 
   const validateRequest = { ...request, object: patchedObject };

@@ -202,11 +202,10 @@ export interface Decision {
   message: string;
   warnings: string[];
   patch: JsonPatchOp[];
-  /**
-   * The object as the patch leaves it, when there is a patch (undefined if several rules' patches do not apply
-   * together, which the API server would refuse).
-   */
+  /** The object as the patch leaves it, when there is a patch and it applies. */
   patchedObject?: KubeObject;
+  /** Why several rules' patches do not apply together, when they do not (the API server would refuse the request). */
+  patchError?: string;
   auditAnnotations: Record<string, string>;
   results: RuleDecision[];
   /** Why no rule ran, when none did (kind not watched, excluded namespace, no SCTP). */

@@ -94,6 +94,9 @@ t.test('patches that do not apply together are an error that denies, naming the 
   t.equal(review.findings.length, 1);
   t.equal(review.findings[0]!.decision, 'error');
   t.match(review.findings[0]!.message, /^\[drop, renumber\] Service default\/s: the mutation does not apply/);
+  // fast-json-patch's reason, as the engine found it when it applied the rules' patches in order.
+  t.match(review.findings[0]!.detail, /^the mutation does not apply to the object \([^)]*path[^)]*\)\. Report/i);
+  t.notMatch(review.findings[0]!.detail, /undefined/);
 });
 
 t.test('warnings, audit-only findings and advisories are collected from both phases', async (t) => {
