@@ -167,34 +167,20 @@ export class NodeIndex {
       withKey.add(slot);
       labelsChanged = true;
     }
-    // Each entry keeps the key string its set was made with, so 10,000 nodes hold a few keys, not 10,000 copies.
-    let taintKey = JSON.stringify(node.taints);
-    const taintsChanged = old?.taintKey !== taintKey;
-    if (taintsChanged) {
-      if (old) this.leave(this.taintSetsByKey, old.taintKey, slot);
-      const set = entryOf(this.taintSetsByKey, taintKey, () => ({
-        key: taintKey,
-        taints: node.taints,
-        nodes: new NodeSet(),
-      }));
-      set.nodes.add(slot);
-      taintKey = set.key;
-    } else taintKey = old!.taintKey;
-    let groupKey = JSON.stringify([node.pool ?? null, node.status]);
-    const groupChanged = old?.groupKey !== groupKey;
-    if (groupChanged) {
-      if (old) this.leave(this.groupsByKey, old.groupKey, slot);
-      const key = groupKey;
-      const make = () => ({
-        key,
-        ...(node.pool ? { pool: node.pool } : {}),
-        status: node.status,
-        nodes: new NodeSet(),
-      });
-      const group = entryOf(this.groupsByKey, groupKey, make);
-      group.nodes.add(slot);
-      groupKey = group.key;
-    } else groupKey = old!.groupKey;
+    const taintKey = this.move(this.taintSetsByKey, JSON.stringify(node.taints), old?.taintKey, slot, (key) => ({
+      key,
+      taints: node.taints,
+      nodes: new NodeSet(),
+    }));
+    const groupKey = this.move(
+      this.groupsByKey,
+      JSON.stringify([node.pool ?? null, node.status]),
+      old?.groupKey,
+      slot,
+      (key) => ({ key, ...(node.pool ? { pool: node.pool } : {}), status: node.status, nodes: new NodeSet() }),
+    );
+    const taintsChanged = taintKey !== old?.taintKey;
+    const groupChanged = groupKey !== old?.groupKey;
     let cls = old?.cls;
     if (labelsChanged || taintsChanged || groupChanged) {
       this.version++;
@@ -241,6 +227,24 @@ export class NodeIndex {
       this.byKey.delete(key);
       this.byLabel.delete(key);
     }
+  }
+
+  /**
+   * Puts the slot in the set of `key` (made if new), out of the one of `oldKey`, and returns the key string the set
+   * keeps: 10,000 entries then hold a few keys, not 10,000 copies.
+   */
+  private move<S extends { key: string; nodes: NodeSet }>(
+    map: Map<string, S>,
+    key: string,
+    oldKey: string | undefined,
+    slot: number,
+    make: (key: string) => S,
+  ): string {
+    if (key === oldKey) return oldKey;
+    if (oldKey !== undefined) this.leave(map, oldKey, slot);
+    const set = entryOf(map, key, () => make(key));
+    set.nodes.add(slot);
+    return set.key;
   }
 
   private leave(map: Map<string, { nodes: NodeSet }>, key: string, slot: number): void {
