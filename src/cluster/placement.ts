@@ -242,10 +242,11 @@ export function selectedCount(sel: Selection, within: NodeSet): number {
 
 /** Up to `limit` names of the nodes of `within` the selection keeps, in slot order (name order as loaded). */
 export function selectedNames(nodes: NodeIndex, sel: Selection, within: NodeSet, limit = Infinity): string[] {
+  const members = within.members();
   const slots =
     'only' in sel
-      ? firstSlots(sel.only, within.members(), undefined, limit)
-      : firstSlots(within.members(), within.members(), 'all' in sel ? undefined : sel.except, limit);
+      ? firstSlots(sel.only, members, undefined, limit)
+      : firstSlots(members, members, 'all' in sel ? undefined : sel.except, limit);
   return slots.map((s) => nodes.nameOf(s));
 }
 
