@@ -104,12 +104,15 @@ for (const f of files.filter((f) => !grouped.includes(f))) units.push([f]);
 // process then loads once.
 const groupMs = unitCost(grouped) / (2 * jobs);
 let group = [];
+let groupCost = 0;
 for (const f of grouped) {
-  if (group.length > 0 && unitCost([...group, f]) > groupMs) {
+  if (group.length > 0 && groupCost + cost(f) > groupMs) {
     units.push(group);
     group = [];
+    groupCost = 0;
   }
   group.push(f);
+  groupCost += cost(f);
 }
 if (group.length > 0) units.push(group);
 const queue = units.sort((a, b) => unitCost(b) - unitCost(a));
@@ -181,7 +184,7 @@ async function worker() {
     }
     const label = `${unit.length} files in one process: ${unit.map((f) => relative('test', f)).join(' ')}`;
     const r = await runProcess(groupEntry(unit), label);
-    // The group's time, shared out as the files' estimates were, is what decides next time whether they stay light.
+    // The group's time, shared out as the files' estimates were: what balances the groups next time.
     for (const f of unit) timings[f] = Math.round((r.ms * cost(f)) / unitCost(unit));
     if (r.ok) {
       report(r);
