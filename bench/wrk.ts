@@ -1,8 +1,10 @@
 /**
- * `npm run bench -- --wrk`: the Service-mix comparison again, with another load generator. wrk (C, epoll, its own
- * TLS and HTTP/1.1 code: nothing of Node's or autocannon's) drives the bare Fastify server and sctp-guard side by
- * side in alternating rounds: at saturation, and at about `fixedRps` through wrk's per-request `delay()` (wrk has no
- * fixed-rate mode; wrk2 is not packaged by Debian). Needs `wrk` on PATH (`apt-get install wrk`).
+ * `npm run bench -- --wrk`: the Service-mix comparison again, with load generators that share no code with the
+ * bench's client. wrk (C, epoll, its own HTTP/1.1 code over OpenSSL) drives the bare Fastify server and sctp-guard
+ * side by side in alternating rounds: at saturation, and at about `fixedRps` through wrk's per-request `delay()`
+ * (wrk has no fixed-rate mode; wrk2 is not packaged by Debian). h2load (nghttp2's, C, OpenSSL) then offers fixed
+ * rates, open loop: half the bare server's maximum wrk measured in that round, and `fixedRps`. Needs `wrk` on PATH
+ * (`apt-get install wrk`); without h2load (`apt-get install nghttp2-client`) the fixed-rate rows say so.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,13 +15,16 @@ import { writeClusterState } from './cluster-state.js';
 import { deploymentV8Flags, type BenchOptions, type Log } from './harness.js';
 import { buildRequests, loadMixes, type BenchRequest } from './mix.js';
 import { repoRoot } from './repo.js';
+import { Latencies } from './latencies.js';
 import { spread, type Spread } from './report.js';
 import { readCpuSeconds, startBaseline, startSctpGuard, type ServerProcess } from './servers.js';
 
-/** One wrk run against one server, and that server's CPU meanwhile. */
+/** One load generator run against one server, and that server's CPU meanwhile. */
 interface WrkRun {
   requests: number;
   rps: number;
+  /** h2load's runs: the rate offered. */
+  offered?: number;
   p50Ms: number;
   p99Ms: number;
   /** Connect, read, write and timeout errors, and non-2xx/3xx answers. */
@@ -27,10 +32,16 @@ interface WrkRun {
   cpuUsPerRequest?: number;
 }
 
+/** wrk's modes, then h2load's fixed rates: half the bare maximum of the round, and `fixedRps`. */
+const MODES = ['saturation', 'paced', 'half', 'realistic'] as const;
+type Mode = (typeof MODES)[number];
+
 export interface WrkComparison {
   wrkVersion: string;
+  /** Undefined when h2load is not on PATH: the fixed-rate modes were not measured. */
+  h2loadVersion?: string;
   /** Per server, per mode: the rounds. */
-  runs: Record<'baseline' | 'sctp-guard', Record<'saturation' | 'paced', WrkRun[]>>;
+  runs: Record<'baseline' | 'sctp-guard', Record<Mode, WrkRun[]>>;
 }
 
 /**
@@ -63,20 +74,9 @@ export function wrkScript(requests: readonly BenchRequest[], delayMs: number): s
   ].join('\n');
 }
 
-function runWrk(args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited ${code}: ${out}`))));
-  });
-}
-
 async function measure(server: ServerProcess, script: string, seconds: number, connections: number): Promise<WrkRun> {
   const cpu0 = readCpuSeconds(server.pid);
-  const out = await runWrk([
+  const out = await runProcess('wrk', [
     '-t1',
     `-c${connections}`,
     `-d${seconds}s`,
@@ -98,6 +98,101 @@ async function measure(server: ServerProcess, script: string, seconds: number, c
       ? { cpuUsPerRequest: Math.round(((cpu1 - cpu0) * 1e6) / r.requests) }
       : {}),
   };
+}
+
+/**
+ * h2load's per-request log (`--log-file`): tab-separated start time (µs since the epoch), HTTP status and µs until
+ * the end of the answer, one row per request; latencies in ms and the answers that were not 2xx.
+ */
+export function readH2loadLog(text: string): { latenciesMs: number[]; faults: number } {
+  const latenciesMs: number[] = [];
+  let faults = 0;
+  for (const row of text.split('\n')) {
+    if (row === '') continue;
+    const [, status, us] = row.split('\t');
+    const code = Number(status);
+    if (!(code >= 200 && code < 300)) faults++;
+    else latenciesMs.push(Number(us) / 1000);
+  }
+  return { latenciesMs, faults };
+}
+
+/** A connection of h2load carries at most this many requests a second (one in flight: a body is posted). */
+const H2LOAD_RPS_PER_CLIENT = 250;
+
+function runProcess(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} exited ${code}: ${out}`))));
+  });
+}
+
+/**
+ * `rate` requests a second, open loop: every h2load client sends at its own `--rps` whether answers have come or
+ * not (a request due while one is in flight waits for it, and its latency counts from when it was sent). h2load
+ * posts one body per process, so each body of the mix gets its own process at an equal share of the rate, all at
+ * once.
+ */
+async function measureFixed(
+  server: ServerProcess,
+  bodyFiles: readonly string[],
+  rate: number,
+  seconds: number,
+  work: string,
+): Promise<WrkRun> {
+  const share = rate / bodyFiles.length;
+  const clients = Math.max(1, Math.ceil(share / H2LOAD_RPS_PER_CLIENT));
+  const logs = bodyFiles.map((_, i) => join(work, `h2load-${i}.tsv`));
+  const cpu0 = readCpuSeconds(server.pid);
+  await Promise.all(
+    bodyFiles.map((body, i) =>
+      runProcess('h2load', [
+        '--h1',
+        `--clients=${clients}`,
+        `--rps=${share / clients}`,
+        `--duration=${seconds}`,
+        `--data=${body}`,
+        '--header=content-type: application/json',
+        `--log-file=${logs[i]}`,
+        `https://127.0.0.1:${server.port}/validate`,
+      ]),
+    ),
+  );
+  const cpu1 = readCpuSeconds(server.pid);
+  const latencies = new Latencies();
+  let faults = 0;
+  for (const log of logs) {
+    const read = readH2loadLog(readFileSync(log, 'utf8'));
+    // h2load appends to its log: the next run starts from none.
+    rmSync(log);
+    for (const ms of read.latenciesMs) latencies.record(ms);
+    faults += read.faults;
+  }
+  const requests = latencies.count;
+  const summary = latencies.summary();
+  return {
+    requests,
+    rps: Math.round(requests / seconds),
+    offered: Math.round(rate),
+    p50Ms: summary.p50,
+    p99Ms: summary.p99,
+    faults,
+    ...(cpu0 !== undefined && cpu1 !== undefined && requests > 0
+      ? { cpuUsPerRequest: Math.round(((cpu1 - cpu0) * 1e6) / requests) }
+      : {}),
+  };
+}
+
+function h2loadVersion(): string | undefined {
+  try {
+    return execFileSync('h2load', ['--version'], { encoding: 'utf8' }).split('\n')[0]!.trim();
+  } catch {
+    return undefined;
+  }
 }
 
 export async function runWrkComparison(opts: BenchOptions, log: Log): Promise<WrkComparison> {
@@ -123,7 +218,15 @@ export async function runWrkComparison(opts: BenchOptions, log: Log): Promise<Wr
       renderedConfigBytes: opts.renderedConfigKiB * 1024,
       seed: opts.seed,
     });
-    const requests = buildRequests(loadMixes(join(root, 'examples')).services, 16);
+    const entries = loadMixes(join(root, 'examples')).services;
+    const requests = buildRequests(entries, 16);
+    const h2load = h2loadVersion();
+    if (!h2load) log('h2load not found on PATH: no fixed-rate rounds (Debian: apt-get install nghttp2-client)');
+    const bodyFiles = buildRequests(entries, 1).map((r, i) => {
+      const file = join(work, `body-${i}.json`);
+      writeFileSync(file, r.body);
+      return file;
+    });
     // The Service mix goes to /validate only: the script's paths are the requests' own.
     const saturation = join(work, 'saturation.lua');
     writeFileSync(saturation, wrkScript(requests, 0));
@@ -154,25 +257,33 @@ export async function runWrkComparison(opts: BenchOptions, log: Log): Promise<Wr
       ['sctp-guard', guard],
     ] as const;
     for (const [, s] of servers) await measure(s, saturation, Math.max(1, opts.warmupSeconds), opts.connections);
-    const runs: WrkComparison['runs'] = {
-      baseline: { saturation: [], paced: [] },
-      'sctp-guard': { saturation: [], paced: [] },
-    };
+    const runs = Object.fromEntries(
+      servers.map(([name]) => [name, Object.fromEntries(MODES.map((m) => [m, []]))]),
+    ) as unknown as WrkComparison['runs'];
     for (let round = 0; round < opts.repeats; round++) {
+      const record = (mode: Mode, name: (typeof servers)[number][0], r: WrkRun) => {
+        const tool = r.offered === undefined ? 'wrk' : `h2load at ${r.offered} req/s`;
+        log(
+          `round ${round + 1}: ${name} ${mode} (${tool}): ${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest ?? '?'} CPU µs/req${r.faults ? `, ${r.faults} FAULTS` : ''}`,
+        );
+        runs[name][mode].push(r);
+      };
       for (const [mode, script] of [
         ['saturation', saturation],
         ['paced', paced],
       ] as const) {
-        for (const [name, s] of servers) {
-          const r = await measure(s, script, opts.seconds, opts.connections);
-          log(
-            `wrk round ${round + 1}: ${name} ${mode}: ${r.rps} req/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.cpuUsPerRequest ?? '?'} CPU µs/req${r.faults ? `, ${r.faults} FAULTS` : ''}`,
-          );
-          runs[name][mode].push(r);
-        }
+        for (const [name, s] of servers) record(mode, name, await measure(s, script, opts.seconds, opts.connections));
+      }
+      if (!h2load) continue;
+      const half = runs.baseline.saturation[round]!.rps / 2;
+      for (const [mode, rate] of [
+        ['half', half],
+        ['realistic', opts.fixedRps],
+      ] as const) {
+        for (const [name, s] of servers) record(mode, name, await measureFixed(s, bodyFiles, rate, opts.seconds, work));
       }
     }
-    return { wrkVersion, runs };
+    return { wrkVersion, ...(h2load ? { h2loadVersion: h2load } : {}), runs };
   } finally {
     for (const s of running) await s.stop();
     rmSync(work, { recursive: true, force: true });
@@ -186,7 +297,7 @@ export function wrkMarkdown(
 ): string {
   const med = (runs: WrkRun[], f: (r: WrkRun) => number | undefined): Spread =>
     spread(runs.map((r) => f(r) ?? Number.NaN));
-  const ratio = (mode: 'saturation' | 'paced', f: (r: WrkRun) => number | undefined) =>
+  const ratio = (mode: Mode, f: (r: WrkRun) => number | undefined) =>
     spread(
       c.runs['sctp-guard'][mode].map((g, i) => {
         const b = c.runs.baseline[mode][i];
@@ -198,18 +309,24 @@ export function wrkMarkdown(
   const lines = [
     `${c.wrkVersion}; Service mix to /validate, HTTP/1.1 keep-alive over TLS, ${opts.connections} connections, one wrk thread, ${opts.seconds} s per run; "paced": each connection waits after every answer so as to offer about ${opts.fixedRps} req/s (closed loop: no correction for coordinated omission).`,
     '',
-    '| mode | server | req/s | p50 ms | p99 ms | CPU µs/req |',
-    '|---|---|---:|---:|---:|---:|',
+    c.h2loadVersion
+      ? `${c.h2loadVersion}; "half" and "realistic": a fixed offered rate, open loop (half the bare server's wrk maximum of the same round, and ${opts.fixedRps} req/s), one h2load process per body of the mix at an equal share, at most ${H2LOAD_RPS_PER_CLIENT} req/s per connection; latency from when each request was sent.`
+      : `h2load was not on PATH: the fixed-rate rows ("half", "realistic") were not measured (Debian: apt-get install nghttp2-client).`,
+    '',
+    '| mode | server | offered req/s | req/s | p50 ms | p99 ms | CPU µs/req |',
+    '|---|---|---:|---:|---:|---:|---:|',
   ];
-  for (const mode of ['saturation', 'paced'] as const) {
+  for (const mode of MODES) {
+    if (c.runs.baseline[mode].length === 0) continue;
     for (const name of ['baseline', 'sctp-guard'] as const) {
       const runs = c.runs[name][mode];
+      const offered = med(runs, (r) => r.offered).median;
       lines.push(
-        `| ${mode} | ${name} | ${med(runs, (r) => r.rps).median.toFixed(0)} | ${med(runs, (r) => r.p50Ms).median.toFixed(2)} | ${med(runs, (r) => r.p99Ms).median.toFixed(2)} | ${med(runs, (r) => r.cpuUsPerRequest).median.toFixed(0)} |`,
+        `| ${mode} | ${name} | ${Number.isNaN(offered) ? '' : offered.toFixed(0)} | ${med(runs, (r) => r.rps).median.toFixed(0)} | ${med(runs, (r) => r.p50Ms).median.toFixed(2)} | ${med(runs, (r) => r.p99Ms).median.toFixed(2)} | ${med(runs, (r) => r.cpuUsPerRequest).median.toFixed(0)} |`,
       );
     }
     lines.push(
-      `| ${mode} | **sctp-guard / baseline** | ${show(
+      `| ${mode} | **sctp-guard / baseline** | | ${show(
         ratio(mode, (r) => r.rps),
         2,
       )} | | ${show(

@@ -7,7 +7,7 @@ import { repoRoot } from '../../bench/repo.js';
 import { runHttp1Load, runHttp2Load } from '../../bench/load.js';
 import { buildRequests, loadMixes } from '../../bench/mix.js';
 import { stageCosts, stageOf } from '../../bench/profile.js';
-import { wrkScript } from '../../bench/wrk.js';
+import { readH2loadLog, wrkMarkdown, wrkScript } from '../../bench/wrk.js';
 import { evaluateGoals, pairedRatios, spread, type PhaseResult, type ServerResult } from '../../bench/report.js';
 import { call, negotiatedProtocol, startBaseline } from '../../bench/servers.js';
 import { writeDevCerts } from '../../src/cli/certs.js';
@@ -446,4 +446,24 @@ t.test('the wrk script sends each body in a Lua long string its text cannot clos
   t.match(script, 'local bodies = { [=[{"a":"]]"}]=], [=[{"b":[[1]]}]=] }');
   t.match(script, 'delay = function() return 15 end');
   t.notMatch(wrkScript([req('/validate', '{}')], 0), 'delay', 'no delay at saturation');
+});
+
+t.test("h2load's per-request log: latencies of the 2xx answers, every other status a fault", async (t) => {
+  const log = ['1796686715095686\t200\t2438', '1796686715095179\t503\t3681', '1796686715143024\t200\t1631', ''].join(
+    '\n',
+  );
+  t.same(readH2loadLog(log), { latenciesMs: [2.438, 1.631], faults: 1 });
+  t.same(readH2loadLog('1796686715095686\t-1\t0\n'), { latenciesMs: [], faults: 1 }, 'a failed request is a fault');
+});
+
+t.test('the comparison without h2load says its fixed-rate rows were not measured', async (t) => {
+  const run = { requests: 100, rps: 1000, p50Ms: 0.4, p99Ms: 1.2, faults: 0, cpuUsPerRequest: 60 };
+  const runs = { saturation: [run], paced: [run], half: [], realistic: [] };
+  const md = wrkMarkdown(
+    { wrkVersion: 'wrk 4.1.0', runs: { baseline: runs, 'sctp-guard': runs } },
+    { connections: 8, seconds: 5, fixedRps: 500 },
+  );
+  t.match(md, /h2load was not on PATH: the fixed-rate rows \("half", "realistic"\) were not measured/);
+  t.match(md, /\| paced \| \*\*sctp-guard \/ baseline\*\* \| \| 1\.00 \(1\.00–1\.00, 1 rounds\)/);
+  t.notMatch(md, /\| half \|/);
 });
