@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { isRecord } from '../util/json.js';
 import { KubeError, type KubeApi } from './kube-api.js';
-import { reduce, WATCHED_KINDS, type KindName } from './records.js';
+import { reduce, STRINGS_UNREAD, WATCHED_KINDS, type KindName } from './records.js';
 import type { ClusterState } from './state.js';
 
 /** Per-informer health, for /readyz, /metrics and the audit line. */
@@ -189,7 +189,7 @@ export class Informer {
     this.abort = new AbortController();
     const listed = await api.list(
       WATCHED_KINDS[kind].path,
-      { limit: pageSize, timeoutMs: listTimeoutMs, signal: this.abort.signal },
+      { limit: pageSize, timeoutMs: listTimeoutMs, signal: this.abort.signal, unread: STRINGS_UNREAD[kind] },
       (item) => {
         const name = this.store(item);
         if (name !== undefined) seen.add(name);
@@ -219,6 +219,7 @@ export class Informer {
         {
           idleMs: watchIdleTimeoutMs,
           signal: this.abort.signal,
+          unread: STRINGS_UNREAD[kind],
           onOpen: () => {
             open = true;
             this.watching();

@@ -1,4 +1,5 @@
-import { isRecord } from '../util/json.js';
+import { isRecord, member } from '../util/json.js';
+import type { UnreadStrings } from '../input/elided-strings.js';
 import { decodeDataUrl } from '../ignition/data-url.js';
 import { fixedSections, type FixedSections } from '../ignition/fixed-sections.js';
 import type { MergeFields } from './snapshot.js';
@@ -51,6 +52,30 @@ const MODULES_LOAD_DIR = '/etc/modules-load.d/';
 const MODPROBE_DIR = '/etc/modprobe.d/';
 /** Commands that make `install sctp ...` a no-op: the module is never loaded. */
 const NOOP_COMMANDS = new Set(['/bin/false', '/bin/true', '/usr/bin/false', '/usr/bin/true', 'false', 'true', ':']);
+
+/** A file analyzeSctp reads: the contents of every other file are never decoded. */
+function decidesSctp(path: string): boolean {
+  return path.endsWith('.conf') && (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR));
+}
+
+/**
+ * The strings reduceMachineConfig never reads (UnreadStrings): the contents of the files that do not decide SCTP,
+ * `spec.config.storage.files[i].contents.source` and `.append[j].source` (Ignition 2.x and 3.x), nearly all of a
+ * rendered config's size. A file without a string path is never read at all.
+ */
+export const machineConfigUnread: UnreadStrings = (object, path, read) => {
+  const [spec, config, storage, files, index, ...rest] = path;
+  if (spec !== 'spec' || config !== 'config' || storage !== 'storage' || files !== 'files') return false;
+  if (typeof index !== 'number') return false;
+  const content =
+    (rest.length === 2 && rest[0] === 'contents' && rest[1] === 'source') ||
+    (rest.length === 3 && rest[0] === 'append' && typeof rest[1] === 'number' && rest[2] === 'source');
+  if (!content) return false;
+  const list = member(member(member(isRecord(object) ? object : {}, 'spec'), 'config'), 'storage').files;
+  const file: unknown = Array.isArray(list) ? list[index] : undefined;
+  const filePath = read(isRecord(file) ? file.path : undefined);
+  return typeof filePath !== 'string' || !decidesSctp(filePath);
+};
 
 export function reduceMachineConfig(raw: Record<string, unknown>): MachineConfigRecord {
   const metadata = isRecord(raw.metadata) ? raw.metadata : {};
@@ -129,10 +154,7 @@ export function analyzeSctp(config: Record<string, unknown>, kernelArguments: un
   // Only the files that decide SCTP are decoded: a rendered config's other files (and a gzip bomb among them)
   // are never inflated.
   const files = new Map<string, FileWrite>();
-  for (const [path, f] of entries) {
-    if (path.endsWith('.conf') && (path.startsWith(MODULES_LOAD_DIR) || path.startsWith(MODPROBE_DIR)))
-      files.set(path, v2 ? fileWriteV2(f) : fileWriteV3(f));
-  }
+  for (const [path, f] of entries) if (decidesSctp(path)) files.set(path, v2 ? fileWriteV2(f) : fileWriteV3(f));
 
   const blockers: string[] = [];
   const opaque: string[] = [];

@@ -1,6 +1,7 @@
 import { isRecord } from '../util/json.js';
 import { apiPath, KINDS, type KindInfo } from '../util/kinds.js';
-import { reduceMachineConfig, type MachineConfigRecord } from './machineconfig.js';
+import type { UnreadStrings } from '../input/elided-strings.js';
+import { machineConfigUnread, reduceMachineConfig, type MachineConfigRecord } from './machineconfig.js';
 import type { LabelSelector, LabelSelectorRequirement, PoolInfo, Taint } from './snapshot.js';
 
 /**
@@ -68,6 +69,11 @@ export const FIELDS_READ: Record<KindName, ReadonlySet<string>> = {
   MachineConfigPool: new Set(['apiVersion', 'kind', 'metadata', 'spec', 'status']),
   ClusterVersion: new Set(['apiVersion', 'kind', 'metadata', 'status']),
   MachineConfiguration: new Set(['apiVersion', 'kind', 'metadata', 'spec']),
+};
+
+/** String values each reducer never reads: the informers leave them out as they read (elided-strings.ts). */
+export const STRINGS_UNREAD: Partial<Record<KindName, UnreadStrings>> = {
+  MachineConfig: machineConfigUnread,
 };
 
 export const MCO_ANNOTATION = 'machineconfiguration.openshift.io';

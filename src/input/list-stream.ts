@@ -3,11 +3,15 @@
  * `oc get nodes,machineconfigs -o yaml` or `-o json` prints for a large cluster) is parsed one object at a time
  * and never held as one syntax tree. Used by the offline loader (files) and the informers (list pages).
  */
+import { elideLongStrings, type ElidedStrings } from './elided-strings.js';
 
 /** Where the pieces of a document go: each element of the top-level `items`, and every other top-level field. */
 export interface ListSink {
-  /** One element of `items`, as text; `line` is the 1-based line it starts on. */
-  item(text: string, line: number): void;
+  /**
+   * One element of `items`, as text; `line` is the 1-based line it starts on. With `elideItems`, `elided` holds
+   * the long string values left out of `text` (parseElided puts them back).
+   */
+  item(text: string, line: number, elided?: ElidedStrings): void;
   /** Any other top-level field (apiVersion, kind, metadata...), or the whole document when it is not a mapping. */
   field(key: string | undefined, text: string, line: number): void;
 }
@@ -62,7 +66,11 @@ export class JsonListSplitter {
   private capture?: Capture;
   private started = false;
 
-  constructor(private readonly sink: ListSink) {}
+  constructor(
+    private readonly sink: ListSink,
+    /** Items that span chunks are handed over with their long string values left out (elided-strings.ts). */
+    private readonly elideItems = false,
+  ) {}
 
   push(chunk: string): void {
     const n = chunk.length;
@@ -162,6 +170,10 @@ export class JsonListSplitter {
   private finish(chunk: string, end: number): void {
     const cap = this.capture!;
     this.capture = undefined;
+    if (this.elideItems && cap.depth === 2 && cap.parts.length > 0) {
+      const { text, elided } = elideLongStrings([...cap.parts, chunk.slice(cap.start, end)]);
+      return this.sink.item(text, cap.line, elided);
+    }
     const text =
       cap.parts.length === 0 ? chunk.slice(cap.start, end) : cap.parts.join('') + chunk.slice(cap.start, end);
     if (cap.key) {

@@ -1,5 +1,6 @@
 import t, { type Test } from 'tap';
 import { Informer } from '../../src/cluster/informers.js';
+import { KubeApi } from '../../src/cluster/kube-api.js';
 import { LiveClusterSource, liveApi, takeLiveSnapshot } from '../../src/cluster/live-source.js';
 import { ClusterState } from '../../src/cluster/state.js';
 import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
@@ -441,3 +442,57 @@ t.test('credentials in kubectl order: flag, $KUBECONFIG, ~/.kube/config, in-clus
   t.same(liveCredentials({ env: { HOME: home } }), { kubeconfig: `${home}/.kube/config` });
   t.equal(liveCredentials({ env: { HOME: '/nonexistent' } }), undefined, 'no credentials at all: offline');
 });
+
+t.test(
+  'real-sized rendered configs: read with the contents sctp-guard never reads left out, same verdicts',
+  async (t) => {
+    // 40 files of 16 KB (CA bundles, kubelet and CRI-O files) beside the SCTP files: over 600 KB each.
+    const bulk = filler(40, 12_000);
+    const objects = {
+      machineConfigs: [
+        rendered('rendered-worker-1', 'worker', [...bulk, ...docsFiles('3.2.0')]),
+        rendered('rendered-bulk-1', 'bulk', bulk),
+      ],
+      pools: [
+        pool('worker', { 'node-role.kubernetes.io/worker': '' }, 'rendered-worker-1'),
+        pool('bulk', { 'node-role.kubernetes.io/bulk': '' }, 'rendered-bulk-1'),
+      ],
+      clusterVersions: [],
+      nodes: [
+        node('w-1', { current: 'rendered-worker-1' }),
+        node('b-1', { roles: ['bulk'], current: 'rendered-bulk-1' }),
+      ],
+    };
+    const unread: Record<string, boolean> = {};
+    const { list, watch } = KubeApi.prototype;
+    KubeApi.prototype.list = function (path, options, onItem) {
+      unread[`list ${path}`] = options.unread !== undefined;
+      return list.call(this, path, options, onItem);
+    };
+    KubeApi.prototype.watch = function (path, rv, options, onEvent) {
+      unread[`watch ${path}`] = options.unread !== undefined;
+      return watch.call(this, path, rv, options, onEvent);
+    };
+    t.teardown(() => Object.assign(KubeApi.prototype, { list, watch }));
+    const { api, source } = await cluster(t, objects);
+    await source.start();
+    await source.waitForSync(5000);
+    t.equal(stateOf(source.snapshot(), 'w-1'), 'ready', 'listed: the SCTP files were read back');
+    t.equal(stateOf(source.snapshot(), 'b-1'), 'not-ready');
+    // The bulk pool gets the docs MachineConfig: a new rendered config arrives through the watch.
+    api.upsert(OPENSHIFT_TYPES.machineconfigs, rendered('rendered-bulk-2', 'bulk', [...docsFiles('2.2.0'), ...bulk]));
+    api.upsert(CORE_TYPES.nodes, node('b-1', { roles: ['bulk'], current: 'rendered-bulk-2' }));
+    t.ok(await until(() => stateOf(source.snapshot(), 'b-1') === 'ready'), 'watched: the SCTP files were read back');
+    t.same(
+      Object.entries(unread)
+        .filter(([, v]) => v)
+        .map(([k]) => k)
+        .sort(),
+      [
+        'list /apis/machineconfiguration.openshift.io/v1/machineconfigs',
+        'watch /apis/machineconfiguration.openshift.io/v1/machineconfigs',
+      ],
+      'only MachineConfigs are read with values left out',
+    );
+  },
+);

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { KubeApi, KubeError } from '../../src/cluster/kube-api.js';
+import type { UnreadStrings } from '../../src/input/elided-strings.js';
 import { loadCredentials } from '../../src/cluster/kubeconfig.js';
 import { LiveClusterSource, liveApi } from '../../src/cluster/live-source.js';
 import { capturedLogger } from '../helpers/admission.js';
@@ -193,4 +194,43 @@ t.test('a watch hands over every event whole, however its lines are cut into chu
   const events: unknown[] = [];
   await api.watch('/api/v1/nodes', '1', { idleMs: 5000 }, (e) => events.push(e));
   t.same(events, [small, big, small]);
+
+  // What the caller never reads stays out (paths are the object's); anything else long is put back.
+  const unreadData: UnreadStrings = (_object, path) => path.length === 1 && path[0] === 'data';
+  const elided: Array<{ object: { data?: string } }> = [];
+  await api.watch('/api/v1/nodes', '1', { idleMs: 5000, unread: unreadData }, (e) => elided.push(e as never));
+  t.same(
+    elided.map((e) => ({ ...e, object: { ...e.object, data: undefined } })),
+    [small, { ...big, object: { ...big.object, data: undefined } }, small],
+  );
+  t.match(elided[1]!.object.data, /^\u0000elided:/, 'the long value left out');
+  const all: unknown[] = [];
+  await api.watch('/api/v1/nodes', '1', { idleMs: 5000, unread: () => false }, (e) => all.push(e));
+  t.same(all, [small, big, small], 'nothing left out when every value is read');
+});
+
+t.test('a list leaves out of items that span chunks the values the caller never reads', async (t) => {
+  const api = new FakeApiServer({ types: [CORE_TYPES.nodes] });
+  await api.start();
+  t.teardown(() => api.stop());
+  const big = (name: string) => ({
+    metadata: { name, annotations: { kept: 'k'.repeat(70_000) } },
+    spec: { podCIDR: 'x'.repeat(300_000) },
+  });
+  for (const name of ['a', 'b']) api.upsert(CORE_TYPES.nodes, big(name) as never);
+  api.upsert(CORE_TYPES.nodes, { metadata: { name: 'c' }, spec: {} } as never);
+  const kube = new KubeApi(loadCredentials({ kubeconfig: api.writeKubeconfig(t.testdir()), env: {} })!);
+  const items: Array<{ metadata: { name: string; annotations?: { kept: string } }; spec: { podCIDR?: string } }> = [];
+  await kube.list('/api/v1/nodes', { limit: 2, unread: (_o, path) => path.join('.') === 'spec.podCIDR' }, (item) =>
+    items.push(item as never),
+  );
+  t.same(
+    items.map((i) => i.metadata.name),
+    ['a', 'b', 'c'],
+  );
+  for (const i of items.slice(0, 2)) {
+    t.equal(i.metadata.annotations?.kept, 'k'.repeat(70_000), 'a value the caller reads is put back');
+    t.match(i.spec.podCIDR, /^\u0000elided:/, 'a value it never reads is left out');
+  }
+  t.match(items[2], { metadata: { name: 'c' }, spec: {} }, 'a small item as it was sent');
 });

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { gzipSync } from 'node:zlib';
-import { analyzeSctp, reduceMachineConfig } from '../../src/cluster/machineconfig.js';
+import { analyzeSctp, machineConfigUnread, reduceMachineConfig } from '../../src/cluster/machineconfig.js';
+import { elideLongStrings, parseElided } from '../../src/input/elided-strings.js';
 import { docsFiles, filler, rendered, translated22, type IgnFile } from '../fixtures/cluster/builders.js';
 
 const cfg = (files: IgnFile[], version = '3.2.0') => ({ ignition: { version }, storage: { files } });
@@ -204,4 +205,36 @@ t.test('reduceMachineConfig keeps a few fields of a large rendered config', asyn
   });
   t.match(plain, { pool: 'infra', rendered: false });
   t.notOk('ignitionVersion' in plain);
+});
+
+t.test('a MachineConfig read with the contents it never reads left out reduces to the same record', async (t) => {
+  const long = (text: string) => `data:,${encodeURIComponent(`${text}\n${'# padding\n'.repeat(300)}`)}`;
+  const configs = [
+    rendered('rendered-worker-7', 'worker', [...filler(40, 12_000), ...docsFiles('3.2.0')], '3.4.0'),
+    rendered('rendered-worker-8', 'worker', [...filler(3, 5_000), ...docsFiles('2.2.0')], '2.2.0'),
+    // The files that decide SCTP, each longer than what is left out: all of them must be read back.
+    rendered('rendered-sctp-1', 'sctp', [
+      ...filler(2, 5_000),
+      blacklist(long('# no blacklist')),
+      load(long('sctp')),
+      { path: '/etc/modprobe.d/other.conf', overwrite: false, append: [{ source: long('install sctp /bin/false') }] },
+    ]),
+    rendered('rendered-sctp-2', 'sctp', [blacklist(long('')), load(long('dccp'))], '3.4.0', [
+      `module_blacklist=${'x,'.repeat(600)}sctp`,
+    ]),
+  ];
+  for (const mc of configs) {
+    const text = JSON.stringify(mc);
+    const parts = Array.from({ length: Math.ceil(text.length / 16_384) }, (_, i) =>
+      text.slice(i * 16_384, (i + 1) * 16_384),
+    );
+    const { text: shorter, elided } = elideLongStrings(parts);
+    const name = mc.metadata.name;
+    t.ok(elided && shorter.length < text.length / 2, `${name}: most of the text left out`);
+    const read = parseElided(shorter, elided, machineConfigUnread) as Record<string, unknown>;
+    t.same(reduceMachineConfig(read), reduceMachineConfig(mc as Record<string, unknown>), name);
+    const kept = JSON.stringify(read).match(/\\u0000elided/g)?.length ?? 0;
+    const files = (mc.spec as { config: { storage: { files: IgnFile[] } } }).config.storage.files;
+    t.equal(kept, files.filter((f) => f.path.startsWith('/etc/kubernetes/')).length, `${name}: only bulk left out`);
+  }
 });
