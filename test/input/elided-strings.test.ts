@@ -84,6 +84,16 @@ t.test('member values are left out; keys, array elements and short strings stay 
   t.match(shorter, '"c":"short"');
 });
 
+t.test('a long value under a __proto__ key is put back into the own property JSON.parse makes of it', async (t) => {
+  const text = `{"__proto__":"${'p'.repeat(2000)}","a":{"__proto__":"${'q'.repeat(2000)}"}}`;
+  const { text: shorter, elided } = elideLongStrings([text.slice(0, 1000), text.slice(1000)]);
+  t.equal(elided?.size, 2);
+  const value = putBack(shorter, elided);
+  t.strictSame(value, JSON.parse(text));
+  t.equal(Object.getOwnPropertyDescriptor(value, '__proto__')?.value, 'p'.repeat(2000));
+  t.equal(Object.getPrototypeOf(value), Object.prototype);
+});
+
 t.test('what the reader never reads may stay out; read gives it back as it was sent', async (t) => {
   const payload = `data:,${'%22'.repeat(500)}"\\→`;
   const text = JSON.stringify({ files: [{ contents: { source: payload }, path: '/etc/a' }], other: payload });
