@@ -98,13 +98,17 @@ export function elideLongStrings(
   let fromIndex = 0;
   /** The last character outside strings that is not white space. */
   let before = 0;
-  /** Inside a string: where it opened, whether it is a member value, and a backslash at the end of a part. */
-  let open: { part: number; index: number; value: boolean } | undefined;
+  /** Inside a string: the part and index of its opening quote (-1 outside), and whether it is a member value. */
+  let openPart = -1;
+  let openIndex = 0;
+  let openValue = false;
+  /** A backslash ended the last part, inside a string: the next part's first character is escaped. */
   let escaped = false;
-  const copy = (toPart: number, toIndex: number, into: string[]) => {
-    for (let p = fromPart; p <= toPart; p++) {
-      const from = p === fromPart ? fromIndex : 0;
-      const to = p === toPart ? toIndex : parts[p]!.length;
+  /** The text from (part, index) to (part, index), in slices of the parts. */
+  const slices = (p0: number, i0: number, p1: number, i1: number, into: string[]) => {
+    for (let p = p0; p <= p1; p++) {
+      const from = p === p0 ? i0 : 0;
+      const to = p === p1 ? i1 : parts[p]!.length;
       if (to > from) into.push(from === 0 && to === parts[p]!.length ? parts[p]! : parts[p]!.slice(from, to));
     }
   };
@@ -115,12 +119,12 @@ export function elideLongStrings(
       escaped = false;
       i = 1;
     }
-    // Inside a string, the next quote and backslash at or after i, each searched again only once passed: a
-    // string of many escapes is not scanned to its end once per escape.
+    // The next quote and backslash at or after i, each searched again only once passed: neither a string of many
+    // escapes nor a part of many strings is scanned to its end more than once.
     let quote = -2;
     let backslash = -2;
     while (i < part.length) {
-      if (!open) {
+      if (openPart === -1) {
         const opening = part.indexOf('"', i);
         const end = opening === -1 ? part.length : opening;
         for (let j = end - 1; j >= i; j--) {
@@ -131,10 +135,11 @@ export function elideLongStrings(
           }
         }
         if (opening === -1) break;
-        open = { part: p, index: opening, value: before === COLON };
+        openPart = p;
+        openIndex = opening;
+        openValue = before === COLON;
         before = QUOTE;
         i = opening + 1;
-        quote = backslash = -2;
         continue;
       }
       if (quote !== -1 && quote < i) quote = part.indexOf('"', i);
@@ -145,25 +150,23 @@ export function elideLongStrings(
         continue;
       }
       if (quote === -1) break;
-      // The string runs from parts[open.part][open.index] to part[quote], quotes included.
-      let length = quote + 1 - open.index;
-      for (let q = open.part; q < p; q++) length += parts[q]!.length;
-      if (open.value && length >= minChars) {
-        copy(open.part, open.index, out);
-        const pieces: string[] = [];
-        fromPart = open.part;
-        fromIndex = open.index;
-        copy(p, quote + 1, pieces);
-        out.push(elided.add(pieces));
+      // The string runs from parts[openPart][openIndex] to part[quote], quotes included.
+      let length = quote + 1 - openIndex;
+      for (let q = openPart; q < p; q++) length += parts[q]!.length;
+      if (openValue && length >= minChars) {
+        slices(fromPart, fromIndex, openPart, openIndex, out);
+        const token: string[] = [];
+        slices(openPart, openIndex, p, quote + 1, token);
+        out.push(elided.add(token));
         fromPart = p;
         fromIndex = quote + 1;
       }
-      open = undefined;
+      openPart = -1;
       i = quote + 1;
     }
   }
-  if (open || elided.size === 0) return { text: parts.join('') };
-  copy(parts.length - 1, parts[parts.length - 1]!.length, out);
+  if (openPart !== -1 || elided.size === 0) return { text: parts.join('') };
+  slices(fromPart, fromIndex, parts.length - 1, parts[parts.length - 1]!.length, out);
   return { text: out.join(''), elided };
 }
 
