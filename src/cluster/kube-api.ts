@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { isRecord } from '../util/json.js';
 import type { KubeCredentials } from './kubeconfig.js';
 import { elideLongStrings, parseElided, type UnreadStrings } from '../input/elided-strings.js';
-import { JsonListSplitter, MAX_OBJECT_BYTES } from '../input/list-stream.js';
+import { ChunkedLines, JsonListSplitter, MAX_OBJECT_BYTES } from '../input/list-stream.js';
 
 /**
  * The one module that talks to the API server, for every command and for serve's informers: discovery, reads,
@@ -280,10 +280,11 @@ export class KubeApi {
     const unreadInEvent: UnreadStrings | undefined =
       unread &&
       ((event, at, read) => at[0] === 'object' && unread((event as { object?: unknown }).object, at.slice(1), read));
-    // The line being read, in the chunks it came in: a 500 KB rendered MachineConfig arrives in dozens, and is
-    // never joined into one string when its long values can be left out.
-    let pending: string[] = [];
-    let pendingChars = 0;
+    // A line is read in the chunks it came in: a 500 KB rendered MachineConfig arrives in dozens, and is never
+    // joined into one string when its long values can be left out.
+    const lines = new ChunkedLines(MAX_OBJECT_BYTES, () => {
+      throw new KubeError('failed', `watch ${path}: an event larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB`);
+    });
     const event = (parts: string[]) => {
       const { text, elided } =
         unreadInEvent && parts.length > 1 ? elideLongStrings(parts) : { text: parts.join(''), elided: undefined };
@@ -298,23 +299,7 @@ export class KubeApi {
     await this.stream(
       path,
       { ...options, rearm: true, query: { watch: 'true', allowWatchBookmarks: 'true', resourceVersion } },
-      (chunk) => {
-        let start = 0;
-        for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
-          const parts = pending;
-          parts.push(chunk.slice(start, end));
-          pending = [];
-          pendingChars = 0;
-          start = end + 1;
-          event(parts);
-        }
-        if (start < chunk.length) {
-          pending.push(start === 0 ? chunk : chunk.slice(start));
-          pendingChars += chunk.length - start;
-        }
-        if (pendingChars > MAX_OBJECT_BYTES)
-          throw new KubeError('failed', `watch ${path}: an event larger than ${MAX_OBJECT_BYTES / 2 ** 20} MiB`);
-      },
+      (chunk) => lines.push(chunk, event),
     );
   }
 

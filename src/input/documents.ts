@@ -2,6 +2,7 @@ import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { decodeText, TextStreamDecoder } from './decode.js';
 import {
+  ChunkedLines,
   JsonListSplitter,
   MAX_OBJECT_BYTES,
   ObjectTooLargeError,
@@ -183,10 +184,11 @@ function readStreaming(
   const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
   let json: JsonListSplitter | undefined;
   let yaml: YamlListSplitter | undefined;
-  // The start of a line whose end has not arrived yet, in pieces (joined once, when it ends).
-  let pending: string[] = [];
-  let pendingLength = 0;
   let line = 0;
+  // A line whose end has not arrived yet is kept in pieces, joined once when it ends.
+  const lines = new ChunkedLines(MAX_OBJECT_BYTES, () => {
+    throw new ObjectTooLargeError(line + 1);
+  });
   const pushLine = (text: string) => {
     line++;
     yaml!.pushLine(text.endsWith('\r') ? text.slice(0, -1) : text);
@@ -199,22 +201,7 @@ function readStreaming(
       else yaml = new YamlListSplitter(sink, keep);
     }
     if (json) return json.push(text);
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-      const piece = text.slice(from, nl);
-      if (pending.length > 0) {
-        pending.push(piece);
-        pushLine(pending.join(''));
-        pending = [];
-        pendingLength = 0;
-      } else pushLine(piece);
-      from = nl + 1;
-    }
-    if (from < text.length) {
-      pending.push(text.slice(from));
-      pendingLength += text.length - from;
-      if (pendingLength > MAX_OBJECT_BYTES) throw new ObjectTooLargeError(line + 1);
-    }
+    lines.push(text, (parts) => pushLine(parts.join('')));
   };
   try {
     for (let n; (n = readSync(fd, buffer, 0, CHUNK_BYTES, null)) > 0;) feed(decoder.write(buffer.subarray(0, n)));
@@ -226,7 +213,8 @@ function readStreaming(
         throw new as(file, 0, `malformed JSON: ${(err as Error).message}`);
       }
     } else if (yaml) {
-      if (pending.length > 0) pushLine(pending.join(''));
+      const rest = lines.rest();
+      if (rest.length > 0) pushLine(rest.join(''));
       yaml.end();
     }
   } catch (err) {

@@ -186,6 +186,43 @@ export class JsonListSplitter {
 }
 
 /**
+ * Lines of a text that arrives in chunks, each handed over in the pieces it came in, in time linear in its length
+ * (the caller joins them, or reads them as they are). `tooLong` is called, and must throw, when the line not yet
+ * ended passes `maxChars`.
+ */
+export class ChunkedLines {
+  private pending: string[] = [];
+  private pendingChars = 0;
+
+  constructor(
+    private readonly maxChars: number,
+    private readonly tooLong: () => never,
+  ) {}
+
+  push(chunk: string, line: (parts: string[]) => void): void {
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end !== -1; end = chunk.indexOf('\n', start)) {
+      const parts = this.pending;
+      parts.push(chunk.slice(start, end));
+      this.pending = [];
+      this.pendingChars = 0;
+      start = end + 1;
+      line(parts);
+    }
+    if (start < chunk.length) {
+      this.pending.push(start === 0 ? chunk : chunk.slice(start));
+      this.pendingChars += chunk.length - start;
+      if (this.pendingChars > this.maxChars) this.tooLong();
+    }
+  }
+
+  /** What came after the last line end: the last line when the text does not end with one. */
+  rest(): string[] {
+    return this.pending;
+  }
+}
+
+/**
  * YAML, line by line, for block-style documents as kubectl and oc print them: in a document whose top-level
  * `items:` is a block sequence, each `- ` entry at the sequence's indentation starts an item, and every line
  * indented deeper (or blank) belongs to it. Other top-level lines are kept and handed over per document.

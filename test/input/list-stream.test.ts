@@ -1,6 +1,7 @@
 import t from 'tap';
 import { stringify } from 'yaml';
 import {
+  ChunkedLines,
   JsonListSplitter,
   MAX_OBJECT_BYTES,
   ObjectTooLargeError,
@@ -178,3 +179,27 @@ t.test('YAML: multi-document streams, plain objects, other kinds dropped, commen
     ],
   );
 });
+
+t.test(
+  'lines from chunks: each whole in the pieces it came in, the rest kept, a line past the bound refused',
+  async (t) => {
+    const seen: string[][] = [];
+    const lines = new ChunkedLines(10, () => {
+      throw new Error('too long');
+    });
+    for (const chunk of ['ab', 'c\nde', 'f\n\ng', 'h']) lines.push(chunk, (parts) => seen.push(parts));
+    t.same(seen, [['ab', 'c'], ['de', 'f'], ['']]);
+    t.same(lines.rest(), ['g', 'h'], 'the last line, not ended');
+    lines.push('\n', () => {});
+    t.throws(() => lines.push('0123456789x', () => t.fail('no line ended')), { message: 'too long' });
+    const fresh = new ChunkedLines(10, () => {
+      throw new Error('too long');
+    });
+    fresh.push('0123456789\n01234', () => {});
+    t.throws(
+      () => fresh.push('56789x', () => {}),
+      { message: 'too long' },
+      'counted across chunks, from the line start',
+    );
+  },
+);
