@@ -74,6 +74,17 @@ export function wrkScript(requests: readonly BenchRequest[], delayMs: number): s
   ].join('\n');
 }
 
+/** The server's CPU between two readings, per request answered (none when a reading failed or nothing was). */
+function cpuPerRequest(
+  before: number | undefined,
+  after: number | undefined,
+  requests: number,
+): Pick<WrkRun, 'cpuUsPerRequest'> {
+  return before !== undefined && after !== undefined && requests > 0
+    ? { cpuUsPerRequest: Math.round(((after - before) * 1e6) / requests) }
+    : {};
+}
+
 async function measure(server: ServerProcess, script: string, seconds: number, connections: number): Promise<WrkRun> {
   const cpu0 = readCpuSeconds(server.pid);
   const out = await runProcess('wrk', [
@@ -94,9 +105,7 @@ async function measure(server: ServerProcess, script: string, seconds: number, c
     p50Ms: r.p50 / 1000,
     p99Ms: r.p99 / 1000,
     faults: r.faults,
-    ...(cpu0 !== undefined && cpu1 !== undefined && r.requests > 0
-      ? { cpuUsPerRequest: Math.round(((cpu1 - cpu0) * 1e6) / r.requests) }
-      : {}),
+    ...cpuPerRequest(cpu0, cpu1, r.requests),
   };
 }
 
@@ -181,9 +190,7 @@ async function measureFixed(
     p50Ms: summary.p50,
     p99Ms: summary.p99,
     faults,
-    ...(cpu0 !== undefined && cpu1 !== undefined && requests > 0
-      ? { cpuUsPerRequest: Math.round(((cpu1 - cpu0) * 1e6) / requests) }
-      : {}),
+    ...cpuPerRequest(cpu0, cpu1, requests),
   };
 }
 
