@@ -13,6 +13,7 @@ import {
   type Selection,
 } from './placement.js';
 import type { ClusterSnapshot, SctpState, SctpStatus } from './snapshot.js';
+import { memoByObject } from '../util/memo.js';
 
 /** Nodes that share a pool and an SCTP state and reason: one line of a denial. */
 export interface NodeGroup {
@@ -108,6 +109,9 @@ interface Memo {
 }
 const memos = new WeakMap<NodeIndex, Memo>();
 
+/** The memo key of a policy's node label, worked out once per policy. */
+const labelKey = memoByObject((policy: Pick<Policy, 'sctpNodeLabel'>) => JSON.stringify(policy.sctpNodeLabel ?? null));
+
 /** Past this many placements the pod memo starts over (bounded memory). */
 const POD_MEMO_MAX = 256;
 
@@ -128,7 +132,7 @@ export function clusterWideAssessment(
 ): ClusterWideAssessment {
   const { nodes } = snapshot;
   const memo = memoOf(nodes).clusterWide;
-  const key = JSON.stringify(policy.sctpNodeLabel ?? null);
+  const key = labelKey(policy);
   let found = memo.get(key);
   if (!found) {
     found = { all: assess(nodes, ALL_NODES, policy), workloads: assess(nodes, workloadSelection(nodes), policy) };
@@ -149,7 +153,7 @@ export function podAssessment(
   const { nodes } = snapshot;
   const memo = memoOf(nodes);
   if (memo.pods.size >= POD_MEMO_MAX) memo.pods.clear();
-  const key = `${JSON.stringify(policy.sctpNodeLabel ?? null)}|${JSON.stringify(placement)}`;
+  const key = `${labelKey(policy)}|${JSON.stringify(placement)}`;
   let found = memo.pods.get(key);
   if (!found) memo.pods.set(key, (found = assess(nodes, podSelection(nodes, placement), policy)));
   return found;

@@ -31,6 +31,7 @@ export class LiveClusterSource implements ClusterSource {
   private readonly state = new ClusterState();
   private readonly informers: Informer[];
   private body: SnapshotBody;
+  private last: { body: SnapshotBody; snapshot: ClusterSnapshot } | undefined;
   private rebuildTimer?: NodeJS.Timeout;
   private readonly staleAfterSeconds: number;
   private lastBuildMs = 0;
@@ -127,9 +128,19 @@ export class LiveClusterSource implements ClusterSource {
 
   snapshot(): ClusterSnapshot {
     const now = Date.now();
-    const age = Math.max(0, ...this.informers.map((i) => i.ageSeconds(now)));
+    let age = 0;
+    for (const informer of this.informers) age = Math.max(age, informer.ageSeconds(now));
     const synced = this.informers.every((i) => i.status.synced || !i.status.available);
-    return { ...this.body, ageSeconds: Math.round(age), stale: !synced || age > this.staleAfterSeconds };
+    const ageSeconds = Math.round(age);
+    const stale = !synced || age > this.staleAfterSeconds;
+    // The same object while nothing in it changed: what rules work out once per snapshot (sctp-module-loaded's
+    // texts) is kept across requests, and a request does not copy the body.
+    const last = this.last;
+    if (last?.body === this.body && last.snapshot.ageSeconds === ageSeconds && last.snapshot.stale === stale)
+      return last.snapshot;
+    const snapshot = { ...this.body, ageSeconds, stale };
+    this.last = { body: this.body, snapshot };
+    return snapshot;
   }
 
   readiness(): { ready: boolean; reason: string } {

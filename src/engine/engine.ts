@@ -148,9 +148,9 @@ export class Engine {
           `${outcome.result.decision}: ${outcome.result.findings[0]?.message ?? 'patched'}`,
         );
       }
-      for (const [suffix, value] of Object.entries(result instanceof RuleFailure ? {} : result.annotations)) {
-        auditAnnotations[`${rule.id}-${suffix}`] = value;
-      }
+      if (!(result instanceof RuleFailure))
+        for (const suffix of Object.keys(result.annotations))
+          auditAnnotations[`${rule.id}-${suffix}`] = result.annotations[suffix]!;
     }
 
     const allowed = denials.length === 0;
@@ -220,27 +220,35 @@ export interface ComposedVerdict {
 export function evaluateRule(rule: Rule, input: RuleInput): ComposedVerdict {
   const verdict = rule.evaluate(input);
   // Most verdicts say nothing: no prefix to compose, nothing to ratchet or settle.
-  if (verdict.findings.length === 0)
-    return { findings: [], ...patchOf(input.object, verdict.edit), annotations: verdict.annotations };
+  if (verdict.findings.length === 0) return composed([], input.object, verdict.edit, verdict.annotations);
   const prefix = messagePrefix(rule.id, input);
   const settled = settleUnknownNodeState(ratchet(rule, input, verdict), input.policy, prefix);
-  return {
-    findings: settled.findings.map((f) => compose(prefix, f)),
-    ...patchOf(input.object, settled.edit),
-    annotations: settled.annotations,
-  };
+  return composed(
+    settled.findings.map((f) => compose(prefix, f)),
+    input.object,
+    settled.edit,
+    settled.annotations,
+  );
 }
 
 /**
- * The RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what changed), and the
- * copy when the patch is not empty.
+ * The verdict with the RFC 6902 patch from the object to its edited copy (fast-json-patch `compare`: only what
+ * changed), and the copy when the patch is not empty. Built field by field, as every object on this path: a spread
+ * takes V8's generic copy.
  */
-function patchOf(object: KubeObject | null, edit: Verdict['edit']): Pick<ComposedVerdict, 'patch' | 'patched'> {
-  if (!edit || !object) return { patch: [] };
+function composed(
+  findings: ComposedVerdict['findings'],
+  object: KubeObject | null,
+  edit: Verdict['edit'],
+  annotations: Record<string, string>,
+): ComposedVerdict {
+  const out: ComposedVerdict = { findings, patch: [], annotations };
+  if (!edit || !object) return out;
   const copy = cloneJson(object);
   edit(copy);
-  const patch = jsonpatch.compare(object, copy) as JsonPatchOp[];
-  return patch.length > 0 ? { patch, patched: copy } : { patch };
+  out.patch = jsonpatch.compare(object, copy) as JsonPatchOp[];
+  if (out.patch.length > 0) out.patched = copy;
+  return out;
 }
 
 /** The object with a patch applied, or why the patch does not apply (the API server refuses such a patch). */
@@ -257,12 +265,19 @@ function applyJsonPatch(
 }
 
 function compose(prefix: string, f: Finding): ComposedVerdict['findings'][number] {
-  return {
-    severity: f.severity,
-    ...composeFinding(prefix, f),
-    ...(f.fix !== undefined ? { fix: f.fix } : {}),
-    ...(f.path !== undefined ? { path: f.path } : {}),
-  };
+  const { message, detail, summary } = composeFinding(prefix, f);
+  const out: ComposedVerdict['findings'][number] = { severity: f.severity, message, detail, summary };
+  if (f.fix !== undefined) out.fix = f.fix;
+  if (f.path !== undefined) out.path = f.path;
+  return out;
+}
+
+/** A composed finding as a decision reports it: without its severity. */
+function reported(f: ComposedVerdict['findings'][number]): Message {
+  const out: Message = { message: f.message, detail: f.detail, summary: f.summary };
+  if (f.fix !== undefined) out.fix = f.fix;
+  if (f.path !== undefined) out.path = f.path;
+  return out;
 }
 
 /** What a rule that threw leaves: the failure, said after the rule's prefix. */
@@ -305,20 +320,19 @@ function applyEnforcement(
       warnings: closed ? [] : [summary],
     };
   }
-  const reported = (findings: ComposedVerdict['findings']): Message[] => findings.map(({ severity: _, ...f }) => f);
-  const violations = result.findings.filter((f) => f.severity === 'violation');
-  const findings = reported(result.findings);
+  const findings = result.findings.map(reported);
   const patched = result.patch.length > 0 && enforcement !== 'audit';
   if (result.findings.length === 0) {
     return { result: { rule, decision: 'allow', enforcement, findings, patched }, deny: false, warnings: [] };
   }
+  const violations = result.findings.filter((f) => f.severity === 'violation');
   if (enforcement === 'audit') {
     return { result: { rule, decision: 'audit', enforcement, findings, patched: false }, deny: false, warnings: [] };
   }
   if (enforcement === 'deny' && violations.length > 0) {
     const advisories = result.findings.filter((f) => f.severity === 'advisory').map((f) => f.summary);
     return {
-      result: { rule, decision: 'deny', enforcement, findings: reported(violations), patched: false },
+      result: { rule, decision: 'deny', enforcement, findings: violations.map(reported), patched: false },
       deny: true,
       warnings: advisories,
     };
@@ -335,6 +349,7 @@ function applyEnforcement(
  * already one line (a finding's summary, composeFinding; a failure's, oneLine).
  */
 function budgetWarnings(warnings: string[]): string[] {
+  if (warnings.length === 0 || (warnings.length === 1 && warnings[0]!.length <= WARNINGS_BUDGET)) return warnings;
   const out: string[] = [];
   let used = 0;
   for (const w of new Set(warnings)) {

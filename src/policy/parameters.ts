@@ -2,6 +2,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import { policySchema, type PolicyFile } from './schema.js';
 import type { Policy, PresetName } from './types.js';
+import { memoByObject } from '../util/memo.js';
 
 /**
  * A rule's parameters: top-level fields of the policy file, each a JSON-schema fragment with its `default` (the
@@ -41,18 +42,12 @@ export function ruleParameters<const S extends ParameterSchemas>(
   presets: ParameterDeclaration['presets'] = {},
 ): RuleParameters<S> {
   // The engine holds one policy: each is resolved once.
-  const resolved = new WeakMap<object, Record<string, unknown>>();
-  const of = (policy: Policy): Record<string, unknown> => {
-    let values = resolved.get(policy);
-    if (!values) {
-      const base = presetValues({ schemas, presets }, policy.preset);
-      values = Object.fromEntries(
-        Object.keys(schemas).map((field) => [field, policy[field] !== undefined ? policy[field] : base[field]]),
-      );
-      resolved.set(policy, values);
-    }
-    return values;
-  };
+  const of = memoByObject((policy: Policy): Record<string, unknown> => {
+    const base = presetValues({ schemas, presets }, policy.preset);
+    return Object.fromEntries(
+      Object.keys(schemas).map((field) => [field, policy[field] !== undefined ? policy[field] : base[field]]),
+    );
+  });
   return {
     schemas,
     presets,

@@ -49,6 +49,7 @@ const TEXT = [
 const FIX_ANNOTATED = `remove the ${NPL_ANNOTATION} annotation and expose SCTP through a NodePort or ClusterIP Service`;
 const FIX_AKO = 'expose SCTP through a NodePort or ClusterIP Service, or run AKO in ClusterIP/NodePort mode';
 const SUMMARY = 'Antrea NodePortLocal cannot carry SCTP; SCTP ports get no NPL mapping';
+const ANNOTATION_PATH = `/metadata/annotations/${escapePointer(NPL_ANNOTATION)}`;
 
 export const nodePortLocalSctp: Rule = {
   id: ID,
@@ -69,7 +70,7 @@ export const nodePortLocalSctp: Rule = {
       text: `${annotated ? WHY_ANNOTATED : WHY_AKO}${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}`,
       fix: annotated ? FIX_ANNOTATED : FIX_AKO,
       summary: SUMMARY,
-      path: annotated ? `/metadata/annotations/${escapePointer(NPL_ANNOTATION)}` : '/spec/ports',
+      path: annotated ? ANNOTATION_PATH : '/spec/ports',
     });
   },
   cel: nodePortLocalCel,

@@ -121,6 +121,34 @@ function describeGroups(groups: NodeGroup[]): string {
   return shown.join('; ');
 }
 
+/**
+ * The groups and the fix of a judgement read only the assessment, the snapshot and the policy: built once per
+ * assessment (assess.ts keeps one per node-index version) for the snapshot and policy in force, not per request.
+ */
+const described = new WeakMap<
+  Assessment,
+  { snapshot: ClusterSnapshot; policy: Policy; workload: boolean; groups: string; fix: string }
+>();
+
+function describeLacking(
+  a: Assessment,
+  snapshot: ClusterSnapshot,
+  policy: Policy,
+  workload: boolean,
+): { groups: string; fix: string } {
+  const kept = described.get(a);
+  if (kept?.snapshot === snapshot && kept.policy === policy && kept.workload === workload) return kept;
+  const made = {
+    snapshot,
+    policy,
+    workload,
+    groups: describeGroups(a.lacking),
+    fix: fixFor(a, snapshot, policy, workload),
+  };
+  described.set(a, made);
+  return made;
+}
+
 /** `prefix` followed by as many names of nodes without SCTP as fit in `room` characters. */
 function withLackingNames(prefix: string, a: Assessment, room: number): string {
   const lacking = a.total - a.counts.ready;
@@ -152,13 +180,15 @@ function unknownVerdict(parts: FindingParts, maxSeverity: 'violation' | 'advisor
 }
 
 interface Subject {
-  /** Characters left for a warning after the engine's `[rule-id] Kind ns/name: ` prefix. */
-  room: number;
   use: string;
   /** "it can run on", "in the cluster"... */
   scope: string;
   workload: boolean;
-  daemonSet: boolean;
+  /**
+   * DaemonSets only: the characters left for a warning after the engine's `[rule-id] Kind ns/name: ` prefix, which
+   * its summary fills with the names of the nodes without SCTP (its pods run on each of them).
+   */
+  daemonSetRoom?: number;
   /** NetworkPolicies are never denied: the policy only says no SCTP traffic can match. */
   maxSeverity: 'violation' | 'advisory';
 }
@@ -186,8 +216,7 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
   }
   const { ready, unknown } = a.counts;
   if (ready === a.total) return pass();
-  const groups = describeGroups(a.lacking);
-  const fix = fixFor(a, snapshot, policy, s.workload);
+  const { groups, fix } = describeLacking(a, snapshot, policy, s.workload);
   if (ready === 0 && unknown > 0) {
     const text = `${s.use}; of the ${a.total} nodes ${s.scope}, none is known to carry SCTP: ${groups}.`;
     return unknownVerdict(
@@ -203,9 +232,10 @@ function judge(s: Subject, a: Assessment, snapshot: ClusterSnapshot, policy: Pol
       : advisory({ text, fix, summary });
   }
   const text = `${s.use}, but only ${ready} of the ${a.total} nodes ${s.scope} carry SCTP; SCTP traffic to the others is dropped: ${groups}.`;
-  const summary = s.daemonSet
-    ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.room)
-    : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
+  const summary =
+    s.daemonSetRoom !== undefined
+      ? withLackingNames(`no SCTP on ${a.total - ready} of ${a.total} nodes: `, a, s.daemonSetRoom)
+      : `only ${ready} of ${a.total} nodes ${s.scope} carry SCTP`;
   return advisory({ text, fix, summary });
 }
 
@@ -213,18 +243,15 @@ function evaluateSctpModuleLoaded(input: RuleInput): Verdict {
   const { object, snapshot, policy } = input;
   const use = sctpUse(object);
   if (!use || !object) return pass();
-  const room = WARNING_MAX - messagePrefix(ID, input).length;
   if (object.kind === 'Service') {
     const { all: everywhere, workloads } = clusterWideAssessment(snapshot, policy);
     // Denied only when no node at all carries SCTP; a mix among the nodes pods usually land on is a warning.
     const a = everywhere.counts.ready === 0 ? everywhere : workloads;
     return judge(
       {
-        room,
         use,
         scope: everywhere.counts.ready === 0 ? 'in the cluster' : 'that untolerating pods can run on',
         workload: false,
-        daemonSet: false,
         maxSeverity: 'violation',
       },
       a,
@@ -236,23 +263,17 @@ function evaluateSctpModuleLoaded(input: RuleInput): Verdict {
     const a = clusterWideAssessment(snapshot, policy).all;
     // Only "no node at all" is worth a word: a mix says nothing about where the selected pods run.
     if (a.counts.ready > 0 && !unusableReason(snapshot)) return pass();
-    return judge(
-      { room, use, scope: 'in the cluster', workload: false, daemonSet: false, maxSeverity: 'advisory' },
-      a,
-      snapshot,
-      policy,
-    );
+    return judge({ use, scope: 'in the cluster', workload: false, maxSeverity: 'advisory' }, a, snapshot, policy);
   }
   const podSpec = podSpecOf(object)!;
   const daemonSet = object.kind === 'DaemonSet';
   const a = podAssessment(snapshot, podPlacement(podSpec, daemonSet), policy);
   return judge(
     {
-      room,
       use,
       scope: daemonSet ? 'it runs on' : 'it can be scheduled on',
       workload: true,
-      daemonSet,
+      ...(daemonSet ? { daemonSetRoom: WARNING_MAX - messagePrefix(ID, input).length } : {}),
       maxSeverity: 'violation',
     },
     a,

@@ -5,6 +5,7 @@ import { pass, violation } from '../engine/verdict.js';
 import { portLabel, SCTP_FIELDS, serviceSctpPorts, serviceType } from './objects.js';
 import { ruleParameters } from '../policy/parameters.js';
 import type { Policy } from '../policy/types.js';
+import { memoByObject } from '../util/memo.js';
 import {
   celPortLabels,
   celServiceType,
@@ -54,7 +55,15 @@ function allowedSource(policy: Policy): string {
   return `preset ${policy.preset}`;
 }
 
-const fixTypes = (policy: Policy) => PARAMETERS.of(policy).allowedServiceTypes.join(' or ') || 'ClusterIP';
+/** What a denial says that depends only on the policy, worked out once per policy. */
+const denialWords = memoByObject((policy: Policy) => {
+  const { allowedServiceTypes } = PARAMETERS.of(policy);
+  return {
+    allowed: allowedServiceTypes.join(', ') || '(none)',
+    fixTypes: allowedServiceTypes.join(' or ') || 'ClusterIP',
+    source: allowedSource(policy),
+  };
+});
 /** The policy switch: the type joins allowedServiceTypes (outside the support statement), or preset ako for AKO 1.9.1+. */
 const FIX_TAIL = [
   ', or add ',
@@ -77,9 +86,9 @@ export const sctpServiceType: Rule = {
     const { allowedServiceTypes } = PARAMETERS.of(policy);
     if (allowedServiceTypes.some((allowed) => allowed === type)) return pass();
 
-    const allowed = allowedServiceTypes.join(', ') || '(none)';
-    const fix = `use type ${fixTypes(policy)}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
-    const text = `SCTP${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}${type}${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`;
+    const { allowed, fixTypes, source } = denialWords(policy);
+    const fix = `use type ${fixTypes}${FIX_TAIL[0]}${type}${FIX_TAIL[1]}`;
+    const text = `SCTP${TEXT[0]}${ports.map(portLabel).join(', ')}${TEXT[1]}${type}${TEXT[2]}${source}; allowed types: ${allowed}.`;
     return violation({
       text,
       fix,
@@ -96,10 +105,10 @@ export const sctpServiceType: Rule = {
 /** The same check in CEL: a denial on CREATE and on updates that introduce the problem, a warning on the others. */
 function serviceTypeCel(policy: Policy): RuleCel {
   const { allowedServiceTypes } = PARAMETERS.of(policy);
-  const allowed = allowedServiceTypes.join(', ') || '(none)';
+  const { allowed, fixTypes, source } = denialWords(policy);
   const fails = `size(variables.sctpPorts) > 0 && !(variables.type in ${celStringList(allowedServiceTypes)})`;
-  const text = `${celString(`SCTP${TEXT[0]}`)} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])} + variables.type + ${celString(`${TEXT[2]}${allowedSource(policy)}; allowed types: ${allowed}.`)}`;
-  const fix = `${celString(`use type ${fixTypes(policy)}${FIX_TAIL[0]}`)} + variables.type + ${celString(FIX_TAIL[1])}`;
+  const text = `${celString(`SCTP${TEXT[0]}`)} + ${celPortLabels('variables.sctpPorts')} + ${celString(TEXT[1])} + variables.type + ${celString(`${TEXT[2]}${source}; allowed types: ${allowed}.`)}`;
+  const fix = `${celString(`use type ${fixTypes}${FIX_TAIL[0]}`)} + variables.type + ${celString(FIX_TAIL[1])}`;
   return {
     variables: [
       { name: 'sctpPorts', expression: celSctpItems('object', ['spec', 'ports'], 'p') },

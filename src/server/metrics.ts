@@ -39,8 +39,7 @@ const closed = (set: ReadonlySet<string>, value: string): string => (set.has(val
 /** Prometheus metrics (prom-client) of the admission server: its own registry, no global state. */
 export class ServerMetrics implements MetricsEndpoint {
   readonly registry = new Registry();
-  private readonly requests = new PendingCounts<'phase' | 'kind' | 'operation' | 'decision'>();
-  private readonly ruleResults = new PendingCounts<'phase' | 'kind' | 'operation' | 'rule' | 'decision'>();
+  private readonly decisions = new PendingDecisions();
   private readonly latency: Histogram<'phase' | 'decision'>;
   private readonly badRequests: Counter<'route' | 'code'>;
   private readonly certReloads: Counter<'result'>;
@@ -48,24 +47,23 @@ export class ServerMetrics implements MetricsEndpoint {
   constructor(sources: MetricsSources = {}) {
     const registers = [this.registry];
     const now = sources.now ?? Date.now;
-    const requests = this.requests;
+    const decisions = this.decisions;
     new Counter({
       name: 'sctp_guard_admission_requests_total',
       help: 'AdmissionReviews answered, by phase, object kind, operation and final decision (allow, warn, deny).',
       labelNames: ['phase', 'kind', 'operation', 'decision'],
       registers,
       collect() {
-        requests.flush(this);
+        decisions.flushRequests(this);
       },
     });
-    const ruleResults = this.ruleResults;
     new Counter({
       name: 'sctp_guard_rule_results_total',
       help: 'Rule outcomes within AdmissionReviews, by rule and its decision (allow, warn, deny, audit, error).',
       labelNames: ['phase', 'kind', 'operation', 'rule', 'decision'],
       registers,
       collect() {
-        ruleResults.flush(this);
+        decisions.flushRules(this);
       },
     });
     this.latency = new Histogram({
@@ -159,16 +157,8 @@ export class ServerMetrics implements MetricsEndpoint {
     const { phase, decision } = record;
     const kind = closed(KIND_LABELS, record.kind);
     const operation = closed(OPERATION_LABELS, record.operation);
-    this.requests.add(`${phase}\0${kind}\0${operation}\0${decision}`, () => ({ phase, kind, operation, decision }));
+    this.decisions.add(phase, kind, operation, decision, record.rules);
     this.latency.observe({ phase, decision }, record.latencyMs / 1000);
-    for (const r of record.rules)
-      this.ruleResults.add(`${phase}\0${kind}\0${operation}\0${r.rule}\0${r.decision}`, () => ({
-        phase,
-        kind,
-        operation,
-        rule: r.rule,
-        decision: r.decision,
-      }));
   };
 
   /** AppOptions.onBadRequest. */
@@ -190,21 +180,68 @@ export class ServerMetrics implements MetricsEndpoint {
   }
 }
 
+/** The increments pending for one phase, kind and operation. */
+interface ClassCounts {
+  readonly labels: { phase: string; kind: string; operation: string };
+  /** decision → count. */
+  readonly decisions: Map<string, number>;
+  /** rule → its decision → count. */
+  readonly rules: Map<string, Map<string, number>>;
+}
+
 /**
- * Counter increments kept between scrapes and added to the prom-client counter when it is collected: a request
- * costs a Map update, not prom-client's label validation and hashing per increment.
+ * The two decision counters' increments, kept between scrapes and added to the prom-client counters when they are
+ * collected: a request costs a lookup per label value and allocates nothing once its labels were seen (prom-client
+ * validates and hashes the labels on every increment, and a key joined from the values was a string per request).
+ * The label values come from closed sets, which bound the maps.
  */
-class PendingCounts<L extends string> {
-  private readonly pending = new Map<string, { labels: Record<L, string>; n: number }>();
+class PendingDecisions {
+  /** phase → kind → operation. */
+  private readonly classes = new Map<string, Map<string, Map<string, ClassCounts>>>();
 
-  add(key: string, labels: () => Record<L, string>): void {
-    const cell = this.pending.get(key);
-    if (cell) cell.n++;
-    else this.pending.set(key, { labels: labels(), n: 1 });
+  add(phase: string, kind: string, operation: string, decision: string, rules: AuditRecord['rules']): void {
+    const counts = this.classOf(phase, kind, operation);
+    increment(counts.decisions, decision);
+    for (const r of rules) {
+      let byDecision = counts.rules.get(r.rule);
+      if (!byDecision) counts.rules.set(r.rule, (byDecision = new Map()));
+      increment(byDecision, r.decision);
+    }
   }
 
-  flush(counter: Counter<L>): void {
-    for (const { labels, n } of this.pending.values()) counter.inc(labels, n);
-    this.pending.clear();
+  flushRequests(counter: Counter<'phase' | 'kind' | 'operation' | 'decision'>): void {
+    for (const { labels, decisions } of this.all()) {
+      for (const [decision, n] of decisions) counter.inc({ ...labels, decision }, n);
+      decisions.clear();
+    }
   }
+
+  flushRules(counter: Counter<'phase' | 'kind' | 'operation' | 'rule' | 'decision'>): void {
+    for (const { labels, rules } of this.all()) {
+      for (const [rule, byDecision] of rules)
+        for (const [decision, n] of byDecision) counter.inc({ ...labels, rule, decision }, n);
+      rules.clear();
+    }
+  }
+
+  private classOf(phase: string, kind: string, operation: string): ClassCounts {
+    let byKind = this.classes.get(phase);
+    if (!byKind) this.classes.set(phase, (byKind = new Map()));
+    let byOperation = byKind.get(kind);
+    if (!byOperation) byKind.set(kind, (byOperation = new Map()));
+    let counts = byOperation.get(operation);
+    if (!counts) {
+      counts = { labels: { phase, kind, operation }, decisions: new Map(), rules: new Map() };
+      byOperation.set(operation, counts);
+    }
+    return counts;
+  }
+
+  private *all(): Generator<ClassCounts> {
+    for (const byKind of this.classes.values()) for (const byOperation of byKind.values()) yield* byOperation.values();
+  }
+}
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }

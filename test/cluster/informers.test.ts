@@ -143,6 +143,17 @@ t.test('a heartbeat that changes nothing sctp-guard reads keeps the snapshot', a
   t.equal(source.snapshot().nodes.classes, before.nodes.classes, 'same classes object: no rebuild');
 });
 
+t.test('the snapshot object is kept while nothing in it changed', async (t) => {
+  const { api, source } = await cluster(t);
+  await source.start();
+  await source.waitForSync(5000);
+  const first = source.snapshot();
+  t.equal(source.snapshot(), first, 'the same object: what a rule keeps per snapshot is reused');
+  api.upsert(CORE_TYPES.nodes, node('legacy-0', { roles: ['worker', 'legacy'], current: 'rendered-worker-2' }));
+  t.ok(await until(() => source.snapshot() !== first), 'a change that rebuilds the body makes a new one');
+  t.equal(stateOf(source.snapshot(), 'legacy-0'), 'ready');
+});
+
 t.test('410 Gone re-lists; a clean watch end re-watches', async (t) => {
   const { api, source } = await cluster(t);
   await source.start();

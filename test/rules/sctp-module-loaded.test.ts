@@ -1,6 +1,9 @@
 import t from 'tap';
 import fastJsonPatch from 'fast-json-patch';
 import { EMPTY_SNAPSHOT } from '../../src/cluster/snapshot.js';
+import { ClusterState } from '../../src/cluster/state.js';
+import { reduce } from '../../src/cluster/records.js';
+import type { ClusterSnapshot } from '../../src/cluster/snapshot.js';
 import { Engine, evaluateRule } from '../../src/engine/engine.js';
 import { engineRequest } from '../../src/engine/request.js';
 import type { KubeObject, RuleInput } from '../../src/engine/types.js';
@@ -447,4 +450,31 @@ t.test('pinToSctpNodes adds a required node affinity from the pools that carry S
     [{ summary: /cannot pin to SCTP nodes/ }],
     'the worker selector also selects the pending rollout node',
   );
+});
+
+t.test('what the rule works out once per snapshot follows Node events that change the nodes in place', async (t) => {
+  // One policy object, as the engine holds: what is kept is kept per policy too.
+  const fixed = policy();
+  const said = (snap: ClusterSnapshot, object: unknown) =>
+    evaluateRule(sctpModuleLoaded, ruleInput(object as KubeObject, { snapshot: snap, policy: fixed })).findings.map(
+      (f) => f.message,
+    );
+  for (const object of [sctpService(), sctpPod(), sctpWorkload('DaemonSet')]) {
+    const s = scenario();
+    const state = new ClusterState();
+    for (const o of [...s.machineConfigs, ...s.pools, ...s.nodes])
+      state.upsert(o.kind as 'Node', reduce(o.kind as 'Node', o));
+    const live: ClusterSnapshot = { ...state.build('live', true), ageSeconds: 0, stale: false };
+    const before = said(live, object);
+    t.match(before.join(' '), /legacy-0, legacy-1/);
+    // Node events change the index under the same snapshot object (the live source rebuilds the body later).
+    state.remove('Node', 'legacy-1');
+    state.upsert(
+      'Node',
+      reduce('Node', node('legacy-0', { roles: ['worker', 'legacy'], current: 'rendered-worker-2' })),
+    );
+    const after = said(live, object);
+    t.not(after.join(' '), before.join(' '), `${String(object.kind)}: the words follow the nodes`);
+    t.same(after, said({ ...live }, object), 'and are those of a snapshot seen for the first time');
+  }
 });

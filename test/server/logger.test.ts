@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { pino } from 'pino';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BATCH_MAX_CHARS, BatchedLines, createLogger, infoLineWriter } from '../../src/server/logger.js';
+import fc from 'fast-check';
+import { BATCH_MAX_CHARS, BatchedLines, createLogger, infoLineWriter, timeField } from '../../src/server/logger.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -115,4 +116,17 @@ t.test('a logger on a file descriptor batches its lines and writes them on logge
   t.equal(readFileSync(file, 'utf8'), '', 'not yet written');
   logger.flush();
   t.equal(readFileSync(file, 'utf8').split('\n').filter(Boolean).length, 2);
+});
+
+t.test('the time field is the ISO time pino writes, whichever millisecond and in whatever order', async (t) => {
+  const iso = (now: number) => `,"time":"${new Date(now).toISOString()}"`;
+  // Each millisecond of one second, each second boundary, and clocks that go back (NTP steps).
+  const start = Date.UTC(2026, 11, 8, 1, 2, 3);
+  for (let now = start - 2; now < start + 1003; now++) t.equal(timeField(now), iso(now));
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 0, max: Date.UTC(9999, 11, 31) }), { minLength: 1, maxLength: 20 }),
+      (clock) => clock.every((now) => timeField(now) === iso(now) && timeField(now + 1) === iso(now + 1)),
+    ),
+  );
 });
