@@ -29,10 +29,18 @@ export const SCTP_FIELDS = {
   gateway: [['spec', 'listeners', '*', 'protocol']],
 } as const satisfies Record<string, readonly FieldPath[]>;
 
+/** The SCTP items of a list of port-like objects (Service ports, Gateway listeners): one pass, no copies between. */
+function sctpItems(list: unknown): PortRef[] {
+  const out: PortRef[] = [];
+  if (!Array.isArray(list)) return out;
+  for (const p of list)
+    if (isRecord(p) && isSctp(p.protocol))
+      out.push({ name: typeof p.name === 'string' ? p.name : undefined, port: p.port, protocol: 'SCTP' });
+  return out;
+}
+
 export function serviceSctpPorts(obj: KubeObject | null | undefined): PortRef[] {
-  return records(specOf(obj).ports)
-    .filter((p) => isSctp(p.protocol))
-    .map((p) => ({ name: typeof p.name === 'string' ? p.name : undefined, port: p.port, protocol: 'SCTP' }));
+  return sctpItems(specOf(obj).ports);
 }
 
 /** `spec.type` with the API server's default. */
@@ -100,7 +108,5 @@ export function networkPolicySctpPorts(obj: KubeObject | null | undefined): Port
 
 /** SCTP listeners of a Gateway (AKO's networking.x-k8s.io/v1alpha1 and gateway.networking.k8s.io). */
 export function gatewaySctpListeners(obj: KubeObject | null | undefined): PortRef[] {
-  return records(specOf(obj).listeners)
-    .filter((l) => isSctp(l.protocol))
-    .map((l) => ({ name: typeof l.name === 'string' ? l.name : undefined, port: l.port, protocol: 'SCTP' }));
+  return sctpItems(specOf(obj).listeners);
 }

@@ -1,8 +1,11 @@
 import t from 'tap';
+import fc from 'fast-check';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { readFileSync } from 'node:fs';
 import type { InformerStatus } from '../../src/cluster/informers.js';
 import { describeCertificate } from '../../src/server/cert-reload.js';
-import { ServerMetrics } from '../../src/server/metrics.js';
+import type { AuditRecord } from '../../src/server/audit-record.js';
+import { LATENCY_BUCKETS, OBSERVATION_BATCH, ServerMetrics } from '../../src/server/metrics.js';
 import { admissionReview, exampleObject, testApp, testDevCerts, testMetricsApp } from '../helpers/admission.js';
 
 const NOW = Date.parse('2026-11-25T12:00:00Z');
@@ -176,4 +179,65 @@ t.test('each server has its own registry; process metrics only when asked for', 
   t.notMatch(await a.render(), /process_resident_memory_bytes/);
   t.match(await b.render(), /process_resident_memory_bytes/);
   t.match(await b.render(), /nodejs_eventloop_lag_seconds/);
+});
+
+t.test('decisions counted between scrapes give the exposition of counting each one as it comes', async (t) => {
+  const recordArb = fc.record({
+    phase: fc.constantFrom('validate' as const, 'mutate' as const),
+    kind: fc.constantFrom('Service', 'Pod', 'MachineConfig'),
+    operation: fc.constantFrom('CREATE', 'UPDATE'),
+    decision: fc.constantFrom('allow' as const, 'warn' as const, 'deny' as const),
+    rules: fc.array(
+      fc.record({
+        rule: fc.constantFrom('sctp-service-type', 'sctp-module-loaded'),
+        decision: fc.constantFrom('allow', 'warn', 'deny'),
+      }),
+      { maxLength: 2 },
+    ),
+    latencyMs: fc.double({ min: 0, max: 2000, noNaN: true }),
+  });
+  // Runs of records with a scrape after each: long enough to fill a batch of observations, and then some.
+  const runs = fc.array(fc.array(recordArb, { maxLength: OBSERVATION_BATCH * 2 + 5 }), { minLength: 1, maxLength: 4 });
+  await fc.assert(
+    fc.asyncProperty(runs, async (runs) => {
+      const metrics = new ServerMetrics();
+      // The oracle: prom-client's own metrics, each decision counted at once.
+      const registry = new Registry();
+      const requests = new Counter({
+        name: 'sctp_guard_admission_requests_total',
+        help: 'h',
+        labelNames: ['phase', 'kind', 'operation', 'decision'],
+        registers: [registry],
+      });
+      const rules = new Counter({
+        name: 'sctp_guard_rule_results_total',
+        help: 'h',
+        labelNames: ['phase', 'kind', 'operation', 'rule', 'decision'],
+        registers: [registry],
+      });
+      const latency = new Histogram({
+        name: 'sctp_guard_admission_duration_seconds',
+        help: 'h',
+        labelNames: ['phase', 'decision'],
+        buckets: LATENCY_BUCKETS,
+        registers: [registry],
+      });
+      const lines = (text: string) =>
+        text
+          .split('\n')
+          .filter((l) => /^sctp_guard_(admission_requests_total|rule_results_total|admission_duration_seconds)/.test(l))
+          .sort();
+      for (const run of runs) {
+        for (const r of run) {
+          metrics.observeDecision(r as unknown as AuditRecord);
+          const { phase, kind, operation, decision } = r;
+          requests.inc({ phase, kind, operation, decision });
+          for (const x of r.rules) rules.inc({ phase, kind, operation, rule: x.rule, decision: x.decision });
+          latency.observe({ phase, decision }, r.latencyMs / 1000);
+        }
+        t.same(lines(await metrics.render()), lines(await registry.metrics()));
+      }
+    }),
+    { numRuns: 60 },
+  );
 });
