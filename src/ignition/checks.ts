@@ -136,6 +136,7 @@ function ignitionChecks(config: Rec): Problem[] {
 }
 
 function findDuplicates(keys: Array<[string, string]>, report: (key: string, pointer: string) => void): void {
+  if (keys.length < 2) return;
   const seen = new Set<string>();
   const reported = new Set<string>();
   for (const [key, pointer] of keys) {

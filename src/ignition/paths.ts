@@ -3,10 +3,14 @@ import { pointerTokens } from '../util/json-pointer.js';
 
 /** The objects of a list with their JSON pointers (`/storage/files/2`), indexed as in the list. */
 export function entries(value: unknown, pointer: string): Array<[Record<string, unknown>, string]> {
-  if (!Array.isArray(value)) return [];
-  return value.flatMap((v, i): Array<[Record<string, unknown>, string]> =>
-    isRecord(v) ? [[v, `${pointer}/${i}`]] : [],
-  );
+  const out: Array<[Record<string, unknown>, string]> = [];
+  if (!Array.isArray(value)) return out;
+  // A loop, not flatMap: no array per element (every check of a MachineConfig review walks its lists here).
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i];
+    if (isRecord(v)) out.push([v, `${pointer}/${i}`]);
+  }
+  return out;
 }
 
 /**

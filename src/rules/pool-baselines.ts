@@ -43,7 +43,7 @@ export function poolBaselines(
     oldLabels !== undefined &&
     p.machineConfigSelector !== undefined &&
     matchesLabelSelector(oldLabels, p.machineConfigSelector);
-  const perPool = pools.map((p) => union(p.fixedSections ?? {}, wasIn(p) ? previous : {}));
+  const perPool = pools.map((p) => (wasIn(p) ? union(p.fixedSections ?? {}, previous) : (p.fixedSections ?? {})));
   const sections: FixedSections = {};
   for (const section of FIXED_SECTIONS) {
     const [first, ...rest] = perPool.map((s) => s[section] ?? []);
