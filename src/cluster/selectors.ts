@@ -32,8 +32,11 @@ export function matchesRequirement(value: string | undefined, req: LabelSelector
 
 /** metav1.LabelSelector: matchLabels and matchExpressions ANDed; an empty selector matches everything. */
 export function matchesLabelSelector(labels: Readonly<Record<string, string>>, selector: LabelSelector): boolean {
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (own(labels, k) !== v) return false;
-  return (selector.matchExpressions ?? []).every((e) => matchesRequirement(own(labels, e.key), e));
+  // Loops over what the selector holds: it is matched per pool on every MachineConfig review.
+  const { matchLabels, matchExpressions } = selector;
+  if (matchLabels) for (const k of Object.keys(matchLabels)) if (own(labels, k) !== matchLabels[k]) return false;
+  if (matchExpressions) for (const e of matchExpressions) if (!matchesRequirement(own(labels, e.key), e)) return false;
+  return true;
 }
 
 /** A LabelSelector as node-selector requirements (matchLabels become `In` with one value). */

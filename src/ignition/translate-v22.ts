@@ -419,6 +419,12 @@ function list<T>(items: T[]): T[] | undefined {
 /** The object without its undefined members; undefined when nothing is left (clarketm/json omits empty structs). */
 function compact(obj: Rec): Rec | undefined {
   const out: Rec = {};
-  for (const [k, v] of Object.entries(obj)) if (v !== undefined) out[k] = v;
-  return Object.keys(out).length > 0 ? out : undefined;
+  let kept = 0;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (v === undefined) continue;
+    out[k] = v;
+    kept++;
+  }
+  return kept > 0 ? out : undefined;
 }

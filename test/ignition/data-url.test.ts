@@ -1,4 +1,5 @@
 import t from 'tap';
+import fc from 'fast-check';
 import { gzipSync } from 'node:zlib';
 import {
   decodeDataUrl,
@@ -80,3 +81,31 @@ t.test('malformed URLs are refused with a reason', async (t) => {
   t.equal(decodeDataUrl('data:x-custom/thing,ok').toString(), 'ok', 'x- extension types are tokens');
   t.same(parseDataUrl('data:text/plain;name="a\\"b",x').params, { name: 'a"b' }, 'quoted parameter values');
 });
+
+t.test(
+  'any bytes, each percent-encoded in either case or written as itself when it may be, decode to themselves',
+  async (t) => {
+    // What lex.go's isURLCharRune lets stand unescaped.
+    const asIs = (b: number) => b > 0x20 && b < 0x7f && !'<>#"{}|\\^[]`%'.includes(String.fromCharCode(b));
+    const encoded = fc
+      .array(fc.tuple(fc.integer({ min: 0, max: 255 }), fc.constantFrom('as-is', 'upper', 'lower')), { maxLength: 64 })
+      .map((bytes) => ({
+        bytes: Buffer.from(bytes.map(([b]) => b)),
+        text: bytes
+          .map(([b, how]) => {
+            if (how === 'as-is' && asIs(b)) return String.fromCharCode(b);
+            const hex = b.toString(16).padStart(2, '0');
+            return `%${how === 'lower' ? hex : hex.toUpperCase()}`;
+          })
+          .join(''),
+      }));
+    fc.assert(
+      fc.property(encoded, ({ bytes, text }) => decodeDataUrl(`data:,${text}`).equals(bytes)),
+      { numRuns: 2000 },
+    );
+    t.throws(() => decodeDataUrl('data:,%0'), /invalid escape "%0"/, 'an escape cut short at the end');
+    t.throws(() => decodeDataUrl('data:,%g0'), /invalid escape "%g0"/);
+    t.throws(() => decodeDataUrl('data:,%0G'), /invalid escape "%0G"/);
+    t.equal(decodeDataUrl('data:,%2f%2F').toString(), '//', 'either case');
+  },
+);
