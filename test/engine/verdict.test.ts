@@ -4,6 +4,11 @@ import { oneLine, describeObject } from '../../src/engine/verdict.js';
 
 t.test('oneLine flattens and caps warnings', async (t) => {
   t.equal(oneLine('a\nb'), 'a b');
+  for (let c = 0; c < 0xa0; c++) {
+    const ch = String.fromCharCode(c);
+    const control = c < 0x20 || c === 0x7f;
+    t.equal(oneLine(`a${ch}b`), control ? 'a b' : `a${ch}b`, `U+${c.toString(16).padStart(4, '0')}`);
+  }
   t.ok(oneLine('x'.repeat(300)).length <= 119);
   t.equal(describeObject({ kind: 'Service', metadata: { name: 's', namespace: 'n' } }), 'Service n/s');
 });
