@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { BATCH_MAX_CHARS, BatchedLines, createLogger, infoLineWriter, timeField } from '../../src/server/logger.js';
+import { BATCH_MAX_BYTES, BatchedLines, createLogger, infoLineWriter, timeField } from '../../src/server/logger.js';
 
 function capture() {
   const stream = new PassThrough();
@@ -67,17 +67,27 @@ t.test('the audit line writer follows the logger level, also when it changes', a
 
 t.test('batched lines: one write per wait, at once when full or on an error line, nothing lost on flush', async (t) => {
   const chunks: string[] = [];
-  const batch = new BatchedLines({ write: (c: string) => chunks.push(c) }, 20, 100);
+  const batch = new BatchedLines({ write: (c: Buffer) => chunks.push(c.toString()) }, 20, 300);
   batch.write('a\n');
   batch.write('b\n');
   t.same(chunks, [], 'held for the wait');
   await new Promise((r) => setTimeout(r, 60));
   t.same(chunks, ['a\nb\n'], 'written together once the wait has passed');
-  batch.write(`${'x'.repeat(99)}\n`);
-  t.same(chunks.length, 2, 'a full buffer is written at once (bounded, never dropped)');
+  const long = `${'x'.repeat(95)}\n`;
+  batch.write(long);
+  batch.write(long);
+  t.same(
+    chunks,
+    ['a\nb\n', long],
+    'what is held is written at once when a line might not fit (bounded, never dropped)',
+  );
   batch.write('c\n');
   batch.write('{"level":50,"msg":"boom"}\n');
-  t.same(chunks[2], 'c\n{"level":50,"msg":"boom"}\n', 'an error line is written at once, after what came before it');
+  t.same(
+    chunks[2],
+    `${long}c\n{"level":50,"msg":"boom"}\n`,
+    'an error line is written at once, after what came before it',
+  );
   batch.write('d\n');
   batch.flush();
   t.same(chunks[3], 'd\n', 'flush writes what is held');
@@ -85,24 +95,27 @@ t.test('batched lines: one write per wait, at once when full or on an error line
   t.equal(chunks.length, 4, 'nothing to write twice');
 });
 
-t.test('a batch never passes its bound, so two-byte text stays out of V8 large-object space', async (t) => {
-  // 128 KiB: V8's kMaxRegularHeapObjectSize; beyond it each flushed string took fresh pages (20 µs a decision).
-  t.ok(BATCH_MAX_CHARS * 2 <= 128 * 1024, 'a two-byte buffer at the bound is a regular heap object');
-  const chunks: string[] = [];
-  const batch = new BatchedLines({ write: (c: string) => chunks.push(c) }, 60_000);
-  const line = `{"msg":"rendered-worker-a → rendered-worker-b ${'x'.repeat(1200)}"}\n`;
+t.test('a batch never passes its bound in bytes, whatever the characters, and cuts no line', async (t) => {
+  const chunks: Buffer[] = [];
+  const batch = new BatchedLines({ write: (c: Buffer) => chunks.push(c) }, 60_000);
+  // Two-byte text (a rollout's arrow), characters of 3 UTF-8 bytes, and an astral one (a surrogate pair).
+  const line = `{"msg":"rendered-worker-a → rendered-worker-b ${'x'.repeat(1200)} 𝄞 é"}\n`;
   for (let i = 0; i < 200; i++) batch.write(line);
   batch.flush();
-  t.equal(chunks.join(''), line.repeat(200), 'every line written, in order');
+  t.equal(Buffer.concat(chunks).toString(), line.repeat(200), 'every line written whole, in order, as UTF-8');
   t.ok(chunks.length > 1);
   t.ok(
-    chunks.every((c) => c.length <= BATCH_MAX_CHARS),
-    'what is held is written before a line would pass the bound',
+    chunks.every((c) => c.length <= BATCH_MAX_BYTES && c.toString().endsWith('\n')),
+    'what is held is written before a line would pass the bound: each write ends with a whole line',
   );
-  const long = `${'y'.repeat(BATCH_MAX_CHARS + 10)}\n`;
+  const long = `${'y'.repeat(BATCH_MAX_BYTES)}\n`;
   batch.write('a\n');
   batch.write(long);
-  t.same(chunks.slice(-2), ['a\n', long], 'a line longer than the bound goes alone');
+  t.same(
+    chunks.slice(-2).map((c) => c.toString()),
+    ['a\n', long],
+    'a line longer than the bound goes alone',
+  );
 });
 
 t.test('a logger on a file descriptor batches its lines and writes them on logger.flush()', async (t) => {
