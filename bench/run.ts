@@ -14,6 +14,7 @@ import { MIX_NAMES, type MixName } from './mix.js';
 import { repoRoot } from './repo.js';
 import { toMarkdown } from './report.js';
 import { runWrkComparison, wrkMarkdown } from './wrk.js';
+import { afterIdleMarkdown, runAfterIdle } from './after-idle.js';
 
 function atLeast(min: number, integer = true) {
   return (value: string): number => {
@@ -101,6 +102,10 @@ const program = new Command('bench')
     '--wrk',
     'instead of the bench: the Service mix on the baseline and sctp-guard driven by wrk (an independent load generator on PATH), alternating rounds (BENCH_WRK=1)',
   )
+  .option(
+    '--after-idle',
+    "instead of the bench: the handler's work per stage in one process, back to back and after 1 ms idle, sctp-guard's and the bare server's, per mix (BENCH_AFTER_IDLE=1)",
+  )
   .option('--quick', `for iterating: ${JSON.stringify(QUICK_OPTIONS)} unless set otherwise (BENCH_QUICK=1)`)
   .option('--out <dir>', 'where results.json and results.md go (BENCH_OUT, default bench/)')
   .showHelpAfterError()
@@ -167,7 +172,17 @@ try {
   process.exit(2);
 }
 
-const flags = program.opts<{ wrk?: boolean }>();
+const flags = program.opts<{ wrk?: boolean; afterIdle?: boolean }>();
+if (flags.afterIdle === true || process.env.BENCH_AFTER_IDLE === '1') {
+  try {
+    const results = await runAfterIdle(options, (line) => process.stderr.write(`[bench] ${line}\n`));
+    process.stdout.write(`\n${afterIdleMarkdown(results)}`);
+    process.exit(0);
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
 if (flags.wrk === true || process.env.BENCH_WRK === '1') {
   try {
     const comparison = await runWrkComparison(options, (line) => process.stderr.write(`[bench] ${line}\n`));

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterIdleMarkdown, runAfterIdle, STAGES as AFTER_IDLE_STAGES, summary } from '../../bench/after-idle.js';
 import { generateCluster, poolSizes, writeClusterState } from '../../bench/cluster-state.js';
 import { DEFAULT_OPTIONS, runBench } from '../../bench/harness.js';
 import { repoRoot } from '../../bench/repo.js';
@@ -466,4 +467,50 @@ t.test('the comparison without h2load says its fixed-rate rows were not measured
   t.match(md, /h2load was not on PATH: the fixed-rate rows \("half", "realistic"\) were not measured/);
   t.match(md, /\| paced \| \*\*sctp-guard \/ baseline\*\* \| \| 1\.00 \(1\.00–1\.00, 1 rounds\)/);
   t.notMatch(md, /\| half \|/);
+});
+
+t.test('--after-idle: every stage of both servers timed, back to back and after a wait, and the table', async (t) => {
+  const lines: string[] = [];
+  const results = await runAfterIdle(
+    {
+      ...DEFAULT_OPTIONS,
+      outDir: t.testdir(),
+      seconds: 0.1,
+      renderedConfigs: 4,
+      renderedConfigKiB: 8,
+      mixes: ['services', 'machineconfigs'],
+    },
+    (line) => lines.push(line),
+  );
+  t.same(
+    results.map((r) => [r.mix, r.requests]),
+    [
+      ['services', 50],
+      ['machineconfigs', 50],
+    ],
+    'the mixes asked for, at least 50 requests each',
+  );
+  for (const r of results) {
+    for (const times of [...Object.values(r.guard).flatMap((s) => Object.values(s)), ...Object.values(r.bare)])
+      t.ok(times.mean > 0 && times.p50 > 0, `${r.mix}: every stage timed`);
+    t.ok(r.answerChars.guard > r.answerChars.bare, `${r.mix}: sctp-guard's answers say more than a constant allow`);
+  }
+  t.match(lines.join('\n'), /after idle, services: sctp-guard [\d.]+ → [\d.]+ µs, bare [\d.]+ → [\d.]+ µs/);
+
+  const at = (mean: number) => ({ mean, p50: mean });
+  const stages = (mean: number) => Object.fromEntries(AFTER_IDLE_STAGES.map((s) => [s, at(mean)]));
+  const md = afterIdleMarkdown([
+    {
+      mix: 'services',
+      requests: 10,
+      guard: { 'back to back': stages(1), 'after 1 ms idle': stages(3) } as never,
+      bare: { 'back to back': at(2), 'after 1 ms idle': at(5) },
+      answerChars: { guard: 400, bare: 134 },
+    },
+  ]);
+  t.match(md, /\| engine and rules \| 1\.00 \(1\.00\) \| 3\.00 \(3\.00\) \| 3\.00 \|/);
+  t.match(md, /\| \*\*sctp-guard, all stages\*\* \| 6\.00 \| 18\.00 \| 3\.00 \|/, 'the six stages summed');
+  t.match(md, /\| \*\*sctp-guard − bare\*\* \| 4\.00 \| 13\.00 \| \|/);
+  t.same(summary([3, 1, 2, 10]), { mean: 4, p50: 3 });
+  t.same(summary([]), { mean: 0, p50: 0 });
 });
