@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import { DEFAULT_BODY_LIMIT } from '../src/server/app.js';
 import { readKeyPair, TLS_SETTINGS } from '../src/server/tls.js';
+import { constantAllow } from './constant-allow.js';
 
 export interface BaselineReady {
   port: number;
@@ -43,11 +44,7 @@ function addRoutes<S extends RawServerBase>(server: FastifyInstance<S>): Fastify
   for (const url of ['/validate', '/mutate']) {
     server.post(url, async (request, reply) => {
       const uid = (request.body as Review | null)?.request?.uid ?? '';
-      return reply
-        .type('application/json')
-        .send(
-          `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":${JSON.stringify(uid)},"allowed":true}}`,
-        );
+      return reply.type('application/json').send(constantAllow(uid));
     });
   }
   server.get('/readyz', async () => ({ status: 'ready' }));
